@@ -1,0 +1,135 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    PHYSIO = "physiotherapist", "Physiotherapist"
+    FRONT_DESK = "front_desk", "Front desk"
+    MANAGER = "manager", "Clinic manager"
+    ADMIN = "administrator", "Administrator"
+
+
+# Roles that may read clinical content (DESIGN.md: front desk sees demographics only).
+CLINICAL_ROLES = (Role.PHYSIO, Role.ADMIN)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **fields):
+        if not email:
+            raise ValueError("Staff accounts need an e-mail address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.setdefault("role", Role.ADMIN)
+        fields.setdefault("is_superuser", True)
+        if fields["role"] != Role.ADMIN:
+            raise ValueError("A superuser must hold the administrator role.")
+        return self.create_user(email, password, **fields)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A member of staff. One role each: what a person may do follows from what they are hired as."""
+
+    email = models.EmailField("e-mail", unique=True)
+    full_name = models.CharField(max_length=150)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name", "role"]
+
+    class Meta:
+        ordering = ["full_name"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="user_role_known"
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def is_staff(self):
+        """Django's admin is the administrator's room and nobody else's."""
+        return self.is_active and self.role == Role.ADMIN
+
+    def has_role(self, *roles):
+        return self.is_active and self.role in roles
+
+    @property
+    def is_clinical(self):
+        return self.has_role(*CLINICAL_ROLES)
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class ClinicianProfile(models.Model):
+    """A physiotherapist's registration and needling authorisation (BC: the College's IMS/DN roster)."""
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="clinician_profile")
+    registration_number = models.CharField(max_length=40, unique=True)
+    regulator = models.CharField(max_length=120, default="College of Health and Care Professionals of BC")
+    needling_authorised_on = models.DateField(
+        null=True, blank=True, help_text="Date the regulator placed the clinician on the needling roster."
+    )
+    needling_authorisation_expires = models.DateField(
+        null=True, blank=True, help_text="Leave blank when the authorisation does not lapse."
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(needling_authorisation_expires__isnull=True)
+                | models.Q(needling_authorised_on__isnull=False,
+                           needling_authorisation_expires__gte=models.F("needling_authorised_on")),
+                name="authorisation_expiry_after_grant",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.registration_number})"
+
+    def clean(self):
+        if self.needling_authorisation_expires and not self.needling_authorised_on:
+            raise ValidationError({"needling_authorised_on": "An expiry needs the date the authorisation was granted."})
+        if (
+            self.needling_authorisation_expires
+            and self.needling_authorised_on
+            and self.needling_authorisation_expires < self.needling_authorised_on
+        ):
+            raise ValidationError({"needling_authorisation_expires": "The expiry cannot come before the grant."})
+
+    def needling_authorised(self, on=None):
+        """True when the clinician may needle on the given day (today by default)."""
+        on = on or timezone.localdate()
+        if not self.user.is_active or self.needling_authorised_on is None:
+            return False
+        if self.needling_authorised_on > on:
+            return False
+        return self.needling_authorisation_expires is None or self.needling_authorisation_expires >= on

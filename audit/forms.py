@@ -1,0 +1,23 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from .models import Action
+
+
+class AuditFilterForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=None, required=False, label="Staff member")
+    patient_id = forms.IntegerField(required=False, min_value=1, label="Patient id")
+    action = forms.ChoiceField(choices=[("", "Any action"), *Action.choices], required=False)
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = get_user_model().objects.order_by("full_name")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned

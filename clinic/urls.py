@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+
+handler403 = "accounts.views.permission_denied"
+handler404 = "accounts.views.page_not_found"
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("", include("accounts.urls")),
+    path("audit/", include("audit.urls")),
+    path("patients/", include("patients.urls")),
+    path("consent/", include("consent.urls")),
+    path("sessions/", include("treatments.urls")),
+    path("appointments/", include("appointments.urls")),
+    path("reports/", include("reports.urls")),
+    path("admin/", admin.site.urls),
+]

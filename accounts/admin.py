@@ -37,8 +37,9 @@ class UserAdmin(DjangoUserAdmin):
         ("Activity", {"fields": ["last_login", "date_joined"]}),
     ]
     readonly_fields = ["last_login", "date_joined"]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "full_name", "role", "password1",
-                                                               "password2"]})]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "full_name", "role", "password1", "password2"]})
+    ]
     filter_horizontal = []
     inlines = [ClinicianProfileInline]
 

@@ -58,9 +58,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["full_name"]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
-            models.CheckConstraint(
-                condition=models.Q(role__in=Role.values), name="user_role_known"
-            ),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="user_role_known"),
         ]
 
     def __str__(self):
@@ -106,8 +104,10 @@ class ClinicianProfile(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(needling_authorisation_expires__isnull=True)
-                | models.Q(needling_authorised_on__isnull=False,
-                           needling_authorisation_expires__gte=models.F("needling_authorised_on")),
+                | models.Q(
+                    needling_authorised_on__isnull=False,
+                    needling_authorisation_expires__gte=models.F("needling_authorised_on"),
+                ),
                 name="authorisation_expiry_after_grant",
             )
         ]
@@ -117,13 +117,17 @@ class ClinicianProfile(models.Model):
 
     def clean(self):
         if self.needling_authorisation_expires and not self.needling_authorised_on:
-            raise ValidationError({"needling_authorised_on": "An expiry needs the date the authorisation was granted."})
+            raise ValidationError(
+                {"needling_authorised_on": "An expiry needs the date the authorisation was granted."}
+            )
         if (
             self.needling_authorisation_expires
             and self.needling_authorised_on
             and self.needling_authorisation_expires < self.needling_authorised_on
         ):
-            raise ValidationError({"needling_authorisation_expires": "The expiry cannot come before the grant."})
+            raise ValidationError(
+                {"needling_authorisation_expires": "The expiry cannot come before the grant."}
+            )
 
     def needling_authorised(self, on=None):
         """True when the clinician may needle on the given day (today by default)."""

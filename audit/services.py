@@ -24,8 +24,9 @@ def client_ip(request):
         return None
 
 
-def record(action, *, request=None, user=None, obj=None, object_type="", object_id="", patient_id=None,
-           detail=""):
+def record(
+    action, *, request=None, user=None, obj=None, object_type="", object_id="", patient_id=None, detail=""
+):
     """Append one audit event: who (user or request.user), what, on which object and patient, from where.
 
     Refuses an action that is not one of audit.models.Action.

@@ -99,8 +99,16 @@ def initialise():
         return
     print(f"localdb: creating a PostgreSQL cluster in {PGDATA}", file=sys.stderr)
     pg(
-        [bin_path("initdb"), "-D", str(PGDATA), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
-         "--locale=C.UTF-8" if Path("/usr/lib/locale/C.utf8").exists() else "--no-locale"],
+        [
+            bin_path("initdb"),
+            "-D",
+            str(PGDATA),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8" if Path("/usr/lib/locale/C.utf8").exists() else "--no-locale",
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -117,8 +125,11 @@ def start():
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
         "-c shared_buffers=256MB -c work_mem=32MB -c maintenance_work_mem=256MB"
     )
-    pg([bin_path("pg_ctl"), "-D", str(PGDATA), "-l", str(LOG), "-w", "-t", "60", "-o", options, "start"],
-       check=True, stdout=subprocess.DEVNULL)
+    pg(
+        [bin_path("pg_ctl"), "-D", str(PGDATA), "-l", str(LOG), "-w", "-t", "60", "-o", options, "start"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     ensure_database()
     return True
 
@@ -126,9 +137,19 @@ def start():
 def ensure_database():
     for _ in range(50):
         probe = subprocess.run(
-            [bin_path("psql"), "-h", str(SOCKET_DIR), "-U", "postgres", "-d", "postgres", "-tAc",
-             f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'"],
-            capture_output=True, text=True,
+            [
+                bin_path("psql"),
+                "-h",
+                str(SOCKET_DIR),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-tAc",
+                f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'",
+            ],
+            capture_output=True,
+            text=True,
         )
         if probe.returncode == 0:
             break
@@ -139,8 +160,11 @@ def ensure_database():
 
 def stop():
     if is_running():
-        pg([bin_path("pg_ctl"), "-D", str(PGDATA), "-w", "-m", "fast", "stop"], check=True,
-           stdout=subprocess.DEVNULL)
+        pg(
+            [bin_path("pg_ctl"), "-D", str(PGDATA), "-w", "-m", "fast", "stop"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
 
 
 def run(command):

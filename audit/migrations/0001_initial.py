@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,25 +14,64 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True)),
-                ('actor_email', models.CharField(blank=True, max_length=254)),
-                ('action', models.CharField(choices=[('view', 'View'), ('create', 'Create'), ('update', 'Update'), ('archive', 'Archive'), ('print', 'Print'), ('export', 'Export'), ('sign', 'Sign'), ('withdraw', 'Withdraw'), ('login', 'Login'), ('logout', 'Logout'), ('login_failed', 'Login failed'), ('permission_denied', 'Permission denied'), ('password_reset', 'Password reset'), ('send', 'Send')], max_length=20)),
-                ('object_type', models.CharField(blank=True, max_length=60)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('patient_id', models.BigIntegerField(blank=True, null=True)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, max_length=300)),
-                ('detail', models.TextField(blank=True)),
-                ('previous_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64, unique=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(db_index=True)),
+                ("actor_email", models.CharField(blank=True, max_length=254)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("view", "View"),
+                            ("create", "Create"),
+                            ("update", "Update"),
+                            ("archive", "Archive"),
+                            ("print", "Print"),
+                            ("export", "Export"),
+                            ("sign", "Sign"),
+                            ("withdraw", "Withdraw"),
+                            ("login", "Login"),
+                            ("logout", "Logout"),
+                            ("login_failed", "Login failed"),
+                            ("permission_denied", "Permission denied"),
+                            ("password_reset", "Password reset"),
+                            ("send", "Send"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("object_type", models.CharField(blank=True, max_length=60)),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                ("patient_id", models.BigIntegerField(blank=True, null=True)),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, max_length=300)),
+                ("detail", models.TextField(blank=True)),
+                ("previous_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['patient_id', '-id'], name='audit_patient_idx'), models.Index(fields=['actor', '-id'], name='audit_actor_idx'), models.Index(fields=['action', '-id'], name='audit_action_idx')],
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(fields=["patient_id", "-id"], name="audit_patient_idx"),
+                    models.Index(fields=["actor", "-id"], name="audit_actor_idx"),
+                    models.Index(fields=["action", "-id"], name="audit_action_idx"),
+                ],
             },
         ),
     ]

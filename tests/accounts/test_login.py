@@ -26,7 +26,9 @@ def test_it_logs_in_by_email_case_insensitively_and_audits_it(client):
 
 def test_a_wrong_password_shows_a_clear_message_and_is_audited(client):
     PhysioFactory(email="priya@clinic.test")
-    response = client.post(reverse("login"), {"username": "priya@clinic.test", "password": "wrong-password-1"})
+    response = client.post(
+        reverse("login"), {"username": "priya@clinic.test", "password": "wrong-password-1"}
+    )
     assert response.status_code == 200
     assert "do not match an active staff account" in response.content.decode()
     event = AuditEvent.objects.get(action=Action.LOGIN_FAILED)

@@ -24,10 +24,31 @@ login = public(
     )
 )
 logout = with_rule(auth_views.LogoutView.as_view(), frozenset(Role.values))
-password_change = with_rule(
-    auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),
-    frozenset(Role.values),
-)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    success_url = reverse_lazy("password_change_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        record(Action.UPDATE, request=self.request, obj=self.request.user, detail="password changed")
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        record(
+            Action.PASSWORD_RESET,
+            request=self.request,
+            user=self.user,
+            obj=self.user,
+            detail="password reset by e-mailed link",
+        )
+        return response
+
+
+password_change = with_rule(PasswordChangeView.as_view(), frozenset(Role.values))
 password_change_done = with_rule(auth_views.PasswordChangeDoneView.as_view(), frozenset(Role.values))
 password_reset = public(
     auth_views.PasswordResetView.as_view(
@@ -37,7 +58,7 @@ password_reset = public(
     )
 )
 password_reset_done = public(auth_views.PasswordResetDoneView.as_view())
-password_reset_confirm = public(auth_views.PasswordResetConfirmView.as_view())
+password_reset_confirm = public(PasswordResetConfirmView.as_view())
 password_reset_complete = public(auth_views.PasswordResetCompleteView.as_view())
 
 

@@ -67,8 +67,11 @@ def open_path_for(path):
 
 def pg(args, **kwargs):
     """Run a PostgreSQL program, as the service user when we are root."""
-    user = service_user().pw_name if as_root() else None
-    return subprocess.run(args, user=user, **kwargs)
+    if not as_root():
+        return subprocess.run(args, **kwargs)
+    account = service_user()
+    # Drop root's groups too: with group 0 kept, root-owned folders would be judged by their group bits.
+    return subprocess.run(args, user=account.pw_uid, group=account.pw_gid, extra_groups=[], **kwargs)
 
 
 def database_url():

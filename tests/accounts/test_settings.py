@@ -55,7 +55,8 @@ def test_development_starts_with_safe_defaults():
 
 
 def test_check_deploy_passes_with_production_settings():
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG"}}
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment never has it.
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

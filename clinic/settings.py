@@ -160,6 +160,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 PHONENUMBER_DEFAULT_REGION = os.environ.get("PHONE_REGION", "CA")
 
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "IMS Clinic")
+# A pre-needling screening older than this many months is shown as due (patients/services.py).
+SCREENING_VALID_MONTHS = int(os.environ.get("SCREENING_VALID_MONTHS", "12"))
 
 
 def email_settings(url):

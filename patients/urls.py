@@ -1,2 +1,13 @@
+from django.urls import path
+
+from . import views
+
 app_name = "patients"
-urlpatterns = []
+urlpatterns = [
+    path("", views.patient_list, name="list"),
+    path("register/", views.patient_register, name="register"),
+    path("<int:pk>/", views.patient_chart, name="chart"),
+    path("<int:pk>/edit/", views.patient_edit, name="edit"),
+    path("<int:pk>/archive/", views.patient_archive, name="archive"),
+    path("<int:pk>/screening/", views.screening_new, name="screening"),
+]

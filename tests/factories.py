@@ -1,6 +1,6 @@
 """factory-boy factories shared by every app's tests. Each app adds its own below its heading."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import factory
 from django.contrib.auth.hashers import make_password
@@ -51,6 +51,24 @@ class AdminFactory(UserFactory):
 
 
 # --- patients ---------------------------------------------------------------------------------------
+class PatientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "patients.Patient"
+
+    given_name = factory.Faker("first_name", locale="en_CA")
+    family_name = factory.Faker("last_name", locale="en_CA")
+    date_of_birth = factory.Sequence(lambda n: date(1950, 1, 1) + timedelta(days=97 * n % 20000))
+    phone = factory.Sequence(lambda n: f"+1604{200 + n % 800:03d}{n % 10000:04d}")
+
+
+class ScreeningFactory(factory.django.DjangoModelFactory):
+    """A screening with every answer "no" unless given (pass e.g. diabetes=True)."""
+
+    class Meta:
+        model = "patients.Screening"
+
+    patient = factory.SubFactory(PatientFactory)
+    answered_by = factory.SubFactory(PhysioFactory)
 
 
 # --- consent ----------------------------------------------------------------------------------------

@@ -1,0 +1,143 @@
+"""Patient search at 100k patients: server time per search, indexed vs. an unindexed scan, same run.
+
+    DATABASE_URL='postgresql://postgres@/bench_patients?host=/work/main/var/run' \
+        .venv/bin/python bench/patients_search.py [--size 100000] [--repeat 20]
+
+Creates the database named in DATABASE_URL if it is missing, migrates it, loads demo patients up to
+--size with COPY (patients/demo.py), then times each kind of query the search box accepts through
+patients.services.search_patients (the code the view runs). The baseline runs the very same SQL with the
+planner forbidden to use indexes (enable_indexscan / enable_bitmapscan / enable_indexonlyscan off),
+so PostgreSQL answers it by scanning every row: what an ILIKE search with no trigram index costs.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
+
+
+def ensure_database(url):
+    name = urlparse(url).path.lstrip("/")
+    server = url.replace(f"/{name}", "/postgres", 1)
+    with psycopg.connect(server, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+            print(f"created database {name}")
+
+
+def timed(run, repeat):
+    """Median and 95th percentile wall time, in milliseconds, of `repeat` runs after one warm-up."""
+    run()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        print("Set DATABASE_URL to the benchmark database (it is created if missing).", file=sys.stderr)
+        return 2
+    ensure_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from patients.demo import add_patients
+    from patients.models import Patient
+    from patients.services import search_patients
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    added = add_patients(args.size)
+    if added:
+        print(f"loaded {added} patients in {time.perf_counter() - started:.1f}s")
+    total = Patient.objects.count()
+
+    # A patient somewhere in the middle of the table, with a PHN and a phone, read back from the database.
+    sample = Patient.objects.exclude(phn="").exclude(phone="").order_by("id")[min(4242, total // 3)]
+    given, family, born = sample.given_name, sample.family_name, sample.date_of_birth.isoformat()
+    phone, phn, chart = str(sample.phone), sample.phn, sample.chart_number
+    born_day_first = "/".join(reversed(born.split("-")))
+    queries = [
+        ("name fragment", family[:4].lower()),
+        ("accented name, typed without accents", "nguyen"),
+        ("given + family words", f"{given} {family}"),
+        ("phone, last 4 digits", phone[-4:]),
+        ("phone, full", f"({phone[2:5]}) {phone[5:8]}-{phone[8:]}"),
+        ("date of birth, DD/MM/YYYY", born_day_first),
+        ("PHN", phn),
+        ("chart number", chart),
+    ]
+
+    # The whole htmx request as the front desk's browser sends it: access check, search, badges, template.
+    from django.test import Client
+
+    from accounts.models import Role, User
+
+    desk = User.objects.filter(email="bench-desk@clinic.test").first() or User.objects.create_user(
+        "bench-desk@clinic.test", None, full_name="Bench Desk", role=Role.FRONT_DESK
+    )
+    client = Client(HTTP_HOST="localhost", HTTP_HX_REQUEST="true")
+    client.force_login(desk)
+
+    def run_view(text):
+        def run():
+            response = client.get("/patients/", {"q": text})
+            assert response.status_code == 200, response.status_code
+
+        return run
+
+    def run_search(text):
+        return lambda: list(search_patients(text))
+
+    def run_unindexed(text):
+        def run():
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_indexscan = off")
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
+                cursor.execute("SET LOCAL enable_indexonlyscan = off")
+                list(search_patients(text))
+
+        return run
+
+    print(f"\n{total} patients, {args.repeat} runs each; times in ms (median / p95)\n")
+    print(
+        "| query | typed | patients matching | search, indexed | unindexed scan | ratio "
+        "| whole htmx request |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for label, text in queries:
+        matches = len(list(search_patients(text, limit=None)))
+        indexed, indexed_p95 = timed(run_search(text), args.repeat)
+        scan, scan_p95 = timed(run_unindexed(text), max(3, args.repeat // 4))
+        view, view_p95 = timed(run_view(text), args.repeat)
+        print(
+            f"| {label} | `{text}` | {matches} | {indexed:.2f} / {indexed_p95:.2f} | "
+            f"{scan:.1f} / {scan_p95:.1f} | {scan / indexed:.0f}x | {view:.1f} / {view_p95:.1f} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from audit.models import Action
+from audit.services import record
+
+from .models import SCREENING_ITEMS, Patient, Screening
+from .services import archive_patient
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ("chart_number", "family_name", "given_name", "date_of_birth", "phone", "archived_at")
+    list_filter = ("archived_at",)
+    search_fields = ("chart_number", "family_name", "given_name", "phn", "phone_digits")
+    readonly_fields = ("chart_number", "archived_at", "created_at", "created_by")
+    actions = ["archive_selected"]
+    list_per_page = 50
+
+    # BC: records kept at least 16 years; patients are archived, never deleted (a trigger refuses too).
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        detail = "changed: " + ", ".join(sorted(form.changed_data)) if change else "registered in the admin"
+        record(
+            Action.UPDATE if change else Action.CREATE,
+            request=request,
+            obj=obj,
+            patient_id=obj.pk,
+            detail=detail,
+        )
+
+    @admin.action(description="Archive selected patients (kept, hidden from search)")
+    def archive_selected(self, request, queryset):
+        archived = 0
+        for patient in queryset:
+            try:
+                archive_patient(patient, request=request)
+                archived += 1
+            except ValidationError:
+                continue
+        self.message_user(request, f"{archived} patient(s) archived.", messages.SUCCESS)
+
+
+@admin.register(Screening)
+class ScreeningAdmin(admin.ModelAdmin):
+    """Read-only: screenings are answered on the chart and kept as history."""
+
+    list_display = ("patient", "answered_at", "answered_by")
+    list_select_related = ("patient", "answered_by")
+    raw_id_fields = ("patient",)
+    readonly_fields = ["patient", "answered_by", "answered_at"] + [
+        name for key, _label in SCREENING_ITEMS for name in (key, f"{key}_note")
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

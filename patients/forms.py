@@ -1,0 +1,127 @@
+from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Fieldset, Layout
+from django import forms
+
+from .models import SCREENING_ITEMS, Patient, Screening
+
+PATIENT_FIELDS = [
+    "given_name",
+    "preferred_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "gender",
+    "phone",
+    "phone_alternate",
+    "email",
+    "address",
+    "phn",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "emergency_contact_relationship",
+    "referral_source",
+]
+
+
+def row(*names):
+    return Div(*[Div(Field(name), css_class="col-md") for name in names], css_class="row")
+
+
+class PatientForm(forms.ModelForm):
+    # Longer than the 10 digits stored: people type PHNs with spaces as printed on the card.
+    phn = forms.CharField(
+        label="BC Personal Health Number",
+        required=False,
+        max_length=16,
+        help_text="Optional. Ten digits starting with 9.",
+    )
+    register_anyway = forms.BooleanField(
+        required=False,
+        label="Register anyway: I checked the existing record and this is a different person",
+    )
+
+    class Meta:
+        model = Patient
+        fields = PATIENT_FIELDS
+        widgets = {
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "address": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {"phone": "Canadian numbers may be typed as 604 555 0123; others with their + code."}
+
+    def __init__(self, *args, show_register_anyway=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phn"].widget.attrs.update({"inputmode": "numeric"})
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        parts = [
+            Fieldset(
+                "Patient",
+                row("given_name", "preferred_name", "family_name"),
+                row("date_of_birth", "sex", "gender"),
+                row("phn", "referral_source"),
+            ),
+            Fieldset("Contact", row("phone", "phone_alternate", "email"), "address"),
+            Fieldset(
+                "Emergency contact",
+                row("emergency_contact_name", "emergency_contact_phone", "emergency_contact_relationship"),
+            ),
+        ]
+        if show_register_anyway:
+            parts.insert(0, Field("register_anyway"))
+        else:
+            del self.fields["register_anyway"]
+        self.helper.layout = Layout(*parts)
+
+    def clean_phn(self):
+        # People type PHNs with spaces as printed on the card (9123 456 789).
+        phn = "".join(self.cleaned_data["phn"].split())
+        if phn:
+            holder = Patient.objects.filter(phn=phn).exclude(pk=self.instance.pk).first()
+            if holder is not None:
+                raise forms.ValidationError(
+                    f"Another patient (chart {holder.chart_number}) already has this "
+                    "BC Personal Health Number: open that record instead.",
+                    code="phn_taken",
+                )
+        return phn
+
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class ScreeningForm(forms.ModelForm):
+    """Each item must be answered yes or no (no default: an unasked question is not a "no")."""
+
+    class Meta:
+        model = Screening
+        fields = [name for key, _label in SCREENING_ITEMS for name in (key, f"{key}_note")]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for key, label in SCREENING_ITEMS:
+            self.fields[key] = forms.TypedChoiceField(
+                label=label,
+                choices=YES_NO,
+                coerce=lambda value: value == "yes",
+                widget=forms.RadioSelect,
+                required=True,
+                error_messages={"required": f"Answer yes or no: {label.lower()}."},
+            )
+            self.fields[f"{key}_note"].widget.attrs.update(
+                {"placeholder": "Note (optional)", "aria-label": f"{label}: note"}
+            )
+            self.fields[f"{key}_note"].label = ""
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            *[
+                Div(
+                    Div(InlineRadios(key), css_class="col-md-6"),
+                    Div(Field(f"{key}_note"), css_class="col-md-6"),
+                    css_class="row border-bottom pt-2",
+                )
+                for key, _label in SCREENING_ITEMS
+            ]
+        )

@@ -1,0 +1,241 @@
+"""Rules about patients that span rows: duplicates, registration, archiving, search, screening."""
+
+import re
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import F, Func, Q, TextField, Value
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from audit.models import Action
+from audit.services import record
+
+from .models import SCREENING_ITEMS, Patient, Screening
+
+SEARCH_LIMIT = 25
+
+
+class PossibleDuplicate(ValidationError):
+    """Raised when a patient with the same name and date of birth is already registered."""
+
+    def __init__(self, existing):
+        self.existing = list(existing)
+        super().__init__(
+            "A patient with this name and date of birth is already registered. Open the existing record, "
+            "or tick \u201cregister anyway\u201d if this really is a different person.",
+            code="possible_duplicate",
+        )
+
+
+def _folded(expression):
+    """Lower-cased and accent-free, as the database folds search_name (migration 0002)."""
+    return Func(expression, function="patients_fold", output_field=TextField())
+
+
+def possible_duplicates(given_name, family_name, date_of_birth, exclude_pk=None):
+    """Patients (archived ones too) whose given and family names match, ignoring case and accents, and
+    who share the date of birth."""
+    found = (
+        Patient.objects.annotate(
+            given_folded=_folded(F("given_name")), family_folded=_folded(F("family_name"))
+        )
+        .filter(
+            date_of_birth=date_of_birth,
+            given_folded=_folded(Value(given_name.strip())),
+            family_folded=_folded(Value(family_name.strip())),
+        )
+        .order_by("chart_number")
+    )
+    if exclude_pk is not None:
+        found = found.exclude(pk=exclude_pk)
+    return found
+
+
+def register_patient(patient, *, request, register_anyway=False):
+    """Save a new patient and audit it. Refuses (PossibleDuplicate) a name and date of birth already on
+    file unless register_anyway is set by the person registering."""
+    if not register_anyway:
+        existing = list(possible_duplicates(patient.given_name, patient.family_name, patient.date_of_birth))
+        if existing:
+            raise PossibleDuplicate(existing)
+    patient.created_by = request.user
+    patient.save()
+    record(
+        Action.CREATE,
+        request=request,
+        obj=patient,
+        patient_id=patient.pk,
+        detail="registered despite a possible duplicate" if register_anyway else "",
+    )
+    return patient
+
+
+def update_patient(patient, changed_fields, *, request):
+    """Save edits to a patient; the audit event names the changed fields, never their values."""
+    patient.save()
+    record(
+        Action.UPDATE,
+        request=request,
+        obj=patient,
+        patient_id=patient.pk,
+        detail="changed: " + ", ".join(sorted(changed_fields)) if changed_fields else "no change",
+    )
+    return patient
+
+
+def archive_patient(patient, *, request):
+    """Archive a patient (hidden from search, kept for the records law). Refuses one already archived."""
+    if patient.archived_at is not None:
+        raise ValidationError("This patient is already archived.")
+    patient.archived_at = timezone.now()
+    patient.save(update_fields=["archived_at"])
+    record(Action.ARCHIVE, request=request, obj=patient, patient_id=patient.pk, detail="archived")
+    return patient
+
+
+def restore_patient(patient, *, request):
+    """Bring an archived patient back into search. Refuses one that is not archived."""
+    if patient.archived_at is None:
+        raise ValidationError("This patient is not archived.")
+    patient.archived_at = None
+    patient.save(update_fields=["archived_at"])
+    record(Action.UPDATE, request=request, obj=patient, patient_id=patient.pk, detail="changed: archived_at")
+    return patient
+
+
+# --- search -----------------------------------------------------------------------------------------
+CHART_NUMBER = re.compile(r"^c\d+$", re.IGNORECASE)
+ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+# Day first, as Canadian forms and BC health cards write it: 12/04/1985 is 12 April 1985.
+DAY_FIRST_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
+PHONE_LIKE = re.compile(r"^[\d\s()+.\-]+$")
+
+
+def parse_date(text):
+    """A date typed as YYYY-MM-DD or DD/MM/YYYY (also DD.MM.YYYY), or None."""
+    for pattern, order in ((ISO_DATE, (0, 1, 2)), (DAY_FIRST_DATE, (2, 1, 0))):
+        match = pattern.match(text)
+        if match:
+            parts = [int(match.group(i + 1)) for i in range(3)]
+            try:
+                return date(parts[order[0]], parts[order[1]], parts[order[2]])
+            except ValueError:
+                return None
+    return None
+
+
+def search_condition(text):
+    """The Q that one search box's text means, or None for text that cannot match anything.
+
+    A date (YYYY-MM-DD or DD/MM/YYYY) matches the date of birth; a chart number (C000123, C123) matches
+    exactly; digits match anywhere in the phone numbers (so the last four digits work), a PHN exactly,
+    and a chart number; anything else is split into words, each of which must appear in the name,
+    ignoring case and accents. Every branch is served by an index (trigram, b-tree or unique)."""
+    # PostgreSQL refuses NUL in text; nobody's name or phone needs more than 100 characters to be found.
+    text = " ".join(text.replace("\x00", "").split())[:100]
+    if not text:
+        return None
+    born = parse_date(text)
+    if born is not None:
+        return Q(date_of_birth=born)
+    if CHART_NUMBER.match(text):
+        return Q(chart_number=f"C{int(text[1:]):06d}")
+    if PHONE_LIKE.match(text):
+        digits = re.sub(r"\D", "", text)
+        if len(digits) < 3:
+            return None
+        condition = Q(phone_digits__contains=digits) | Q(chart_number=f"C{int(digits):06d}")
+        if len(digits) == 10:
+            condition |= Q(phn=digits)
+        return condition
+    condition = Q()
+    for word in text.split(" "):
+        condition &= Q(search_name__contains=_folded(Value(word)))
+    return condition
+
+
+def search_patients(text, *, include_archived=False, limit=SEARCH_LIMIT):
+    """Patients matching the search box's text (see search_condition), archived ones only on request.
+    One query, whatever the text."""
+    condition = search_condition(text)
+    if condition is None:
+        return Patient.objects.none()
+    found = Patient.objects.filter(condition)
+    if not include_archived:
+        found = found.filter(archived_at__isnull=True)
+    # Ordered by an expression no b-tree serves, on purpose: ordered by the plain columns, the planner
+    # walks the (family, given) index hoping to meet 25 matches early, which for a name late in the
+    # alphabet reads most of the table (bench/patients_search.py). This way the trigram index finds the
+    # matches and a top-25 sort orders them.
+    return found.order_by(Lower("family_name"), Lower("given_name"), "id")[:limit]
+
+
+# --- screening ----------------------------------------------------------------------------------------
+def months_before(moment, months):
+    """The same day `months` calendar months earlier (clamped to the month's last day)."""
+    month_index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    for day in range(moment.day, 27, -1):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    return moment.replace(year=year, month=month, day=min(moment.day, 28))
+
+
+def screening_cutoff(now=None):
+    """Screenings answered before this moment are due again (settings.SCREENING_VALID_MONTHS)."""
+    now = now or timezone.now()
+    return months_before(now, settings.SCREENING_VALID_MONTHS)
+
+
+def screening_is_due(screening, now=None):
+    """True when there is no screening, or it is older than SCREENING_VALID_MONTHS."""
+    return screening is None or screening.answered_at < screening_cutoff(now)
+
+
+def latest_screening(patient):
+    """The patient's most recent screening, or None."""
+    return Screening.objects.filter(patient=patient).select_related("answered_by").first()
+
+
+def latest_screenings(patients):
+    """{patient_id: latest Screening} for the given patients (objects or ids), in one query."""
+    ids = [getattr(p, "pk", p) for p in patients]
+    if not ids:
+        return {}
+    rows = (
+        Screening.objects.filter(patient_id__in=ids)
+        .order_by("patient_id", "-answered_at", "-id")
+        .distinct("patient_id")
+    )
+    return {row.patient_id: row for row in rows}
+
+
+def screening_flags(patients):
+    """{patient_id: [labels of the items answered yes in the latest screening]} in one query; every
+    patient given has an entry (an empty list when nothing was found or no screening exists)."""
+    latest = latest_screenings(patients)
+    return {
+        getattr(p, "pk", p): (latest[getattr(p, "pk", p)].flags if getattr(p, "pk", p) in latest else [])
+        for p in patients
+    }
+
+
+def record_screening(screening, *, request):
+    """Save a new screening for a patient and audit it; earlier screenings stay as history."""
+    screening.answered_by = request.user
+    screening.answered_at = timezone.now()
+    screening.save()
+    positive = [key for key, _label in SCREENING_ITEMS if getattr(screening, key)]
+    record(
+        Action.CREATE,
+        request=request,
+        obj=screening,
+        patient_id=screening.patient_id,
+        detail=f"screening with {len(positive)} positive item(s)",
+    )
+    return screening

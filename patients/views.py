@@ -1,0 +1,131 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_POST
+
+from accounts.access import role_required
+from accounts.models import Role
+from audit.models import Action, AuditEvent
+from audit.services import record
+
+from . import services
+from .chart import chart_panels, patient_badges
+from .forms import PatientForm, ScreeningForm
+from .models import Patient
+
+REGISTRY = (Role.PHYSIO, Role.FRONT_DESK, Role.ADMIN)
+CLINICAL = (Role.PHYSIO, Role.ADMIN)
+RECENT_ACTIVITY = 15
+
+
+@role_required(*REGISTRY)
+def patient_list(request):
+    """The one search box; htmx asks for the results partial as the front desk types."""
+    text = request.GET.get("q", "").strip()
+    include_archived = request.GET.get("archived") == "1"
+    patients = list(services.search_patients(text, include_archived=include_archived))
+    badges = patient_badges(patients)
+    context = {
+        "q": text,
+        "include_archived": include_archived,
+        "rows": [(patient, badges.get(patient.pk, [])) for patient in patients],
+        "limit": services.SEARCH_LIMIT,
+        "searched": bool(text),
+    }
+    if request.htmx:
+        return render(request, "patients/_results.html", context)
+    return render(request, "patients/patient_list.html", context)
+
+
+@role_required(*REGISTRY)
+def patient_register(request):
+    duplicates = []
+    if request.method == "POST":
+        form = PatientForm(request.POST, show_register_anyway="register_anyway" in request.POST)
+        if form.is_valid():
+            try:
+                patient = services.register_patient(
+                    form.save(commit=False),
+                    request=request,
+                    register_anyway=form.cleaned_data.get("register_anyway", False),
+                )
+            except services.PossibleDuplicate as duplicate:
+                duplicates = duplicate.existing
+                form = PatientForm(request.POST, show_register_anyway=True)
+                form.is_valid()
+                form.add_error(None, duplicate)
+            else:
+                messages.success(request, f"{patient.full_name} registered as chart {patient.chart_number}.")
+                return redirect("patients:chart", pk=patient.pk)
+    else:
+        form = PatientForm()
+    return render(
+        request, "patients/patient_form.html", {"form": form, "duplicates": duplicates, "creating": True}
+    )
+
+
+@role_required(*REGISTRY)
+def patient_edit(request, pk):
+    patient = get_object_or_404(Patient, pk=pk)
+    if request.method == "POST":
+        form = PatientForm(request.POST, instance=patient)
+        if form.is_valid():
+            services.update_patient(form.save(commit=False), form.changed_data, request=request)
+            messages.success(request, "Patient details saved.")
+            return redirect("patients:chart", pk=patient.pk)
+    else:
+        form = PatientForm(instance=patient)
+    return render(
+        request, "patients/patient_form.html", {"form": form, "patient": patient, "creating": False}
+    )
+
+
+@role_required(*REGISTRY)
+def patient_chart(request, pk):
+    """Demographics, flags, every app's panels the user may see, and recent activity. Audited."""
+    patient = get_object_or_404(Patient, pk=pk)
+    record(Action.VIEW, request=request, obj=patient, patient_id=patient.pk, detail="chart")
+    screening = services.latest_screening(patient)
+    context = {
+        "patient": patient,
+        "badges": patient_badges([patient]).get(patient.pk, []),
+        "screening": screening,
+        "screening_due": services.screening_is_due(screening),
+        # Each app's panel rendered with its own context (plus the patient), in the collector's order.
+        "panels": [
+            render_to_string(panel["template"], {"patient": patient, **panel["context"]}, request=request)
+            for panel in chart_panels(request, patient)
+        ],
+        "activity": AuditEvent.objects.filter(patient_id=patient.pk).order_by("-id")[:RECENT_ACTIVITY],
+    }
+    return render(request, "patients/chart.html", context)
+
+
+@role_required(Role.FRONT_DESK, Role.ADMIN)
+@require_POST
+def patient_archive(request, pk):
+    patient = get_object_or_404(Patient, pk=pk)
+    try:
+        if request.POST.get("restore"):
+            services.restore_patient(patient, request=request)
+            messages.success(request, f"{patient.full_name} is back in search.")
+        else:
+            services.archive_patient(patient, request=request)
+            messages.success(request, f"{patient.full_name} archived: hidden from search, record kept.")
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return redirect("patients:chart", pk=patient.pk)
+
+
+@role_required(*CLINICAL)
+def screening_new(request, pk):
+    patient = get_object_or_404(Patient, pk=pk)
+    form = ScreeningForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        screening = form.save(commit=False)
+        screening.patient = patient
+        services.record_screening(screening, request=request)
+        messages.success(request, "Screening saved.")
+        return redirect("patients:chart", pk=patient.pk)
+    return render(request, "patients/screening_form.html", {"form": form, "patient": patient})

@@ -1,0 +1,65 @@
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from audit.models import Action, AuditEvent
+from tests.factories import ScreeningFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def chart(client, patient):
+    return client.get(reverse("patients:chart", args=[patient.pk]))
+
+
+@pytest.mark.parametrize("role", [Role.PHYSIO, Role.FRONT_DESK, Role.ADMIN])
+def test_registry_roles_see_the_chart(client_for, zoe, role):
+    response = chart(client_for(role), zoe)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Côté" in page and zoe.chart_number in page and "(604) 555-0123" in page
+
+
+def test_the_manager_gets_403_on_a_chart(client_for, zoe):
+    assert chart(client_for(Role.MANAGER), zoe).status_code == 403
+    assert not AuditEvent.objects.filter(action=Action.VIEW, patient_id=zoe.pk).exists()
+
+
+def test_every_chart_view_is_audited(client_for, zoe):
+    client = client_for(Role.FRONT_DESK)
+    chart(client, zoe)
+    chart(client, zoe)
+    events = AuditEvent.objects.filter(action=Action.VIEW, patient_id=zoe.pk, actor=client.user)
+    assert events.count() == 2
+
+
+def test_flags_show_at_the_top_of_the_chart_for_every_role(client_for, zoe):
+    ScreeningFactory(patient=zoe, bleeding_risk=True, bleeding_risk_note="Takes warfarin")
+    for role in (Role.PHYSIO, Role.FRONT_DESK):
+        page = chart(client_for(role), zoe).content.decode()
+        assert "Bleeding disorder or anticoagulants" in page
+
+
+def test_the_front_desk_never_sees_clinical_panels_or_screening_notes(client_for, zoe):
+    ScreeningFactory(patient=zoe, bleeding_risk=True, bleeding_risk_note="Takes warfarin")
+    front_desk_page = chart(client_for(Role.FRONT_DESK), zoe).content.decode()
+    assert "Screening history" not in front_desk_page
+    assert "warfarin" not in front_desk_page
+    physio_page = chart(client_for(Role.PHYSIO), zoe).content.decode()
+    assert "Screening history" in physio_page and "warfarin" in physio_page
+
+
+def test_recent_activity_lists_the_patients_audit_events(client_for, zoe):
+    client = client_for(Role.PHYSIO)
+    chart(client, zoe)
+    page = chart(client, zoe).content.decode()
+    assert f"{client.user.email} · View" in page
+
+
+def test_the_chart_takes_a_bounded_number_of_queries(client_for, zoe, django_assert_max_num_queries):
+    ScreeningFactory(patient=zoe)
+    client = client_for(Role.PHYSIO)
+    # 12 with the patients app alone (session, user, patient, audit chain, screening, badges, activity);
+    # each other app's panel adds its own few.
+    with django_assert_max_num_queries(20):
+        assert chart(client, zoe).status_code == 200

@@ -20,6 +20,15 @@ class Action(models.TextChoices):
     PERMISSION_DENIED = "permission_denied", "Permission denied"
     PASSWORD_RESET = "password_reset", "Password reset"
     SEND = "send", "Send"
+    RESTORE = "restore", "Restore"
+    PUBLISH = "publish", "Publish"
+    BOOK = "book", "Book"
+    RESCHEDULE = "reschedule", "Reschedule"
+    CANCEL = "cancel", "Cancel"
+    CHECK_IN = "check_in", "Check in"
+    NO_SHOW = "no_show", "No-show"
+    STATUS = "status", "Status change"
+    ADDENDUM = "addendum", "Addendum"
 
 
 class AuditEvent(models.Model):

@@ -101,7 +101,13 @@ def restore_patient(patient, *, request):
         raise ValidationError("This patient is not archived.")
     patient.archived_at = None
     patient.save(update_fields=["archived_at"])
-    record(Action.RESTORE, request=request, obj=patient, patient_id=patient.pk, detail="restored from the archive")
+    record(
+        Action.RESTORE,
+        request=request,
+        obj=patient,
+        patient_id=patient.pk,
+        detail="restored from the archive",
+    )
     return patient
 
 

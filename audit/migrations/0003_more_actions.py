@@ -4,15 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_append_only'),
+        ("audit", "0002_append_only"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('view', 'View'), ('create', 'Create'), ('update', 'Update'), ('archive', 'Archive'), ('print', 'Print'), ('export', 'Export'), ('sign', 'Sign'), ('withdraw', 'Withdraw'), ('login', 'Login'), ('logout', 'Logout'), ('login_failed', 'Login failed'), ('permission_denied', 'Permission denied'), ('password_reset', 'Password reset'), ('send', 'Send'), ('restore', 'Restore'), ('publish', 'Publish'), ('book', 'Book'), ('reschedule', 'Reschedule'), ('cancel', 'Cancel'), ('check_in', 'Check in'), ('no_show', 'No-show'), ('status', 'Status change'), ('addendum', 'Addendum')], max_length=20),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("view", "View"),
+                    ("create", "Create"),
+                    ("update", "Update"),
+                    ("archive", "Archive"),
+                    ("print", "Print"),
+                    ("export", "Export"),
+                    ("sign", "Sign"),
+                    ("withdraw", "Withdraw"),
+                    ("login", "Login"),
+                    ("logout", "Logout"),
+                    ("login_failed", "Login failed"),
+                    ("permission_denied", "Permission denied"),
+                    ("password_reset", "Password reset"),
+                    ("send", "Send"),
+                    ("restore", "Restore"),
+                    ("publish", "Publish"),
+                    ("book", "Book"),
+                    ("reschedule", "Reschedule"),
+                    ("cancel", "Cancel"),
+                    ("check_in", "Check in"),
+                    ("no_show", "No-show"),
+                    ("status", "Status change"),
+                    ("addendum", "Addendum"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -1,0 +1,42 @@
+"""What the consent app adds to the patient chart and to patient lists (hooks of patients/chart.py)."""
+
+from .models import Region
+from .services import consent_status
+
+RECENT_RECORDS = 10
+
+
+def consent_panel(request, patient):
+    """Consent per region. Shown to everyone who sees the chart, but the front desk gets only whether
+    consent is on file for each region (DESIGN.md); clinicians get each region's status, the records and
+    the way to obtain consent."""
+    statuses = consent_status([patient])[patient.pk]
+    if not request.user.is_clinical:
+        context = {"on_file": [(Region(region).label, statuses[region].on_file) for region in Region]}
+    else:
+        context = {
+            "statuses": [statuses[region] for region in Region],
+            "records": list(
+                patient.consents.select_related("form", "explained_by").order_by("-signed_at", "-id")[
+                    :RECENT_RECORDS
+                ]
+            ),
+            "may_obtain": request.user.role == "physiotherapist" and not patient.is_archived,
+        }
+    return {"template": "consent/chart_panel.html", "context": context, "order": 1, "clinical": False}
+
+
+def consent_badges(patients):
+    """One badge per patient, fit for every role: the risk regions with consent on file, or why none is.
+    One query for all the patients."""
+    statuses = consent_status(patients)
+    badges = {}
+    for patient_id, by_region in statuses.items():
+        if any(status.on_file for status in by_region.values()):
+            regions = [Region(r).label.split(" (")[0].lower() for r in Region if by_region[r].on_file]
+            badges[patient_id] = [{"label": "Consent on file: " + ", ".join(regions), "level": "success"}]
+        elif any(status.state == "reconsent" for status in by_region.values()):
+            badges[patient_id] = [{"label": "Re-consent needed", "level": "warning"}]
+        else:
+            badges[patient_id] = [{"label": "No consent on file", "level": "secondary"}]
+    return badges

@@ -4,6 +4,7 @@ Development defaults are safe; what production must set stops start-up with a me
 """
 
 import os
+import zoneinfo
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -138,6 +139,10 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "en-ca"
 TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE", "America/Vancouver")
+# Time zone rules come from the pinned tzdata package, never the machine's zoneinfo, which can be years
+# old (Debian 12 ships 2025b): British Columbia stays on UTC-7 from November 2026 (tzdata 2026), and
+# PostgreSQL's own copy of the rules, which date lookups use, already knows it. Python must agree.
+zoneinfo.reset_tzpath([])
 USE_I18N = True
 USE_TZ = True
 

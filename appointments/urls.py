@@ -1,2 +1,21 @@
+from django.urls import path
+
+from . import views
+
 app_name = "appointments"
-urlpatterns = []
+urlpatterns = [
+    path("", views.day_view, name="day"),
+    path("week/<int:therapist_id>/", views.week_view, name="week"),
+    path("today/", views.today, name="today"),
+    path("book/", views.book, name="book"),
+    path("book/patients/", views.patient_search, name="patient_search"),
+    path("book/next-available/", views.next_available, name="next_available"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/check-in/", views.check_in, name="check_in"),
+    path("<int:pk>/confirm/", views.confirm, name="confirm"),
+    path("<int:pk>/no-show/", views.no_show, name="no_show"),
+    path("<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("<int:pk>/reschedule/", views.reschedule, name="reschedule"),
+    path("schedules/", views.schedules, name="schedules"),
+    path("schedules/<int:pk>/", views.therapist_schedule, name="therapist_schedule"),
+]

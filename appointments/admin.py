@@ -1,0 +1,200 @@
+from django import forms
+from django.contrib import admin
+
+from audit.models import Action
+from audit.services import record
+
+from . import services
+from .models import (
+    Appointment,
+    AppointmentStatusChange,
+    AppointmentType,
+    Break,
+    Location,
+    Reminder,
+    Room,
+    TimeOff,
+    WorkingHours,
+)
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Schedule settings changed in the admin leave an audit event like every other write."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        detail = "changed: " + ", ".join(sorted(form.changed_data)) if change else "added in the admin"
+        record(Action.UPDATE if change else Action.CREATE, request=request, obj=obj, detail=detail)
+
+    def delete_model(self, request, obj):
+        record(Action.UPDATE, request=request, obj=obj, detail=f"deleted in the admin: {obj}")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            record(Action.UPDATE, request=request, obj=obj, detail=f"deleted in the admin: {obj}")
+        super().delete_queryset(request, queryset)
+
+
+@admin.register(Location)
+class LocationAdmin(AuditedAdmin):
+    list_display = ("name", "address")
+
+
+@admin.register(Room)
+class RoomAdmin(AuditedAdmin):
+    list_display = ("name", "location")
+
+
+@admin.register(AppointmentType)
+class AppointmentTypeAdmin(AuditedAdmin):
+    list_display = ("name", "default_minutes", "active")
+
+
+class BreakInline(admin.TabularInline):
+    model = Break
+    extra = 0
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(AuditedAdmin):
+    list_display = ("therapist", "weekday", "start", "end", "location")
+    list_filter = ("weekday", "location")
+    inlines = [BreakInline]
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(AuditedAdmin):
+    list_display = ("therapist", "start", "end", "reason")
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = AppointmentStatusChange
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("at", "from_status", "to_status", "by", "note")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AppointmentAdminForm(forms.ModelForm):
+    confirm_outside_hours = forms.BooleanField(required=False, label="Book outside working hours")
+    confirm_past = forms.BooleanField(required=False, label="Book in the past")
+
+    class Meta:
+        model = Appointment
+        fields = ["patient", "therapist", "type", "location", "room", "start", "end", "notes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "location" in self.fields:
+            self.fields["location"].required = False
+            self.fields["location"].help_text = "Empty: where the physiotherapist works at that time."
+
+    def clean(self):
+        data = super().clean()
+        required = ("patient", "therapist", "type", "start")
+        if self.instance.pk is None and all(data.get(name) for name in required):
+            # The same checks as every other door (appointments.services.book).
+            try:
+                data["end"] = services.check_booking(
+                    patient=data.get("patient"),
+                    therapist=data.get("therapist"),
+                    type=data.get("type"),
+                    start=data.get("start"),
+                    end=data.get("end"),
+                    confirm_outside_hours=data.get("confirm_outside_hours", False),
+                    confirm_past=data.get("confirm_past", False),
+                )
+            except services.BookingError as error:
+                # Overlaps and backwards times are reported by the model's own validation (clean() and
+                # the exclusion constraints' messages); saying them twice helps nobody.
+                if error.code not in ("overlap", "end_before_start"):
+                    raise forms.ValidationError(error.messages, code=error.code) from error
+        return data
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    """Booking goes through appointments.services.book; afterwards only place and notes are edited here
+    (status changes happen on the appointment page, where each is recorded)."""
+
+    form = AppointmentAdminForm
+    list_display = ("start", "therapist", "patient", "type", "status")
+    list_filter = ("status", "type", "location")
+    date_hierarchy = "start"
+    raw_id_fields = ("patient", "therapist")
+    list_select_related = ("therapist", "patient", "type")
+    inlines = [StatusChangeInline]
+    list_per_page = 50
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("patient", "therapist", "type", "start", "end", "status", "cancel_reason", "booked_by")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return [*AppointmentAdminForm.Meta.fields, "confirm_outside_hours", "confirm_past"]
+        return [
+            "patient",
+            "therapist",
+            "type",
+            "start",
+            "end",
+            "status",
+            "cancel_reason",
+            "booked_by",
+            "location",
+            "room",
+            "notes",
+        ]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            record(
+                Action.UPDATE,
+                request=request,
+                obj=obj,
+                patient_id=obj.patient_id,
+                detail="changed in the admin: " + ", ".join(sorted(form.changed_data)),
+            )
+            return
+        data = form.cleaned_data
+        created = services.book(
+            patient=data["patient"],
+            therapist=data["therapist"],
+            type=data["type"],
+            start=data["start"],
+            end=data["end"],
+            location=data.get("location"),
+            room=data.get("room"),
+            notes=data.get("notes", ""),
+            by=request.user,
+            confirm_outside_hours=data.get("confirm_outside_hours", False),
+            confirm_past=data.get("confirm_past", False),
+            request=request,
+        )
+        obj.pk = created.pk
+        obj.location = created.location
+        obj.end = created.end
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ("sent_at", "kind", "sent_to", "appointment")
+    list_filter = ("kind",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

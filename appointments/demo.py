@@ -1,0 +1,263 @@
+"""Demo schedules and appointments: working hours for the demo physiotherapists, about 12 appointments
+per patient with a realistic mix of statuses in the past, today and the coming weeks.
+
+Patients are taken in id order in groups of GROUP_SIZE; each group has two physiotherapists of its own
+(the first group the authorised demo physiotherapists of accounts/demo.py; further groups, at benchmark
+sizes, physiotherapists created here, ten to a location), so no one is ever double-booked and a large
+seed reads like a chain of clinics. Appointments are laid out on each physiotherapist's hourly grid,
+three quarters before today and a quarter after, so today is always busy. Deterministic, idempotent
+(a group whose physiotherapists already have appointments is left alone), and set-based: one
+INSERT ... SELECT over generate_series, 1.2M rows for --size 100000.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import ClinicianProfile, Role, User
+from patients.models import Patient
+
+from .models import Appointment, AppointmentType, Break, Location, WorkingHours
+from .services import local_day_bounds
+
+GROUP_SIZE = 520
+PER_PATIENT = 12
+GROUPS_PER_LOCATION = 5
+# The hourly grid: four slots before lunch (12:00-12:30), four after; follow-ups leave half an hour.
+DAY_START, LUNCH, LUNCH_END, DAY_END = time(8, 0), time(12, 0), time(12, 30), time(16, 30)
+SLOT_MINUTES = [480, 540, 600, 660, 750, 810, 870, 930]
+CANCEL_REASONS = ["Patient phoned: unwell", "Work conflict", "Clinic rescheduled", "Weather", "Family matter"]
+# fmt: off
+NAMES = [
+    "Aisha Rahman", "Ben Carter", "Chloé Tremblay", "Dev Malhotra", "Elena García", "Felix Wong",
+    "Gurleen Sandhu", "Hugo Lefebvre", "Ines Moreau", "Jonah Friesen", "Keiko Tanaka", "Liam O'Neill",
+    "Mina Park", "Nikhil Rao", "Olivia Brandt", "Pablo Ruiz", "Quinn Douglas", "Rosa Lindqvist",
+    "Samir Haddad", "Tara McLeod",
+]
+# fmt: on
+
+APPOINTMENTS_SQL = """
+WITH params AS (
+    SELECT %(today)s::date AS today, %(now)s::timestamptz AS now
+), groups AS (
+    SELECT * FROM unnest(%(groups)s::int[], %(first)s::int[], %(second)s::int[], %(locations)s::int[],
+                         %(sizes)s::int[], %(widths)s::int[]) AS g(g, t0, t1, location_id, size, width)
+), patients AS (
+    SELECT id AS patient_id, (row_number() OVER (ORDER BY id) - 1)::int AS p FROM patients_patient
+), laid_out AS (
+    SELECT pt.patient_id, gr.g, gr.location_id, k,
+           k * gr.size + (pt.p - gr.g * %(group_size)s) AS i,
+           gr.t0, gr.t1, gr.size, gr.width
+    FROM patients pt
+    JOIN groups gr ON gr.g = pt.p / %(group_size)s
+    CROSS JOIN generate_series(0, %(per_patient)s - 1) AS k
+), placed AS (
+    SELECT l.*,
+           CASE WHEN l.width = 2 AND l.i %% 2 = 1 THEN l.t1 ELSE l.t0 END AS therapist_id,
+           l.i / l.width AS j
+    FROM laid_out l
+), timed AS (
+    SELECT pl.*,
+           -- Three quarters of each physiotherapist's appointments lie before today, a quarter after.
+           (SELECT today FROM params) + (pl.j / 8 - %(per_patient)s * pl.size * 3 / 4 / pl.width / 8) AS day,
+           (ARRAY[480, 540, 600, 660, 750, 810, 870, 930])[pl.j %% 8 + 1] AS minute,
+           (pl.patient_id * 7919 + pl.k * 104729) %% 1000 AS h
+    FROM placed pl
+), offsets AS (
+    SELECT * FROM unnest(%(days)s::date[], %(offsets)s::int[]) AS o(day, seconds)
+), stamped AS (
+    -- Local wall-clock time to UTC with the offsets Python's zoneinfo gives (the ones Django shows
+    -- times with): PostgreSQL's own time zone data may disagree, e.g. on BC's permanent daylight time.
+    SELECT t.*,
+           ((t.day + make_interval(mins => t.minute) - make_interval(secs => o.seconds))::timestamp
+                AT TIME ZONE 'UTC') AS start_at
+    FROM timed t JOIN offsets o ON o.day = t.day
+)
+INSERT INTO appointments_appointment
+    (patient_id, therapist_id, type_id, location_id, room_id, start, "end", status, cancel_reason,
+     booked_by_id, notes, created_at, updated_at)
+SELECT s.patient_id, s.therapist_id,
+       CASE WHEN s.k = 0 THEN %(initial)s ELSE %(follow_up)s END,
+       s.location_id, NULL, s.start_at,
+       s.start_at + make_interval(mins => CASE WHEN s.k = 0 THEN 60 ELSE 30 END),
+       st.status,
+       CASE WHEN st.status = 'cancelled' THEN (%(reasons)s::text[])[s.h %% %(reason_count)s + 1] ELSE '' END,
+       %(desk)s, '',
+       LEAST(s.start_at - interval '12 days', (SELECT now FROM params)),
+       LEAST(s.start_at, (SELECT now FROM params))
+FROM stamped s
+CROSS JOIN LATERAL (
+    SELECT CASE
+        WHEN s.day < (SELECT today FROM params) THEN
+            CASE WHEN s.h < 90 THEN 'cancelled' WHEN s.h < 140 THEN 'no_show' ELSE 'completed' END
+        WHEN s.day > (SELECT today FROM params) THEN
+            CASE WHEN s.h < 60 THEN 'cancelled' WHEN s.h < 450 THEN 'confirmed' ELSE 'booked' END
+        -- Today: done earlier, in the waiting room now (and the first two of the day, so "My day"
+        -- is alive whenever the demo starts), expected later.
+        WHEN s.start_at < (SELECT now FROM params) - interval '60 minutes' THEN
+            CASE WHEN s.h < 50 THEN 'no_show' ELSE 'completed' END
+        WHEN s.start_at < (SELECT now FROM params) + interval '45 minutes' OR s.j %% 8 < 2 THEN 'arrived'
+        ELSE CASE WHEN s.h < 500 THEN 'confirmed' ELSE 'booked' END
+    END AS status
+) st
+"""
+
+TODAYS_HISTORY_SQL = """
+INSERT INTO appointments_appointmentstatuschange (appointment_id, from_status, to_status, by_id, at, note)
+SELECT a.id, '', 'booked', a.booked_by_id, a.created_at, 'demo data'
+FROM appointments_appointment a WHERE a.start >= %(from)s AND a.start < %(to)s
+UNION ALL
+SELECT a.id, 'booked', a.status, a.booked_by_id, LEAST(a.start, %(now)s), 'demo data'
+FROM appointments_appointment a
+WHERE a.start >= %(from)s AND a.start < %(to)s AND a.status NOT IN ('booked')
+"""
+
+
+def _location(index):
+    if index == 0:
+        location = Location.objects.order_by("pk").first()
+        if location is None:
+            location = Location.objects.create(name="Main clinic")
+        if not location.address:
+            location.address = "1200 W Broadway, Vancouver BC V6H 1G5"
+            location.save(update_fields=["address"])
+        return location
+    location, _ = Location.objects.get_or_create(
+        name=f"Branch {index:02d}", defaults={"address": f"{100 + index} Kingsway, Burnaby BC"}
+    )
+    return location
+
+
+def _group_physiotherapists(group, password_hash):
+    """The two physiotherapists of a group beyond the first, created once."""
+    people = []
+    for letter in "ab":
+        email = f"physio-{group:04d}{letter}@demo.imsclinic.test"
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            name = NAMES[(group * 2 + (letter == "b")) % len(NAMES)]
+            user = User.objects.create(
+                email=email,
+                full_name=f"{name} ({group:04d}{letter})",
+                role=Role.PHYSIO,
+                password=password_hash,
+            )
+            ClinicianProfile.objects.create(
+                user=user, registration_number=f"PT-D{group:04d}{letter}", needling_authorised_on="2020-01-01"
+            )
+        people.append(user)
+    return people
+
+
+def _working_hours(people, location, weekdays=range(7)):
+    """Every day 08:00-16:30 with lunch at 12:00, for those who have no hours yet (the demo clinic is open
+    seven days a week, so "today" always has a schedule)."""
+    have = set(WorkingHours.objects.filter(therapist__in=people).values_list("therapist_id", flat=True))
+    blocks = [
+        WorkingHours(therapist=person, weekday=weekday, start=DAY_START, end=DAY_END, location=location)
+        for person in people
+        if person.pk not in have
+        for weekday in weekdays
+    ]
+    WorkingHours.objects.bulk_create(blocks)
+    Break.objects.bulk_create(
+        Break(working_hours=b, start=LUNCH, end=LUNCH_END, label="Lunch") for b in blocks
+    )
+
+
+def _utc_offsets(today, sizes, widths):
+    """([day], [UTC offset in seconds at noon]) covering every day the groups' grids reach."""
+    slots = [PER_PATIENT * size // width for size, width in zip(sizes, widths, strict=True)]
+    past = max(PER_PATIENT * size * 3 // 4 // width // 8 for size, width in zip(sizes, widths, strict=True))
+    future = max(s // 8 for s in slots) + 1
+    zone = timezone.get_current_timezone()
+    days = [today + timedelta(days=n) for n in range(-past - 1, future + 1)]
+    noon_offsets = [datetime.combine(day, time(12), tzinfo=zone).utcoffset() for day in days]
+    return days, [int(offset.total_seconds()) for offset in noon_offsets]
+
+
+def seed(demo):
+    staff = demo.shared.get("staff", {})
+    desk = next((u for u in staff.values() if u.role == Role.FRONT_DESK), None)
+    physios = demo.shared.get("physiotherapists", [])
+    authorised = [
+        p for p in physios if hasattr(p, "clinician_profile") and p.clinician_profile.needling_authorised()
+    ]
+    total = Patient.objects.count()
+    if not authorised or total == 0:
+        demo.say("appointments: no authorised demo physiotherapist or no patients; nothing to book")
+        return
+    initial = AppointmentType.objects.get_or_create(
+        name="IMS initial assessment", defaults={"default_minutes": 60}
+    )[0]
+    follow_up = AppointmentType.objects.get_or_create(name="IMS follow-up", defaults={"default_minutes": 30})[
+        0
+    ]
+    password_hash = make_password(None)  # group physiotherapists cannot log in
+    main = _location(0)
+    _working_hours(physios, main)
+
+    groups, firsts, seconds, places, sizes, widths = [], [], [], [], [], []
+    group_count = -(-total // GROUP_SIZE)
+    for group in range(group_count):
+        people = authorised[:2] if group == 0 else _group_physiotherapists(group, password_hash)
+        location = main if group == 0 else _location(group // GROUPS_PER_LOCATION)
+        if group:
+            _working_hours(people, location)
+        if Appointment.objects.filter(therapist__in=people).exists():
+            continue  # seeded before (idempotent)
+        groups.append(group)
+        firsts.append(people[0].pk)
+        seconds.append(people[-1].pk)
+        places.append(location.pk)
+        size = min(GROUP_SIZE, total - group * GROUP_SIZE)
+        sizes.append(size)
+        # Two physiotherapists share a group's patients; one alone (or one patient) gets the grid alone.
+        widths.append(2 if people[0] != people[-1] and size > 1 else 1)
+    if not groups:
+        demo.say("appointments: already seeded")
+        return
+    now = timezone.now()
+    today = timezone.localdate()
+    days, offsets = _utc_offsets(today, sizes, widths)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            APPOINTMENTS_SQL,
+            {
+                "today": today,
+                "now": now,
+                "days": days,
+                "offsets": offsets,
+                "groups": groups,
+                "first": firsts,
+                "second": seconds,
+                "locations": places,
+                "sizes": sizes,
+                "widths": widths,
+                "group_size": GROUP_SIZE,
+                "per_patient": PER_PATIENT,
+                "initial": initial.pk,
+                "follow_up": follow_up.pk,
+                "reasons": CANCEL_REASONS,
+                "reason_count": len(CANCEL_REASONS),
+                "desk": desk.pk if desk else None,
+            },
+        )
+        added = cursor.rowcount
+        day_start, day_end = local_day_bounds(today)
+        cursor.execute(TODAYS_HISTORY_SQL, {"from": day_start, "to": day_end, "now": now})
+        # Fresh statistics for every table seeded here: with a stale "one location" estimate the planner
+        # loops over all locations for each appointment query (found by bench/appointments_day_view.py).
+        for table in (
+            "appointments_appointment",
+            "appointments_location",
+            "appointments_workinghours",
+            "appointments_break",
+            "accounts_user",
+            "accounts_clinicianprofile",
+        ):
+            cursor.execute(f"ANALYZE {table}")
+    demo.shared["appointments_added"] = added
+    demo.say(f"appointments: {added} booked for {sum(sizes)} patients in {len(groups)} group(s)")

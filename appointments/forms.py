@@ -1,0 +1,163 @@
+from datetime import datetime, timedelta
+
+from django import forms
+from django.utils import timezone
+
+from accounts.models import Role, User
+from patients.models import Patient
+
+from .models import AppointmentType, Break, Location, TimeOff, WorkingHours
+
+
+class TherapistChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.full_name or obj.email
+
+
+def physiotherapists():
+    return User.objects.filter(role=Role.PHYSIO, is_active=True).order_by("full_name")
+
+
+def _aware(day, clock):
+    return timezone.make_aware(datetime.combine(day, clock))
+
+
+class WhenFields(forms.Form):
+    """Date, start time and (optionally) length: shared by booking and rescheduling."""
+
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 300}, format="%H:%M"))
+    minutes = forms.IntegerField(
+        required=False,
+        min_value=5,
+        max_value=480,
+        label="Length (minutes)",
+        help_text="Leave empty for the type's usual length.",
+    )
+    confirm_outside_hours = forms.BooleanField(required=False, label="Book outside working hours")
+    confirm_past = forms.BooleanField(required=False, label="Book in the past")
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        today = timezone.localdate()
+        if (
+            not today.replace(year=today.year - 10, day=min(today.day, 28))
+            <= day
+            <= today.replace(year=today.year + 5, day=min(today.day, 28))
+        ):
+            raise forms.ValidationError("Choose a date within ten years back and five years ahead.")
+        return day
+
+    def __init__(self, *args, show_confirm=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # The confirmations appear only with the message that asks for them.
+        for name in ("confirm_outside_hours", "confirm_past"):
+            if name not in show_confirm and not self.data.get(name):
+                self.fields[name].widget = forms.HiddenInput()
+
+    def start_and_end(self, default_minutes):
+        data = self.cleaned_data
+        start = _aware(data["date"], data["time"])
+        return start, start + timedelta(minutes=data.get("minutes") or default_minutes)
+
+
+class BookingForm(WhenFields):
+    patient = forms.ModelChoiceField(
+        queryset=Patient.objects.filter(archived_at__isnull=True),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Find and choose the patient.",
+            "invalid_choice": "That patient is not on file (or is archived). Search again.",
+        },
+    )
+    therapist = TherapistChoiceField(
+        queryset=physiotherapists(),
+        label="Physiotherapist",
+        error_messages={"invalid_choice": "That physiotherapist is not on file. Choose one from the list."},
+    )
+    type = forms.ModelChoiceField(
+        queryset=AppointmentType.objects.filter(active=True), label="Appointment type"
+    )
+    location = forms.ModelChoiceField(
+        queryset=Location.objects.all(),
+        required=False,
+        help_text="Empty: where the physiotherapist works then.",
+    )
+    notes = forms.CharField(
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Booking notes only (interpreter, parking); nothing clinical.",
+    )
+
+    field_order = ["patient", "type", "therapist", "date", "time", "minutes", "location", "notes"]
+
+    def __init__(self, *args, patient_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["therapist"].queryset = physiotherapists()
+        # The radio buttons list only the chosen patient; the quick search adds others beside them.
+        self.fields["patient"].choices = [(p.pk, str(p)) for p in patient_choices]
+
+
+class RescheduleForm(WhenFields):
+    therapist = TherapistChoiceField(queryset=physiotherapists(), label="Physiotherapist")
+
+    field_order = ["therapist", "date", "time", "minutes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["therapist"].queryset = physiotherapists()
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        widget=forms.TextInput(attrs={"placeholder": "Why (patient phoned sick, clinic closed...)"}),
+        error_messages={"required": "Give a reason for the cancellation."},
+    )
+
+
+class NextAvailableForm(forms.Form):
+    type = forms.ModelChoiceField(
+        queryset=AppointmentType.objects.filter(active=True), label="Appointment type"
+    )
+    therapist = TherapistChoiceField(queryset=physiotherapists(), required=False, empty_label="Anyone")
+    patient = forms.ModelChoiceField(queryset=Patient.objects.all(), required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["therapist"].queryset = physiotherapists()
+
+
+class WorkingHoursForm(forms.ModelForm):
+    class Meta:
+        model = WorkingHours
+        fields = ["weekday", "start", "end", "location"]
+        widgets = {
+            "start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+
+class BreakForm(forms.ModelForm):
+    class Meta:
+        model = Break
+        fields = ["working_hours", "start", "end", "label"]
+        widgets = {
+            "start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+    def __init__(self, *args, therapist=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["working_hours"].queryset = WorkingHours.objects.filter(therapist=therapist)
+
+
+class TimeOffForm(forms.ModelForm):
+    class Meta:
+        model = TimeOff
+        fields = ["start", "end", "reason"]
+        widgets = {
+            "start": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "end": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }

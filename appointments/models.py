@@ -1,0 +1,348 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.utils import timezone
+
+
+class TimeRange(models.Func):
+    """tstzrange(start, end, '[)'): an appointment ending at 10:00 does not overlap one starting then."""
+
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+class Location(models.Model):
+    """A clinic site where appointments take place (at least one; seeded by migration 0002)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    address = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Room(models.Model):
+    """A treatment room at a location; optional on an appointment."""
+
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="rooms")
+    name = models.CharField(max_length=60)
+
+    class Meta:
+        ordering = ["location__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["location", "name"], name="room_unique_per_location")]
+
+    def __str__(self):
+        return f"{self.location} / {self.name}"
+
+
+class AppointmentType(models.Model):
+    """What is booked and how long it takes by default (editable by the clinic)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    default_minutes = models.PositiveSmallIntegerField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(default_minutes__gte=5, default_minutes__lte=480),
+                name="appointment_type_minutes_sane",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.default_minutes} min)"
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class WorkingHours(models.Model):
+    """One block of a therapist's regular week, in the clinic's local time (Monday 08:00-16:00 at Main)."""
+
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="working_hours"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    end = models.TimeField()
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name_plural = "working hours"
+        ordering = ["therapist", "weekday", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="working_hours_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__gte=0, weekday__lte=6), name="working_hours_weekday"
+            ),
+        ]
+        indexes = [models.Index(fields=["therapist", "weekday"], name="working_hours_lookup_idx")]
+
+    def __str__(self):
+        return f"{self.therapist} {self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    def clean(self):
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": "The end must come after the start."})
+        if self.therapist_id is not None and self.start and self.end:
+            clash = (
+                WorkingHours.objects.filter(
+                    therapist_id=self.therapist_id,
+                    weekday=self.weekday,
+                    start__lt=self.end,
+                    end__gt=self.start,
+                )
+                .exclude(pk=self.pk)
+                .first()
+            )
+            if clash is not None:
+                raise ValidationError(f"These hours overlap {clash}.")
+
+
+class Break(models.Model):
+    """A break inside a block of working hours (lunch 12:00-12:30): nothing is offered then."""
+
+    working_hours = models.ForeignKey(WorkingHours, on_delete=models.CASCADE, related_name="breaks")
+    start = models.TimeField()
+    end = models.TimeField()
+    label = models.CharField(max_length=60, blank=True, default="Break")
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="break_end_after_start"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.label or 'Break'} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    def clean(self):
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": "The end must come after the start."})
+        hours = getattr(self, "working_hours", None) if self.working_hours_id else None
+        if hours and self.start and self.end and (self.start < hours.start or self.end > hours.end):
+            raise ValidationError("A break must lie inside its working hours.")
+
+
+class TimeOff(models.Model):
+    """A therapist away (holiday, course, sick): no appointments are offered from start to end."""
+
+    therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="time_off")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name_plural = "time off"
+        ordering = ["-start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="time_off_end_after_start"
+            )
+        ]
+        indexes = [models.Index(fields=["therapist", "start"], name="time_off_lookup_idx")]
+
+    def __str__(self):
+        return f"{self.therapist} away {self.start:%Y-%m-%d %H:%M} to {self.end:%Y-%m-%d %H:%M}"
+
+    def clean(self):
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": "The end must come after the start."})
+
+
+class Status(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    CONFIRMED = "confirmed", "Confirmed"
+    ARRIVED = "arrived", "Arrived"
+    IN_TREATMENT = "in_treatment", "In treatment"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
+
+
+# A cancelled or missed appointment frees its time: only these statuses hold the slot.
+INACTIVE_STATUSES = (Status.CANCELLED, Status.NO_SHOW)
+ACTIVE_STATUSES = tuple(s for s in Status if s not in INACTIVE_STATUSES)
+HOLDS_SLOT = ~models.Q(status__in=INACTIVE_STATUSES)
+
+
+# No appointment lasts longer (services refuse it; the database too).
+MAX_LENGTH = timedelta(hours=8)
+
+
+def overlapping(queryset, start, end):
+    """Rows of `queryset` (appointments) overlapping [start, end). The lower bound on start is what
+    lets the (start, therapist) index find one day's rows among millions: end > start alone cannot."""
+    return queryset.filter(start__lt=end, start__gt=start - MAX_LENGTH, end__gt=start)
+
+
+class Appointment(models.Model):
+    """A patient booked with a therapist. Cancelled and missed ones stay, with their reason and history."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="appointments")
+    # Indexed with start (appointment_therapist_idx), which serves every per-therapist lookup.
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments", db_index=False
+    )
+    type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="appointments")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments")
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.BOOKED)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    notes = models.TextField(
+        blank=True,
+        help_text="Booking notes only (parking, interpreter): nothing clinical, the front desk reads it.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="appointment_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=Status.values), name="appointment_status_known"
+            ),
+            # Bounded length lets "what overlaps this day" read an index range on start (overlapping()).
+            models.CheckConstraint(
+                condition=models.Q(end__lte=models.F("start") + MAX_LENGTH), name="appointment_length_bounded"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=Status.CANCELLED) | ~models.Q(cancel_reason=""),
+                name="appointment_cancel_has_reason",
+            ),
+            # DESIGN.md rule 3: the database refuses overlapping active appointments, whatever the door.
+            ExclusionConstraint(
+                name="appointment_therapist_no_overlap",
+                violation_error_message="The physiotherapist already has an appointment at that time.",
+                expressions=[
+                    ("therapist", RangeOperators.EQUAL),
+                    (TimeRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=HOLDS_SLOT,
+            ),
+            ExclusionConstraint(
+                name="appointment_patient_no_overlap",
+                violation_error_message="The patient already has an appointment at that time.",
+                expressions=[
+                    ("patient", RangeOperators.EQUAL),
+                    (TimeRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=HOLDS_SLOT,
+            ),
+            ExclusionConstraint(
+                name="appointment_room_no_overlap",
+                violation_error_message="The room is already booked at that time.",
+                expressions=[
+                    ("room", RangeOperators.EQUAL),
+                    (TimeRange("start", "end", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=HOLDS_SLOT & models.Q(room__isnull=False),
+            ),
+        ]
+        indexes = [
+            # The day view and "My day": one therapist's (or every therapist's) appointments in a range.
+            models.Index(fields=["start", "therapist"], name="appointment_day_idx"),
+            models.Index(fields=["patient", "start"], name="appointment_patient_idx"),
+            # One therapist's day or week ("My day", the week view, next available).
+            models.Index(fields=["therapist", "start"], name="appointment_therapist_idx"),
+        ]
+
+    def __str__(self):
+        local = timezone.localtime(self.start)
+        return f"{self.type.name if self.type_id else 'Appointment'} {local:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self):
+        return self.status not in INACTIVE_STATUSES
+
+    @property
+    def minutes(self):
+        return int((self.end - self.start).total_seconds() // 60)
+
+    def clean(self):
+        if self.start and self.end and self.end <= self.start:
+            raise ValidationError({"end": "The end must come after the start."})
+
+    def validate_constraints(self, exclude=None):
+        if self.start and self.end and self.end <= self.start:
+            return  # clean() says so; the overlap checks cannot build a backwards time range.
+        # The overlap constraints only count active appointments, so their check reads the status even
+        # on forms that do not show it (the admin's); without it Django cannot evaluate the condition.
+        super().validate_constraints(exclude=set(exclude or ()) - {"status"})
+
+    def delete(self, *args, **kwargs):
+        # The booking history is part of the record: cancel or mark a no-show instead.
+        raise PermissionDenied("Appointments are cancelled, never deleted.")
+
+
+class AppointmentStatusChange(models.Model):
+    """One step of an appointment's history: from which status to which, who, when, and why."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="status_changes")
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["appointment", "at"], name="status_change_history_idx")]
+
+    def __str__(self):
+        return f"{self.from_status or 'new'} -> {self.to_status}"
+
+
+class ReminderKind(models.TextChoices):
+    BOOKING = "booking", "Booking confirmation"
+    DAY_BEFORE = "day_before", "Reminder the day before"
+
+
+class Reminder(models.Model):
+    """An e-mail sent about an appointment. One per appointment and kind, so a second run sends nothing."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="reminders")
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    sent_to = models.EmailField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "kind"], name="reminder_once_per_kind"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.sent_to}"

@@ -1,0 +1,464 @@
+from datetime import date, datetime, timedelta
+
+from django.contrib import messages
+from django.db.models import Count, Prefetch
+from django.http import HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.access import role_required
+from accounts.models import Role, User
+from audit.models import Action
+from audit.services import record
+from patients.models import Patient
+from patients.services import search_patients
+
+from . import services
+from .calendar import Column, build_grid, week_days
+from .forms import (
+    BookingForm,
+    BreakForm,
+    CancelForm,
+    NextAvailableForm,
+    RescheduleForm,
+    TimeOffForm,
+    WorkingHoursForm,
+)
+from .models import (
+    INACTIVE_STATUSES,
+    Appointment,
+    AppointmentType,
+    Break,
+    Location,
+    Status,
+    TimeOff,
+    WorkingHours,
+    overlapping,
+)
+
+DESK = (Role.FRONT_DESK, Role.ADMIN)
+CALENDAR = (Role.FRONT_DESK, Role.ADMIN, Role.MANAGER, Role.PHYSIO)
+SCHEDULES = (Role.MANAGER, Role.ADMIN)
+FIRST_YEAR, LAST_YEAR = 1990, 2200
+CONFIRMABLE = {"past": "confirm_past", "outside_hours": "confirm_outside_hours"}
+
+
+def _day_from(request):
+    """?date=YYYY-MM-DD within the years anyone books in; today otherwise."""
+    try:
+        day = date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        return timezone.localdate()
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else timezone.localdate()
+
+
+def _location_from(request, locations):
+    """The location asked for (?location=<id>, or "all"); by default the first one when there are
+    several, so a chain's day view shows one clinic's physiotherapists, not hundreds of columns."""
+    wanted = request.GET.get("location", "")
+    if wanted == "all" or len(locations) < 2:
+        return None
+    for location in locations:
+        if str(location.pk) == wanted:
+            return location
+    return locations[0]
+
+
+def _can_book(user):
+    return user.has_role(*DESK)
+
+
+# --- calendar ----------------------------------------------------------------------------------------
+@role_required(*CALENDAR)
+def day_view(request):
+    """A column per physiotherapist for one day; free times link to the booking form. Constant queries."""
+    day = _day_from(request)
+    locations = list(Location.objects.order_by("pk"))
+    location = _location_from(request, locations)
+    columns = [
+        Column(label=str(person), day=day, therapist=person, appointments=appointments, blocks=blocks)
+        for person, appointments, blocks in services.day_schedule(day, location=location)
+    ]
+    rows = build_grid(columns)
+    context = {
+        "day": day,
+        "previous": day - timedelta(days=1),
+        "next": day + timedelta(days=1),
+        "today": timezone.localdate(),
+        "columns": columns,
+        "rows": rows,
+        "can_book": _can_book(request.user),
+        "booked_count": sum(len(c.appointments) for c in columns),
+        "locations": locations,
+        "location": location,
+    }
+    return render(request, "appointments/day.html", context)
+
+
+@role_required(*CALENDAR)
+def week_view(request, therapist_id):
+    """One physiotherapist's week, a column per day."""
+    therapist = get_object_or_404(User, pk=therapist_id, role=Role.PHYSIO)
+    days = week_days(_day_from(request))
+    first, last = days[0], days[-1]
+    start, _ = services.local_day_bounds(first)
+    _, end = services.local_day_bounds(last)
+    appointments = list(
+        overlapping(Appointment.objects.filter(therapist=therapist), start, end)
+        .select_related("patient", "type")
+        .order_by("start", "id")
+    )
+    blocks = services.working_blocks([therapist], first, last)[therapist.pk]
+    columns = []
+    for day in days:
+        day_start, day_end = services.local_day_bounds(day)
+        columns.append(
+            Column(
+                label=f"{day:%a %d %b}",
+                day=day,
+                therapist=therapist,
+                appointments=[a for a in appointments if day_start <= a.start < day_end],
+                blocks=[b for b in blocks if day_start <= b[0] < day_end],
+            )
+        )
+    context = {
+        "therapist": therapist,
+        "days": days,
+        "columns": columns,
+        "rows": build_grid(columns),
+        "previous": first - timedelta(days=7),
+        "next": first + timedelta(days=7),
+        "can_book": _can_book(request.user),
+        "therapists": services.therapists(),
+    }
+    return render(request, "appointments/week.html", context)
+
+
+@role_required(*DESK)
+def today(request):
+    """The front desk's start page panel: today's counts by status and who is due next (htmx partial)."""
+    now = timezone.now()
+    start, end = services.local_day_bounds(timezone.localdate())
+    todays = Appointment.objects.filter(start__gte=start, start__lt=end)
+    counts = dict(todays.values_list("status").annotate(n=Count("id")).order_by())
+    upcoming = list(
+        todays.filter(status__in=(Status.BOOKED, Status.CONFIRMED), end__gt=now)
+        .select_related("patient", "therapist", "type")
+        .order_by("start", "id")[:8]
+    )
+    statuses = [(status, counts.get(status.value, 0)) for status in Status]
+    return render(
+        request,
+        "appointments/_today.html",
+        {"statuses": statuses, "total": sum(counts.values()), "upcoming": upcoming, "day": start.date()},
+    )
+
+
+# --- booking -----------------------------------------------------------------------------------------
+def _initial_from(query):
+    """Prefill from a calendar click or a next-available link: ?therapist=&start=&type=&patient=."""
+    initial = {}
+    for name in ("therapist", "type", "patient"):
+        if query.get(name, "").isdigit():
+            initial[name] = int(query[name])
+    try:
+        start = datetime.fromisoformat(query.get("start", ""))
+    except ValueError:
+        start = None
+    if start is not None:
+        initial["date"], initial["time"] = start.date(), start.time().replace(second=0, microsecond=0)
+    if "type" not in initial:
+        follow_up = AppointmentType.objects.filter(name="IMS follow-up", active=True).first()
+        if follow_up is not None:
+            initial["type"] = follow_up.pk
+    return initial
+
+
+def _chosen_patients(value):
+    return list(Patient.objects.filter(pk=value, archived_at__isnull=True)) if str(value).isdigit() else []
+
+
+@role_required(*DESK)
+def book(request):
+    """The booking form: patient quick search, type, physiotherapist, time; next available beside it."""
+    show_confirm = ()
+    if request.method == "POST":
+        chosen = _chosen_patients(request.POST.get("patient", ""))
+        form = BookingForm(request.POST, patient_choices=chosen)
+        if form.is_valid():
+            data = form.cleaned_data
+            start, end = form.start_and_end(data["type"].default_minutes)
+            try:
+                appointment = services.book(
+                    patient=data["patient"],
+                    therapist=data["therapist"],
+                    type=data["type"],
+                    start=start,
+                    end=end,
+                    location=data["location"],
+                    by=request.user,
+                    notes=data["notes"],
+                    confirm_outside_hours=data["confirm_outside_hours"],
+                    confirm_past=data["confirm_past"],
+                    request=request,
+                )
+            except services.BookingError as error:
+                if error.code in CONFIRMABLE:
+                    show_confirm = (CONFIRMABLE[error.code],)
+                    form = BookingForm(request.POST, patient_choices=chosen, show_confirm=show_confirm)
+                    form.is_valid()
+                form.add_error(None, error)
+            else:
+                local = timezone.localtime(appointment.start)
+                messages.success(
+                    request,
+                    f"Booked {appointment.patient.full_name}: {appointment.type.name} with "
+                    f"{appointment.therapist} on {local:%a %d %b at %H:%M}.",
+                )
+                return redirect(f"{reverse('appointments:day')}?date={local.date().isoformat()}")
+    else:
+        initial = _initial_from(request.GET)
+        form = BookingForm(initial=initial, patient_choices=_chosen_patients(initial.get("patient", "")))
+    return render(
+        request, "appointments/book.html", {"form": form, "next_form": NextAvailableForm(request.GET)}
+    )
+
+
+@role_required(*DESK)
+def patient_search(request):
+    """htmx: patients matching the booking form's search box, as radio buttons for the form."""
+    text = request.GET.get("patient_query", "").strip()
+    patients = list(search_patients(text, limit=10)) if text else []
+    return render(request, "appointments/_patient_choices.html", {"patients": patients, "q": text})
+
+
+@role_required(*DESK)
+def next_available(request):
+    """htmx: the first free times for a type (and a physiotherapist, or anyone), as links to book them."""
+    form = NextAvailableForm(request.GET)
+    slots = []
+    if form.is_valid():
+        data = form.cleaned_data
+        slots = services.available_slots(
+            type=data["type"], therapist=data["therapist"], patient=data["patient"], limit=8
+        )
+    links = []
+    for slot in slots:
+        query = QueryDict(mutable=True)
+        query.update(
+            {
+                "therapist": slot.therapist.pk,
+                "type": form.cleaned_data["type"].pk,
+                "start": timezone.localtime(slot.start).strftime("%Y-%m-%dT%H:%M"),
+            }
+        )
+        if form.cleaned_data.get("patient"):
+            query["patient"] = form.cleaned_data["patient"].pk
+        links.append(
+            (slot, timezone.localtime(slot.start), f"{reverse('appointments:book')}?{query.urlencode()}")
+        )
+    return render(request, "appointments/_next_available.html", {"form": form, "links": links})
+
+
+# --- one appointment -----------------------------------------------------------------------------------
+def _appointment(pk):
+    return get_object_or_404(
+        Appointment.objects.select_related("patient", "therapist", "type", "location", "room", "booked_by"),
+        pk=pk,
+    )
+
+
+@role_required(*CALENDAR)
+def detail(request, pk):
+    appointment = _appointment(pk)
+    history = appointment.status_changes.select_related("by")
+    context = {
+        "appointment": appointment,
+        "history": history,
+        "can_book": _can_book(request.user),
+        "cancel_form": CancelForm(),
+        "actions": services.NEXT_STATUSES[Status(appointment.status)],
+        "Status": Status,
+    }
+    return render(request, "appointments/detail.html", context)
+
+
+def _act(request, pk, action, success):
+    appointment = _appointment(pk)
+    try:
+        action(appointment)
+    except services.BookingError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, success.format(patient=appointment.patient.full_name))
+    target = request.POST.get("next", "")
+    local = target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    )
+    return HttpResponseRedirect(target if local else reverse("appointments:detail", args=[pk]))
+
+
+@role_required(*DESK)
+@require_POST
+def check_in(request, pk):
+    return _act(
+        request, pk, lambda a: services.check_in(a, by=request.user, request=request), "{patient} checked in."
+    )
+
+
+@role_required(*DESK)
+@require_POST
+def confirm(request, pk):
+    return _act(request, pk, lambda a: services.confirm(a, by=request.user, request=request), "Confirmed.")
+
+
+@role_required(*DESK)
+@require_POST
+def no_show(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda a: services.mark_no_show(a, by=request.user, request=request),
+        "{patient} marked as a no-show.",
+    )
+
+
+@role_required(*DESK)
+@require_POST
+def cancel(request, pk):
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        appointment = _appointment(pk)
+        messages.error(request, form.errors["reason"][0])
+        return redirect("appointments:detail", pk=appointment.pk)
+    return _act(
+        request,
+        pk,
+        lambda a: services.cancel(a, by=request.user, reason=form.cleaned_data["reason"], request=request),
+        "Cancelled: the time is free again.",
+    )
+
+
+@role_required(*DESK)
+def reschedule(request, pk):
+    appointment = _appointment(pk)
+    show_confirm = ()
+    if request.method == "POST":
+        form = RescheduleForm(request.POST)
+        if form.is_valid():
+            start, end = form.start_and_end(form.cleaned_data.get("minutes") or appointment.minutes)
+            try:
+                services.reschedule(
+                    appointment,
+                    start=start,
+                    end=end,
+                    therapist=form.cleaned_data["therapist"],
+                    by=request.user,
+                    confirm_outside_hours=form.cleaned_data["confirm_outside_hours"],
+                    confirm_past=form.cleaned_data["confirm_past"],
+                    request=request,
+                )
+            except services.BookingError as error:
+                if error.code in CONFIRMABLE:
+                    show_confirm = (CONFIRMABLE[error.code],)
+                    form = RescheduleForm(request.POST, show_confirm=show_confirm)
+                    form.is_valid()
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Rescheduled.")
+                return redirect("appointments:detail", pk=appointment.pk)
+    else:
+        local = timezone.localtime(appointment.start)
+        form = RescheduleForm(
+            initial={
+                "therapist": appointment.therapist_id,
+                "date": local.date(),
+                "time": local.time().replace(second=0, microsecond=0),
+                "minutes": appointment.minutes,
+            }
+        )
+    return render(request, "appointments/reschedule.html", {"form": form, "appointment": appointment})
+
+
+# --- schedule settings ---------------------------------------------------------------------------------
+@role_required(*SCHEDULES)
+def schedules(request):
+    """Every physiotherapist's weekly hours and coming time off."""
+    people = (
+        User.objects.filter(role=Role.PHYSIO)
+        .order_by("full_name")
+        .prefetch_related(
+            Prefetch(
+                "working_hours",
+                queryset=WorkingHours.objects.select_related("location").prefetch_related("breaks"),
+            ),
+            Prefetch("time_off", queryset=TimeOff.objects.filter(end__gte=timezone.now()).order_by("start")),
+        )
+    )
+    return render(request, "appointments/schedules.html", {"people": people})
+
+
+@role_required(*SCHEDULES)
+def therapist_schedule(request, pk):
+    """Add or remove a physiotherapist's working hours, breaks and time off."""
+    therapist = get_object_or_404(User, pk=pk, role=Role.PHYSIO)
+    forms_by_kind = {
+        "hours": WorkingHoursForm(prefix="hours"),
+        "break": BreakForm(prefix="break", therapist=therapist),
+        "time_off": TimeOffForm(prefix="time_off"),
+    }
+    if request.method == "POST":
+        kind = request.POST.get("kind")
+        if kind == "remove_hours":
+            block = get_object_or_404(WorkingHours, pk=request.POST.get("id"), therapist=therapist)
+            record(Action.UPDATE, request=request, obj=therapist, detail=f"removed working hours {block}")
+            block.delete()
+            messages.success(request, "Working hours removed.")
+            return redirect("appointments:therapist_schedule", pk=therapist.pk)
+        if kind == "remove_break":
+            pause = get_object_or_404(Break, pk=request.POST.get("id"), working_hours__therapist=therapist)
+            record(Action.UPDATE, request=request, obj=therapist, detail=f"removed break {pause}")
+            pause.delete()
+            return redirect("appointments:therapist_schedule", pk=therapist.pk)
+        if kind == "remove_time_off":
+            leave = get_object_or_404(TimeOff, pk=request.POST.get("id"), therapist=therapist)
+            record(Action.UPDATE, request=request, obj=therapist, detail=f"removed time off {leave}")
+            leave.delete()
+            return redirect("appointments:therapist_schedule", pk=therapist.pk)
+        if kind == "hours":
+            form = WorkingHoursForm(request.POST, prefix="hours", instance=WorkingHours(therapist=therapist))
+        elif kind == "break":
+            form = BreakForm(request.POST, prefix="break", therapist=therapist)
+        elif kind == "time_off":
+            form = TimeOffForm(request.POST, prefix="time_off", instance=TimeOff(therapist=therapist))
+        else:
+            form = None
+        if form is not None:
+            if form.is_valid():
+                saved = form.save()
+                record(Action.UPDATE, request=request, obj=therapist, detail=f"added {saved}")
+                messages.success(request, f"Saved: {saved}.")
+                if kind == "time_off":
+                    booked = overlapping(
+                        Appointment.objects.filter(therapist=therapist), saved.start, saved.end
+                    ).exclude(status__in=INACTIVE_STATUSES)
+                    if count := booked.count():
+                        messages.warning(
+                            request,
+                            f"{count} appointment(s) are booked in this time off: the front desk should "
+                            "reschedule them (the day view still shows them).",
+                        )
+                return redirect("appointments:therapist_schedule", pk=therapist.pk)
+            forms_by_kind[kind] = form
+    hours = (
+        WorkingHours.objects.filter(therapist=therapist).select_related("location").prefetch_related("breaks")
+    )
+    time_off = TimeOff.objects.filter(therapist=therapist, end__gte=timezone.now()).order_by("start")
+    return render(
+        request,
+        "appointments/therapist_schedule.html",
+        {"therapist": therapist, "hours": hours, "time_off": time_off, "forms": forms_by_kind},
+    )

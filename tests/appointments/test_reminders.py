@@ -1,0 +1,112 @@
+"""E-mails on booking and the day before, each with an .ics; the daily run never sends twice."""
+
+from datetime import timedelta
+
+import icalendar
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from appointments.models import Reminder, ReminderKind
+from appointments.services import book
+from tests.factories import AppointmentFactory, FrontDeskFactory, PatientFactory
+
+
+def ics_event(message):
+    (name, content, mimetype) = message.attachments[0]
+    assert (name, mimetype) == ("appointment.ics", "text/calendar")
+    calendar = icalendar.Calendar.from_ical(content)
+    return next(iter(calendar.walk("VEVENT")))
+
+
+def tomorrow_at(hour):
+    local = timezone.localtime() + timedelta(days=1)
+    return local.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def test_booking_sends_a_confirmation_with_ics_once_committed(
+    therapist, patient, follow_up, at, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment = book(
+            patient=patient, therapist=therapist, type=follow_up, start=at(9), by=FrontDeskFactory()
+        )
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["pat@example.test"]
+    assert "Dana Physio" in message.body and "09:00" in message.body
+    event = ics_event(message)
+    assert event.decoded("dtstart") == appointment.start
+    assert event.decoded("dtend") == appointment.end
+    assert str(event["location"]).startswith("Main clinic")
+    assert Reminder.objects.filter(appointment=appointment, kind=ReminderKind.BOOKING).count() == 1
+
+
+def test_no_confirmation_without_an_email_address(
+    therapist, follow_up, at, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        book(
+            patient=PatientFactory(email=""),
+            therapist=therapist,
+            type=follow_up,
+            start=at(9),
+            by=FrontDeskFactory(),
+        )
+    assert mail.outbox == []
+
+
+def test_send_reminders_is_safe_to_run_twice(db):
+    due = AppointmentFactory(patient=PatientFactory(email="a@example.test"), start=tomorrow_at(10))
+    AppointmentFactory(
+        patient=PatientFactory(email="b@example.test"),
+        start=tomorrow_at(11),
+        status="cancelled",
+        cancel_reason="x",
+    )
+    AppointmentFactory(
+        patient=PatientFactory(email="c@example.test"), start=tomorrow_at(10) + timedelta(days=1)
+    )
+    AppointmentFactory(patient=PatientFactory(email=""), start=tomorrow_at(12))
+    call_command("send_reminders")
+    assert [m.to for m in mail.outbox] == [["a@example.test"]]
+    assert ics_event(mail.outbox[0]).decoded("dtstart") == due.start
+    call_command("send_reminders")
+    assert len(mail.outbox) == 1
+    reminder = Reminder.objects.get()
+    assert (reminder.appointment, reminder.kind, reminder.sent_to) == (
+        due,
+        ReminderKind.DAY_BEFORE,
+        "a@example.test",
+    )
+
+
+def test_a_failed_send_is_retried_next_run(db, monkeypatch):
+    AppointmentFactory(patient=PatientFactory(email="a@example.test"), start=tomorrow_at(10))
+
+    def broken(self, *args, **kwargs):
+        raise OSError("mail server down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("django.core.mail.EmailMessage.send", broken)
+        call_command("send_reminders")
+    assert not Reminder.objects.exists()
+    call_command("send_reminders")
+    assert len(mail.outbox) == 1 and Reminder.objects.count() == 1
+
+
+def test_send_reminders_for_a_given_day(db):
+    later = timezone.localdate() + timedelta(days=5)
+    AppointmentFactory(
+        patient=PatientFactory(email="d@example.test"), start=tomorrow_at(9) + timedelta(days=4)
+    )
+    call_command("send_reminders", day=later.isoformat())
+    assert [m.to for m in mail.outbox] == [["d@example.test"]]
+
+
+def test_send_reminders_rejects_a_bad_day(db):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("send_reminders", day="tomorrow")

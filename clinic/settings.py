@@ -56,8 +56,9 @@ INSTALLED_APPS = [
     "accounts",
     "patients",
     "consent",
-    "treatments",
+    # Lower apps first: seed_demo runs each app's demo.py in this order (docs/architecture.md).
     "appointments",
+    "treatments",
     "reports",
 ]
 

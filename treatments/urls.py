@@ -1,2 +1,21 @@
+from django.urls import path
+
+from . import views
+
 app_name = "treatments"
-urlpatterns = []
+urlpatterns = [
+    path("my-day/", views.my_day, name="my_day"),
+    path(
+        "appointment/<int:appointment_pk>/start/", views.start_from_appointment, name="start_from_appointment"
+    ),
+    path("patient/<int:patient_pk>/start/", views.session_start, name="start"),
+    path("<int:pk>/", views.session_detail, name="session"),
+    path("<int:pk>/save/", views.session_save, name="save"),
+    path("<int:pk>/points/new/", views.point_form, name="point_form"),
+    path("<int:pk>/points/", views.point_add, name="point_add"),
+    path("<int:pk>/points/<int:point_pk>/edit/", views.point_edit, name="point_edit"),
+    path("<int:pk>/side-effects/", views.side_effect_add, name="side_effect_add"),
+    path("<int:pk>/sign/", views.session_sign, name="sign"),
+    path("<int:pk>/addenda/", views.addendum_add, name="addendum_add"),
+    path("<int:pk>/visit-summary.pdf", views.session_pdf, name="pdf"),
+]

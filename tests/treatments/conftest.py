@@ -1,0 +1,45 @@
+import pytest
+
+from tests.factories import (
+    NeedlingSessionFactory,
+    PatientFactory,
+    PhysioFactory,
+    give_consent,
+    muscle,
+    needle,
+)
+
+
+@pytest.fixture
+def clinician(db):
+    return PhysioFactory(full_name="Priya Natarajan")
+
+
+@pytest.fixture
+def patient(db):
+    return PatientFactory(given_name="Zoë", family_name="Côté")
+
+
+@pytest.fixture
+def draft(clinician, patient):
+    return NeedlingSessionFactory(patient=patient, clinician=clinician)
+
+
+@pytest.fixture
+def consented_draft(draft):
+    give_consent(draft.patient)
+    return draft
+
+
+@pytest.fixture
+def point_fields():
+    """A valid, non-risk point: right gluteus medius, 0.30 x 60 mm at 40 mm, one twitch."""
+    return {
+        "muscle": muscle("Gluteus medius"),
+        "side": "R",
+        "needle_size": needle("0.30", 60),
+        "depth_mm": 40,
+        "insertions": 3,
+        "twitch_response": "single",
+        "patient_response": "familiar",
+    }

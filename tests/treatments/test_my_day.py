@@ -1,0 +1,103 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from consent.models import Region
+from tests.factories import AppointmentFactory, PatientFactory, ScreeningFactory, give_consent
+from treatments.models import NeedlingSession
+
+pytestmark = pytest.mark.django_db
+
+
+def today_at(hour):
+    return timezone.localtime().replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def test_my_day_lists_todays_appointments_with_status_flags_and_consent(client, clinician):
+    arrived = AppointmentFactory(therapist=clinician, start=today_at(9), status="arrived")
+    ScreeningFactory(patient=arrived.patient, diabetes=True)
+    give_consent(arrived.patient, accepted=(Region.GENERAL, Region.NECK), declined=(Region.MID_BACK,))
+    AppointmentFactory(therapist=clinician, start=today_at(10))
+    AppointmentFactory(therapist=clinician, start=today_at(10) + timedelta(days=1))  # tomorrow: not listed
+    client.force_login(clinician)
+    page = client.get(reverse("treatments:my_day")).content.decode()
+    assert page.count('data-testid="my-day-row"') == 2
+    assert "Arrived" in page and "Diabetes" in page
+    assert "Neck: Accepted" in page and "Mid back: Declined" in page
+
+
+def test_start_session_from_an_appointment_links_it_and_marks_it_in_treatment(client, clinician):
+    appointment = AppointmentFactory(therapist=clinician, start=today_at(9), status="arrived")
+    client.force_login(clinician)
+    response = client.post(reverse("treatments:start_from_appointment", args=[appointment.pk]))
+    session = NeedlingSession.objects.get()
+    assert response.url == reverse("treatments:session", args=[session.pk])
+    appointment.refresh_from_db()
+    assert session.appointment == appointment and appointment.status == "in_treatment"
+    page = client.get(reverse("treatments:my_day")).content.decode()
+    assert "Continue session" in page and "In treatment" in page
+
+
+def test_an_unauthorised_physio_cannot_start_from_an_appointment(client):
+    from tests.factories import PhysioFactory
+
+    intern = PhysioFactory(full_name="Sam Lee", clinician_profile__needling_authorised_on=None)
+    appointment = AppointmentFactory(therapist=intern, start=today_at(9), status="arrived")
+    client.force_login(intern)
+    page = client.post(reverse("treatments:start_from_appointment", args=[appointment.pk]), follow=True)
+    assert "Sam Lee has no current needling authorisation" in page.content.decode()
+    assert not NeedlingSession.objects.exists()
+    appointment.refresh_from_db()
+    assert appointment.status == "arrived"
+
+
+@pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.MANAGER, Role.ADMIN])
+def test_only_physiotherapists_have_a_day(client_for, role):
+    assert client_for(role).get(reverse("treatments:my_day")).status_code == 403
+
+
+def test_my_day_takes_a_constant_number_of_queries(client, clinician, django_assert_max_num_queries):
+    client.force_login(clinician)
+    url = reverse("treatments:my_day")
+
+    def book(count, first_hour):
+        for index in range(count):
+            patient = PatientFactory()
+            ScreeningFactory(patient=patient, bleeding_risk=index % 2 == 0)
+            give_consent(patient)
+            AppointmentFactory(
+                patient=patient,
+                therapist=clinician,
+                start=today_at(first_hour) + timedelta(minutes=30 * index),
+                status="arrived",
+            )
+
+    book(1, 7)
+    with django_assert_max_num_queries(30) as few:
+        client.get(url)
+    book(12, 8)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).content.decode().count('data-testid="my-day-row"') == 13
+
+
+def test_the_physio_home_page_loads_my_day_in_place(client, clinician):
+    client.force_login(clinician)
+    page = client.get("/").content.decode()
+    assert f'hx-get="{reverse("treatments:my_day")}"' in page
+    partial = client.get(reverse("treatments:my_day"), HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in partial and 'data-testid="my-day"' in partial
+
+
+def test_a_cancelled_appointment_cannot_start_a_session(client, clinician):
+    appointment = AppointmentFactory(
+        therapist=clinician, start=today_at(9), status="cancelled", cancel_reason="Patient phoned: unwell"
+    )
+    client.force_login(clinician)
+    page = client.post(reverse("treatments:start_from_appointment", args=[appointment.pk]), follow=True)
+    assert page.status_code == 200 and 'role="alert"' in page.content.decode()
+    assert not NeedlingSession.objects.exists()
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled"

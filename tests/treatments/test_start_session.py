@@ -1,0 +1,67 @@
+from datetime import date
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from audit.models import Action, AuditEvent
+from tests.factories import PatientFactory, PhysioFactory
+from treatments.models import NeedlingSession
+from treatments.services import start_session
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_authorised_clinician_starts_a_draft_and_it_is_audited(clinician, patient):
+    session = start_session(patient=patient, clinician=clinician)
+    assert session.signed_at is None and session.version == 1
+    assert AuditEvent.objects.filter(
+        action=Action.CREATE, object_id=str(session.pk), patient_id=patient.pk
+    ).exists()
+
+
+def test_a_clinician_without_authorisation_is_refused_by_name(patient):
+    intern = PhysioFactory(full_name="Sam Lee", clinician_profile__needling_authorised_on=None)
+    with pytest.raises(ValidationError, match="Sam Lee has no current needling authorisation"):
+        start_session(patient=patient, clinician=intern)
+    assert not NeedlingSession.objects.exists()
+
+
+def test_an_expired_authorisation_is_refused(patient):
+    lapsed = PhysioFactory(
+        clinician_profile__needling_authorised_on=date(2019, 1, 1),
+        clinician_profile__needling_authorisation_expires=date(2020, 1, 1),
+    )
+    with pytest.raises(ValidationError, match="no current needling authorisation"):
+        start_session(patient=patient, clinician=lapsed)
+
+
+def test_a_physiotherapist_with_no_profile_is_refused(patient):
+    from tests.factories import UserFactory
+
+    with pytest.raises(ValidationError, match="no current needling authorisation"):
+        start_session(patient=patient, clinician=UserFactory(role="physiotherapist"))
+
+
+def test_an_archived_patient_is_refused(clinician):
+    from django.utils import timezone
+
+    archived = PatientFactory(archived_at=timezone.now())
+    with pytest.raises(ValidationError, match="archived"):
+        start_session(patient=archived, clinician=clinician)
+
+
+def test_the_admin_refuses_an_unauthorised_clinician_too(client_for, patient):
+    intern = PhysioFactory(full_name="Sam Lee", clinician_profile__needling_authorised_on=None)
+    client = client_for("administrator")
+    response = client.post(
+        "/admin/treatments/needlingsession/add/",
+        {
+            "patient": patient.pk,
+            "clinician": intern.pk,
+            "started_at_0": "2026-11-25",
+            "started_at_1": "10:00",
+        },
+    )
+    assert response.status_code == 200
+    assert "Sam Lee has no current needling authorisation" in response.content.decode()
+    assert not NeedlingSession.objects.exists()

@@ -1,0 +1,302 @@
+"""Demo needling sessions: one signed session for every completed demo appointment, each with needle
+points (about 10 on average), twitch and patient responses, and side effects at rates close to the
+published ones (DOMAIN.md: Brady et al. 2014 for the mild effects, Boyce et al. 2020 for the major ones).
+Neck and mid back muscles are needled only for patients whose demo consent allows that region now.
+Today, the first arrived patient of each demo physiotherapist is "in treatment" with a draft session,
+started through the services like a real one.
+
+Deterministic (everything follows from ids through a hash), idempotent (appointments that already have
+a session are skipped) and set-based: INSERT ... SELECT over generate_series, so --size 100000 (about
+770,000 sessions and 7.7 million points) takes minutes, not hours.
+"""
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import Muscle, NeedleSize, RiskRegion
+
+# fmt: off
+COMPLAINTS = [
+    "Right-sided neck pain and stiffness for 3 months", "Low back pain radiating to the left buttock",
+    "Lateral elbow pain with gripping", "Left shoulder pain reaching overhead",
+    "Recurrent tension headaches", "Right knee pain on stairs", "Mid back ache between the shoulder blades",
+    "Plantar heel pain, worse mornings", "Hip pain when lying on the left side", "Jaw pain and clicking",
+]
+IMPRESSIONS = [
+    "Myofascial pain with active trigger points", "Segmental dysfunction with paraspinal tightness",
+    "Lateral epicondylalgia", "Rotator cuff related shoulder pain", "Cervicogenic headache",
+    "Patellofemoral pain", "Thoracic myofascial pain", "Plantar heel pain with calf tightness",
+    "Gluteal tendinopathy", "Temporomandibular myofascial pain",
+]
+PLANS = [
+    "IMS weekly for 4 weeks with home exercises", "IMS twice weekly for 2 weeks, then review",
+    "IMS with progressive loading programme", "IMS and posture exercises; review in 3 sessions",
+]
+RESPONSES = [
+    "Range improved, pain eased", "Less tight; moves more freely", "Ache settling; rotation improved",
+    "Mild soreness; walking more comfortably",
+]
+# fmt: on
+
+# Side effects per session, in tenths of a thousandth (per 100,000 sessions): Brady 2014's mild effects,
+# and Boyce 2020's major ones (about 1 in 1,024 treatments) split over its three kinds.
+SIDE_EFFECT_RATES = [
+    ("bruising", "mild", 7550),
+    ("bleeding", "mild", 4650),
+    ("pain_during", "mild", 3010),
+    ("pain_after", "mild", 2190),
+    ("aggravation", "mild", 880),
+    ("drowsiness", "mild", 260),
+    ("headache", "mild", 140),
+    ("nausea", "mild", 130),
+    ("fatigue", "mild", 40),
+    ("prolonged_aggravation", "significant", 40),
+    ("excessive_bleeding", "significant", 30),
+    ("pneumothorax", "serious", 28),
+]
+ACTIONS = {
+    "bruising": "Pressure applied; advised it fades in days",
+    "bleeding": "Pressure with gauze until it stopped",
+    "pain_during": "Needle withdrawn; paused until settled",
+    "pain_after": "Heat and hydration advised",
+    "aggravation": "Reassured; load reduced for 48 hours",
+    "drowsiness": "Rested 10 minutes; no driving until alert",
+    "headache": "Rest and hydration",
+    "nausea": "Lay down; water; settled",
+    "fatigue": "Advised rest",
+    "prolonged_aggravation": "Reviewed by physician; treatment paused",
+    "excessive_bleeding": "Firm pressure 10 minutes; physician informed",
+    "pneumothorax": "Sent to the emergency department; physician informed",
+}
+
+# The patients whose current consent allows the neck / the mid back: their newest consent, not withdrawn,
+# with every risk of that region accepted (the rule consent.services applies, for the demo's one version).
+ALLOWED_SQL = """
+CREATE TEMP TABLE demo_allowed ON COMMIT DROP AS
+WITH latest AS (
+    SELECT DISTINCT ON (patient_id) id, patient_id, withdrawn_at
+    FROM consent_consentrecord ORDER BY patient_id, signed_at DESC, id DESC
+)
+SELECT l.patient_id,
+       coalesce(bool_and(d.accepted) FILTER (WHERE ri.region = 'neck'), false) AS neck,
+       coalesce(bool_and(d.accepted) FILTER (WHERE ri.region = 'mid_back'), false) AS mid_back
+FROM latest l
+JOIN consent_riskdecision d ON d.record_id = l.id
+JOIN consent_riskitem ri ON ri.id = d.risk_item_id
+WHERE l.withdrawn_at IS NULL
+GROUP BY l.patient_id;
+"""
+
+SESSIONS_SQL = """
+CREATE TEMP TABLE demo_sessions ON COMMIT DROP AS
+WITH inserted AS (
+    INSERT INTO treatments_needlingsession
+        (patient_id, clinician_id, appointment_id, started_at, presenting_complaint, history, pain_before,
+         rom_findings, screening_reviewed, impression, plan, pain_after, movement_change, immediate_response,
+         aftercare_heat_hydration, aftercare_warning_signs, aftercare_notes, needles_in, needles_out,
+         sharps_disposed, content_hash, version, created_at, updated_at, updated_by_id)
+    SELECT a.patient_id, a.therapist_id, a.id, a.start + interval '5 minutes',
+           (%(complaints)s::text[])[a.patient_id %% cardinality(%(complaints)s::text[]) + 1],
+           '', 3 + (a.id * 7 %% 6), 'Rotation and flexion limited by pain', true,
+           (%(impressions)s::text[])[a.patient_id %% cardinality(%(impressions)s::text[]) + 1],
+           (%(plans)s::text[])[a.id %% cardinality(%(plans)s::text[]) + 1],
+           greatest(0, 3 + (a.id * 7 %% 6) - 1 - (a.id %% 4)),
+           'Improved', (%(responses)s::text[])[a.id %% cardinality(%(responses)s::text[]) + 1],
+           true, coalesce(al.neck OR al.mid_back, false), '', 0, 0, true, '', 1,
+           a.start + interval '5 minutes', a.start + interval '45 minutes', a.therapist_id
+    FROM appointments_appointment a
+    LEFT JOIN demo_allowed al ON al.patient_id = a.patient_id
+    WHERE a.status = 'completed'
+      AND NOT EXISTS (SELECT 1 FROM treatments_needlingsession s WHERE s.appointment_id = a.id)
+    RETURNING id, patient_id, started_at
+)
+SELECT i.id, i.patient_id, i.started_at,
+       coalesce(al.neck, false) AS neck, coalesce(al.mid_back, false) AS mid_back,
+       -- 2 to 18 points, 10 on average
+       2 + ((i.id * 2654435761) %% 1000003) %% 17 AS points
+FROM inserted i LEFT JOIN demo_allowed al ON al.patient_id = i.patient_id;
+"""
+
+# Each point draws a bucket (neck, mid back, other) allowed by consent, a muscle in it, a needle size,
+# a depth within the needle and within the muscle's advisory maximum, and its responses.
+POINTS_SQL = """
+INSERT INTO treatments_needlepoint
+    (session_id, "order", muscle_id, side, segment, needle_size_id, depth_mm, insertions, technique,
+     twitch_response, patient_response, depth_confirmed, notes)
+SELECT c.id, c.k, c.muscle_id,
+       (ARRAY['L', 'R', 'R', 'L', 'B'])[c.h %% 5 + 1],
+       CASE WHEN c.segmental THEN
+           CASE c.bucket WHEN 'neck' THEN (ARRAY['C3','C4','C5','C6','C7'])[c.h %% 5 + 1]
+                         WHEN 'mid_back' THEN (ARRAY['T2','T3','T4','T5','T6','T7'])[c.h %% 6 + 1]
+                         ELSE (ARRAY['L3','L4','L5','S1'])[c.h %% 4 + 1] END
+       ELSE '' END,
+       CASE WHEN c.bucket = 'other' THEN %(deep_needle)s ELSE %(short_needle)s END,
+       CASE WHEN c.bucket = 'other' THEN 15 + c.h %% 30 ELSE 8 + c.h %% 10 END,
+       1 + c.h %% 4,
+       (ARRAY['pistoning', 'pistoning', 'pistoning', 'gunn_ims', 'static', 'rotation'])[c.h %% 6 + 1],
+       CASE WHEN c.h2 < 50 THEN 'none' WHEN c.h2 < 85 THEN 'single' ELSE 'multiple' END,
+       CASE WHEN c.h3 < 25 THEN 'none' WHEN c.h3 < 65 THEN 'ache' WHEN c.h3 < 80 THEN 'referred'
+            ELSE 'familiar' END,
+       false, ''
+FROM (
+    SELECT b.*,
+           CASE b.bucket
+               WHEN 'neck' THEN (%(neck)s::int[])[b.h %% cardinality(%(neck)s::int[]) + 1]
+               WHEN 'mid_back' THEN (%(mid_back)s::int[])[b.h %% cardinality(%(mid_back)s::int[]) + 1]
+               ELSE (%(other)s::int[])[b.h %% cardinality(%(other)s::int[]) + 1] END AS muscle_id,
+           CASE b.bucket
+               WHEN 'neck' THEN (%(neck_seg)s::bool[])[b.h %% cardinality(%(neck)s::int[]) + 1]
+               WHEN 'mid_back' THEN (%(mid_back_seg)s::bool[])[b.h %% cardinality(%(mid_back)s::int[]) + 1]
+               ELSE (%(other_seg)s::bool[])[b.h %% cardinality(%(other)s::int[]) + 1] END AS segmental
+    FROM (
+        SELECT s.id, g.k, r.h, r.h2, r.h3,
+               CASE WHEN s.neck AND r.h %% 10 < 2 THEN 'neck'
+                    WHEN s.mid_back AND r.h %% 10 BETWEEN 2 AND 3 THEN 'mid_back'
+                    ELSE 'other' END AS bucket
+        FROM demo_sessions s
+        CROSS JOIN LATERAL generate_series(1, s.points) AS g(k)
+        CROSS JOIN LATERAL (
+            SELECT ((s.id * 31 + g.k) * 2654435761) %% 1000003 AS h,
+                   ((s.id * 17 + g.k) * 40503) %% 100 AS h2,
+                   ((s.id * 13 + g.k) * 69069) %% 100 AS h3
+        ) r
+    ) b
+) c;
+"""
+
+SIDE_EFFECTS_SQL = """
+INSERT INTO treatments_sideeffect
+    (session_id, type, severity, onset, duration, action_taken, resolved, description, recorded_at)
+SELECT s.id, r.type, r.severity,
+       CASE WHEN r.type IN ('pain_after', 'aggravation', 'prolonged_aggravation', 'fatigue', 'pneumothorax')
+            THEN 'within_24h' WHEN r.type IN ('bruising') THEN 'immediately' ELSE 'during' END,
+       CASE r.severity WHEN 'mild' THEN '1 day' ELSE '1 week' END,
+       (%(actions)s::jsonb) ->> r.type, r.severity = 'mild', '', s.started_at + interval '30 minutes'
+FROM demo_sessions s
+CROSS JOIN LATERAL (SELECT ((s.id * 48271) %% 2147483647) %% 100000 AS h) x
+JOIN (
+    SELECT type, severity, lower_bound, lower_bound + rate AS upper_bound
+    FROM unnest(%(types)s::text[], %(severities)s::text[], %(lower)s::int[], %(rates)s::int[])
+         AS t(type, severity, lower_bound, rate)
+) r ON x.h >= r.lower_bound AND x.h < r.upper_bound
+-- A pneumothorax only after a neck or mid back point.
+WHERE r.type <> 'pneumothorax' OR EXISTS (
+    SELECT 1 FROM treatments_needlepoint p JOIN treatments_muscle m ON m.id = p.muscle_id
+    WHERE p.session_id = s.id AND m.risk_region <> 'none');
+"""
+
+SIGN_SQL = """
+UPDATE treatments_needlingsession t
+SET needles_in = d.points, needles_out = d.points,
+    aftercare_warning_signs = EXISTS (
+        SELECT 1 FROM treatments_needlepoint p JOIN treatments_muscle m ON m.id = p.muscle_id
+        WHERE p.session_id = t.id AND m.risk_region <> 'none')
+FROM demo_sessions d WHERE d.id = t.id;
+UPDATE treatments_needlingsession t
+SET signed_at = t.started_at + interval '40 minutes', signed_by_id = t.clinician_id,
+    content_hash = treatments_content_hash(t.id, t.started_at + interval '40 minutes', t.clinician_id)
+FROM demo_sessions d WHERE d.id = t.id;
+"""
+
+
+def _catalogue():
+    """Muscle ids (and whether a segment applies) per bucket, and the two needles the demo uses."""
+    buckets = {"neck": [], "mid_back": [], "other": []}
+    for muscle in Muscle.objects.filter(active=True).order_by("pk"):
+        if muscle.risk_region == RiskRegion.NECK:
+            buckets["neck"].append(muscle)
+        elif muscle.risk_region == RiskRegion.MID_BACK:
+            buckets["mid_back"].append(muscle)
+        else:
+            buckets["other"].append(muscle)
+    # Risk-region points use 0.25 x 30 mm at 8 to 17 mm: within every advisory maximum (rhomboids 19 mm).
+    short = NeedleSize.objects.get(gauge_mm="0.25", length_mm=30)
+    deep = NeedleSize.objects.get(gauge_mm="0.30", length_mm=50)
+    return buckets, short, deep
+
+
+def _side_effect_params():
+    types, severities, lower, rates = [], [], [], []
+    bound = 0
+    for kind, severity, rate in SIDE_EFFECT_RATES:
+        types.append(kind)
+        severities.append(severity)
+        lower.append(bound)
+        rates.append(rate)
+        bound += rate
+    return {"types": types, "severities": severities, "lower": lower, "rates": rates}
+
+
+def add_sessions():
+    """Signed sessions for every completed appointment that has none; returns how many were added."""
+    import json
+
+    buckets, short, deep = _catalogue()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Dropped by hand too: inside an outer transaction (tests) ON COMMIT has not come yet.
+        cursor.execute("DROP TABLE IF EXISTS demo_allowed, demo_sessions")
+        cursor.execute(ALLOWED_SQL)
+        cursor.execute(
+            SESSIONS_SQL,
+            {"complaints": COMPLAINTS, "impressions": IMPRESSIONS, "plans": PLANS, "responses": RESPONSES},
+        )
+        cursor.execute("SELECT count(*) FROM demo_sessions")
+        (added,) = cursor.fetchone()
+        if not added:
+            cursor.execute("DROP TABLE demo_allowed, demo_sessions")
+            return 0
+        cursor.execute("ANALYZE demo_sessions")
+        cursor.execute(
+            POINTS_SQL,
+            {
+                **{name: [m.pk for m in muscles] for name, muscles in buckets.items()},
+                **{f"{name}_seg": [m.segment_applies for m in muscles] for name, muscles in buckets.items()},
+                "short_needle": short.pk,
+                "deep_needle": deep.pk,
+            },
+        )
+        cursor.execute(SIDE_EFFECTS_SQL, {"actions": json.dumps(ACTIONS), **_side_effect_params()})
+        cursor.execute(SIGN_SQL)
+        for table in ("treatments_needlingsession", "treatments_needlepoint", "treatments_sideeffect"):
+            cursor.execute(f"ANALYZE {table}")
+        cursor.execute("DROP TABLE demo_allowed, demo_sessions")
+    return added
+
+
+def start_todays_drafts(physiotherapists):
+    """The first arrived patient of each demo physiotherapist today is in treatment with a draft session
+    (through the services, so the appointment's history and the audit trail show it)."""
+    from appointments.models import Appointment
+    from appointments.services import local_day_bounds
+
+    from .services import start_session_from_appointment
+
+    start, end = local_day_bounds(timezone.localdate())
+    started = 0
+    for physio in physiotherapists:
+        appointment = (
+            Appointment.objects.filter(therapist=physio, start__gte=start, start__lt=end, status="arrived")
+            .exclude(needling_session__isnull=False)
+            .order_by("start")
+            .first()
+        )
+        already = Appointment.objects.filter(
+            therapist=physio, start__gte=start, start__lt=end, status="in_treatment"
+        ).exists()
+        if appointment is None or already:
+            continue
+        start_session_from_appointment(appointment, by=physio)
+        started += 1
+    return started
+
+
+def seed(demo):
+    # Sessions follow the demo appointments, which appointments/demo.py (earlier in INSTALLED_APPS) booked.
+    physiotherapists = [
+        user
+        for user in demo.shared.get("physiotherapists", [])
+        if hasattr(user, "clinician_profile") and user.clinician_profile.needling_authorised()
+    ]
+    added = add_sessions()
+    drafts = start_todays_drafts(physiotherapists)
+    demo.say(f"treatments: {added} signed sessions added, {drafts} draft(s) in treatment today")

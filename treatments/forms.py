@@ -1,0 +1,134 @@
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Fieldset, Layout
+from django import forms
+
+from .models import Muscle, NeedlePoint, NeedleSize, NeedlingSession, SideEffect
+from .services import DRAFT_FIELDS, POINT_FIELDS, SIDE_EFFECT_FIELDS
+
+
+def row(*names):
+    return Div(*[Div(Field(name), css_class="col-md") for name in names], css_class="row")
+
+
+class AssessmentForm(forms.ModelForm):
+    """The draft's assessment and after-treatment fields; `version` is the one the page was opened at."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = NeedlingSession
+        fields = DRAFT_FIELDS
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 2})
+            for name in [
+                "presenting_complaint",
+                "history",
+                "rom_findings",
+                "impression",
+                "plan",
+                "movement_change",
+                "immediate_response",
+                "aftercare_notes",
+            ]
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["version"] = self.instance.version
+        for name in ("pain_before", "pain_after"):
+            self.fields[name].widget.attrs.update({"min": 0, "max": 10, "inputmode": "numeric"})
+        for name in ("needles_in", "needles_out"):
+            self.fields[name].widget.attrs.update({"min": 0, "inputmode": "numeric"})
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                "Assessment",
+                row("presenting_complaint", "history"),
+                row("pain_before", "rom_findings"),
+                row("impression", "plan"),
+                "screening_reviewed",
+            ),
+            Fieldset(
+                "After treatment",
+                row("pain_after", "movement_change", "immediate_response"),
+                "aftercare_heat_hydration",
+                "aftercare_warning_signs",
+                "aftercare_notes",
+            ),
+            Fieldset("Needles", row("needles_in", "needles_out"), "sharps_disposed"),
+            "version",
+        )
+
+    def changes(self):
+        return {name: self.cleaned_data[name] for name in DRAFT_FIELDS}
+
+
+class MuscleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, muscle):
+        risk = f" (risk: {muscle.get_risk_region_display().split(' ')[0].lower()})" if muscle.is_risk else ""
+        return f"{muscle.name}{risk}"
+
+
+class PointForm(forms.ModelForm):
+    """One needle point row. `region` narrows the muscle list to a body chart region."""
+
+    muscle = MuscleChoiceField(queryset=Muscle.objects.none())
+
+    class Meta:
+        model = NeedlePoint
+        fields = POINT_FIELDS
+        widgets = {
+            "depth_mm": forms.NumberInput(attrs={"step": "0.5", "min": "0.5"}),
+            "notes": forms.TextInput(),
+        }
+        labels = {"depth_confirmed": "Depth beyond the advisory maximum confirmed"}
+
+    def __init__(self, *args, region=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        muscles = Muscle.objects.filter(active=True)
+        if region:
+            muscles = muscles.filter(body_region=region)
+        self.fields["muscle"].queryset = muscles.order_by("name")
+        self.fields["needle_size"].queryset = NeedleSize.objects.filter(active=True)
+        self.fields["segment"].required = False
+        self.fields["insertions"].widget.attrs.update({"min": 1})
+        self.fields["muscle"].widget.attrs.update({"autofocus": True})
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+class SideEffectForm(forms.ModelForm):
+    class Meta:
+        model = SideEffect
+        fields = SIDE_EFFECT_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["severity"].choices = [("", "Choose severity")] + list(self.fields["severity"].choices)[
+            1:
+        ]
+        self.fields["severity"].error_messages["required"] = (
+            "Choose the severity: mild, significant or serious."
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            row("type", "severity", "onset"), row("duration", "action_taken", "description"), "resolved"
+        )
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label="Addendum",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Write the addendum's text."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

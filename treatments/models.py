@@ -1,0 +1,484 @@
+"""Needling sessions: the catalogues (muscles, needle sizes), the session with its assessment, needle
+points, side effects and addenda. Rules that span models live in treatments/services.py; each model's
+clean() calls them so the admin and every other door obey the same rules, and the database refuses
+changes to signed sessions (migration 0003)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from patients.models import Patient
+
+
+class BodyRegion(models.TextChoices):
+    """Regions of the body chart (treatments/bodychart.py draws one clickable zone per region and side)."""
+
+    FACE_JAW = "face_jaw", "Face and jaw"
+    NECK_ANTERIOR = "neck_anterior", "Front of neck"
+    NECK_POSTERIOR = "neck_posterior", "Back of neck and upper trapezius"
+    SHOULDER_FRONT = "shoulder_front", "Shoulder (front)"
+    SHOULDER_BACK = "shoulder_back", "Shoulder blade and rotator cuff"
+    CHEST = "chest", "Chest wall"
+    UPPER_BACK = "upper_back", "Mid back (thoracic)"
+    LOWER_BACK = "lower_back", "Low back and sacrum"
+    ABDOMEN = "abdomen", "Abdomen"
+    UPPER_ARM_FRONT = "upper_arm_front", "Upper arm (front)"
+    UPPER_ARM_BACK = "upper_arm_back", "Upper arm (back)"
+    FOREARM_FRONT = "forearm_front", "Forearm (flexors)"
+    FOREARM_BACK = "forearm_back", "Forearm and hand (extensors)"
+    HIP_FRONT = "hip_front", "Hip (front)"
+    BUTTOCK = "buttock", "Buttock and hip (back)"
+    THIGH_FRONT = "thigh_front", "Thigh (front and inner)"
+    THIGH_BACK = "thigh_back", "Thigh (back)"
+    LEG_FRONT = "leg_front", "Shin and outer leg"
+    CALF = "calf", "Calf"
+
+
+class RiskRegion(models.TextChoices):
+    """The consent regions a muscle lies in (values match consent.models.Region)."""
+
+    NONE = "none", "None"
+    NECK = "neck", "Neck (cervical)"
+    MID_BACK = "mid_back", "Mid back (thoracic, chest wall)"
+
+
+class Muscle(models.Model):
+    """A muscle of the catalogue. Administrators edit it in the admin; retired muscles are made inactive
+    (points already recorded keep them)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    body_region = models.CharField(max_length=20, choices=BodyRegion.choices)
+    risk_region = models.CharField(
+        max_length=10,
+        choices=RiskRegion.choices,
+        default=RiskRegion.NONE,
+        help_text="Points in the neck or mid back need an accepted, current consent for that region.",
+    )
+    advisory_max_depth_mm = models.DecimalField(
+        "advisory maximum depth (mm)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="A deeper point needs the clinician's explicit confirmation (e.g. rhomboids 19 mm).",
+    )
+    segment_applies = models.BooleanField(
+        default=False, help_text="Paraspinal muscle: a point records its spinal segment (Gunn IMS)."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["body_region", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(risk_region__in=RiskRegion.values), name="muscle_risk_region_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(advisory_max_depth_mm__isnull=True)
+                | models.Q(advisory_max_depth_mm__gt=0),
+                name="muscle_advisory_depth_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_risk(self):
+        return self.risk_region != RiskRegion.NONE
+
+
+class NeedleSize(models.Model):
+    """A needle in stock, as gauge (diameter in mm) x length in mm, e.g. 0.25 x 40 mm."""
+
+    gauge_mm = models.DecimalField("gauge (mm)", max_digits=4, decimal_places=2)
+    length_mm = models.PositiveSmallIntegerField("length (mm)")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["gauge_mm", "length_mm"]
+        constraints = [
+            models.UniqueConstraint(fields=["gauge_mm", "length_mm"], name="needle_size_unique"),
+            models.CheckConstraint(
+                condition=models.Q(gauge_mm__gt=0, gauge_mm__lt=1, length_mm__gt=0),
+                name="needle_size_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.gauge_mm:.2f} x {self.length_mm} mm"
+
+
+# Spinal segments a Gunn IMS point may carry: C1 to S4.
+SEGMENTS = (
+    [f"C{n}" for n in range(1, 9)]
+    + [f"T{n}" for n in range(1, 13)]
+    + [f"L{n}" for n in range(1, 6)]
+    + [f"S{n}" for n in range(1, 5)]
+)
+SEGMENT_CHOICES = [(s, s) for s in SEGMENTS]
+
+
+class Side(models.TextChoices):
+    LEFT = "L", "Left"
+    RIGHT = "R", "Right"
+    BILATERAL = "B", "Bilateral"
+
+
+class Technique(models.TextChoices):
+    PISTONING = "pistoning", "Fast-in, fast-out (pistoning)"
+    STATIC = "static", "Static (left in situ)"
+    ROTATION = "rotation", "Rotation / winding"
+    GUNN_IMS = "gunn_ims", "Gunn IMS (segmental)"
+
+
+class Twitch(models.TextChoices):
+    NONE = "none", "None"
+    SINGLE = "single", "Single"
+    MULTIPLE = "multiple", "Multiple"
+
+
+class PatientResponse(models.TextChoices):
+    NONE = "none", "None"
+    ACHE = "ache", "Ache"
+    REFERRED = "referred", "Referred pain"
+    FAMILIAR = "familiar", "Familiar pain reproduced"
+
+
+PAIN_VALIDATORS = [
+    MinValueValidator(0, "Pain is scored 0 to 10."),
+    MaxValueValidator(10, "Pain is scored 0 to 10."),
+]
+
+
+class NeedlingSession(models.Model):
+    """One needling visit: assessment, needle points, immediate response, side effects, aftercare and the
+    clinician's signature. Signed sessions are read-only (model, service and database trigger);
+    corrections are addenda. `version` makes concurrent edits of a draft fail loudly."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="needling_sessions")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    appointment = models.OneToOneField(
+        "appointments.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="needling_session",
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    # Assessment
+    presenting_complaint = models.TextField(blank=True)
+    history = models.TextField(blank=True)
+    pain_before = models.PositiveSmallIntegerField(
+        "pain before (NRS 0-10)", null=True, blank=True, validators=PAIN_VALIDATORS
+    )
+    rom_findings = models.TextField("range of motion findings", blank=True)
+    screening_reviewed = models.BooleanField("screening reviewed with the patient", default=False)
+    impression = models.TextField(blank=True)
+    plan = models.TextField(blank=True)
+    # After treatment
+    pain_after = models.PositiveSmallIntegerField(
+        "pain after (NRS 0-10)", null=True, blank=True, validators=PAIN_VALIDATORS
+    )
+    movement_change = models.TextField(blank=True)
+    immediate_response = models.TextField(blank=True)
+    aftercare_heat_hydration = models.BooleanField(
+        "aftercare given: soreness, heat and hydration", default=False
+    )
+    aftercare_warning_signs = models.BooleanField(
+        "aftercare given: warning signs after neck or mid back points (breathlessness, chest pain)",
+        default=False,
+    )
+    aftercare_notes = models.TextField(blank=True)
+    # Needles reconciled
+    needles_in = models.PositiveSmallIntegerField(null=True, blank=True)
+    needles_out = models.PositiveSmallIntegerField(null=True, blank=True)
+    sharps_disposed = models.BooleanField("sharps disposed", default=False)
+    # Signature
+    signed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["patient", "-started_at"], name="session_patient_idx"),
+            models.Index(fields=["clinician", "-started_at"], name="session_clinician_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(pain_before__isnull=True)
+                | models.Q(pain_before__gte=0, pain_before__lte=10),
+                name="session_pain_before_0_10",
+                violation_error_message="Pain is scored 0 to 10.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(pain_after__isnull=True) | models.Q(pain_after__gte=0, pain_after__lte=10),
+                name="session_pain_after_0_10",
+                violation_error_message="Pain is scored 0 to 10.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(signed_at__isnull=True)
+                | models.Q(signed_by__isnull=False, needles_in=models.F("needles_out"))
+                & ~models.Q(content_hash=""),
+                name="session_signed_complete",
+                violation_error_message=(
+                    "A signed session needs its signer, equal needles in and out, and a content hash."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Needling session {self.pk or 'new'} for {self.patient} on {self.started_at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        # Every door (admin, shell, import) meets the same refusal as the database trigger, with a message.
+        signed = (
+            self.pk is not None
+            and NeedlingSession.objects.filter(pk=self.pk, signed_at__isnull=False).exists()
+        )
+        if signed:
+            raise ValidationError(
+                "This session is signed and read-only; write an addendum to correct it.", code="signed"
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Needling sessions are never deleted (BC: records kept 16 years).")
+
+    @property
+    def is_signed(self):
+        return self.signed_at is not None
+
+    def clean(self):
+        from .services import check_can_start
+
+        if self.pk is None and self.clinician_id:
+            check_can_start(self.clinician, self.patient if self.patient_id else None, on=self.started_at)
+
+
+class NeedlePoint(models.Model):
+    """One needle point of a session, in order."""
+
+    session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="points")
+    order = models.PositiveSmallIntegerField()
+    muscle = models.ForeignKey(Muscle, on_delete=models.PROTECT, related_name="+")
+    side = models.CharField(max_length=1, choices=Side.choices)
+    segment = models.CharField(
+        "spinal segment",
+        max_length=3,
+        choices=SEGMENT_CHOICES,
+        blank=True,
+        help_text="C1 to S4, when relevant.",
+    )
+    needle_size = models.ForeignKey(NeedleSize, on_delete=models.PROTECT, related_name="+")
+    depth_mm = models.DecimalField(
+        "depth (mm)",
+        max_digits=5,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.1"), "The depth must be more than 0 mm.")],
+    )
+    insertions = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1, "A point needs at least one insertion.")]
+    )
+    technique = models.CharField(max_length=12, choices=Technique.choices, default=Technique.PISTONING)
+    twitch_response = models.CharField(max_length=10, choices=Twitch.choices, default=Twitch.NONE)
+    patient_response = models.CharField(
+        max_length=10, choices=PatientResponse.choices, default=PatientResponse.NONE
+    )
+    depth_confirmed = models.BooleanField(
+        "depth beyond the advisory maximum confirmed",
+        default=False,
+        help_text="Needed past the muscle's advisory depth.",
+    )
+    notes = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["session", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "order"], name="point_order_unique"),
+            models.CheckConstraint(
+                condition=models.Q(depth_mm__gt=0),
+                name="point_depth_positive",
+                violation_error_message="The depth must be more than 0 mm.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(insertions__gte=1),
+                name="point_insertions_positive",
+                violation_error_message="A point needs at least one insertion.",
+            ),
+            models.CheckConstraint(condition=models.Q(side__in=Side.values), name="point_side_known"),
+            models.CheckConstraint(
+                condition=models.Q(segment="") | models.Q(segment__in=SEGMENTS), name="point_segment_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(twitch_response__in=Twitch.values), name="point_twitch_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(patient_response__in=PatientResponse.values), name="point_response_known"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.order}. {self.muscle} ({self.get_side_display()})"
+
+    def save(self, *args, **kwargs):
+        _refuse_if_signed(self.session_id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Needle points are never deleted; correct a draft point by editing it.")
+
+    @property
+    def technique_short(self):
+        """The technique without its explanation in brackets, for narrow tables."""
+        return self.get_technique_display().split(" (")[0]
+
+    def clean(self):
+        from .services import check_point
+
+        if self.session_id and self.muscle_id and self.needle_size_id and self.depth_mm is not None:
+            check_point(self)
+
+
+class SideEffectType(models.TextChoices):
+    """DOMAIN.md's list: the categories of Brady 2014 and Boyce 2020, plus the rare serious ones."""
+
+    BRUISING = "bruising", "Bruising"
+    BLEEDING = "bleeding", "Bleeding"
+    PAIN_DURING = "pain_during", "Pain during needling"
+    PAIN_AFTER = "pain_after", "Pain after needling (post-needling soreness)"
+    AGGRAVATION = "aggravation", "Aggravation of symptoms"
+    DROWSINESS = "drowsiness", "Drowsiness"
+    FATIGUE = "fatigue", "Fatigue"
+    HEADACHE = "headache", "Headache"
+    NAUSEA = "nausea", "Nausea"
+    FAINTING = "fainting", "Fainting (vasovagal / syncope)"
+    EXCESSIVE_BLEEDING = "excessive_bleeding", "Excessive bleeding"
+    PROLONGED_AGGRAVATION = "prolonged_aggravation", "Prolonged aggravation"
+    NERVE_IRRITATION = "nerve_irritation", "Nerve irritation (tingling, numbness)"
+    INFECTION = "infection", "Infection at the site"
+    STUCK_NEEDLE = "stuck_needle", "Stuck or bent needle"
+    BROKEN_NEEDLE = "broken_needle", "Broken needle"
+    PNEUMOTHORAX = "pneumothorax", "Suspected pneumothorax"
+    OTHER = "other", "Other (described)"
+
+
+class Severity(models.TextChoices):
+    """White's scale, as Physiotherapy Alberta uses it."""
+
+    MILD = "mild", "Mild: short-lived, reversible, no inconvenience"
+    SIGNIFICANT = "significant", "Significant: needs medical attention or interferes with daily activities"
+    SERIOUS = "serious", "Serious: hospital admission, persistent disability or death"
+
+
+class Onset(models.TextChoices):
+    DURING = "during", "During needling"
+    IMMEDIATELY = "immediately", "Immediately after"
+    WITHIN_24H = "within_24h", "Within 24 hours"
+    DAY_2 = "day_2", "24 to 48 hours"
+    LATER = "later", "Later than 48 hours"
+
+
+class SideEffect(models.Model):
+    session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="side_effects")
+    type = models.CharField(max_length=24, choices=SideEffectType.choices)
+    severity = models.CharField(max_length=12, choices=Severity.choices)
+    onset = models.CharField(max_length=12, choices=Onset.choices, default=Onset.DURING)
+    duration = models.CharField(max_length=100, blank=True, help_text="e.g. 10 minutes, 2 days")
+    action_taken = models.CharField(max_length=300, blank=True)
+    resolved = models.BooleanField(default=False)
+    description = models.CharField(max_length=300, blank=True, help_text="Required for \u201cother\u201d.")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["session", "recorded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(type__in=SideEffectType.values), name="side_effect_type_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(severity__in=Severity.values), name="side_effect_severity_known"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(type="other") | ~models.Q(description=""),
+                name="side_effect_other_described",
+                violation_error_message="Describe the side effect when its type is \u201cother\u201d.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_type_display()} ({self.severity})"
+
+    def save(self, *args, **kwargs):
+        _refuse_if_signed(self.session_id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Side effects are never deleted.")
+
+    @property
+    def severity_word(self):
+        """ "Mild", "Significant" or "Serious" (the display holds the whole definition)."""
+        return self.get_severity_display().split(":")[0]
+
+    def clean(self):
+        if self.type == SideEffectType.OTHER and not self.description.strip():
+            raise ValidationError(
+                {"description": "Describe the side effect when its type is \u201cother\u201d."}
+            )
+
+
+class Addendum(models.Model):
+    """A dated correction or note added to a signed session (signed sessions are never edited)."""
+
+    session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField(default=timezone.now)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["session", "written_at", "id"]
+        verbose_name_plural = "addenda"
+        constraints = [models.CheckConstraint(condition=~models.Q(text=""), name="addendum_not_empty")]
+
+    def __str__(self):
+        return f"Addendum by {self.author} on {self.written_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("An addendum is never edited; write another one.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Addenda are never deleted.")
+
+
+def _refuse_if_signed(session_id):
+    if session_id and NeedlingSession.objects.filter(pk=session_id, signed_at__isnull=False).exists():
+        raise ValidationError(
+            "This session is signed and read-only; write an addendum to correct it.", code="signed"
+        )

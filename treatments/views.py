@@ -1,0 +1,295 @@
+"""The physiotherapist's session screen (htmx rows for points and side effects, the body chart, signing,
+addenda), the visit summary PDF and "My day". Views parse, call treatments.services, and render."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.access import role_required
+from accounts.models import Role
+from audit.models import Action
+from audit.services import record
+from clinic.pdf import pdf_response, render_pdf
+from patients.models import Patient
+
+from . import services
+from .forms import AddendumForm, AssessmentForm, PointForm, SideEffectForm
+from .models import BodyRegion, NeedlePoint, NeedlingSession
+from .summary import my_day_rows, session_context, visit_summary_context
+
+CLINICAL = (Role.PHYSIO, Role.ADMIN)
+
+
+def _session(pk):
+    return get_object_or_404(
+        NeedlingSession.objects.select_related(
+            "patient", "clinician", "clinician__clinician_profile", "signed_by", "appointment"
+        ),
+        pk=pk,
+    )
+
+
+def _point_form(request, session, data=None, region=None, side=None):
+    initial = {}
+    if data is None:
+        size = services.last_needle_size(session.clinician)
+        initial = {"needle_size": size.pk if size else None, "side": side or "R"}
+    return PointForm(data, region=region, initial=initial)
+
+
+def _points_section(request, session, form=None, status=200):
+    """The points partial (table, body chart out of band, and the add-point form)."""
+    context = session_context(session, request)
+    context["point_form"] = form or _point_form(request, session)
+    return render(request, "treatments/_points.html", context, status=status)
+
+
+@role_required(*CLINICAL)
+def session_detail(request, pk):
+    """The session screen: flags and consent at the top, assessment, points, side effects, signing."""
+    session = _session(pk)
+    record(
+        Action.VIEW, request=request, obj=session, patient_id=session.patient_id, detail="needling session"
+    )
+    region = request.GET.get("region") if request.GET.get("region") in BodyRegion.values else None
+    side = request.GET.get("side") if request.GET.get("side") in ("L", "R") else None
+    context = session_context(session, request)
+    context.update(
+        {
+            "assessment_form": AssessmentForm(instance=session),
+            "point_form": _point_form(request, session, region=region, side=side),
+            "side_effect_form": SideEffectForm(),
+            "addendum_form": AddendumForm(),
+            "region": region,
+        }
+    )
+    return render(request, "treatments/session.html", context)
+
+
+@role_required(Role.PHYSIO)
+@require_POST
+def session_start(request, patient_pk):
+    """Start a session for a patient from the chart."""
+    patient = get_object_or_404(Patient, pk=patient_pk)
+    try:
+        session = services.start_session(patient=patient, clinician=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("patients:chart", pk=patient.pk)
+    return redirect("treatments:session", pk=session.pk)
+
+
+@role_required(Role.PHYSIO)
+@require_POST
+def session_save(request, pk):
+    """Save the assessment form of a draft, refusing a stale version (someone saved in between)."""
+    session = _session(pk)
+    form = AssessmentForm(request.POST, instance=NeedlingSession.objects.get(pk=pk))
+    if form.is_valid():
+        try:
+            services.save_draft(
+                session,
+                form.changes(),
+                expected_version=form.cleaned_data["version"],
+                by=request.user,
+                request=request,
+            )
+        except services.SessionSigned as error:
+            messages.error(request, error.messages[0])
+            return redirect("treatments:session", pk=pk)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Session saved.")
+            return redirect(reverse("treatments:session", args=[pk]) + "#assessment")
+    context = session_context(session, request)
+    context.update(
+        {
+            "assessment_form": form,
+            "point_form": _point_form(request, session),
+            "side_effect_form": SideEffectForm(),
+            "addendum_form": AddendumForm(),
+        }
+    )
+    return render(request, "treatments/session.html", context, status=200 if not form.errors else 422)
+
+
+@role_required(Role.PHYSIO)
+def point_form(request, pk):
+    """A fresh add-point form, narrowed to a body chart region (htmx, from a click on the chart)."""
+    session = _session(pk)
+    region = request.GET.get("region") if request.GET.get("region") in BodyRegion.values else None
+    side = request.GET.get("side") if request.GET.get("side") in ("L", "R") else None
+    form = _point_form(request, session, region=region, side=side)
+    return render(
+        request, "treatments/_point_form.html", {"session": session, "point_form": form, "region": region}
+    )
+
+
+@role_required(Role.PHYSIO)
+@require_POST
+def point_add(request, pk):
+    """Add a needle point row; htmx gets the points section back, a plain POST the whole page."""
+    session = _session(pk)
+    region = request.POST.get("region") if request.POST.get("region") in BodyRegion.values else None
+    form = PointForm(request.POST, region=region)
+    if form.is_valid():
+        try:
+            services.add_point(
+                session,
+                by=request.user,
+                request=request,
+                **{name: form.cleaned_data[name] for name in services.POINT_FIELDS},
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            form = None
+    if not request.htmx:
+        if form is not None:
+            messages.error(request, "The point was not saved: " + " ".join(_messages(form)))
+        return redirect(reverse("treatments:session", args=[pk]) + "#points")
+    return _points_section(request, session, form=form, status=200)
+
+
+@role_required(Role.PHYSIO)
+def point_edit(request, pk, point_pk):
+    """Correct a point of a draft in place (htmx): GET the filled form, POST it through update_point."""
+    session = _session(pk)
+    point = get_object_or_404(NeedlePoint.objects.select_related("muscle"), pk=point_pk, session=session)
+    if request.method == "POST":
+        form = PointForm(request.POST, instance=NeedlePoint.objects.get(pk=point.pk))
+        if form.is_valid():
+            try:
+                services.update_point(
+                    point,
+                    by=request.user,
+                    request=request,
+                    **{name: form.cleaned_data[name] for name in services.POINT_FIELDS},
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                if not request.htmx:
+                    return redirect(reverse("treatments:session", args=[pk]) + "#points")
+                return _points_section(request, session)
+        if not request.htmx:
+            messages.error(request, "The point was not changed: " + " ".join(_messages(form)))
+            return redirect(reverse("treatments:session", args=[pk]) + "#points")
+    else:
+        form = PointForm(instance=point)
+    return render(
+        request, "treatments/_point_form.html", {"session": session, "point_form": form, "editing": point}
+    )
+
+
+@role_required(Role.PHYSIO)
+@require_POST
+def side_effect_add(request, pk):
+    session = _session(pk)
+    form = SideEffectForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_side_effect(
+                session,
+                by=request.user,
+                request=request,
+                **{name: form.cleaned_data[name] for name in services.SIDE_EFFECT_FIELDS},
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            form = SideEffectForm()
+    if not request.htmx:
+        if form.errors:
+            messages.error(request, "The side effect was not saved: " + " ".join(_messages(form)))
+        return redirect(reverse("treatments:session", args=[pk]) + "#side-effects")
+    context = session_context(session, request)
+    context["side_effect_form"] = form
+    return render(request, "treatments/_side_effects.html", context)
+
+
+@role_required(Role.PHYSIO)
+@require_POST
+def session_sign(request, pk):
+    session = _session(pk)
+    try:
+        services.sign_session(session, by=request.user, request=request)
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+    else:
+        messages.success(request, "Session signed. It is now read-only; corrections are addenda.")
+    return redirect("treatments:session", pk=pk)
+
+
+@role_required(Role.PHYSIO)
+@require_POST
+def addendum_add(request, pk):
+    session = _session(pk)
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_addendum(session, by=request.user, text=form.cleaned_data["text"], request=request)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Addendum added.")
+    else:
+        messages.error(request, " ".join(_messages(form)))
+    return redirect(reverse("treatments:session", args=[pk]) + "#addenda")
+
+
+@role_required(*CLINICAL)
+def session_pdf(request, pk):
+    """The visit summary PDF; every download audited."""
+    session = _session(pk)
+    pdf = render_pdf("pdf/visit_summary.html", visit_summary_context(session), request=request)
+    record(
+        Action.PRINT,
+        request=request,
+        obj=session,
+        patient_id=session.patient_id,
+        detail="visit summary PDF" + ("" if session.is_signed else " (draft)"),
+    )
+    day = timezone.localtime(session.started_at)
+    return pdf_response(pdf, f"visit-summary-{session.patient.chart_number}-{day:%Y-%m-%d}-{session.pk}.pdf")
+
+
+@role_required(Role.PHYSIO)
+def my_day(request):
+    """Today's appointments of the logged-in physiotherapist with status, flags and consent."""
+    day = timezone.localdate()
+    rows, drafts = my_day_rows(request.user, day)
+    template = "treatments/_my_day.html" if request.htmx else "treatments/my_day.html"
+    return render(request, template, {"rows": rows, "drafts": drafts, "day": day})
+
+
+@role_required(Role.PHYSIO)
+@require_POST
+def start_from_appointment(request, appointment_pk):
+    """Start (or reopen) the session of an appointment and mark the appointment in treatment."""
+    from appointments.models import Appointment
+
+    appointment = get_object_or_404(Appointment.objects.select_related("patient"), pk=appointment_pk)
+    try:
+        session = services.start_session_from_appointment(appointment, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("treatments:my_day")
+    return redirect("treatments:session", pk=session.pk)
+
+
+def _add_errors(form, error):
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _messages(form):
+    return [text for errors in form.errors.values() for text in errors]

@@ -1,2 +1,11 @@
+from django.urls import path
+
+from . import views
+
 app_name = "reports"
-urlpatterns = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("safety/", views.safety, name="safety"),
+    path("exports/", views.exports, name="exports"),
+    path("exports/<slug:key>/", views.export, name="export"),
+]

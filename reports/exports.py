@@ -1,0 +1,399 @@
+"""Line-level exports: one small class per export, registered here; CSV streamed, XLSX built whole.
+
+An export declares its key, name and rows (a `.values()` queryset of the filtered rows, one alias per
+column). Both formats run the very same SQL: CSV wraps it in PostgreSQL's `COPY (...) TO STDOUT`,
+one date window after another (windows()), and streams what the server sends in 64 KiB pieces
+(constant memory, first bytes as soon as the first window is read); XLSX reads it through a
+server-side cursor into openpyxl's write-only workbook, after a count that refuses more rows than a
+sheet holds.
+
+Patients are identified by chart number; names are added only when an administrator asks (DESIGN.md:
+the manager sees aggregates and line-level data, not identities). Every export is audited with its
+filters and row count (Action.EXPORT).
+"""
+
+import tempfile
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, models, transaction
+from django.db.models import F, Func, Value
+from django.http import FileResponse, StreamingHttpResponse
+
+from accounts.models import Role
+from audit.models import Action
+from audit.services import record
+
+from .filters import XLSX_ROW_LIMIT, ExportTooLarge
+
+CHUNK_BYTES = 64 * 1024
+MAX_WINDOW_DAYS = 32
+FETCH_ROWS = 5000
+REGISTRY = {}
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def register(export_class):
+    """Class decorator: make an export available under its key (the URL and the form use it)."""
+    REGISTRY[export_class.key] = export_class()
+    return export_class
+
+
+def local_time(field):
+    """A timestamp as the clinic's wall clock (no zone): what a spreadsheet shows and sorts."""
+    from django.conf import settings
+
+    return Func(Value(settings.TIME_ZONE), F(field), function="timezone", output_field=models.DateTimeField())
+
+
+class Export:
+    key = ""
+    name = ""
+    # [(alias in rows(), header)], in the order the file shows them.
+    columns = []
+    # Added after the chart number when an administrator asks for names: [(alias, header)].
+    name_columns = [("given_name", "Given name"), ("family_name", "Family name")]
+    patient_path = "patient__"
+
+    def rows(self, report_filter):
+        """The filtered rows, as a queryset annotated with every alias of `columns`."""
+        raise NotImplementedError
+
+    def layout(self, names):
+        """[(alias, header)] of the file: with names right after the chart number when asked."""
+        layout = []
+        for alias, header in self.columns:
+            layout.append((alias, header))
+            if names and alias == "chart_number":
+                layout.extend(self.name_columns)
+        return layout
+
+    def with_names(self, queryset):
+        return queryset.annotate(
+            given_name=F(f"{self.patient_path}given_name"), family_name=F(f"{self.patient_path}family_name")
+        )
+
+    def sql(self, report_filter, *, names=False):
+        """(sql, params, headers): one SELECT whose columns are exactly the headers, in order."""
+        layout = self.layout(names)
+        queryset = self.rows(report_filter)
+        if names:
+            queryset = self.with_names(queryset)
+        inner, params = queryset.values(*[alias for alias, _ in layout]).query.sql_with_params()
+        quote = connection.ops.quote_name
+        outer = ", ".join(f"{quote(alias)} AS {quote(header)}" for alias, header in layout)
+        # Aliases and headers are the export class's own constants, quoted; values stay parameters.
+        sql = f"SELECT {outer} FROM ({inner}) AS export_rows"  # noqa: S608
+        return sql, params, [header for _, header in layout]
+
+    def count(self, report_filter):
+        return self.rows(report_filter).count()
+
+    def filename(self, report_filter, extension):
+        return f"{self.key}-{report_filter.start:%Y%m%d}-{report_filter.end:%Y%m%d}.{extension}"
+
+
+def check_names_allowed(user, names):
+    """Refuses patient names to anyone but an administrator (managers get chart numbers)."""
+    if names and not user.has_role(Role.ADMIN):
+        raise PermissionDenied("Only an administrator can export patient names; exports show chart numbers.")
+
+
+def audit_detail(export, report_filter, file_format, names, outcome):
+    who = "patients by name and chart number" if names else "patients by chart number"
+    return f"{export.key} {file_format}: {report_filter.as_audit()}; {who}; {outcome}"
+
+
+def windows(report_filter):
+    """Consecutive date ranges covering the filter, 1 day, then 2, 4 ... up to MAX_WINDOW_DAYS.
+
+    One COPY over years of rows must sort them all before its first byte (seconds at benchmark size);
+    a COPY per window sorts only that window, so the first bytes leave at once and the windows, taken
+    in order, give the same rows in the same order.
+    """
+    start, size = report_filter.start, 1
+    while start <= report_filter.end:
+        end = min(report_filter.end, start + timedelta(days=size - 1))
+        yield replace(report_filter, start=start, end=end)
+        start, size = end + timedelta(days=1), min(size * 2, MAX_WINDOW_DAYS)
+
+
+def copy_chunks(statements, on_done):
+    """Yield the CSV of each (sql, params, header) from COPY TO STDOUT in CHUNK_BYTES pieces, and call
+    on_done(rows) at the end with the rows of all of them.
+
+    PostgreSQL sends one message per row; gathering them keeps the WSGI server's writes few and large.
+    """
+    buffer = bytearray()
+    rows = 0
+    with connection.cursor() as wrapper:
+        cursor = wrapper.cursor  # psycopg's own cursor: Django's wrapper has no copy()
+        for sql, params, header in statements:
+            statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER {'true' if header else 'false'})"
+            with cursor.copy(statement, params or None) as copy:
+                for data in copy:
+                    buffer += data
+                    if len(buffer) >= CHUNK_BYTES:
+                        yield bytes(buffer)
+                        buffer.clear()
+            rows += cursor.rowcount
+        if buffer:
+            yield bytes(buffer)
+    on_done(rows)
+
+
+def stream_csv(export, report_filter, *, user, names=False, request=None):
+    """A StreamingHttpResponse of the export as CSV, audited when the stream ends.
+
+    The row count is known only when PostgreSQL finishes, so the audit event is written then, with the
+    count from COPY's command tag. A download the client abandons closes the generator: psycopg cancels
+    the COPY, and the event records the export as stopped, with the rows sent so far (header excluded).
+    Refuses names to anyone but an administrator.
+    """
+    check_names_allowed(user, names)
+    statements = (
+        (*export.sql(window, names=names)[:2], number == 0)
+        for number, window in enumerate(windows(report_filter))
+    )
+    outcome = {}
+
+    def finished(rows):
+        outcome["rows"] = rows
+
+    def generate():
+        sent_lines = 0
+        try:
+            for chunk in copy_chunks(statements, finished):
+                sent_lines += chunk.count(b"\n")
+                yield chunk
+        finally:
+            if "rows" in outcome:
+                result = f"{outcome['rows']} rows"
+            else:
+                result = f"stopped before the end: about {max(0, sent_lines - 1)} rows sent; incomplete"
+            record(
+                Action.EXPORT,
+                request=request,
+                user=user,
+                object_type="reports.export",
+                object_id=export.key,
+                detail=audit_detail(export, report_filter, "csv", names, result),
+            )
+
+    response = StreamingHttpResponse(generate(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{export.filename(report_filter, "csv")}"'
+    response["X-Accel-Buffering"] = "no"  # let a proxy pass the stream on as it comes
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def build_xlsx(export, report_filter, *, user, names=False, request=None, limit=XLSX_ROW_LIMIT):
+    """(file, rows): the whole workbook written to a temporary file, audited, ready to send.
+
+    Refuses, before writing anything, an export of more rows than `limit` (a sheet's 1,048,575 data rows)
+    with ExportTooLarge, and names to anyone but an administrator. If the rows grow past the limit while
+    the workbook is written, it is thrown away and refused the same way: never a truncated file.
+    """
+    from openpyxl import Workbook
+
+    check_names_allowed(user, names)
+    total = export.count(report_filter)
+    if total > limit:
+        raise ExportTooLarge(too_large_message(total, limit))
+    sql, params, headers = export.sql(report_filter, names=names)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(export.name[:31])
+    sheet.append(headers)
+    rows = 0
+    connection.ensure_connection()
+    with transaction.atomic(), connection.connection.cursor(name=f"export_{export.key}") as cursor:
+        cursor.itersize = FETCH_ROWS
+        cursor.execute(sql, params)
+        for row in cursor:
+            rows += 1
+            if rows > limit:
+                raise ExportTooLarge(too_large_message(rows, limit))
+            sheet.append([cell.replace(tzinfo=None) if isinstance(cell, datetime) else cell for cell in row])
+    file = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
+    workbook.save(file)
+    file.seek(0)
+    record(
+        Action.EXPORT,
+        request=request,
+        user=user,
+        object_type="reports.export",
+        object_id=export.key,
+        detail=audit_detail(export, report_filter, "xlsx", names, f"{rows} rows"),
+    )
+    return file, rows
+
+
+def too_large_message(rows, limit):
+    return (
+        f"This export has {rows:,} rows, more than the {limit:,} an XLSX sheet can hold. "
+        "Choose a shorter date range, or download CSV, which has no row limit."
+    )
+
+
+def xlsx_response(export, report_filter, *, user, names=False, request=None):
+    file, _ = build_xlsx(export, report_filter, user=user, names=names, request=request)
+    return FileResponse(
+        file, as_attachment=True, filename=export.filename(report_filter, "xlsx"), content_type=XLSX_TYPE
+    )
+
+
+# --- the exports the manager downloads -----------------------------------------------------------------
+def _sessions_in(queryset, report_filter, prefix=""):
+    """Filter rows of or under needling sessions (prefix "session__" for points and side effects)."""
+    queryset = queryset.filter(
+        **{
+            f"{prefix}started_at__gte": report_filter.starts_at,
+            f"{prefix}started_at__lt": report_filter.ends_before,
+        }
+    )
+    if report_filter.therapist is not None:
+        queryset = queryset.filter(**{f"{prefix}clinician": report_filter.therapist})
+    if report_filter.location is not None:
+        queryset = queryset.filter(**{f"{prefix}appointment__location": report_filter.location})
+    return queryset
+
+
+@register
+class AppointmentExport(Export):
+    key = "appointments"
+    name = "Appointments"
+    columns = [
+        ("id", "Appointment"),
+        ("chart_number", "Chart number"),
+        ("local_start", "Start"),
+        ("local_end", "End"),
+        ("therapist_name", "Therapist"),
+        ("type_name", "Type"),
+        ("location_name", "Location"),
+        ("status", "Status"),
+        ("cancel_reason", "Cancel reason"),
+    ]
+
+    def rows(self, report_filter):
+        from appointments.models import Appointment
+
+        queryset = Appointment.objects.filter(
+            start__gte=report_filter.starts_at, start__lt=report_filter.ends_before
+        )
+        if report_filter.therapist is not None:
+            queryset = queryset.filter(therapist=report_filter.therapist)
+        if report_filter.location is not None:
+            queryset = queryset.filter(location=report_filter.location)
+        return queryset.annotate(
+            chart_number=F("patient__chart_number"),
+            local_start=local_time("start"),
+            local_end=local_time("end"),
+            therapist_name=F("therapist__full_name"),
+            type_name=F("type__name"),
+            location_name=F("location__name"),
+        ).order_by("start", "id")
+
+
+@register
+class SessionExport(Export):
+    key = "sessions"
+    name = "Needling sessions"
+    columns = [
+        ("id", "Session"),
+        ("chart_number", "Chart number"),
+        ("local_started", "Started"),
+        ("clinician_name", "Clinician"),
+        ("pain_before", "Pain before (NRS)"),
+        ("pain_after", "Pain after (NRS)"),
+        ("needles_in", "Needles in"),
+        ("needles_out", "Needles out"),
+        ("local_signed", "Signed"),
+    ]
+
+    def rows(self, report_filter):
+        from treatments.models import NeedlingSession
+
+        return (
+            _sessions_in(NeedlingSession.objects.all(), report_filter)
+            .annotate(
+                chart_number=F("patient__chart_number"),
+                local_started=local_time("started_at"),
+                clinician_name=F("clinician__full_name"),
+                local_signed=local_time("signed_at"),
+            )
+            .order_by("started_at", "id")
+        )
+
+
+@register
+class NeedlePointExport(Export):
+    key = "needle_points"
+    name = "Needle points"
+    patient_path = "session__patient__"
+    columns = [
+        ("session_id", "Session"),
+        ("chart_number", "Chart number"),
+        ("local_started", "Session started"),
+        ("order", "Point"),
+        ("muscle_name", "Muscle"),
+        ("body_region", "Body region"),
+        ("risk_region", "Risk region"),
+        ("side", "Side"),
+        ("segment", "Segment"),
+        ("gauge", "Needle gauge (mm)"),
+        ("length", "Needle length (mm)"),
+        ("depth_mm", "Depth (mm)"),
+        ("insertions", "Insertions"),
+        ("technique", "Technique"),
+        ("twitch_response", "Twitch response"),
+        ("patient_response", "Patient response"),
+    ]
+
+    def rows(self, report_filter):
+        from treatments.models import NeedlePoint
+
+        return (
+            _sessions_in(NeedlePoint.objects.all(), report_filter, "session__")
+            .annotate(
+                chart_number=F("session__patient__chart_number"),
+                local_started=local_time("session__started_at"),
+                muscle_name=F("muscle__name"),
+                body_region=F("muscle__body_region"),
+                risk_region=F("muscle__risk_region"),
+                gauge=F("needle_size__gauge_mm"),
+                length=F("needle_size__length_mm"),
+            )
+            .order_by("session__started_at", "session_id", "order")
+        )
+
+
+@register
+class SideEffectExport(Export):
+    key = "side_effects"
+    name = "Side effects"
+    patient_path = "session__patient__"
+    columns = [
+        ("id", "Side effect"),
+        ("session_id", "Session"),
+        ("chart_number", "Chart number"),
+        ("local_started", "Session started"),
+        ("type", "Type"),
+        ("severity", "Severity"),
+        ("onset", "Onset"),
+        ("duration", "Duration"),
+        ("action_taken", "Action taken"),
+        ("resolved", "Resolved"),
+    ]
+
+    def rows(self, report_filter):
+        from treatments.models import SideEffect
+
+        return (
+            _sessions_in(SideEffect.objects.all(), report_filter, "session__")
+            .annotate(
+                chart_number=F("session__patient__chart_number"),
+                local_started=local_time("session__started_at"),
+            )
+            .order_by("session__started_at", "session_id", "id")
+        )

@@ -1,0 +1,164 @@
+"""The one filter every report and export honours: a date range, and optionally a therapist and a location.
+
+The form turns what the manager typed into a ReportFilter; everything below it (dashboard queries,
+exports, audit detail) takes the ReportFilter, never the raw request.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout, Submit
+from django import forms
+from django.apps import apps
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import Role, User
+
+# An XLSX sheet holds 1,048,576 rows; one is the header. Larger exports are refused before any byte is
+# written, so nobody receives a truncated workbook that looks complete (issue 6, Bad input).
+XLSX_ROW_LIMIT = 1_048_575
+# A range longer than this is almost always a typo (2062 for 2026); it is refused with a message.
+MAX_RANGE_DAYS = 366 * 20
+DEFAULT_RANGE_DAYS = 90
+# Dates a clinic's records can hold; outside them is a typo (and year 9999 has no day after it).
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+
+
+class ExportTooLarge(Exception):
+    """The export does not fit the chosen format; the message says what to do instead."""
+
+
+def location_model():
+    """appointments.Location, or None while that app has no models (reports reads all, owns none)."""
+    try:
+        return apps.get_model("appointments", "Location")
+    except LookupError:
+        return None
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    start: date
+    end: date  # inclusive: the last day the manager wants
+    therapist: User | None = None
+    location: object | None = None  # appointments.Location
+
+    @property
+    def tz(self):
+        return ZoneInfo(settings.TIME_ZONE)
+
+    @property
+    def starts_at(self):
+        """The first instant of the range: midnight at the clinic on the start day."""
+        return datetime.combine(self.start, time.min, tzinfo=self.tz)
+
+    @property
+    def ends_before(self):
+        """The instant after the range: midnight at the clinic after the end day (exclusive bound)."""
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=self.tz)
+
+    @property
+    def days(self):
+        return (self.end - self.start).days + 1
+
+    def as_audit(self):
+        """The filters as the audit trail records them: plain, stable, no personal data."""
+        parts = [f"from {self.start.isoformat()}", f"to {self.end.isoformat()}"]
+        if self.therapist is not None:
+            parts.append(f"therapist {self.therapist.pk} ({self.therapist.email})")
+        if self.location is not None:
+            parts.append(f"location {self.location.pk} ({self.location})")
+        return ", ".join(parts)
+
+    def as_query(self):
+        """The filters as GET parameters, for links that keep them (exports, drill-downs)."""
+        query = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        if self.therapist is not None:
+            query["therapist"] = str(self.therapist.pk)
+        if self.location is not None:
+            query["location"] = str(self.location.pk)
+        return query
+
+
+def default_filter(today=None):
+    today = today or timezone.localdate()
+    return ReportFilter(start=today - timedelta(days=DEFAULT_RANGE_DAYS - 1), end=today)
+
+
+class ReportFilterForm(forms.Form):
+    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    therapist = forms.ModelChoiceField(
+        label="Therapist",
+        queryset=User.objects.filter(role=Role.PHYSIO).order_by("full_name"),
+        required=False,
+        empty_label="All therapists",
+        error_messages={"invalid_choice": "Choose a physiotherapist on staff: that one is not known."},
+    )
+
+    def __init__(self, data=None, **kwargs):
+        if data is not None and not data.get("start") and not data.get("end"):
+            # A first visit with no dates (or only a therapist) means the default range.
+            fallback = default_filter()
+            data = data.copy()
+            data["start"], data["end"] = fallback.start.isoformat(), fallback.end.isoformat()
+        super().__init__(data, **kwargs)
+        Location = location_model()
+        if Location is not None:
+            self.fields["location"] = forms.ModelChoiceField(
+                label="Location",
+                queryset=Location.objects.order_by("name"),
+                required=False,
+                empty_label="All locations",
+                error_messages={
+                    "invalid_choice": "Choose one of the clinic's locations: that one is not known."
+                },
+            )
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_tag = True
+        self.helper.attrs = {"data-testid": "report-filters"}
+        self.helper.layout = Layout(
+            Div(
+                *[Div(Field(name), css_class="col-sm-6 col-lg") for name in self.fields],
+                Div(Submit("apply", "Apply", css_class="mt-sm-4"), css_class="col-auto"),
+                css_class="row g-2 align-items-start",
+            )
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        for name in ("start", "end"):
+            day = cleaned.get(name)
+            if day and not EARLIEST <= day <= LATEST:
+                self.add_error(name, f"Choose a date between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}.")
+                cleaned.pop(name, None)
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", f"The end ({end:%Y-%m-%d}) is before the start ({start:%Y-%m-%d}).")
+            elif (end - start).days + 1 > MAX_RANGE_DAYS:
+                self.add_error("end", f"Choose a range of at most {MAX_RANGE_DAYS // 366} years.")
+        return cleaned
+
+    def report_filter(self):
+        """The ReportFilter of a valid form."""
+        data = self.cleaned_data
+        return ReportFilter(
+            start=data["start"],
+            end=data["end"],
+            therapist=data.get("therapist"),
+            location=data.get("location"),
+        )
+
+
+def filter_from_request(request):
+    """(form, ReportFilter or None): None when the GET parameters do not hold (the form says why)."""
+    form = ReportFilterForm(request.GET)
+    if form.is_valid():
+        return form, form.report_filter()
+    return form, None

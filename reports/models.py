@@ -1,0 +1,107 @@
+"""Summaries the database keeps for the dashboards (reports/migrations/0002_summary_triggers.py).
+
+At benchmark size a year holds about 200,000 sessions and 2,000,000 needle points; counting points per
+session and per muscle from the points table on every page view takes seconds. These two narrow tables
+hold the same counts, kept by statement-level triggers on the needling tables (one aggregated
+statement per INSERT/UPDATE, however many rows it touched, so bulk loads stay fast), and are read by
+reports/services.py. reports owns them; no other app writes them. `manage.py refresh_report_summaries`
+rebuilds both from the source tables (after a load with triggers off, or a change of CLINIC_TIME_ZONE).
+"""
+
+from django.db import models
+
+
+class SessionSummary(models.Model):
+    """One row per needling session: who, when, where, pain, and its points counted."""
+
+    session_id = models.BigIntegerField(primary_key=True)
+    patient_id = models.BigIntegerField()
+    clinician_id = models.BigIntegerField()
+    # The appointment's location when the session came from one; unknown otherwise.
+    location_id = models.BigIntegerField(null=True)
+    started_at = models.DateTimeField()
+    signed_at = models.DateTimeField(null=True)
+    pain_before = models.SmallIntegerField(null=True)
+    pain_after = models.SmallIntegerField(null=True)
+    points = models.IntegerField(default=0)
+    twitches = models.IntegerField(default=0)
+    neck_points = models.IntegerField(default=0)
+    mid_back_points = models.IntegerField(default=0)
+    # Whether the patient's consent covered the region when the session's points were last recorded
+    # (the moment treatments' consent gate checks); meaningful when the region has points.
+    neck_consented = models.BooleanField(db_default=True)
+    mid_back_consented = models.BooleanField(db_default=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["started_at"], name="reports_session_started_idx"),
+            models.Index(fields=["clinician_id", "started_at"], name="reports_session_clinician_idx"),
+        ]
+
+    def __str__(self):
+        return f"Session {self.session_id}: {self.points} points"
+
+
+class MuscleDay(models.Model):
+    """Points and twitch responses per clinic day, clinician, location and muscle."""
+
+    day = models.DateField()
+    clinician_id = models.BigIntegerField()
+    location_id = models.BigIntegerField(null=True)
+    muscle_id = models.BigIntegerField()
+    points = models.IntegerField(default=0)
+    twitches = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "clinician_id", "location_id", "muscle_id"],
+                name="reports_muscle_day_unique",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [
+            # A year without filters reads about 600,000 rows at benchmark size: from the index alone.
+            models.Index(fields=["day", "muscle_id", "points"], name="reports_muscle_day_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} muscle {self.muscle_id}: {self.points} points"
+
+
+class MuscleDayTotal(models.Model):
+    """Points and twitch responses per clinic day and muscle, all clinicians and locations together:
+    what the dashboard reads when no therapist or location is chosen (about 30,000 rows a year)."""
+
+    day = models.DateField()
+    muscle_id = models.BigIntegerField()
+    points = models.IntegerField(default=0)
+    twitches = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "muscle_id"], name="reports_muscle_total_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.day} muscle {self.muscle_id}: {self.points} points"
+
+
+class AppointmentDay(models.Model):
+    """Appointments per clinic day, therapist, location and status (a status change moves one along)."""
+
+    day = models.DateField()
+    therapist_id = models.BigIntegerField()
+    location_id = models.BigIntegerField()
+    status = models.CharField(max_length=20)
+    appointments = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "therapist_id", "location_id", "status"], name="reports_appointment_day_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.day} therapist {self.therapist_id}: {self.appointments} {self.status}"

@@ -1,0 +1,460 @@
+# ruff: noqa: S608 - the SQL below interpolates only table names from _meta and fixed fragments
+"""The figures of the manager's dashboards, as aggregate SQL over the other apps' tables.
+
+reports reads every app and owns none of their tables (DESIGN.md), so the queries name tables through
+each model's _meta. Each function runs one query whatever the number of rows; the dashboards therefore
+run a fixed number of queries (pinned in tests/reports/test_dashboard.py). Rates per 100 sessions carry
+95% Wilson intervals (reports/stats.py).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connection
+
+from accounts.models import User
+
+from .baselines import BASELINES
+from .stats import wilson
+
+# Lists shown on the page stay short; the exports hold every row.
+LIST_LIMIT = 100
+TOP_MUSCLES = 10
+RISK_REGIONS = ("neck", "mid_back")
+
+
+def model(label):
+    return apps.get_model(*label.split("."))
+
+
+def table(label):
+    return connection.ops.quote_name(model(label)._meta.db_table)
+
+
+def has_field(label, name):
+    return any(f.name == name for f in model(label)._meta.get_fields())
+
+
+def fetch(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# --- filters as SQL ------------------------------------------------------------------------------------
+SUMMARY = "reports_sessionsummary"  # reports.models.SessionSummary, kept by triggers (reports/summaries.py)
+
+
+def session_scope(report_filter, alias="s"):
+    """(join, where, params) selecting the filtered sessions' summaries (one row per needling session,
+    with session_id, patient_id, clinician_id, location_id, started_at, pain and point counts) as `alias`.
+
+    A session's location is its appointment's; with a location chosen, sessions without an appointment
+    are left out, since nobody recorded where they happened.
+    """
+    where = [f"{alias}.started_at >= %s", f"{alias}.started_at < %s"]
+    params = [report_filter.starts_at, report_filter.ends_before]
+    if report_filter.therapist is not None:
+        where.append(f"{alias}.clinician_id = %s")
+        params.append(report_filter.therapist.pk)
+    if report_filter.location is not None:
+        where.append(f"{alias}.location_id = %s")
+        params.append(report_filter.location.pk)
+    return "", " AND ".join(where), params
+
+
+def day_scope(report_filter, alias, person="clinician_id", location=True):
+    """(where, params) over a per-day summary table: the filter's clinic days, person and location."""
+    where = [f"{alias}.day >= %s", f"{alias}.day <= %s"]
+    params = [report_filter.start, report_filter.end]
+    if report_filter.therapist is not None:
+        where.append(f"{alias}.{person} = %s")
+        params.append(report_filter.therapist.pk)
+    if location and report_filter.location is not None:
+        where.append(f"{alias}.location_id = %s")
+        params.append(report_filter.location.pk)
+    return " AND ".join(where), params
+
+
+# --- periods -------------------------------------------------------------------------------------------
+def period_unit(report_filter):
+    """Days for a month or less, weeks up to about half a year, months beyond: 5 to 60 points a line."""
+    if report_filter.days <= 31:
+        return "day"
+    if report_filter.days <= 190:
+        return "week"
+    return "month"
+
+
+def period_starts(report_filter, unit):
+    """Every period of the range, so that a period with nothing in it still shows as zero."""
+    if unit == "day":
+        first, step = report_filter.start, None
+    elif unit == "week":
+        first, step = report_filter.start - timedelta(days=report_filter.start.weekday()), None
+    else:
+        first, step = report_filter.start.replace(day=1), "month"
+    starts, current = [], first
+    while current <= report_filter.end:
+        starts.append(current)
+        if step == "month":
+            current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+        else:
+            current += timedelta(days=1 if unit == "day" else 7)
+    return starts
+
+
+def _local_period(column, unit):
+    return f"date_trunc('{unit}', timezone(%s, {column}))::date"
+
+
+# --- activity ------------------------------------------------------------------------------------------
+@dataclass
+class Activity:
+    unit: str
+    periods: list
+    appointments_per_period: dict
+    sessions_per_period: dict
+    appointments: int = 0
+    attended: int = 0
+    cancelled: int = 0
+    no_show: int = 0
+    per_therapist: list = field(default_factory=list)  # (name, appointments, sessions)
+
+    @property
+    def no_show_rate(self):
+        return wilson(self.no_show, self.appointments)
+
+    @property
+    def cancellation_rate(self):
+        return wilson(self.cancelled, self.appointments)
+
+
+def activity(report_filter):
+    """Appointments and sessions per period and per therapist; no-show and cancellation counts. Three
+    queries."""
+    unit = period_unit(report_filter)
+    tz = settings.TIME_ZONE
+    a_where, a_params = day_scope(report_filter, "a", person="therapist_id")
+    s_join, s_where, s_params = session_scope(report_filter)
+    # One pass over the appointments' day summary: per period and per therapist at once (GROUPING SETS).
+    rows = fetch(
+        f"""SELECT date_trunc('{unit}', a.day)::date, a.therapist_id, GROUPING(a.therapist_id),
+                   coalesce(sum(n) FILTER (WHERE a.status <> 'cancelled'), 0), sum(n),
+                   coalesce(sum(n) FILTER (WHERE a.status = 'cancelled'), 0),
+                   coalesce(sum(n) FILTER (WHERE a.status = 'no_show'), 0),
+                   coalesce(sum(n) FILTER (WHERE a.status IN ('arrived', 'in_treatment', 'completed')), 0)
+            FROM reports_appointmentday a, LATERAL (SELECT a.appointments AS n) counted WHERE {a_where}
+            GROUP BY GROUPING SETS ((date_trunc('{unit}', a.day)::date), (a.therapist_id))""",
+        a_params,
+    )
+    result = Activity(
+        unit=unit,
+        periods=period_starts(report_filter, unit),
+        appointments_per_period={},
+        sessions_per_period={},
+    )
+    appointments_by_therapist = {}
+    for period, therapist_id, by_period, booked, total, cancelled, no_show, attended in rows:
+        if by_period:  # GROUPING(therapist_id) = 1: the per-period set
+            result.appointments_per_period[period] = booked
+            result.appointments += total
+            result.cancelled += cancelled
+            result.no_show += no_show
+            result.attended += attended
+        else:
+            appointments_by_therapist[therapist_id] = booked
+    rows = fetch(
+        f"""SELECT period, clinician_id, GROUPING(clinician_id), count(*)
+            FROM (SELECT {_local_period("s.started_at", unit)} AS period, s.clinician_id
+                  FROM {SUMMARY} s{s_join} WHERE {s_where}) done
+            GROUP BY GROUPING SETS ((period), (clinician_id))""",
+        [tz, *s_params],
+    )
+    sessions_by_therapist = {}
+    for period, clinician_id, by_period, count in rows:
+        if by_period:
+            result.sessions_per_period[period] = count
+        else:
+            sessions_by_therapist[clinician_id] = count
+    ids = set(appointments_by_therapist) | set(sessions_by_therapist)
+    names = dict(User.objects.filter(pk__in=ids).values_list("pk", "full_name")) if ids else {}
+    result.per_therapist = sorted(
+        (
+            (names.get(pk, f"#{pk}"), appointments_by_therapist.get(pk, 0), sessions_by_therapist.get(pk, 0))
+            for pk in ids
+        ),
+        key=lambda row: (-row[2], -row[1], row[0]),
+    )
+    return result
+
+
+# --- needling ------------------------------------------------------------------------------------------
+@dataclass
+class Needling:
+    sessions: int = 0
+    points: int = 0
+    twitches: int = 0
+    points_histogram: list = field(default_factory=list)  # (label "1".."9", "10+", count)
+    muscles: list = field(default_factory=list)  # (name, points)
+    regions: list = field(default_factory=list)  # (label, points)
+    pain_sessions: int = 0
+    pain_before: float | None = None
+    pain_after: float | None = None
+    improved: int = 0
+
+    @property
+    def points_per_session(self):
+        return self.points / self.sessions if self.sessions else None
+
+    @property
+    def twitch_rate(self):
+        return wilson(self.twitches, self.points)
+
+    @property
+    def pain_change(self):
+        if self.pain_before is None or self.pain_after is None:
+            return None
+        return self.pain_after - self.pain_before
+
+
+def needling(report_filter):
+    """Points per session, muscles and regions, twitch response rate and pain change. Three queries."""
+    Muscle = model("treatments.Muscle")
+    s_join, s_where, params = session_scope(report_filter)
+    result = Needling()
+    # The histogram, the point totals and the pain figures in one pass over the session summaries.
+    rows = fetch(
+        f"""SELECT least(s.points, 10), count(*), sum(s.points), sum(s.twitches),
+                   count(*) FILTER (WHERE s.pain_before IS NOT NULL AND s.pain_after IS NOT NULL),
+                   sum(s.pain_before) FILTER (WHERE s.pain_after IS NOT NULL),
+                   sum(s.pain_after) FILTER (WHERE s.pain_before IS NOT NULL),
+                   count(*) FILTER (WHERE s.pain_after < s.pain_before)
+            FROM {SUMMARY} s{s_join} WHERE {s_where} GROUP BY 1 ORDER BY 1""",
+        params,
+    )
+    histogram = {}
+    before_sum = after_sum = 0
+    for bucket, count, points, twitches, with_pain, before, after, improved in rows:
+        histogram[bucket] = count
+        result.sessions += count
+        result.points += points
+        result.twitches += twitches
+        result.pain_sessions += with_pain
+        before_sum += before or 0
+        after_sum += after or 0
+        result.improved += improved
+    if result.pain_sessions:
+        result.pain_before = before_sum / result.pain_sessions
+        result.pain_after = after_sum / result.pain_sessions
+    result.points_histogram = [("10+" if n == 10 else str(n), histogram.get(n, 0)) for n in range(0, 11)]
+    # Muscles from the per-day summaries (the range is whole clinic days, as their rows are): the
+    # all-clinic totals unless a therapist or location is chosen.
+    where, day_params = day_scope(report_filter, "d")
+    filtered = report_filter.therapist is not None or report_filter.location is not None
+    source = "reports_muscleday" if filtered else "reports_muscledaytotal"
+    rows = fetch(
+        f"""SELECT d.muscle_id, sum(d.points) FROM {source} d WHERE {where}
+            GROUP BY d.muscle_id HAVING sum(d.points) > 0""",
+        day_params,
+    )
+    catalogue = {m.pk: m for m in Muscle.objects.only("name", "body_region")}
+    by_region = {}
+    muscles = []
+    for muscle_id, count in rows:
+        muscle = catalogue.get(muscle_id)
+        name = muscle.name if muscle else f"#{muscle_id}"
+        muscles.append((name, count))
+        region = muscle.get_body_region_display() if muscle else "Unknown"
+        by_region[region] = by_region.get(region, 0) + count
+    result.muscles = sorted(muscles, key=lambda row: (-row[1], row[0]))[:TOP_MUSCLES]
+    result.regions = sorted(by_region.items(), key=lambda row: (-row[1], row[0]))
+    return result
+
+
+# --- consent coverage ----------------------------------------------------------------------------------
+@dataclass
+class Coverage:
+    risk_sessions: int = 0
+    covered: int = 0
+    uncovered: list = field(default_factory=list)  # dicts, for clinical roles only
+
+    @property
+    def rate(self):
+        return wilson(self.covered, self.risk_sessions)
+
+    @property
+    def alarm(self):
+        return self.covered < self.risk_sessions
+
+
+def consent_coverage(report_filter, *, list_sessions=False):
+    """Share of sessions with neck or mid back points whose consent covered every such region, and, for
+    clinical roles (list_sessions), the newest LIST_LIMIT sessions that were not covered. One query.
+
+    Covered is judged by the database when the points are recorded (reports/summaries.py: the patient's
+    newest consent signed by then that decided on the region accepted it and was not withdrawn), the
+    moment treatments' consent gate checks; a later withdrawal does not uncover earlier sessions.
+    """
+    s_join, s_where, params = session_scope(report_filter)
+    listing = "NULL"
+    if list_sessions:
+        listing = f"""(SELECT json_agg(u) FROM (
+                SELECT r.session_id, r.started_at, pt.chart_number, us.full_name AS clinician,
+                       array_remove(ARRAY[
+                           CASE WHEN r.neck_points > 0 AND NOT r.neck_consented THEN 'neck' END,
+                           CASE WHEN r.mid_back_points > 0 AND NOT r.mid_back_consented THEN 'mid_back' END
+                       ], NULL) AS regions
+                FROM risk r JOIN {table("patients.Patient")} pt ON pt.id = r.patient_id
+                JOIN {table("accounts.User")} us ON us.id = r.clinician_id
+                WHERE NOT r.ok ORDER BY r.started_at DESC, r.session_id DESC LIMIT {LIST_LIMIT}) u)"""
+    sql = f"""
+        WITH risk AS MATERIALIZED (
+            SELECT s.session_id, s.patient_id, s.clinician_id, s.started_at, s.neck_points, s.mid_back_points,
+                   s.neck_consented, s.mid_back_consented,
+                   (s.neck_points = 0 OR s.neck_consented) AND (s.mid_back_points = 0 OR s.mid_back_consented)
+                   AS ok
+            FROM {SUMMARY} s{s_join}
+            WHERE {s_where} AND (s.neck_points > 0 OR s.mid_back_points > 0)
+        )
+        SELECT count(*), count(*) FILTER (WHERE ok), {listing} FROM risk"""
+    total, covered, uncovered = fetch(sql, params)[0]
+    result = Coverage(risk_sessions=total, covered=covered)
+    labels = {"neck": "Neck", "mid_back": "Mid back"}
+    for row in uncovered or []:
+        result.uncovered.append(
+            {
+                "session_id": row["session_id"],
+                "started_at": datetime.fromisoformat(row["started_at"]),
+                "chart_number": row["chart_number"],
+                "clinician": row["clinician"],
+                "regions": ", ".join(labels.get(r, r) for r in row["regions"]),
+            }
+        )
+    return result
+
+
+# --- safety --------------------------------------------------------------------------------------------
+@dataclass
+class SafetyRow:
+    key: str
+    label: str
+    sessions_with: int
+    rate: object  # stats.Rate
+    baselines: dict  # baseline key -> percent or None
+
+    @property
+    def published(self):
+        """The baselines' percents in BASELINES order, for the table's columns."""
+        return [self.baselines.get(b.key) for b in BASELINES]
+
+
+@dataclass
+class Safety:
+    sessions: int
+    by_type: list
+    by_severity: list
+    events: list  # significant and serious events, newest first
+    baselines: tuple = BASELINES
+
+
+def safety(report_filter, sessions=None):
+    """Side effect rates per 100 sessions by type and by severity, with Wilson intervals and the published
+    baselines, and the list of significant and serious events. Two queries (three without `sessions`)."""
+    SideEffect = model("treatments.SideEffect")
+    type_labels = dict(SideEffect._meta.get_field("type").choices)
+    severity_field = SideEffect._meta.get_field("severity")
+    s_join, s_where, params = session_scope(report_filter)
+    if sessions is None:
+        sessions = fetch(f"SELECT count(*) FROM {SUMMARY} s{s_join} WHERE {s_where}", params)[0][0]
+    rows = fetch(
+        f"""SELECT e.type, e.severity, GROUPING(e.type), count(DISTINCT e.session_id),
+                   count(DISTINCT e.session_id) FILTER (WHERE e.severity IN ('significant', 'serious'))
+            FROM {table("treatments.SideEffect")} e
+            JOIN {SUMMARY} s ON s.session_id = e.session_id{s_join}
+            WHERE {s_where} GROUP BY GROUPING SETS ((e.type), (e.severity), ())""",
+        params,
+    )
+    per_type, per_severity, any_effect, significant_or_worse = {}, {}, 0, 0
+    for kind, severity, type_grouped, count, worse in rows:
+        if kind is not None and not type_grouped:
+            per_type[kind] = count
+        elif severity is not None:
+            per_severity[severity] = count
+        else:
+            any_effect, significant_or_worse = count, worse
+
+    by_type = []
+    for key, label in type_labels.items():
+        published = {b.key: b.by_type.get(key) for b in BASELINES}
+        count = per_type.get(key, 0)
+        if count or any(v is not None for v in published.values()):
+            by_type.append(SafetyRow(key, label, count, wilson(count, sessions), published))
+    by_type.sort(key=lambda row: (-row.sessions_with, row.label))
+    by_severity = [
+        SafetyRow(
+            "any",
+            "Any side effect",
+            any_effect,
+            wilson(any_effect, sessions),
+            {b.key: None for b in BASELINES},
+        ),
+        SafetyRow(
+            "mild",
+            "Mild",
+            per_severity.get("mild", 0),
+            wilson(per_severity.get("mild", 0), sessions),
+            {b.key: b.mild_percent for b in BASELINES},
+        ),
+        SafetyRow(
+            "significant",
+            "Significant",
+            per_severity.get("significant", 0),
+            wilson(per_severity.get("significant", 0), sessions),
+            {b.key: None for b in BASELINES},
+        ),
+        SafetyRow(
+            "serious",
+            "Serious",
+            per_severity.get("serious", 0),
+            wilson(per_severity.get("serious", 0), sessions),
+            {b.key: None for b in BASELINES},
+        ),
+        SafetyRow(
+            "significant_or_serious",
+            "Significant or serious",
+            significant_or_worse,
+            wilson(significant_or_worse, sessions),
+            {b.key: 100 * b.significant_events / b.treatments for b in BASELINES},
+        ),
+    ]
+    events = fetch(
+        f"""SELECT e.id, e.session_id, s.started_at, e.type, e.severity, e.onset, e.action_taken, e.resolved,
+                   pt.chart_number, u.full_name
+            FROM {table("treatments.SideEffect")} e
+            JOIN {SUMMARY} s ON s.session_id = e.session_id{s_join}
+            JOIN {table("patients.Patient")} pt ON pt.id = s.patient_id
+            JOIN {table("accounts.User")} u ON u.id = s.clinician_id
+            WHERE {s_where} AND e.severity IN ('significant', 'serious')
+            ORDER BY s.started_at DESC, e.id DESC LIMIT {LIST_LIMIT}""",
+        params,
+    )
+    severity_labels = {k: v.split(":")[0] for k, v in severity_field.choices}
+    event_list = [
+        {
+            "id": row[0],
+            "session_id": row[1],
+            "started_at": row[2],
+            "type": type_labels.get(row[3], row[3]),
+            "severity": severity_labels.get(row[4], row[4]),
+            "severity_key": row[4],
+            "action_taken": row[6],
+            "resolved": row[7],
+            "chart_number": row[8],
+            "clinician": row[9],
+        }
+        for row in events
+    ]
+    return Safety(sessions=sessions, by_type=by_type, by_severity=by_severity, events=event_list)

@@ -1,0 +1,122 @@
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.utils import timezone
+
+from reports.filters import ReportFilter
+from tests.factories import (
+    AppointmentFactory,
+    LocationFactory,
+    PatientFactory,
+    PhysioFactory,
+    give_consent,
+    muscle,
+    needle,
+)
+
+
+@dataclass
+class Clinic:
+    """A week of a small clinic, starting tomorrow (consent given now covers what follows)."""
+
+    report_filter: ReportFilter
+    anna: object
+    ben: object
+    main: object
+    east: object
+    sessions: dict
+
+
+def at(day, hour):
+    return datetime.combine(day, time(hour), tzinfo=timezone.get_current_timezone())
+
+
+def add_session(patient, clinician, started_at, points, pain=(None, None), effects=()):
+    from treatments.models import NeedlePoint, NeedlingSession, SideEffect
+
+    session = NeedlingSession.objects.create(
+        patient=patient, clinician=clinician, started_at=started_at, pain_before=pain[0], pain_after=pain[1]
+    )
+    for order, (name, twitch) in enumerate(points, start=1):
+        NeedlePoint.objects.create(
+            session=session,
+            order=order,
+            muscle=muscle(name),
+            side="L",
+            needle_size=needle("0.25", 40),
+            depth_mm=15,
+            twitch_response=twitch,
+        )
+    for kind, severity in effects:
+        SideEffect.objects.create(session=session, type=kind, severity=severity)
+    return session
+
+
+@pytest.fixture
+def clinic(db):
+    from consent.models import Region
+
+    first = timezone.localdate() + timedelta(days=1)
+    anna, ben = PhysioFactory(full_name="Anna Physio"), PhysioFactory(full_name="Ben Physio")
+    main, east = LocationFactory(name="Main clinic"), LocationFactory(name="East clinic")
+    consented, unconsented, declined = PatientFactory(), PatientFactory(), PatientFactory()
+    give_consent(consented)
+    give_consent(declined, accepted=(Region.GENERAL, Region.NECK), declined=(Region.MID_BACK,))
+
+    def book(therapist, day, hour, status, location=main, patient=None):
+        return AppointmentFactory(
+            therapist=therapist,
+            patient=patient or PatientFactory(),
+            location=location,
+            start=at(first + timedelta(days=day), hour),
+            status=status,
+            cancel_reason="Patient unwell" if status == "cancelled" else "",
+        )
+
+    book(anna, 0, 9, "completed")
+    book(anna, 0, 10, "completed")
+    book(anna, 1, 9, "no_show")
+    book(anna, 2, 9, "cancelled")
+    book(ben, 0, 9, "completed", location=east)
+    book(ben, 1, 9, "booked", location=east)
+    book(anna, -10, 9, "no_show")  # outside the range
+
+    sessions = {
+        "covered": add_session(
+            consented,
+            anna,
+            at(first, 9),
+            [("Upper trapezius", "single"), ("Infraspinatus", "none")],
+            pain=(6, 3),
+            effects=[("bruising", "mild"), ("bleeding", "mild")],
+        ),
+        "no_consent": add_session(
+            unconsented, anna, at(first, 10), [("Rhomboid major", "multiple")], pain=(5, 5)
+        ),
+        "declined_mid_back": add_session(
+            declined,
+            anna,
+            at(first + timedelta(days=1), 11),
+            [("Upper trapezius", "none"), ("Middle trapezius", "single")],
+        ),
+        "ben": add_session(
+            PatientFactory(),
+            ben,
+            at(first, 9),
+            [("Gluteus medius", "none")] * 3,
+            pain=(7, 2),
+            effects=[("bruising", "mild"), ("pneumothorax", "serious")],
+        ),
+        "outside": add_session(
+            consented, ben, at(first + timedelta(days=8), 9), [("Gluteus medius", "single")], pain=(9, 0)
+        ),
+    }
+    return Clinic(
+        report_filter=ReportFilter(first, first + timedelta(days=6)),
+        anna=anna,
+        ben=ben,
+        main=main,
+        east=east,
+        sessions=sessions,
+    )

@@ -1,0 +1,60 @@
+import xml.etree.ElementTree as ET
+
+from reports.charts import bar_chart, line_chart, nice_ceiling
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(chart):
+    return ET.fromstring(str(chart.svg))
+
+
+def test_bars_are_as_long_as_their_values():
+    chart = bar_chart("muscles", "Most needled muscles", [("Upper trapezius", 40), ("Gluteus medius", 10)])
+    root = parse(chart)
+    bars = {g.get("data-label"): g.find(f"{SVG}rect") for g in root.iter(f"{SVG}g")}
+    assert float(bars["Upper trapezius"].get("width")) == 4 * float(bars["Gluteus medius"].get("width"))
+    assert root.find(f"{SVG}title").text == "Most needled muscles"
+
+
+def test_the_table_holds_the_same_figures_as_the_bars():
+    rows = [("Dr A", 12), ("Dr B", 7)]
+    chart = bar_chart("per-therapist", "Sessions per therapist", rows, label="Therapist", value="Sessions")
+    drawn = [(g.get("data-label"), int(g.get("data-value"))) for g in parse(chart).iter(f"{SVG}g")]
+    assert drawn == chart.rows == rows
+    assert chart.columns == ["Therapist", "Sessions"]
+
+
+def test_labels_are_text_never_markup():
+    chart = bar_chart("x", "<b>title</b>", [('<script>alert("x")</script>', 1)])
+    root = parse(chart)
+    assert root.find(f"{SVG}script") is None
+    assert '<script>alert("x")</script>' in [g.get("data-label") for g in root.iter(f"{SVG}g")]
+
+
+def test_a_time_series_draws_one_point_per_period_and_series():
+    chart = line_chart(
+        "activity",
+        "Activity per week",
+        ["2026-10-05", "2026-10-12", "2026-10-19"],
+        [("Appointments", [10, 12, 0]), ("Sessions", [8, 9, 0])],
+        label="Week",
+    )
+    root = parse(chart)
+    series = {g.get("data-series"): g for g in root.iter(f"{SVG}g")}
+    assert set(series) == {"Appointments", "Sessions"}
+    values = [int(c.get("data-value")) for c in series["Appointments"].iter(f"{SVG}circle")]
+    assert values == [10, 12, 0]
+    assert chart.rows == [["2026-10-05", 10, 8], ["2026-10-12", 12, 9], ["2026-10-19", 0, 0]]
+    # A higher value sits higher on the page (smaller y).
+    ys = [float(c.get("cy")) for c in series["Appointments"].iter(f"{SVG}circle")]
+    assert ys[1] < ys[0] < ys[2]
+
+
+def test_no_data_says_so():
+    assert "No data" in str(bar_chart("x", "Nothing", []).svg)
+    assert line_chart("y", "Nothing", [], []).empty
+
+
+def test_axis_ends_are_round_numbers():
+    assert [nice_ceiling(v) for v in (0, 0.3, 7, 11, 23, 480, 1001)] == [1, 0.5, 10, 20, 25, 500, 2000]

@@ -1,0 +1,104 @@
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.http import QueryDict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reports.filters import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS, ReportFilter, ReportFilterForm
+from tests.factories import FrontDeskFactory, ManagerFactory, PhysioFactory
+
+
+def form(**data):
+    query = QueryDict(mutable=True)
+    query.update({key: str(value) for key, value in data.items()})
+    return ReportFilterForm(query)
+
+
+@pytest.mark.django_db
+def test_it_accepts_a_month_and_a_physiotherapist():
+    physio = PhysioFactory()
+    f = form(start="2026-10-01", end="2026-10-31", therapist=physio.pk)
+    assert f.is_valid(), f.errors
+    report_filter = f.report_filter()
+    assert report_filter == ReportFilter(date(2026, 10, 1), date(2026, 10, 31), physio)
+    assert report_filter.days == 31
+
+
+@pytest.mark.django_db
+def test_an_end_before_the_start_is_refused_with_a_message():
+    f = form(start="2026-10-31", end="2026-10-01")
+    assert not f.is_valid()
+    assert f.errors["end"] == ["The end (2026-10-01) is before the start (2026-10-31)."]
+
+
+@pytest.mark.django_db
+def test_a_single_day_is_a_valid_range():
+    assert form(start="2026-10-05", end="2026-10-05").is_valid()
+
+
+@pytest.mark.django_db
+def test_an_unknown_therapist_is_refused():
+    f = form(start="2026-10-01", end="2026-10-31", therapist=987654)
+    assert not f.is_valid()
+    assert "that one is not known" in f.errors["therapist"][0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("factory", [FrontDeskFactory, ManagerFactory])
+def test_staff_who_are_not_physiotherapists_are_not_therapists(factory):
+    f = form(start="2026-10-01", end="2026-10-31", therapist=factory().pk)
+    assert not f.is_valid()
+    assert "therapist" in f.errors
+
+
+@pytest.mark.django_db
+def test_no_dates_mean_the_default_range_ending_today():
+    f = ReportFilterForm(QueryDict())
+    assert f.is_valid(), f.errors
+    report_filter = f.report_filter()
+    assert report_filter.days == DEFAULT_RANGE_DAYS
+
+
+@pytest.mark.django_db
+def test_a_range_of_decades_is_refused():
+    f = form(start="2026-01-01", end="2062-01-01")
+    assert not f.is_valid()
+    assert "at most" in f.errors["end"][0]
+    assert MAX_RANGE_DAYS > 366
+
+
+@pytest.mark.django_db
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=st.text(max_size=30), end=st.text(max_size=30), therapist=st.text(max_size=12))
+def test_garbage_never_raises_and_never_yields_a_filter(start, end, therapist):
+    f = form(start=start, end=end, therapist=therapist)
+    if f.is_valid():
+        report_filter = f.report_filter()
+        assert report_filter.end >= report_filter.start
+
+
+def test_the_range_is_whole_days_at_the_clinic():
+    report_filter = ReportFilter(date(2026, 3, 8), date(2026, 3, 8))  # Vancouver springs forward that day
+    vancouver = ZoneInfo("America/Vancouver")
+    assert report_filter.starts_at == datetime(2026, 3, 8, tzinfo=vancouver)
+    assert report_filter.ends_before == datetime(2026, 3, 9, tzinfo=vancouver)
+    utc = ZoneInfo("UTC")
+    elapsed = report_filter.ends_before.astimezone(utc) - report_filter.starts_at.astimezone(utc)
+    assert elapsed == timedelta(hours=23)
+
+
+@pytest.mark.django_db
+def test_the_audit_text_names_the_filters_and_no_patient():
+    physio = PhysioFactory(email="kim@clinic.test")
+    text = ReportFilter(date(2026, 10, 1), date(2026, 10, 31), physio).as_audit()
+    assert text == f"from 2026-10-01, to 2026-10-31, therapist {physio.pk} (kim@clinic.test)"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("start", "end"), [("9999-12-31", "9999-12-31"), ("0001-01-01", "0001-01-02")])
+def test_dates_no_clinic_record_can_hold_are_refused(start, end):
+    f = form(start=start, end=end)
+    assert not f.is_valid()
+    assert "Choose a date between 1900-01-01 and 2999-12-31." in str(f.errors)

@@ -198,20 +198,22 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     status = "booked"
 
 
-
-
 # --- treatments -------------------------------------------------------------------------------------
 def muscle(name):
     """A muscle of the seeded catalogue (migration 0002), e.g. muscle("Upper trapezius")."""
+    from treatments.catalogue import ensure_catalogue
     from treatments.models import Muscle
 
+    ensure_catalogue()  # browser tests empty every table between tests
     return Muscle.objects.get(name=name)
 
 
 def needle(gauge, length):
     """A needle size of the seeded catalogue, e.g. needle("0.25", 40)."""
+    from treatments.catalogue import ensure_catalogue
     from treatments.models import NeedleSize
 
+    ensure_catalogue()
     return NeedleSize.objects.get(gauge_mm=gauge, length_mm=length)
 
 

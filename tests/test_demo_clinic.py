@@ -1,0 +1,75 @@
+"""The demo clinic `make run` serves, walked by every role: each page a role's navigation offers, and the
+pages those link to for real demo rows (charts, consents, appointments, sessions, their PDFs), answer
+without a server error, and exactly the roles DESIGN.md allows get them.
+
+The access walker (tests/accounts/test_access_rules.py) proves the rules on made-up ids; this walks real
+rows of every kind, so a page that breaks only on real data (a missing related row, a None in a
+template) fails here.
+"""
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from accounts.demo import DEMO_STAFF
+from accounts.models import Role, User
+from accounts.navigation import entries_for
+from appointments.models import Appointment
+from consent.models import ConsentRecord
+from patients.models import Patient
+from treatments.models import NeedlingSession
+
+pytestmark = pytest.mark.django_db
+
+CLINICAL = {Role.PHYSIO, Role.ADMIN}
+REGISTRY = {Role.PHYSIO, Role.FRONT_DESK, Role.ADMIN}
+
+
+@pytest.fixture
+def clinic():
+    call_command("seed_demo", "--size", "12", "--quiet")
+    return {
+        role: User.objects.filter(email=email).get()
+        for email, _n, role, _r in DEMO_STAFF
+        if "intern" not in email
+    }
+
+
+def demo_pages():
+    """(url, roles allowed) for one real row of every kind the demo holds."""
+    patient = Patient.objects.filter(consents__isnull=False).first()
+    signed = NeedlingSession.objects.filter(signed_at__isnull=False).first()
+    draft = NeedlingSession.objects.filter(signed_at__isnull=True).first()
+    consent = ConsentRecord.objects.first()
+    appointment = Appointment.objects.first()
+    assert all([patient, signed, draft, consent, appointment]), "the demo clinic lacks a kind of row"
+    return [
+        (reverse("patients:chart", args=[patient.pk]), REGISTRY),
+        (reverse("patients:edit", args=[patient.pk]), REGISTRY),
+        (reverse("consent:detail", args=[consent.pk]), CLINICAL),
+        (reverse("consent:pdf", args=[consent.pk]), CLINICAL),
+        (reverse("treatments:session", args=[signed.pk]), CLINICAL),
+        (reverse("treatments:pdf", args=[signed.pk]), CLINICAL),
+        (reverse("treatments:session", args=[draft.pk]), CLINICAL),
+        (reverse("treatments:pdf", args=[draft.pk]), CLINICAL),
+        (reverse("appointments:detail", args=[appointment.pk]), None),
+    ]
+
+
+@pytest.mark.parametrize("role", [Role.PHYSIO, Role.FRONT_DESK, Role.MANAGER, Role.ADMIN])
+def test_every_role_walks_its_navigation_and_the_demo_rows_without_a_server_error(client, clinic, role):
+    user = clinic[role]
+    client.force_login(user)
+    home = client.get("/")
+    assert home.status_code == 200
+    entries = entries_for(user)
+    assert entries, f"{role} has no navigation"
+    for entry in entries:
+        response = client.get(entry["url"])
+        assert response.status_code == 200, f"{role}: {entry['url']} answered {response.status_code}"
+    for url, allowed in demo_pages():
+        response = client.get(url)
+        assert response.status_code < 500, f"{role}: {url} answered {response.status_code}"
+        if allowed is not None:
+            expected = 200 if role in allowed else 403
+            assert response.status_code == expected, f"{role}: {url} answered {response.status_code}"

@@ -114,7 +114,7 @@ def patient_row(index):
         GIVEN_FEMALE if sex == Sex.FEMALE else GIVEN_MALE if sex == Sex.MALE else GIVEN_FEMALE + GIVEN_MALE
     )
     family = rng.choice(FAMILY)
-    born = date(1935, 1, 1) + timedelta(days=rng.randint(0, 365 * 88))
+    born = date(1938, 1, 1) + timedelta(days=rng.randint(0, 365 * 70))  # adults of 18 to 88 in 2026
     preferred = given.split("-")[0][:3] if rng.random() < 0.05 else ""
     plain = unicodedata.normalize("NFKD", f"{given}.{family}".lower())
     email_name = "".join(ch for ch in plain if ch.isascii() and (ch.isalnum() or ch == "."))

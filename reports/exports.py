@@ -191,9 +191,10 @@ def stream_csv(export, report_filter, *, user, names=False, request=None):
 def build_xlsx(export, report_filter, *, user, names=False, request=None, limit=XLSX_ROW_LIMIT):
     """(file, rows): the whole workbook written to a temporary file, audited, ready to send.
 
-    Refuses, before writing anything, an export of more rows than `limit` (a sheet's 1,048,575 data rows)
-    with ExportTooLarge, and names to anyone but an administrator. If the rows grow past the limit while
-    the workbook is written, it is thrown away and refused the same way: never a truncated file.
+    Refuses, before writing anything, an export of more rows than `limit` (XLSX_ROW_LIMIT, well inside a
+    sheet's 1,048,575 data rows) with ExportTooLarge, and names to anyone but an administrator. If the
+    rows grow past the limit while the workbook is written, it is thrown away and refused the same way:
+    never a truncated file.
     """
     from openpyxl import Workbook
 
@@ -231,7 +232,7 @@ def build_xlsx(export, report_filter, *, user, names=False, request=None, limit=
 
 def too_large_message(rows, limit):
     return (
-        f"This export has {rows:,} rows, more than the {limit:,} an XLSX sheet can hold. "
+        f"This export has {rows:,} rows, more than the {limit:,} an XLSX download can hold. "
         "Choose a shorter date range, or download CSV, which has no row limit."
     )
 

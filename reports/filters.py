@@ -17,9 +17,12 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 
-# An XLSX sheet holds 1,048,576 rows; one is the header. Larger exports are refused before any byte is
-# written, so nobody receives a truncated workbook that looks complete (issue 6, Bad input).
-XLSX_ROW_LIMIT = 1_048_575
+# An XLSX sheet holds 1,048,576 rows (one is the header), but openpyxl builds one that size in about a
+# minute, past any sane request timeout; 200,000 rows take about ten seconds (docs/benchmarks.md). Larger
+# exports are refused before any byte is written, so nobody receives a truncated workbook that looks
+# complete (issue 6, Bad input); CSV streams any size.
+XLSX_SHEET_ROWS = 1_048_575
+XLSX_ROW_LIMIT = 200_000
 # A range longer than this is almost always a typo (2062 for 2026); it is refused with a message.
 MAX_RANGE_DAYS = 366 * 20
 DEFAULT_RANGE_DAYS = 90

@@ -10,7 +10,7 @@ from audit.services import record
 from . import services
 from .charts import bar_chart, line_chart
 from .exports import REGISTRY, stream_csv, xlsx_response
-from .filters import ExportTooLarge, filter_from_request
+from .filters import XLSX_ROW_LIMIT, ExportTooLarge, filter_from_request
 from .forms import ExportForm
 
 REPORT_ROLES = (Role.MANAGER, Role.ADMIN)
@@ -146,6 +146,7 @@ def export_page(form, report_filter, error=""):
         "query": query,
         "error": error,
         "filter": report_filter,
+        "xlsx_limit": f"{XLSX_ROW_LIMIT:,}",
     }
 
 

@@ -98,7 +98,7 @@ def test_xlsx_over_the_limit_gives_a_message_and_no_file(clinic, client_for, mon
     )
     assert response.status_code == 400
     assert response["Content-Type"].startswith("text/html")
-    assert "8 rows, more than the 5 an XLSX sheet can hold" in response.content.decode()
+    assert "8 rows, more than the 5 an XLSX download can hold" in response.content.decode()
     assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()
 
 

@@ -136,15 +136,16 @@ def test_xlsx_holds_the_same_rows_as_the_csv():
 @pytest.mark.django_db
 def test_xlsx_over_the_row_limit_is_refused_before_any_file_exists():
     PatientFactory.create_batch(3)
-    with pytest.raises(ExportTooLarge, match="3 rows, more than the 2 an XLSX sheet can hold"):
+    with pytest.raises(ExportTooLarge, match="3 rows, more than the 2 an XLSX download can hold"):
         build_xlsx(EXPORT, today_filter(), user=ManagerFactory(), limit=2)
     assert not AuditEvent.objects.filter(action=Action.EXPORT).exists()
 
 
-def test_the_xlsx_limit_is_a_sheet_less_its_header():
-    from reports.filters import XLSX_ROW_LIMIT
+def test_the_xlsx_limit_fits_in_a_sheet_with_its_header():
+    from reports.filters import XLSX_ROW_LIMIT, XLSX_SHEET_ROWS
 
-    assert XLSX_ROW_LIMIT + 1 == 2**20
+    assert XLSX_SHEET_ROWS + 1 == 2**20
+    assert XLSX_ROW_LIMIT <= XLSX_SHEET_ROWS
 
 
 def test_the_windows_cover_the_range_once_growing_to_a_month():

@@ -12,7 +12,11 @@ def consent_panel(request, patient):
     the way to obtain consent."""
     statuses = consent_status([patient])[patient.pk]
     if not request.user.is_clinical:
-        context = {"on_file": [(Region(region).label, statuses[region].on_file) for region in Region]}
+        # Without the general risks accepted nothing is needled: no region counts as on file.
+        general = statuses[Region.GENERAL].on_file
+        context = {
+            "on_file": [(Region(region).label, general and statuses[region].on_file) for region in Region]
+        }
     else:
         context = {
             "statuses": [statuses[region] for region in Region],
@@ -27,12 +31,13 @@ def consent_panel(request, patient):
 
 
 def consent_badges(patients):
-    """One badge per patient, fit for every role: the risk regions with consent on file, or why none is.
-    One query for all the patients."""
+    """One badge per patient, fit for every role: the regions with consent on file, or why none is. Consent
+    is on file only when the general risks are accepted (no needling at all without them). One query for
+    all the patients."""
     statuses = consent_status(patients)
     badges = {}
     for patient_id, by_region in statuses.items():
-        if any(status.on_file for status in by_region.values()):
+        if by_region[Region.GENERAL].on_file:
             regions = [Region(r).label.split(" (")[0].lower() for r in Region if by_region[r].on_file]
             badges[patient_id] = [{"label": "Consent on file: " + ", ".join(regions), "level": "success"}]
         elif any(status.state == "reconsent" for status in by_region.values()):

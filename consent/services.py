@@ -1,5 +1,5 @@
 """Consent rules that span rows: publishing a version, obtaining and withdrawing consent, and the one
-answer the needling work asks: which risk regions may be needled for this patient now.
+answer the needling work asks: may this patient be needled now, and in which regions.
 
 How a region's status is decided at a moment `at` (DESIGN.md rule 1):
 - only records signed at or before `at` count, and only on versions not superseded by a version that
@@ -8,6 +8,8 @@ How a region's status is decided at a moment `at` (DESIGN.md rule 1):
   `at`) grants nothing, a declined risk blocks, and the region is allowed only when every risk of that
   region on the record was accepted. A newer consent replaces an older one, so withdrawing the newest
   is not undone by an older one still on file.
+Region.GENERAL (the general risks of needling) is decided the same way and gates every point: without it
+accepted nothing may be needled; a neck or mid back point needs both the general risks and its region's.
 """
 
 import base64
@@ -39,7 +41,8 @@ from .models import (
 
 
 class NeedlingNotAllowed(ValidationError):
-    """A point in a risk region for a patient whose consent does not cover that region now."""
+    """A point for a patient whose consent does not cover it now: the general risks of needling are not
+    accepted (no consent, declined, withdrawn, re-consent needed), or the point's risk region is not."""
 
 
 class ConsentRefused(ValidationError):
@@ -84,8 +87,8 @@ def current_form(at=None):
 
 
 def publish_form(form, *, by, request=None):
-    """Publish a version so that patients can sign it. Refuses one already published, one without risks,
-    and a publisher who is not an administrator."""
+    """Publish a version so that patients can sign it. Refuses one already published, one without risks
+    or without the general risks of needling, and a publisher who is not an administrator."""
     if not by.has_role(Role.ADMIN):
         raise ConsentRefused("Only an administrator publishes consent form versions.")
     if form.published_at is not None:
@@ -94,6 +97,9 @@ def publish_form(form, *, by, request=None):
         raise ConsentRefused("A consent form needs its text before it is published.")
     if not RiskItem.objects.filter(form=form).exists():
         raise ConsentRefused("A consent form needs at least one risk before it is published.")
+    if not RiskItem.objects.filter(form=form, region=Region.GENERAL).exists():
+        # Every point needs the general risks accepted: a version without them could never allow needling.
+        raise ConsentRefused("A consent form needs the general risks of needling before it is published.")
     form.published_at = timezone.now()
     form.published_by = by
     form.save(update_fields=["published_at", "published_by"])
@@ -407,22 +413,67 @@ def consent_status(patients, at=None):
 
 
 def allowed_regions(patient, at=None):
-    """The regions that may be needled for the patient at `at` (now by default): the general region and
-    every risk region whose risk the patient accepted on a current, signed, not withdrawn consent."""
+    """The regions that may be needled for the patient at `at` (now by default). Empty unless the general
+    risks of needling are accepted on a current, signed, not withdrawn consent (no needling at all without
+    it); then the general region and every risk region whose risks the patient accepted too."""
     pk = getattr(patient, "pk", patient)
     statuses = consent_status([pk], at=at)[pk]
+    if not statuses[Region.GENERAL].allowed:
+        return frozenset()
     return frozenset({Region.GENERAL} | {region for region in RISK_REGIONS if statuses[region].allowed})
 
 
+def _patient_name(patient):
+    if hasattr(patient, "full_name"):
+        return patient.full_name
+    from patients.models import Patient
+
+    found = Patient.objects.filter(pk=patient).first()
+    return found.full_name if found is not None else f"patient {patient}"
+
+
+def _general_refusal(patient, status):
+    """Why no point at all may be needled, from the general region's status."""
+    consent = status.record
+    who = _patient_name(patient)
+    if status.state == "withdrawn":
+        day = f"{timezone.localtime(consent.withdrawn_at):%Y-%m-%d}"
+        return (
+            f"The consent for needling was withdrawn on {day}: no point may be needled for {who} until "
+            "a new consent is signed."
+        )
+    if status.state == "declined":
+        day = f"{timezone.localtime(consent.signed_at):%Y-%m-%d}"
+        return (
+            f"The general risks of needling were declined on {day}: no point may be needled for {who} "
+            "unless a new consent accepting them is signed."
+        )
+    if status.state == "reconsent":
+        return (
+            f"{who} needs to re-consent on form version {status.reconsent_version}: no point may be "
+            "needled until the new version is signed."
+        )
+    return (
+        f"No consent for needling is on file for {who}: obtain a signed consent accepting the general "
+        "risks before adding any point."
+    )
+
+
 def check_region_allowed(patient, region, at=None):
-    """Refuse (NeedlingNotAllowed, with a message naming the region and why) a point in a risk region the
-    patient's consent does not cover at `at`. The general region and regions that are not risk regions
-    always pass (DESIGN.md rule 1 covers the neck and the mid back)."""
+    """Refuse (NeedlingNotAllowed, with a message naming what is missing and why) a point the patient's
+    consent does not cover at `at` (now by default). Every point needs the general risks of needling
+    accepted on a current, signed, not withdrawn consent (DOMAIN.md: informed consent for any needling);
+    a point in a risk region (the neck, the mid back: DESIGN.md rule 1) needs that region's risks accepted
+    too. Any other region is decided by the general risks alone."""
+    pk = getattr(patient, "pk", patient)
+    statuses = consent_status([pk], at=at)[pk]
+    general = statuses[Region.GENERAL]
+    if not general.allowed:
+        raise NeedlingNotAllowed(_general_refusal(patient, general), code="consent_missing")
     if region not in RISK_REGIONS:
         return
     region = Region(region)
-    pk = getattr(patient, "pk", patient)
-    status = consent_status([pk], at=at)[pk][region]
+    status = statuses[region]
     if status.allowed:
         return
     name = region.label.split(" (")[0].lower()

@@ -1,7 +1,9 @@
-"""Demo needling sessions: one signed session for every completed demo appointment, each with needle
-points (about 10 on average), twitch and patient responses, and side effects at rates close to the
-published ones (DOMAIN.md: Brady et al. 2014 for the mild effects, Boyce et al. 2020 for the major ones).
-Neck and mid back muscles are needled only for patients whose demo consent allows that region now.
+"""Demo needling sessions: one signed session for every completed demo appointment of a patient with
+consent on file, each with needle points (about 10 on average), twitch and patient responses, and side
+effects at rates close to the published ones (DOMAIN.md: Brady et al. 2014 for the mild effects, Boyce
+et al. 2020 for the major ones). Only patients whose demo consent accepts the general risks of needling
+now have sessions (no needling at all without them: their completed appointments stay without one), and
+neck and mid back muscles are needled only for patients whose demo consent allows that region too.
 Today, the first arrived patient of each demo physiotherapist is "in treatment" with a draft session,
 started through the services like a real one.
 
@@ -69,8 +71,9 @@ ACTIONS = {
     "pneumothorax": "Sent to the emergency department; physician informed",
 }
 
-# The patients whose current consent allows the neck / the mid back: their newest consent, not withdrawn,
-# with every risk of that region accepted (the rule consent.services applies, for the demo's one version).
+# The patients whose current consent allows needling (general) and the neck / the mid back: their newest
+# consent, not withdrawn, with every risk of that region accepted (the rule consent.services applies, for
+# the demo's one version).
 ALLOWED_SQL = """
 CREATE TEMP TABLE demo_allowed ON COMMIT DROP AS
 WITH latest AS (
@@ -78,6 +81,7 @@ WITH latest AS (
     FROM consent_consentrecord ORDER BY patient_id, signed_at DESC, id DESC
 )
 SELECT l.patient_id,
+       coalesce(bool_and(d.accepted) FILTER (WHERE ri.region = 'general'), false) AS general,
        coalesce(bool_and(d.accepted) FILTER (WHERE ri.region = 'neck'), false) AS neck,
        coalesce(bool_and(d.accepted) FILTER (WHERE ri.region = 'mid_back'), false) AS mid_back
 FROM latest l
@@ -102,19 +106,18 @@ WITH inserted AS (
            (%(plans)s::text[])[a.id %% cardinality(%(plans)s::text[]) + 1],
            greatest(0, 3 + (a.id * 7 %% 6) - 1 - (a.id %% 4)),
            'Improved', (%(responses)s::text[])[a.id %% cardinality(%(responses)s::text[]) + 1],
-           true, coalesce(al.neck OR al.mid_back, false), '', 0, 0, true, '', 1,
+           true, al.neck OR al.mid_back, '', 0, 0, true, '', 1,
            a.start + interval '5 minutes', a.start + interval '45 minutes', a.therapist_id
     FROM appointments_appointment a
-    LEFT JOIN demo_allowed al ON al.patient_id = a.patient_id
+    JOIN demo_allowed al ON al.patient_id = a.patient_id AND al.general
     WHERE a.status = 'completed'
       AND NOT EXISTS (SELECT 1 FROM treatments_needlingsession s WHERE s.appointment_id = a.id)
     RETURNING id, patient_id, started_at
 )
-SELECT i.id, i.patient_id, i.started_at,
-       coalesce(al.neck, false) AS neck, coalesce(al.mid_back, false) AS mid_back,
+SELECT i.id, i.patient_id, i.started_at, al.neck, al.mid_back,
        -- 2 to 18 points, 10 on average
        2 + ((i.id * 2654435761) %% 1000003) %% 17 AS points
-FROM inserted i LEFT JOIN demo_allowed al ON al.patient_id = i.patient_id;
+FROM inserted i JOIN demo_allowed al ON al.patient_id = i.patient_id;
 """
 
 # Each point draws a bucket (neck, mid back, other) allowed by consent, a muscle in it, a needle size,
@@ -228,7 +231,8 @@ def _side_effect_params():
 
 
 def add_sessions():
-    """Signed sessions for every completed appointment that has none; returns how many were added."""
+    """Signed sessions for every completed appointment that has none, of patients whose current consent
+    accepts the general risks; returns how many were added."""
     import json
 
     buckets, short, deep = _catalogue()

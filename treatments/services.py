@@ -1,6 +1,7 @@
-"""Rules of a needling session that span models: who may start and sign, the consent gate for neck and
-mid back points, depths, optimistic concurrency of drafts, signing with a content hash, and addenda.
-Every write is audited. Forms, the admin (through model clean()) and imports all call these."""
+"""Rules of a needling session that span models: who may start and sign, the consent gate for every
+point (the general risks; the neck and mid back regions too), depths, optimistic concurrency of drafts,
+signing with a content hash, and addenda. Every write is audited. Forms, the admin (through model
+clean()) and imports all call these."""
 
 from decimal import Decimal
 
@@ -82,7 +83,8 @@ def check_can_start(clinician, patient=None, on=None):
 def start_session(*, patient, clinician, appointment=None, request=None):
     """Create a draft session for the patient by the clinician (optionally for an appointment).
 
-    Refuses an unauthorised clinician and an archived patient."""
+    Refuses an unauthorised clinician and an archived patient. Consent is not needed to start (the
+    assessment comes first; consent may be obtained during the visit): it is needed for every point."""
     check_can_start(clinician, patient)
     session = NeedlingSession(patient=patient, clinician=clinician, updated_by=clinician)
     if appointment is not None:
@@ -126,8 +128,9 @@ def _locked(session):
 
 def check_point(point):
     """The rules of one needle point: the session is a draft; the depth is positive, within the needle's
-    length, and confirmed past the muscle's advisory maximum; the consent service allows the muscle's
-    risk region (neck, mid back) now. Raises ValidationError (NeedlingNotAllowed for consent)."""
+    length, and confirmed past the muscle's advisory maximum; the consent service allows needling now (the
+    general risks accepted, for every point) and the muscle's risk region (neck, mid back) when it has
+    one. Raises ValidationError (NeedlingNotAllowed for consent)."""
     from consent.models import Region
     from consent.services import check_region_allowed
 
@@ -157,8 +160,12 @@ def check_point(point):
         errors["insertions"] = "A point needs at least one insertion."
     if errors:
         raise ValidationError(errors)
-    if point.muscle.risk_region != RiskRegion.NONE:
-        check_region_allowed(session.patient, Region(point.muscle.risk_region))
+    # Every point needs the general risks of needling accepted; a neck or mid back muscle its region's too
+    # (check_region_allowed checks the general risks for every region: one query).
+    risk_region = point.muscle.risk_region
+    check_region_allowed(
+        session.patient, Region.GENERAL if risk_region == RiskRegion.NONE else Region(risk_region)
+    )
 
 
 def last_needle_size(clinician):
@@ -182,7 +189,8 @@ def add_point(session, *, by, request=None, **fields):
     """Add the next needle point to a draft session.
 
     Refuses a signed session, a bad depth or insertion count, a segment that does not exist, an
-    unconfirmed depth past the advisory maximum, and a neck / mid back point without consent."""
+    unconfirmed depth past the advisory maximum, any point without the general risks accepted on a
+    current consent, and a neck / mid back point without that region's consent."""
     with transaction.atomic():
         locked = _locked(session)
         point = NeedlePoint(session=locked, order=0, **fields)

@@ -57,6 +57,8 @@ def session_context(session, request=None):
         "screening_due": screening_is_due(screening),
         "flags": screening.flags if screening else [],
         "consent_rows": consent_rows(session.patient_id, statuses),
+        # No point at all without the general risks accepted (consent.services.check_region_allowed).
+        "needling_allowed": statuses[session.patient_id][Region.GENERAL].allowed,
         "body_chart": body_chart_svg(session, points, link=editable),
         "missing": [] if session.is_signed else missing_for_signing(session),
         "editable": editable,

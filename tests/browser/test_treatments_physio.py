@@ -182,3 +182,37 @@ def test_physio_session_from_refused_neck_point_to_signed_pdf(page, log_in):
     log_in(FrontDeskFactory())
     assert page.goto(f"/sessions/{session.pk}/").status == 403
     assert page.request.get(f"/sessions/{session.pk}/visit-summary.pdf").status == 403
+
+
+def test_physio_starts_a_session_without_consent_and_cannot_add_any_point_until_it_is_on_file(page, log_in):
+    consent_form = ConsentFormFactory()
+    patient = PatientFactory(given_name="Zoë", family_name="Côté")
+    physio = PhysioFactory(full_name="Priya Natarajan")
+    log_in(physio)
+
+    # The session starts (assessment first); the screen says plainly that no point can be added.
+    page.goto(f"/patients/{patient.pk}/")
+    page.get_by_test_id("sessions-panel").get_by_role("button", name="Start a session").click()
+    page.wait_for_selector("[data-testid=points-section]")
+    session = NeedlingSession.objects.get(patient=patient)
+    warning = page.get_by_test_id("no-needling-consent")
+    expect(warning).to_contain_text("No point can be added until consent is on file")
+    assert "General: No consent" in page.get_by_test_id("consent-status").inner_text()
+    page.evaluate("window.noReload = true")
+
+    # A gluteus medius point (no risk region) is refused in place with the consent message.
+    add_point(page, "Gluteus medius", side="Left", depth=45, twitch="Single", needle_size="0.30 x 60 mm")
+    errors = page.get_by_test_id("point-errors")
+    errors.wait_for()
+    assert "No consent for needling is on file for Zoë Côté" in errors.inner_text()
+    assert page.evaluate("window.noReload") is True
+    assert not NeedlePoint.objects.exists()
+
+    # Consent obtained during the visit (the general risks only): the same point is now added.
+    give_consent(patient, accepted=(Region.GENERAL,), form=consent_form)
+    page.goto(f"/sessions/{session.pk}/")
+    expect(page.get_by_test_id("no-needling-consent")).to_have_count(0)
+    assert "General: Accepted" in page.get_by_test_id("consent-status").inner_text()
+    add_point(page, "Gluteus medius", side="Left", depth=45, twitch="Single", needle_size="0.30 x 60 mm")
+    page.get_by_test_id("point-row").first.wait_for()
+    assert list(session.points.values_list("muscle__name", flat=True)) == ["Gluteus medius"]

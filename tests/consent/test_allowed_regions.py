@@ -1,4 +1,5 @@
-"""The one service the needling work asks (issue 3 item 8), for each way consent can be missing."""
+"""The one service the needling work asks (issue 3 item 8), for each way consent can be missing. The
+general risks of needling gate every point: without them accepted nothing may be needled (DOMAIN.md)."""
 
 from datetime import timedelta
 
@@ -25,16 +26,64 @@ def test_accepted_regions_are_allowed(consent_form, patient):
     check_region_allowed(patient, Region.MID_BACK)
 
 
-def test_no_consent_allows_no_risk_region(consent_form, patient):
-    assert allowed_regions(patient) == {Region.GENERAL}
-    with pytest.raises(NeedlingNotAllowed, match="neck.*no consent on file"):
-        check_region_allowed(patient, Region.NECK)
+def test_no_consent_allows_no_region_at_all(consent_form, patient):
+    assert allowed_regions(patient) == frozenset()
+    for region in (Region.GENERAL, Region.NECK, Region.MID_BACK, "lower_back"):
+        with pytest.raises(
+            NeedlingNotAllowed, match=f"No consent for needling is on file for {patient.full_name}"
+        ):
+            check_region_allowed(patient, region)
+    assert allowed_regions(patient.pk) == frozenset()
+    with pytest.raises(NeedlingNotAllowed, match=f"on file for {patient.full_name}"):
+        check_region_allowed(patient.pk, Region.GENERAL)  # an id works too, and the message names them
+    assert consent_status([patient])[patient.pk][Region.GENERAL].label == "No consent"
     assert consent_status([patient])[patient.pk][Region.NECK].label == "No consent"
 
 
-def test_general_and_other_regions_always_pass(consent_form, patient):
+def test_general_and_other_regions_pass_with_the_general_risks_accepted(consent_form, patient):
+    give_consent(patient, accepted=(Region.GENERAL,))
+    assert allowed_regions(patient) == {Region.GENERAL}
     check_region_allowed(patient, Region.GENERAL)
     check_region_allowed(patient, "lower_back")
+    with pytest.raises(NeedlingNotAllowed, match="neck.*declined the neck risk"):
+        check_region_allowed(patient, Region.NECK)
+
+
+def test_declined_general_risks_block_every_region(consent_form, patient):
+    give_consent(patient, accepted=(Region.NECK, Region.MID_BACK))
+    assert allowed_regions(patient) == frozenset()
+    today = timezone.localdate().isoformat()
+    for region in (Region.GENERAL, Region.NECK, Region.MID_BACK, "lower_back"):
+        with pytest.raises(NeedlingNotAllowed, match=f"general risks of needling were declined on {today}"):
+            check_region_allowed(patient, region)
+    statuses = consent_status([patient])[patient.pk]
+    assert statuses[Region.GENERAL].label == f"Declined {today}"
+    assert statuses[Region.NECK].allowed  # what the patient decided for the neck, shown as such
+
+
+def test_a_neck_point_needs_both_the_general_risks_and_the_neck(consent_form, patient):
+    give_consent(patient, accepted=(Region.NECK,))
+    with pytest.raises(NeedlingNotAllowed, match="general risks of needling were declined"):
+        check_region_allowed(patient, Region.NECK)
+    give_consent(patient, accepted=(Region.GENERAL,))
+    with pytest.raises(NeedlingNotAllowed, match="declined the neck risk"):
+        check_region_allowed(patient, Region.NECK)
+    give_consent(patient, accepted=(Region.GENERAL, Region.NECK))
+    check_region_allowed(patient, Region.NECK)
+    assert allowed_regions(patient) == {Region.GENERAL, Region.NECK}
+
+
+def test_a_version_without_general_risks_is_not_published(consent_form):
+    from consent.models import RiskItem
+    from consent.services import ConsentRefused, publish_form
+    from tests.factories import AdminFactory
+
+    draft = ConsentFormFactory(published_at=None, risks=False)
+    RiskItem.objects.create(form=draft, region=Region.NECK, title="Neck", description="Neck.")
+    with pytest.raises(ConsentRefused, match="general risks"):
+        publish_form(draft, by=AdminFactory())
+    draft.refresh_from_db()
+    assert draft.published_at is None
 
 
 def test_declined_region_is_blocked_and_named(consent_form, patient):
@@ -49,10 +98,11 @@ def test_declined_region_is_blocked_and_named(consent_form, patient):
 def test_withdrawn_consent_grants_nothing(consent_form, patient):
     consent = give_consent(patient)
     withdraw_consent(consent, by=PhysioFactory(), reason="Patient changed their mind")
-    assert allowed_regions(patient) == {Region.GENERAL}
+    assert allowed_regions(patient) == frozenset()
     today = timezone.localdate().isoformat()
-    with pytest.raises(NeedlingNotAllowed, match=f"withdrawn on {today}"):
-        check_region_allowed(patient, Region.NECK)
+    for region in (Region.GENERAL, Region.NECK, "lower_back"):
+        with pytest.raises(NeedlingNotAllowed, match=f"consent for needling was withdrawn on {today}"):
+            check_region_allowed(patient, region)
     status = consent_status([patient])[patient.pk][Region.NECK]
     assert (status.allowed, status.label, status.record) == (False, f"Withdrawn {today}", consent)
 
@@ -70,9 +120,10 @@ def test_withdrawal_does_not_reach_back_in_time(consent_form, patient):
 def test_a_version_requiring_reconsent_supersedes_earlier_consents(consent_form, patient):
     give_consent(patient)
     newer = ConsentFormFactory(requires_reconsent=True)
-    assert allowed_regions(patient) == {Region.GENERAL}
-    with pytest.raises(NeedlingNotAllowed, match=f"re-consent on form version {newer.version}"):
-        check_region_allowed(patient, Region.NECK)
+    assert allowed_regions(patient) == frozenset()
+    for region in (Region.GENERAL, Region.NECK):
+        with pytest.raises(NeedlingNotAllowed, match=f"re-consent on form version {newer.version}"):
+            check_region_allowed(patient, region)
     assert (
         consent_status([patient])[patient.pk][Region.NECK].label
         == f"Re-consent needed (version {newer.version})"
@@ -110,7 +161,7 @@ def test_withdrawing_the_newest_consent_is_not_undone_by_an_older_one(consent_fo
     give_consent(patient)
     newest = give_consent(patient)
     withdraw_consent(newest, by=PhysioFactory(), reason="Does not want needling any more")
-    assert allowed_regions(patient) == {Region.GENERAL}
+    assert allowed_regions(patient) == frozenset()
 
 
 def test_consent_of_one_patient_does_not_cover_another(consent_form, patient):
@@ -118,7 +169,7 @@ def test_consent_of_one_patient_does_not_cover_another(consent_form, patient):
 
     give_consent(patient)
     other = PatientFactory()
-    assert allowed_regions(other) == {Region.GENERAL}
+    assert allowed_regions(other) == frozenset()
 
 
 def test_status_reports_every_region_for_every_patient(consent_form, patient):

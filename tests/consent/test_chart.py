@@ -35,6 +35,9 @@ def test_the_front_desk_gets_only_on_file_per_region(front_desk, consent_form, p
     assert context == {
         "on_file": [(Region.GENERAL.label, True), (Region.NECK.label, True), (Region.MID_BACK.label, False)]
     }
+    give_consent(patient, accepted=(Region.NECK, Region.MID_BACK))  # the general risks declined
+    context = panel_for(front_desk, patient)["context"]
+    assert context == {"on_file": [(region.label, False) for region in Region]}
 
 
 def test_the_chart_page_shows_the_panel_to_a_physio_with_links(client_for, physio, consent_form, patient):
@@ -69,6 +72,12 @@ def test_badges_say_what_is_on_file_for_every_patient_in_one_query(consent_form,
     assert badges[declined.pk] == [{"label": "Consent on file: general", "level": "success"}]
     assert badges[withdrawn.pk] == [{"label": "No consent on file", "level": "secondary"}]
     assert badges[none.pk] == [{"label": "No consent on file", "level": "secondary"}]
+
+
+def test_a_patient_who_declined_the_general_risks_has_no_consent_on_file(consent_form, patient):
+    # The neck and mid back were accepted, but nothing may be needled without the general risks.
+    give_consent(patient, accepted=(Region.NECK, Region.MID_BACK))
+    assert consent_badges([patient])[patient.pk] == [{"label": "No consent on file", "level": "secondary"}]
 
 
 def test_badges_ask_for_reconsent(consent_form, patient):

@@ -1,5 +1,6 @@
 """seed_demo's consent data (issue 3 item 10): a published version with plain-language risks, consents
-for most patients, some declining a region, some withdrawn; deterministic and idempotent."""
+for most patients, some declining a region, a few the general risks, some withdrawn; deterministic and
+idempotent."""
 
 import pytest
 from django.core.management import call_command
@@ -17,8 +18,13 @@ def test_seed_demo_adds_a_published_form_and_varied_consents():
     assert form is not None and form.published_by is not None
     assert {risk.region for risk in form.risks.all()} == set(Region)
     consents = ConsentRecord.objects.count()
-    assert 0.75 * 400 < consents < 0.92 * 400
+    assert 0.85 * 400 < consents < 0.97 * 400
     assert RiskDecision.objects.count() == 3 * consents
+    # Most patients may be needled (the general risks accepted now); a few declined the general risks.
+    assert RiskDecision.objects.filter(risk_item__region=Region.GENERAL, accepted=False).exists()
+    general = consent_status(Patient.objects.values_list("id", flat=True))
+    share = sum(by_region[Region.GENERAL].allowed for by_region in general.values()) / 400
+    assert 0.82 <= share <= 0.92
     assert RiskDecision.objects.filter(risk_item__region=Region.MID_BACK, accepted=False).exists()
     assert RiskDecision.objects.filter(risk_item__region=Region.NECK, accepted=False).exists()
     withdrawn = ConsentRecord.objects.filter(withdrawn_at__isnull=False)

@@ -93,7 +93,7 @@ def test_a_physio_withdraws_with_a_reason(client_for, consent):
         consent.withdrawn_by == therapist
         and consent.withdrawal_reason == "Does not want neck needling any more"
     )
-    assert allowed_regions(consent.patient) == {Region.GENERAL}
+    assert allowed_regions(consent.patient) == frozenset()
     event = AuditEvent.objects.get(action=Action.WITHDRAW)
     assert (event.actor, event.patient_id) == (therapist, consent.patient_id)
 

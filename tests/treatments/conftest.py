@@ -21,12 +21,24 @@ def patient(db):
 
 
 @pytest.fixture
-def draft(clinician, patient):
+def unconsented_draft(clinician, patient):
+    """A draft for a patient with no consent on file: no point at all may be added."""
     return NeedlingSessionFactory(patient=patient, clinician=clinician)
 
 
 @pytest.fixture
+def draft(unconsented_draft):
+    """A draft for a patient who accepted the general risks of needling (every point needs them) and
+    declined the neck and mid back risks."""
+    from consent.models import Region
+
+    give_consent(unconsented_draft.patient, accepted=(Region.GENERAL,))
+    return unconsented_draft
+
+
+@pytest.fixture
 def consented_draft(draft):
+    """A draft for a patient who accepted every risk (general, neck, mid back)."""
     give_consent(draft.patient)
     return draft
 

@@ -21,12 +21,25 @@ def test_a_point_is_added_in_order(draft, clinician, point_fields):
     assert list(draft.points.values_list("side", flat=True)) == ["R", "L"]
 
 
-def test_a_neck_point_without_consent_is_refused_with_the_consent_message(draft, clinician, point_fields):
-    with pytest.raises(NeedlingNotAllowed) as refused:
+def test_a_neck_point_without_consent_is_refused_with_the_consent_message(
+    unconsented_draft, clinician, point_fields
+):
+    with pytest.raises(NeedlingNotAllowed, match="No consent for needling is on file"):
+        add_point(
+            unconsented_draft,
+            by=clinician,
+            **{**point_fields, "muscle": muscle("Upper trapezius"), "depth_mm": 15},
+        )
+    assert not NeedlePoint.objects.exists()
+
+
+def test_a_neck_point_with_only_the_general_risks_accepted_is_refused_naming_the_neck(
+    draft, clinician, point_fields
+):
+    with pytest.raises(NeedlingNotAllowed, match="neck.*declined the neck risk"):
         add_point(
             draft, by=clinician, **{**point_fields, "muscle": muscle("Upper trapezius"), "depth_mm": 15}
         )
-    assert "neck" in str(refused.value).lower()
     assert not NeedlePoint.objects.exists()
 
 
@@ -60,7 +73,7 @@ def test_withdrawn_consent_stops_further_risk_points(draft, clinician, point_fie
     assert draft.points.count() == 1
 
 
-def test_a_point_without_risk_needs_no_consent(draft, clinician, point_fields):
+def test_a_point_without_risk_needs_only_the_general_risks_accepted(draft, clinician, point_fields):
     assert add_point(draft, by=clinician, **point_fields).pk
 
 
@@ -124,7 +137,7 @@ def test_any_depth_is_either_saved_within_the_needle_or_refused_with_a_message(
 
 def test_update_point_obeys_the_same_rules(draft, clinician, point_fields):
     point = add_point(draft, by=clinician, **point_fields)
-    with pytest.raises(NeedlingNotAllowed):
+    with pytest.raises(NeedlingNotAllowed, match="declined the neck risk"):
         update_point(point, by=clinician, muscle=muscle("Upper trapezius"))
     with pytest.raises(ValidationError):
         update_point(point, by=clinician, depth_mm=61)
@@ -141,12 +154,12 @@ def test_the_last_needle_size_used_is_the_default(draft, clinician, point_fields
     assert str(last_needle_size(clinician)) == "0.25 x 50 mm"
 
 
-def test_the_admin_refuses_a_neck_point_without_consent(client_for, draft):
+def test_the_admin_refuses_a_neck_point_without_consent(client_for, unconsented_draft):
     client = client_for("administrator")
     response = client.post(
         "/admin/treatments/needlepoint/add/",
         {
-            "session": draft.pk,
+            "session": unconsented_draft.pk,
             "order": 1,
             "muscle": muscle("Upper trapezius").pk,
             "side": "R",
@@ -160,5 +173,5 @@ def test_the_admin_refuses_a_neck_point_without_consent(client_for, draft):
         },
     )
     assert response.status_code == 200
-    assert "neck" in response.content.decode().lower()
+    assert "No consent for needling is on file" in response.content.decode()
     assert not NeedlePoint.objects.exists()

@@ -44,6 +44,23 @@ def test_neck_and_mid_back_are_needled_only_where_the_demo_consent_allows(seeded
         assert statuses[row["session__patient_id"]][Region(row["muscle__risk_region"])].allowed
 
 
+def test_only_patients_whose_consent_accepts_the_general_risks_have_demo_sessions(seeded):
+    from appointments.models import Appointment
+    from patients.models import Patient
+
+    statuses = consent_status(Patient.objects.values_list("id", flat=True))
+    treated = set(
+        NeedlingSession.objects.filter(signed_at__isnull=False).values_list("patient_id", flat=True)
+    )
+    assert treated and all(statuses[pk][Region.GENERAL].allowed for pk in treated)
+    completed = Appointment.objects.filter(status="completed")
+    without = completed.filter(needling_session__isnull=True).values_list("patient_id", flat=True)
+    assert without.exists()  # patients without the general risks accepted: their visits have no session
+    assert not any(statuses[pk][Region.GENERAL].allowed for pk in without)
+    # Most completed visits still have their session.
+    assert completed.filter(needling_session__isnull=False).count() >= 0.7 * completed.count()
+
+
 def test_twitch_responses_and_side_effect_rates_are_close_to_the_published_ones(seeded):
     twitches = dict(NeedlePoint.objects.values_list("twitch_response").annotate(n=Count("id")))
     assert twitches["single"] > 0 and twitches["multiple"] > 0

@@ -104,7 +104,7 @@ WITH inserted AS (
            '', 3 + (a.id * 7 %% 6), 'Rotation and flexion limited by pain', true,
            (%(impressions)s::text[])[a.patient_id %% cardinality(%(impressions)s::text[]) + 1],
            (%(plans)s::text[])[a.id %% cardinality(%(plans)s::text[]) + 1],
-           greatest(0, 3 + (a.id * 7 %% 6) - 1 - (a.id %% 4)),
+           greatest(0, 3 + (a.id * 7 %% 6) - (a.id %% 5)),  -- one visit in five: no change
            'Improved', (%(responses)s::text[])[a.id %% cardinality(%(responses)s::text[]) + 1],
            true, al.neck OR al.mid_back, '', 0, 0, true, '', 1,
            a.start + interval '5 minutes', a.start + interval '45 minutes', a.therapist_id

@@ -12,38 +12,15 @@ so PostgreSQL answers it by scanning every row: what an ILIKE search with no tri
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
-
-import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
-
-def ensure_database(url):
-    name = urlparse(url).path.lstrip("/")
-    server = url.replace(f"/{name}", "/postgres", 1)
-    with psycopg.connect(server, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-
-
-def timed(run, repeat):
-    """Median and 95th percentile wall time, in milliseconds, of `repeat` runs after one warm-up."""
-    run()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))]
+from _common import ensure_database, timed  # noqa: E402
 
 
 def main():

@@ -18,42 +18,20 @@ sessions without matching consent).
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlparse
-
-import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
+from _common import ensure_database, timed  # noqa: E402
+
 THERAPISTS = 40
 SLOTS_PER_DAY = 23  # 08:00 to 19:00, every 30 minutes
 YEARS = 5
-
-
-def ensure_database(url):
-    name = urlparse(url).path.lstrip("/")
-    server = url.replace(f"/{name}", "/postgres", 1)
-    with psycopg.connect(server, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-
-
-def timed(run, repeat):
-    """Median and worst wall time, in milliseconds, of `repeat` runs after one warm-up."""
-    run()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), max(times)
 
 
 def insert_select(cursor, model, explicit, source, source_params=()):
@@ -333,7 +311,7 @@ def main():
             ],
         ),
     ]:
-        median, worst = timed(run, args.repeat)
+        median, worst = timed(run, args.repeat, worst=True)
         print(f"| {label} | {median:.0f} | {worst:.0f} |", flush=True)
 
     def page(role, path):
@@ -353,7 +331,7 @@ def main():
 
     for role in (Role.MANAGER, Role.ADMIN):
         for path in ("/reports/", "/reports/safety/"):
-            median, worst = timed(page(role, path), args.repeat)
+            median, worst = timed(page(role, path), args.repeat, worst=True)
             print(f"| GET {path} for a year, {role} | {median:.0f} | {worst:.0f} |", flush=True)
     return 0
 

@@ -20,24 +20,14 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
-
-import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
+from _common import ensure_database  # noqa: E402
+
 MINIMAL = "<!doctype html><html><body><h1>IMS Clinic</h1><p>A minimal one-page document.</p></body></html>"
-
-
-def ensure_database(url):
-    name = urlparse(url).path.lstrip("/")
-    server = url.replace(f"/{name}", "/postgres", 1)
-    with psycopg.connect(server, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
 
 
 def interleaved(runs, repeat, warm=3):

@@ -1,0 +1,33 @@
+"""What every benchmark under bench/ shares: its own database on the server DATABASE_URL names, and
+timing a call over many runs. Imported as `_common` (the script's folder is on sys.path); bench/run.py
+skips files starting with an underscore."""
+
+import statistics
+import time
+from urllib.parse import urlparse
+
+import psycopg
+
+
+def ensure_database(url):
+    """Create the database named in `url` on its server when it does not exist yet."""
+    name = urlparse(url).path.lstrip("/")
+    server = url.replace(f"/{name}", "/postgres", 1)
+    with psycopg.connect(server, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+            print(f"created database {name}")
+
+
+def timed(run, repeat, *, worst=False):
+    """Median and 95th percentile (or, with worst=True, the slowest) wall time in milliseconds of
+    `repeat` runs after one warm-up."""
+    run()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    tail = times[-1] if worst else times[min(len(times) - 1, int(len(times) * 0.95))]
+    return statistics.median(times), tail

@@ -187,7 +187,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 @admin.register(Reminder)
 class ReminderAdmin(admin.ModelAdmin):
-    list_display = ("sent_at", "kind", "sent_to", "appointment")
+    list_display = ("sent_at", "kind", "sent_to", "appointment", "appointment_start", "sequence")
     list_filter = ("kind",)
 
     def has_add_permission(self, request):

@@ -220,6 +220,10 @@ class Appointment(models.Model):
         blank=True,
         help_text="Booking notes only (parking, interpreter): nothing clinical, the front desk reads it.",
     )
+    # The SEQUENCE of the appointment's calendar event (its UID is fixed): raised by every reschedule
+    # and by cancellation, so the patient's calendar app replaces the entry it imported, not adds one.
+    # db_default: the demo inserts appointments with set-based SQL.
+    sequence = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -328,20 +332,42 @@ class AppointmentStatusChange(models.Model):
 class ReminderKind(models.TextChoices):
     BOOKING = "booking", "Booking confirmation"
     DAY_BEFORE = "day_before", "Reminder the day before"
+    RESCHEDULED = "rescheduled", "Moved to a new time"
+    CANCELLED = "cancelled", "Cancellation"
 
 
 class Reminder(models.Model):
-    """An e-mail sent about an appointment. One per appointment and kind, so a second run sends nothing."""
+    """An e-mail sent about an appointment, with the start and calendar SEQUENCE it announced.
+
+    The database keeps each from going out twice: one booking confirmation and one cancellation per
+    appointment, one day-before reminder per appointment *time* (moved to another day, it is reminded
+    again), one "has moved" e-mail per reschedule (SEQUENCE)."""
 
     appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="reminders")
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
     sent_to = models.EmailField()
     sent_at = models.DateTimeField(default=timezone.now)
+    appointment_start = models.DateTimeField(help_text="When the appointment started as this e-mail said.")
+    sequence = models.PositiveIntegerField(default=0, help_text="The calendar event's SEQUENCE it carried.")
 
     class Meta:
         ordering = ["-sent_at"]
         constraints = [
-            models.UniqueConstraint(fields=["appointment", "kind"], name="reminder_once_per_kind"),
+            models.UniqueConstraint(
+                fields=["appointment", "kind"],
+                condition=models.Q(kind__in=[ReminderKind.BOOKING, ReminderKind.CANCELLED]),
+                name="reminder_once_per_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["appointment", "appointment_start"],
+                condition=models.Q(kind=ReminderKind.DAY_BEFORE),
+                name="reminder_day_before_once_per_time",
+            ),
+            models.UniqueConstraint(
+                fields=["appointment", "sequence"],
+                condition=models.Q(kind=ReminderKind.RESCHEDULED),
+                name="reminder_moved_once_per_sequence",
+            ),
         ]
 
     def __str__(self):

@@ -400,7 +400,11 @@ def reschedule(
     request=None,
 ):
     """Move a booked or confirmed appointment to a new time (and optionally therapist), keeping its
-    history. Refuses what book() refuses, and appointments that arrived, ended or were cancelled."""
+    history, raising its calendar SEQUENCE and e-mailing the patient the updated event once the
+    transaction commits. Refuses what book() refuses, and appointments that arrived, ended or were
+    cancelled."""
+    from .reminders import send_moved_notice
+
     if appointment.status not in (Status.BOOKED, Status.CONFIRMED):
         raise BookingError(
             f"A {appointment.get_status_display().lower()} appointment cannot be rescheduled.", code="status"
@@ -426,7 +430,12 @@ def reschedule(
             if locked.status not in (Status.BOOKED, Status.CONFIRMED):
                 raise BookingError("This appointment changed meanwhile; reload the page.", code="status")
             Appointment.objects.filter(pk=appointment.pk).update(
-                start=start, end=end, therapist=therapist, location=location, updated_at=timezone.now()
+                start=start,
+                end=end,
+                therapist=therapist,
+                location=location,
+                sequence=locked.sequence + 1,
+                updated_at=timezone.now(),
             )
             note = (
                 f"rescheduled from {old_start:%Y-%m-%d %H:%M} to {timezone.localtime(start):%Y-%m-%d %H:%M}"
@@ -442,6 +451,8 @@ def reschedule(
                 patient_id=appointment.patient_id,
                 detail=note + (f" with {therapist}" if therapist.pk != locked.therapist_id else ""),
             )
+            pk, moved_from = appointment.pk, locked.start
+            transaction.on_commit(lambda: send_moved_notice(pk, moved_from=moved_from))
     except IntegrityError as error:
         if _taken(error):
             raise BookingError(TAKEN, code="taken") from error
@@ -455,8 +466,13 @@ def change_status(appointment, to_status, *, by, note="", request=None, cancel_r
     """The one door every status change goes through: checks the step is allowed (NEXT_STATUSES) on the
     row locked for update, saves it, writes the history row and the audit event.
 
+    A cancellation raises the calendar SEQUENCE and e-mails the patient a CANCEL of the event once the
+    transaction commits.
+
     Refuses (BookingError) a step NEXT_STATUSES does not allow, such as checking in a cancelled
     appointment."""
+    from .reminders import send_cancellation
+
     with transaction.atomic():
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
         current = Status(locked.status)
@@ -465,6 +481,7 @@ def change_status(appointment, to_status, *, by, note="", request=None, cancel_r
         fields = {"status": to_status, "updated_at": timezone.now()}
         if to_status == Status.CANCELLED:
             fields["cancel_reason"] = cancel_reason
+            fields["sequence"] = locked.sequence + 1
         Appointment.objects.filter(pk=locked.pk).update(**fields)
         AppointmentStatusChange.objects.create(
             appointment=locked, from_status=current, to_status=to_status, by=by, note=note[:300]
@@ -477,6 +494,9 @@ def change_status(appointment, to_status, *, by, note="", request=None, cancel_r
             patient_id=locked.patient_id,
             detail=f"{current} -> {to_status}" + (f": {note}" if note else ""),
         )
+        if to_status == Status.CANCELLED:
+            pk = locked.pk
+            transaction.on_commit(lambda: send_cancellation(pk))
     for name, value in fields.items():
         setattr(appointment, name, value)
     return appointment
@@ -508,8 +528,9 @@ def check_in(appointment, *, by, request=None):
 
 
 def cancel(appointment, *, by, reason, request=None):
-    """Cancel with a reason (kept on the appointment and in its history); the time becomes free.
-    Refuses an empty reason, and appointments already in treatment, completed, cancelled or missed."""
+    """Cancel with a reason (kept on the appointment and in its history, never e-mailed); the time
+    becomes free and the patient is e-mailed a calendar cancellation once it commits. Refuses an
+    empty reason, and appointments already in treatment, completed, cancelled or missed."""
     reason = " ".join((reason or "").split())[:300]
     if not reason:
         raise BookingError("Give a reason for the cancellation.", code="no_reason")

@@ -15,8 +15,9 @@ from tests.factories import AppointmentFactory, FrontDeskFactory, PatientFactory
 
 def ics_event(message):
     (name, content, mimetype) = message.attachments[0]
-    assert (name, mimetype) == ("appointment.ics", "text/calendar")
+    assert (name, mimetype) == ("appointment.ics", "text/calendar; method=PUBLISH")
     calendar = icalendar.Calendar.from_ical(content)
+    assert calendar["method"] == "PUBLISH"
     return next(iter(calendar.walk("VEVENT")))
 
 

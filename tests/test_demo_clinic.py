@@ -53,7 +53,12 @@ def demo_pages():
         (reverse("treatments:session", args=[draft.pk]), CLINICAL),
         (reverse("treatments:pdf", args=[draft.pk]), CLINICAL),
         (reverse("appointments:detail", args=[appointment.pk]), None),
+        (reverse("appointments:week", args=[appointment.therapist_id]), None),
+        (reverse("appointments:reschedule", args=[appointment.pk]), None),
     ]
+
+
+GARBAGE = {"date": "2026-02-30", "start": "x", "end": "-1", "next": "99999999999999999999", "q": "\x00"}
 
 
 @pytest.mark.parametrize("role", [Role.PHYSIO, Role.FRONT_DESK, Role.MANAGER, Role.ADMIN])
@@ -70,6 +75,7 @@ def test_every_role_walks_its_navigation_and_the_demo_rows_without_a_server_erro
     for url, allowed in demo_pages():
         response = client.get(url)
         assert response.status_code < 500, f"{role}: {url} answered {response.status_code}"
+        assert client.get(url, GARBAGE).status_code < 500, f"{role}: {url} with garbage in the query"
         if allowed is not None:
             expected = 200 if role in allowed else 403
             assert response.status_code == expected, f"{role}: {url} answered {response.status_code}"

@@ -17,7 +17,7 @@ import binascii
 import io
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from xml.etree import ElementTree
 
 from django.core.exceptions import ValidationError
@@ -406,10 +406,21 @@ def consent_status(patients, at=None):
             consent.reconsent_version = decision.reconsent_version or ""
             by_patient[consent.patient_id].append((consent, []))
         by_patient[consent.patient_id][-1][1].append((decision.risk_item.region, decision.accepted))
-    return {
-        pk: {region: _region_status(region, records) for region in Region}
-        for pk, records in by_patient.items()
-    }
+    return {pk: _with_general_first(records) for pk, records in by_patient.items()}
+
+
+def _with_general_first(records):
+    """Every region's status; a risk region accepted while the general risks are not allowed grants
+    nothing either (no needling at all without the general consent), and says why."""
+    statuses = {region: _region_status(region, records) for region in Region}
+    if not statuses[Region.GENERAL].allowed:
+        for region in RISK_REGIONS:
+            status = statuses[region]
+            if status.allowed:
+                statuses[region] = replace(
+                    status, allowed=False, label=f"{status.label}, but not the general risks"
+                )
+    return statuses
 
 
 def allowed_regions(patient, at=None):

@@ -58,7 +58,10 @@ def test_declined_general_risks_block_every_region(consent_form, patient):
             check_region_allowed(patient, region)
     statuses = consent_status([patient])[patient.pk]
     assert statuses[Region.GENERAL].label == f"Declined {today}"
-    assert statuses[Region.NECK].allowed  # what the patient decided for the neck, shown as such
+    # What the patient decided for the neck stays visible, but it grants nothing without the general risks.
+    assert statuses[Region.NECK].state == "accepted"
+    assert not statuses[Region.NECK].allowed
+    assert statuses[Region.NECK].label == f"Accepted {today}, but not the general risks"
 
 
 def test_a_neck_point_needs_both_the_general_risks_and_the_neck(consent_form, patient):

@@ -10,7 +10,21 @@ class LoginForm(AuthenticationForm):
         "invalid_login": "That e-mail and password do not match an active staff account. "
         "Check both and try again.",
         "inactive": "This account has been deactivated. Ask the clinic administrator.",
+        "locked": "Too many failed sign-ins for this address. Try again in %(minutes)s, "
+        "or reset your password.",
     }
+
+    def get_invalid_login_error(self):
+        # Set by accounts.backends.LockoutModelBackend when the address is (now) locked.
+        locked = getattr(self.request, "login_lockout", None)
+        if locked is None:
+            return super().get_invalid_login_error()
+        minutes = locked.minutes_left()
+        return forms.ValidationError(
+            self.error_messages["locked"],
+            code="locked",
+            params={"minutes": f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"},
+        )
 
 
 class PasswordResetRequestForm(PasswordResetForm):

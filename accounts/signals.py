@@ -4,6 +4,8 @@ from django.dispatch import receiver
 from audit.models import Action
 from audit.services import record
 
+from . import lockout
+
 
 @receiver(user_logged_in)
 def audit_login(sender, request, user, **kwargs):
@@ -18,6 +20,7 @@ def audit_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def audit_login_failed(sender, credentials, request=None, **kwargs):
-    # Never the password: only the address that was tried.
-    tried = str(credentials.get("username", ""))[:254]
-    record(Action.LOGIN_FAILED, request=request, user=None, detail=f"e-mail tried: {tried}")
+    # Never the password: only the address that was tried. These rows are what the lockout counts.
+    tried = lockout.normalise(credentials.get("username", credentials.get("email", "")))
+    template = lockout.LOCKED_DETAIL if lockout.take_refused(tried) else lockout.FAILED_DETAIL
+    record(Action.LOGIN_FAILED, request=request, user=None, detail=template.format(address=tried))

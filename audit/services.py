@@ -3,6 +3,7 @@
 import ipaddress
 from datetime import UTC
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -14,9 +15,17 @@ MAX_USER_AGENT = 300
 
 
 def client_ip(request):
-    # Behind the TLS proxy the client's address comes first in X-Forwarded-For (README "Deploying").
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    candidate = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR", "")
+    """The client's address. X-Forwarded-For is believed only as far as our own proxies wrote it: each of
+    the TRUSTED_PROXY_COUNT proxies in front of the app appends the address it saw, so the client's is
+    that many entries from the right; anything further left was sent by the client and may be forged
+    (it would let anyone choose the address the audit trail records). With no proxy, REMOTE_ADDR."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    header = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded = [part.strip() for part in header.split(",") if part.strip()]
+    if proxies > 0 and forwarded:
+        candidate = forwarded[-min(proxies, len(forwarded))]
+    else:
+        candidate = request.META.get("REMOTE_ADDR", "")
     try:
         # PostgreSQL's inet hands addresses back in this form; hashing it keeps the chain verifiable.
         return ipaddress.ip_address(candidate).compressed

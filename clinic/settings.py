@@ -129,6 +129,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutModelBackend"]
+# After this many failed sign-ins for one e-mail address within LOGIN_LOCKOUT_MINUTES, that address is
+# refused until the window has passed (counted from the audit trail: accounts/lockout.py).
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -195,6 +201,10 @@ def email_settings(url):
 
 globals().update(email_settings(os.environ.get("EMAIL_URL", "console://")))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "IMS Clinic <no-reply@localhost>")
+
+# How many proxies of ours sit in front of the app and append to X-Forwarded-For (README "Deploying"):
+# the audit trail and the login lockout believe that header only that far (audit.services.client_ip).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 # Behind a TLS-terminating proxy in production (README "Deploying").
 if not DEBUG:

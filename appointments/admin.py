@@ -3,6 +3,7 @@ from django.contrib import admin
 
 from audit.models import Action
 from audit.services import record
+from clinic.admin import ViewOnlyAdmin
 
 from . import services
 from .models import (
@@ -186,15 +187,6 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(ViewOnlyAdmin):
     list_display = ("sent_at", "kind", "sent_to", "appointment", "appointment_start", "sequence")
     list_filter = ("kind",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 
 from audit.models import Action
 from audit.services import record as audit
+from clinic.admin import ViewOnlyAdmin
 
 from .models import ConsentForm, ConsentRecord, RiskDecision, RiskItem
 from .services import publish_form
@@ -99,7 +100,7 @@ class RiskDecisionInline(admin.TabularInline):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(ViewOnlyAdmin):
     """Read-only: consents are obtained and withdrawn on the chart, and never edited or deleted."""
 
     list_display = ("patient", "form", "signed_at", "explained_by", "withdrawn_at")
@@ -119,15 +120,6 @@ class ConsentRecordAdmin(admin.ModelAdmin):
     ]
     exclude = ["signature"]
     inlines = [RiskDecisionInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         consent = self.get_object(request, object_id)

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 
 from audit.models import Action
 from audit.services import record
+from clinic.admin import ViewOnlyAdmin
 
 from .models import SCREENING_ITEMS, Patient, Screening
 from .services import archive_patient
@@ -47,7 +48,7 @@ class PatientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(admin.ModelAdmin):
+class ScreeningAdmin(ViewOnlyAdmin):
     """Read-only: screenings are answered on the chart and kept as history."""
 
     list_display = ("patient", "answered_at", "answered_by")
@@ -56,12 +57,3 @@ class ScreeningAdmin(admin.ModelAdmin):
     readonly_fields = ["patient", "answered_by", "answered_at"] + [
         name for key, _label in SCREENING_ITEMS for name in (key, f"{key}_note")
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -2,7 +2,9 @@
 timing a call over many runs. Imported as `_common` (the script's folder is on sys.path); bench/run.py
 skips files starting with an underscore."""
 
+import os
 import statistics
+import sys
 import time
 from urllib.parse import urlparse
 
@@ -31,3 +33,21 @@ def timed(run, repeat, *, worst=False):
     times.sort()
     tail = times[-1] if worst else times[min(len(times) - 1, int(len(times) * 0.95))]
     return statistics.median(times), tail
+
+
+def prepare_database():
+    """Create (if missing) and migrate the database DATABASE_URL names, with Django set up on it.
+    False, with a message, when DATABASE_URL is not set."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        print("Set DATABASE_URL to the benchmark database (it is created if missing).", file=sys.stderr)
+        return False
+    ensure_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return True

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
-from _common import ensure_database, timed  # noqa: E402
+from _common import prepare_database, timed  # noqa: E402
 
 
 def main():
@@ -29,18 +29,10 @@ def main():
     parser.add_argument("--size", type=int, default=100_000, help="patients (12 appointments each)")
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        print("Set DATABASE_URL to the benchmark database (it is created if missing).", file=sys.stderr)
+    if not prepare_database():
         return 2
-    ensure_database(url)
-
-    import django
-
-    django.setup()
     import random
 
-    from django.core.management import call_command
     from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -53,8 +45,6 @@ def main():
     from appointments.models import Appointment, Location
     from appointments.services import day_schedule
     from patients.demo import add_patients
-
-    call_command("migrate", verbosity=0)
 
     class Lines:
         def write(self, message):

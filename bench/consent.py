@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
-from _common import ensure_database, timed  # noqa: E402
+from _common import prepare_database, timed  # noqa: E402
 
 
 def main():
@@ -30,18 +30,10 @@ def main():
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        print("Set DATABASE_URL to the benchmark database (it is created if missing).", file=sys.stderr)
+    if not prepare_database():
         return 2
-    ensure_database(url)
-
     import random
 
-    import django
-
-    django.setup()
-    from django.core.management import call_command
     from django.core.management.base import OutputWrapper
     from django.db import connection
     from django.test import RequestFactory
@@ -54,7 +46,6 @@ def main():
     from consent.services import NeedlingNotAllowed, allowed_regions, check_region_allowed, consent_status
     from patients.demo import add_patients
 
-    call_command("migrate", verbosity=0)
     demo = Demo(size=args.size, rng=random.Random(1), stdout=OutputWrapper(sys.stdout))
     accounts_demo.seed(demo)
     started = time.perf_counter()

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
-from _common import ensure_database, timed  # noqa: E402
+from _common import prepare_database, timed  # noqa: E402
 
 
 def main():
@@ -28,23 +28,14 @@ def main():
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        print("Set DATABASE_URL to the benchmark database (it is created if missing).", file=sys.stderr)
+    if not prepare_database():
         return 2
-    ensure_database(url)
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
     from django.db import connection, transaction
 
     from patients.demo import add_patients
     from patients.models import Patient
     from patients.services import search_patients
 
-    call_command("migrate", verbosity=0)
     started = time.perf_counter()
     added = add_patients(args.size)
     if added:

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
-from _common import ensure_database, timed  # noqa: E402
+from _common import prepare_database, timed  # noqa: E402
 
 THERAPISTS = 40
 SLOTS_PER_DAY = 23  # 08:00 to 19:00, every 30 minutes
@@ -261,16 +261,8 @@ def main():
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        print("Set DATABASE_URL to the benchmark database (it is created if missing).", file=sys.stderr)
+    if not prepare_database():
         return 2
-    ensure_database(url)
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
     from django.test import Client
     from django.utils import timezone
 
@@ -280,7 +272,6 @@ def main():
     from reports.filters import ReportFilter
     from treatments.models import NeedlePoint, NeedlingSession
 
-    call_command("migrate", verbosity=0)
     load(args.patients)
     print(
         f"\n{Appointment.objects.count():,} appointments, {NeedlingSession.objects.count():,} sessions, "

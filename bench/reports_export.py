@@ -118,19 +118,15 @@ def main():
     args = parser.parse_args()
     if args.child:
         return child(*args.child)
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        print("Set DATABASE_URL to the benchmark database (it is created if missing).", file=sys.stderr)
-        return 2
-    from reports_dashboard import ensure_database, load
+    from _common import prepare_database
+    from reports_dashboard import load
 
-    ensure_database(url)
-    setup()
-    from django.core.management import call_command
+    if not prepare_database():
+        return 2
     from django.utils import timezone
 
-    call_command("migrate", verbosity=0)
     load(100_000)
+    url = os.environ["DATABASE_URL"]
     today = timezone.localdate()
     year = ((today - timedelta(days=364)).isoformat(), today.isoformat())
     half = ((today - timedelta(days=181)).isoformat(), today.isoformat())

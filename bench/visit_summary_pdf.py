@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 
-from _common import ensure_database  # noqa: E402
+from _common import prepare_database  # noqa: E402
 
 MINIMAL = "<!doctype html><html><body><h1>IMS Clinic</h1><p>A minimal one-page document.</p></body></html>"
 
@@ -71,7 +71,7 @@ def bench_session():
     )
     admin = User.objects.create_user("bench-admin@clinic.test", None, full_name="Alex Chen", role=Role.ADMIN)
     form = ConsentForm.objects.create(
-        title="Consent to IMS", version="bench-1", effective_date=date(2025, 1, 1), body="Consent text."
+        title="Consent to IMS", version="bench-1", effective_date=date.today(), body="Consent text."
     )
     for order, region in enumerate(Region):
         RiskItem.objects.create(
@@ -142,17 +142,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        print("Set DATABASE_URL to the benchmark database (it is created if missing).", file=sys.stderr)
+    if not prepare_database():
         return 2
-    ensure_database(url)
-
-    import django
-
-    django.setup()
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import transaction
     from django.test import Client
     from pypdf import PdfReader
@@ -161,7 +153,6 @@ def main():
     from clinic.pdf import render_pdf
     from treatments.summary import visit_summary_context
 
-    call_command("migrate", verbosity=0)
     with transaction.atomic():
         session = bench_session()
     client = Client(HTTP_HOST="localhost")

@@ -62,6 +62,11 @@ POINT_FIELDS = [
 SIDE_EFFECT_FIELDS = ["type", "severity", "onset", "duration", "action_taken", "resolved", "description"]
 
 
+def _audit(action, session, *, by, request, detail):
+    """One audit event on a session, filed under its patient."""
+    record(action, request=request, user=by, obj=session, patient_id=session.patient_id, detail=detail)
+
+
 def _authorised(clinician, on):
     profile = getattr(clinician, "clinician_profile", None)
     day = timezone.localdate(on) if on is not None and timezone.is_aware(on) else (on or timezone.localdate())
@@ -90,12 +95,11 @@ def start_session(*, patient, clinician, appointment=None, request=None):
     if appointment is not None:
         session.appointment = appointment
     session.save()
-    record(
+    _audit(
         Action.CREATE,
+        session,
+        by=clinician,
         request=request,
-        user=clinician,
-        obj=session,
-        patient_id=patient.pk,
         detail="needling session started" + (f" for appointment {appointment.pk}" if appointment else ""),
     )
     return session
@@ -197,12 +201,11 @@ def add_point(session, *, by, request=None, **fields):
         _validated(point, exclude=["order", "session"])
         point.order = (locked.points.aggregate(m=Max("order"))["m"] or 0) + 1
         point.save()
-    record(
+    _audit(
         Action.UPDATE,
+        session,
+        by=by,
         request=request,
-        user=by,
-        obj=session,
-        patient_id=session.patient_id,
         detail=f"needle point {point.order} added ({point.muscle}, {point.side})",
     )
     return point
@@ -218,12 +221,11 @@ def update_point(point, *, by, request=None, **fields):
             setattr(point, name, value)
         _validated(point, exclude=["session"])
         point.save()
-    record(
+    _audit(
         Action.UPDATE,
+        locked,
+        by=by,
         request=request,
-        user=by,
-        obj=locked,
-        patient_id=locked.patient_id,
         detail=f"needle point {point.order} changed: {', '.join(sorted(fields))}",
     )
     return point
@@ -237,12 +239,11 @@ def add_side_effect(session, *, by, request=None, **fields):
         effect = SideEffect(session=locked, **fields)
         _validated(effect, exclude=["session"])
         effect.save()
-    record(
+    _audit(
         Action.UPDATE,
+        session,
+        by=by,
         request=request,
-        user=by,
-        obj=session,
-        patient_id=session.patient_id,
         detail=f"side effect recorded: {effect.type} ({effect.severity})",
     )
     return effect
@@ -276,12 +277,11 @@ def save_draft(session, changes, *, expected_version, by, request=None):
                 "then enter your changes again.",
                 code="conflict",
             )
-    record(
+    _audit(
         Action.UPDATE,
+        session,
+        by=by,
         request=request,
-        user=by,
-        obj=session,
-        patient_id=session.patient_id,
         detail="changed: " + ", ".join(sorted(changes)) if changes else "saved without change",
     )
     return NeedlingSession.objects.get(pk=session.pk)
@@ -384,12 +384,11 @@ def sign_session(session, *, by, request=None):
                 # The record is what matters clinically: a cancelled or no-show appointment the session
                 # was nonetheless given under stays as the front desk left it (its history shows why).
                 pass
-    record(
+    _audit(
         Action.SIGN,
+        locked,
+        by=by,
         request=request,
-        user=by,
-        obj=locked,
-        patient_id=locked.patient_id,
         detail=f"signed; content sha256 {locked.content_hash[:16]}",
     )
     return locked
@@ -409,12 +408,5 @@ def add_addendum(session, *, by, text, request=None):
     if not by.has_role("physiotherapist"):
         raise ValidationError("Only physiotherapists write addenda to needling sessions.")
     addendum = Addendum.objects.create(session=session, author=by, text=text)
-    record(
-        Action.ADDENDUM,
-        request=request,
-        user=by,
-        obj=session,
-        patient_id=session.patient_id,
-        detail=f"addendum {addendum.pk}",
-    )
+    _audit(Action.ADDENDUM, session, by=by, request=request, detail=f"addendum {addendum.pk}")
     return addendum

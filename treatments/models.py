@@ -264,6 +264,11 @@ class NeedlingSession(models.Model):
             raise ValidationError(
                 "This session is signed and read-only; write an addendum to correct it.", code="signed"
             )
+        if self.pk is None:
+            # Only an authorised clinician starts a session, whichever door creates it (DESIGN.md rule 4).
+            from .services import check_can_start
+
+            check_can_start(self.clinician, self.patient, on=self.started_at)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -346,7 +351,11 @@ class NeedlePoint(models.Model):
         return f"{self.order}. {self.muscle} ({self.get_side_display()})"
 
     def save(self, *args, **kwargs):
+        # The consent, depth and draft rules hold for a shell or an import that never calls clean() too.
+        from .services import check_point
+
         _refuse_if_signed(self.session_id)
+        check_point(self)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -41,6 +41,12 @@ def test_without_consent_a_general_point_is_refused_by_the_service(
     assert not NeedlePoint.objects.exists()
 
 
+def test_without_consent_a_direct_model_save_is_refused_too(unconsented_draft, point_fields):
+    with pytest.raises(NeedlingNotAllowed, match=NO_CONSENT):
+        NeedlePoint.objects.create(session=unconsented_draft, order=1, **point_fields)
+    assert not NeedlePoint.objects.exists()
+
+
 def test_without_consent_the_point_form_post_shows_the_message_and_saves_nothing(client, unconsented_draft):
     client.force_login(unconsented_draft.clinician)
     url = reverse("treatments:point_add", args=[unconsented_draft.pk])

@@ -65,3 +65,10 @@ def test_the_admin_refuses_an_unauthorised_clinician_too(client_for, patient):
     assert response.status_code == 200
     assert "Sam Lee has no current needling authorisation" in response.content.decode()
     assert not NeedlingSession.objects.exists()
+
+
+def test_a_direct_model_save_by_an_unauthorised_clinician_is_refused(patient):
+    intern = PhysioFactory(full_name="Sam Lee", clinician_profile__needling_authorised_on=None)
+    with pytest.raises(ValidationError, match="Sam Lee has no current needling authorisation"):
+        NeedlingSession.objects.create(patient=patient, clinician=intern, updated_by=intern)
+    assert not NeedlingSession.objects.exists()

@@ -107,11 +107,15 @@ CANONICAL_FIELDS = (
 )
 
 
+# json.dumps(sort_keys=True, separators=(",", ":")) builds this encoder on every call; one will do.
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
 def canonical(**fields):
     """One row's content as JSON with sorted keys: what the hash covers. Unchanged since the first row,
     so that every row ever written still verifies."""
     fields["at"] = fields["at"].isoformat()
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL_JSON.encode(fields)
 
 
 def chain_hash(key_id, previous_hash, content):

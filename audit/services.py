@@ -13,8 +13,8 @@ from django.utils import timezone
 from . import keys
 from .models import CANONICAL_FIELDS, Action, AuditEvent, canonical, chain_hash
 
-# Serialises writers so that each row links to the row committed just before it. Taken only for the
-# inserts at the end of a transaction (audited_transaction), and held until that transaction commits.
+# Serialises writers so that each row links to the row committed just before it. Taken for the inserts
+# (as an audited_transaction() ends, or at once for record() elsewhere), held until the transaction ends.
 CHAIN_LOCK = 0x1A5C11
 MAX_USER_AGENT = 300
 # verify_audit names this many broken events; a rewrite from some row on breaks every row after it.
@@ -149,11 +149,8 @@ def _append_to_chain(events):
         event.previous_hash = previous
         event.hash = event.compute_hash(previous)
         previous = event.hash
-    if len(events) == 1:
-        events[0].save(force_insert=True)
-    else:
-        # One statement; PostgreSQL numbers the rows in the order given, which is the chain's order.
-        AuditEvent.objects.bulk_create(events)
+        # One by one (a block holds a handful): each id is drawn after the one before, the chain's order.
+        event.save(force_insert=True)
 
 
 # --- checking the chain ----------------------------------------------------------------------------

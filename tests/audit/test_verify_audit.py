@@ -63,6 +63,16 @@ def test_without_checkpoints_it_says_a_cut_would_go_unnoticed(physio, capsys):
     assert "No checkpoints in" in capsys.readouterr().out
 
 
+def test_the_scheduled_check_can_require_checkpoints(physio, audit_checkpoint_dir):
+    """A checkpoint folder that is not mounted must not pass for an intact trail in production."""
+    make_events(physio, 1)
+    with pytest.raises(CommandError, match="No checkpoints in .*is the folder mounted") as raised:
+        call_command("verify_audit", "--require-checkpoints")
+    assert raised.value.returncode == 1
+    call_command("audit_checkpoint")
+    call_command("verify_audit", "--require-checkpoints")
+
+
 # --- 1. a changed middle row ---------------------------------------------------------------------------
 def test_a_changed_row_is_named(physio):
     events = make_events(physio)

@@ -31,14 +31,27 @@ class Command(BaseCommand):
                 "database restored from a backup taken then, which lacks the events written since."
             ),
         )
+        parser.add_argument(
+            "--require-checkpoints",
+            action="store_true",
+            help=(
+                "Fail when the trail has events but AUDIT_CHECKPOINT_DIR holds no checkpoint (a folder "
+                "not mounted, or a checkpoint job that never ran): for the scheduled check in production."
+            ),
+        )
 
-    def handle(self, *args, checkpoints_until=None, **options):
+    def handle(self, *args, checkpoints_until=None, require_checkpoints=False, **options):
         directory = settings.AUDIT_CHECKPOINT_DIR
         checkpoints, problems = read_checkpoints(directory)
         if checkpoints_until is not None:
             checkpoints = [c for c in checkpoints if c.at <= checkpoints_until]
         check = verify_chain(checkpoints=checkpoints)
         problems = check.problems + [f"Checkpoint {problem}" for problem in problems]
+        if require_checkpoints and check.events and not checkpoints:
+            problems.append(
+                f"No checkpoints in {directory}, and the trail holds {check.events} events: is the folder "
+                "mounted, and does manage.py audit_checkpoint run?"
+            )
         if problems:
             raise CommandError("\n".join(problems), returncode=1)
         legacy = f" ({check.legacy} of them from before keyed hashing)" if check.legacy else ""

@@ -1,9 +1,22 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from audit.models import Action
+from audit.services import audited_transaction, record
+
 from .models import ClinicianProfile, User
+
+
+def changes(form, added=None):
+    """The audit detail of an admin save: what was added, or which fields changed, never their values."""
+    if added:
+        return f"{added} in the admin"
+    if not form.has_changed():
+        return "no change"
+    return "changed in the admin: " + ", ".join(sorted(form.changed_data))
 
 
 class StaffCreationForm(AdminUserCreationForm):
@@ -47,11 +60,42 @@ class UserAdmin(DjangoUserAdmin):
         # Staff who signed records stay on file; deactivate instead.
         return False
 
+    # Who may do what (role, active, needling authorisation) is part of the record: every change is audited,
+    # in the transaction of the change.
+    def save_model(self, request, obj, form, change):
+        with audited_transaction():
+            super().save_model(request, obj, form, change)
+            detail = changes(form, added=None if change else f"staff account added as {obj.role}")
+            record(Action.UPDATE if change else Action.CREATE, request=request, obj=obj, detail=detail)
+
+    def save_formset(self, request, form, formset, change):
+        with audited_transaction():
+            super().save_formset(request, form, formset, change)
+            for inline_form in formset.forms:
+                if inline_form.has_changed():
+                    detail = "clinician profile " + changes(inline_form, added=None if change else "added")
+                    record(Action.UPDATE, request=request, obj=form.instance, detail=detail)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's password page runs outside a transaction: give it one, with its audit event.
+        with audited_transaction():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user = self.get_object(request, unquote(id))
+                record(Action.UPDATE, request=request, obj=user, detail="password set in the admin")
+        return response
+
 
 @admin.register(ClinicianProfile)
 class ClinicianProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "registration_number", "needling_authorised_on", "needling_authorisation_expires"]
     search_fields = ["user__full_name", "registration_number"]
+
+    def save_model(self, request, obj, form, change):
+        with audited_transaction():
+            super().save_model(request, obj, form, change)
+            detail = "clinician profile " + changes(form, added=None if change else "added")
+            record(Action.UPDATE, request=request, obj=obj.user, detail=detail)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)

@@ -3,7 +3,7 @@ from django.shortcuts import render
 from django.urls import reverse_lazy
 
 from audit.models import Action
-from audit.services import record
+from audit.services import audited_transaction, record
 
 from .access import public, role_required, with_rule
 from .forms import LoginForm, PasswordResetRequestForm
@@ -16,35 +16,51 @@ def home(request):
     return render(request, f"accounts/home_{request.user.role}.html", {"role": request.user.role})
 
 
+class LoginView(auth_views.LoginView):
+    def form_valid(self, form):
+        # The new session, last_login and the login's audit event (accounts/signals.py) go in together.
+        with audited_transaction():
+            return super().form_valid(form)
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        # The logout's audit event (accounts/signals.py) and the session's end go in together.
+        with audited_transaction():
+            return super().post(request, *args, **kwargs)
+
+
 login = public(
-    auth_views.LoginView.as_view(
+    LoginView.as_view(
         template_name="registration/login.html",
         authentication_form=LoginForm,
         redirect_authenticated_user=True,
     )
 )
-logout = with_rule(auth_views.LogoutView.as_view(), frozenset(Role.values))
+logout = with_rule(LogoutView.as_view(), frozenset(Role.values))
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("password_change_done")
 
     def form_valid(self, form):
-        response = super().form_valid(form)
-        record(Action.UPDATE, request=self.request, obj=self.request.user, detail="password changed")
+        with audited_transaction():
+            response = super().form_valid(form)
+            record(Action.UPDATE, request=self.request, obj=self.request.user, detail="password changed")
         return response
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
-        response = super().form_valid(form)
-        record(
-            Action.PASSWORD_RESET,
-            request=self.request,
-            user=self.user,
-            obj=self.user,
-            detail="password reset by e-mailed link",
-        )
+        with audited_transaction():
+            response = super().form_valid(form)
+            record(
+                Action.PASSWORD_RESET,
+                request=self.request,
+                user=self.user,
+                obj=self.user,
+                detail="password reset by e-mailed link",
+            )
         return response
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import role_required
 from accounts.models import Role, User
 from audit.models import Action
-from audit.services import record
+from audit.services import audited_transaction, record
 from patients.models import Patient
 from patients.services import search_patients
 
@@ -414,19 +414,22 @@ def therapist_schedule(request, pk):
         kind = request.POST.get("kind")
         if kind == "remove_hours":
             block = get_object_or_404(WorkingHours, pk=request.POST.get("id"), therapist=therapist)
-            record(Action.UPDATE, request=request, obj=therapist, detail=f"removed working hours {block}")
-            block.delete()
+            with audited_transaction():
+                record(Action.UPDATE, request=request, obj=therapist, detail=f"removed working hours {block}")
+                block.delete()
             messages.success(request, "Working hours removed.")
             return redirect("appointments:therapist_schedule", pk=therapist.pk)
         if kind == "remove_break":
             pause = get_object_or_404(Break, pk=request.POST.get("id"), working_hours__therapist=therapist)
-            record(Action.UPDATE, request=request, obj=therapist, detail=f"removed break {pause}")
-            pause.delete()
+            with audited_transaction():
+                record(Action.UPDATE, request=request, obj=therapist, detail=f"removed break {pause}")
+                pause.delete()
             return redirect("appointments:therapist_schedule", pk=therapist.pk)
         if kind == "remove_time_off":
             leave = get_object_or_404(TimeOff, pk=request.POST.get("id"), therapist=therapist)
-            record(Action.UPDATE, request=request, obj=therapist, detail=f"removed time off {leave}")
-            leave.delete()
+            with audited_transaction():
+                record(Action.UPDATE, request=request, obj=therapist, detail=f"removed time off {leave}")
+                leave.delete()
             return redirect("appointments:therapist_schedule", pk=therapist.pk)
         if kind == "hours":
             form = WorkingHoursForm(request.POST, prefix="hours", instance=WorkingHours(therapist=therapist))
@@ -438,8 +441,9 @@ def therapist_schedule(request, pk):
             form = None
         if form is not None:
             if form.is_valid():
-                saved = form.save()
-                record(Action.UPDATE, request=request, obj=therapist, detail=f"added {saved}")
+                with audited_transaction():
+                    saved = form.save()
+                    record(Action.UPDATE, request=request, obj=therapist, detail=f"added {saved}")
                 messages.success(request, f"Saved: {saved}.")
                 if kind == "time_off":
                     booked = overlapping(

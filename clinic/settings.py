@@ -206,6 +206,55 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "IMS Clinic <no-reply@
 # the audit trail and the login lockout believe that header only that far (audit.services.client_ip).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
+
+# The audit trail's anchoring (docs/architecture.md "Audit anchoring"). Each audit row's hash is an
+# HMAC-SHA256 under a key the database never holds, so somebody with access to the table cannot rewrite
+# a row and recompute the chain after it. A row records the id of the key that signed it: to rotate,
+# give the new key a new AUDIT_HMAC_KEY_ID and move the old one to AUDIT_HMAC_RETIRED_KEYS ("id:key,..."),
+# where it only verifies older rows and checkpoints. Id 0 is reserved for the rows hashed with plain
+# SHA-256 before keys existed. Not derived from SECRET_KEY: that key is rotated for other reasons (a
+# leaked session key, SECRET_KEY_FALLBACKS), and rotating it must not orphan sixteen years of audit trail.
+AUDIT_HMAC_MIN_LENGTH = 32
+DEVELOPMENT_AUDIT_HMAC_KEY = "development-only-audit-key-never-use-in-production"  # noqa: S105
+
+
+def audit_hmac_keys():
+    """({key id: key bytes}, current key id) from AUDIT_HMAC_KEY, AUDIT_HMAC_KEY_ID and
+    AUDIT_HMAC_RETIRED_KEYS; stops start-up with a message naming the variable when one is wrong."""
+    current = os.environ.get("AUDIT_HMAC_KEY", "")
+    if not current:
+        if not DEBUG:
+            raise ImproperlyConfigured(
+                "AUDIT_HMAC_KEY is not set. Set it to a long random string kept outside the database "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'); only DEBUG=1 development "
+                'runs may start without one. See README "Deploying".'
+            )
+        current = DEVELOPMENT_AUDIT_HMAC_KEY
+    elif not DEBUG and len(current) < AUDIT_HMAC_MIN_LENGTH:
+        raise ImproperlyConfigured(f"AUDIT_HMAC_KEY must be at least {AUDIT_HMAC_MIN_LENGTH} characters.")
+    try:
+        current_id = int(os.environ.get("AUDIT_HMAC_KEY_ID", "1"))
+    except ValueError:
+        current_id = 0
+    if not 1 <= current_id <= 32767:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY_ID must be a whole number from 1 to 32767 (0 is legacy).")
+    keys = {current_id: current.encode()}
+    for entry in env_list("AUDIT_HMAC_RETIRED_KEYS"):
+        key_id, _, key = entry.partition(":")
+        if not key_id.strip().isdigit() or not key or not 1 <= int(key_id) <= 32767 or int(key_id) in keys:
+            raise ImproperlyConfigured(
+                "AUDIT_HMAC_RETIRED_KEYS must be comma-separated id:key pairs, each id from 1 to 32767 and "
+                "different from AUDIT_HMAC_KEY_ID and from each other."
+            )
+        keys[int(key_id)] = key.encode()
+    return keys, current_id
+
+
+AUDIT_HMAC_KEYS, AUDIT_HMAC_KEY_ID = audit_hmac_keys()
+# Where manage.py audit_checkpoint appends the signed heads of the chain that verify_audit checks. In
+# production, storage the database's host and credentials cannot rewrite (README "Deploying").
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("AUDIT_CHECKPOINT_DIR") or BASE_DIR / "var" / "audit-checkpoints")
+
 # Behind a TLS-terminating proxy in production (README "Deploying").
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

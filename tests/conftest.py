@@ -11,6 +11,16 @@ ROLE_FACTORIES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def audit_checkpoint_dir(tmp_path, settings, monkeypatch):
+    """Each test keeps its audit checkpoints in a folder of its own (subprocesses too), so checkpoints
+    written for the development database under var/ never meet a test database."""
+    directory = tmp_path / "audit-checkpoints"
+    settings.AUDIT_CHECKPOINT_DIR = directory
+    monkeypatch.setenv("AUDIT_CHECKPOINT_DIR", str(directory))
+    return directory
+
+
 @pytest.fixture
 def physio(db):
     return PhysioFactory()

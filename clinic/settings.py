@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "phonenumber_field",
+    # The project's own room: migrate as the owner role, the deploy checks, the health probes.
+    "clinic",
     "audit",
     "accounts",
     "patients",
@@ -114,6 +116,20 @@ _database["CONN_HEALTH_CHECKS"] = True
 _database.setdefault("OPTIONS", {})
 _database["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 DATABASES = {"default": _database}
+
+# Two roles on the same database (clinic/database_roles.py): DATABASE_URL is the app role, which only
+# reads and writes rows; MIGRATION_DATABASE_URL is the role that owns the schema, used by `migrate` and
+# the few commands that change the schema. Unset: one role for both (development; check --deploy warns).
+MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL", "")
+if MIGRATION_DATABASE_URL:
+    _owner = dj_database_url.parse(MIGRATION_DATABASE_URL)
+    if _owner["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("MIGRATION_DATABASE_URL must name a PostgreSQL database.")
+    if _owner["NAME"] != _database["NAME"]:
+        raise ImproperlyConfigured(
+            "MIGRATION_DATABASE_URL must name the same database as DATABASE_URL "
+            f"({_database['NAME']!r}), as the role that owns its schema."
+        )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -16,7 +16,7 @@ PYTEST_WORKERS ?= 2
 CLUSTER ?= run
 CLUSTER_FLAG := $(if $(filter test,$(CLUSTER)),--test,)
 
-.PHONY: run test lint venv db-start db-stop seed migrate bench backup restore-drill clean
+.PHONY: run test lint venv db-start db-stop seed migrate bench backup restore-drill restore clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,18 @@ db-stop: venv
 # Benchmarks load their own databases as the superuser (some switch triggers off for the load).
 bench: venv
 	$(PY) scripts/localdb.py --test run --superuser -- $(PY) bench/run.py $(BENCH_ARGS)
+
+# Backups of the local clinic database (var/postgres; scripts/backup.py, README "Backups").
+# make backup [KEEP=14] / make restore-drill [BACKUP=name] / make restore BACKUP=name
+backup: venv
+	$(PY) scripts/backup.py backup --keep $(or $(KEEP),0)
+
+restore-drill: venv
+	$(PY) scripts/backup.py drill $(BACKUP)
+
+restore: venv
+	@test -n "$(BACKUP)" || { echo "make restore BACKUP=<name> (see: $(PY) scripts/backup.py list)"; exit 2; }
+	$(PY) scripts/backup.py restore $(BACKUP)
 
 clean: venv
 	$(PY) scripts/localdb.py stop

@@ -39,8 +39,7 @@ def owner_credentials():
     """The owner role's connection settings (CREDENTIALS) from MIGRATION_DATABASE_URL, or None."""
     if not settings.MIGRATION_DATABASE_URL:
         return None
-    owner = dj_database_url.parse(settings.MIGRATION_DATABASE_URL)
-    return {key: owner[key] for key in CREDENTIALS}
+    return _credentials(dj_database_url.parse(settings.MIGRATION_DATABASE_URL))
 
 
 def app_role():
@@ -48,10 +47,9 @@ def app_role():
     return dj_database_url.parse(settings.DATABASE_URL)["USER"]
 
 
-def app_credentials():
-    """The app role's connection settings (CREDENTIALS) from DATABASE_URL."""
-    app = dj_database_url.parse(settings.DATABASE_URL)
-    return {key: app[key] for key in CREDENTIALS}
+def _credentials(parsed):
+    # dj-database-url leaves OPTIONS out when the URL has no query string; settings.py sets it to {}.
+    return {key: parsed.get(key, {} if key == "OPTIONS" else "") for key in CREDENTIALS}
 
 
 def _same(credentials, settings_dict):

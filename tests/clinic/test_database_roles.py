@@ -1,12 +1,16 @@
 """The role the app serves requests as reads and writes rows, and cannot switch the rules off: no
 TRUNCATE, no DDL, no trigger control (DESIGN.md rule 7). The suite itself connects as the owner."""
 
+import subprocess
+import sys
+
 import psycopg
 import pytest
 from django.db import connection
 
 from audit.models import Action, AuditEvent
 from audit.services import record
+from tests.clinic.conftest import ROOT, command_environment
 from tests.factories import (
     NeedlingSessionFactory,
     PhysioFactory,
@@ -138,3 +142,35 @@ def test_tables_a_later_migration_creates_are_granted_to_the_app_role_alone(as_a
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE clinic_later_table")
+
+
+def test_check_deploy_warns_when_the_app_connects_as_a_role_that_owns_the_tables(db):
+    from clinic.checks import check_database_roles
+
+    # The suite's own connection is the owner's.
+    (warning,) = check_database_roles(databases=["default"])
+    assert warning.id == "clinic.W001" and "owns" in warning.msg
+
+
+def test_check_deploy_is_content_with_the_app_role(app_database_url):
+    env = command_environment(DEBUG="0", SECRET_KEY="k" * 50, ALLOWED_HOSTS="clinic.example")
+    env["DATABASE_URL"] = app_database_url
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--database", "default"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "clinic.W001" not in result.stdout + result.stderr
+
+
+def test_a_migration_url_for_another_database_stops_start_up():
+    env = command_environment(DEBUG="1", DATABASE_URL="postgresql://app@/clinic")
+    env["MIGRATION_DATABASE_URL"] = "postgresql://owner@/elsewhere"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "MIGRATION_DATABASE_URL must name the same database as DATABASE_URL ('clinic')" in result.stderr

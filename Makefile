@@ -10,6 +10,8 @@ LOCALDB_TEST := $(PY) scripts/localdb.py --test run --
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Test workers: pytest-xdist processes (2 cores here). Set PYTEST_WORKERS=0 to run in one process.
+# loadgroup keeps the tests marked xdist_group("scratch_clinic") on one worker, which builds that scratch
+# cluster once (tests/clinic/conftest.py).
 PYTEST_WORKERS ?= 2
 
 # db-start / db-stop: CLUSTER=test for the test cluster.
@@ -39,7 +41,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 
 test: venv lint
-	$(LOCALDB_TEST) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(LOCALDB_TEST) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 db-start: venv
 	@$(PY) scripts/localdb.py $(CLUSTER_FLAG) start

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,12 +60,13 @@ def writer(number):
     from patients.services import register_patient
 
     request = SimpleNamespace(user=User.objects.get(email=DESK_EMAIL), META={"REMOTE_ADDR": "127.0.0.1"})
+    run = uuid.uuid4().hex[:8]  # names differ from every earlier round's, so none is a possible duplicate
     count = 0
     while True:
         count += 1
         patient = Patient(
             given_name=f"Writer{number}",
-            family_name=f"Crash{count:07d}",
+            family_name=f"Crash{run}{count:07d}",
             date_of_birth=date(1950, 1, 1) + timedelta(days=count % 20000),
         )
         try:

@@ -87,6 +87,15 @@ def take_backup(keep):
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(mode=0o700)  # patients' records: readable by this account alone
         began = time.monotonic()
+        others = localdb.psql(
+            cluster,
+            "SELECT string_agg(datname || ' (' || pg_size_pretty(pg_database_size(datname)) || ')', ', ') "
+            f"FROM pg_database WHERE datname NOT IN ('{localdb.DB_NAME}', 'postgres') AND NOT datistemplate",
+        )
+        if others:
+            # A base backup copies the whole cluster: benchmarks run before they had a cluster of their
+            # own left their databases here.
+            say(f"backup: the run cluster also holds {others}; drop what is not the clinic's (dropdb)")
         before = clinical_counts(cluster)
         subprocess.run(
             [

@@ -187,7 +187,13 @@ def scratch_clinic():
     cluster = localdb.Cluster("run", var)
     try:
         localdb.start(cluster)
-        env = command_environment(DEBUG="1", LOCALDB_VAR=var, **localdb.environment(cluster))
+        # Its own audit checkpoint folder too: never the one of the clinic's records in var/.
+        env = command_environment(
+            DEBUG="1",
+            LOCALDB_VAR=var,
+            AUDIT_CHECKPOINT_DIR=var / "audit-checkpoints",
+            **localdb.environment(cluster),
+        )
         manage("migrate", "-v", "0", env=env)
         manage("seed_demo", "--size", "3", "--quiet", env=env)
         manage("shell", "-v", "0", "-c", AUDIT_EVENTS, env=env)

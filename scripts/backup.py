@@ -15,7 +15,7 @@ and just after: the drill demands that the restored copy holds a count within th
 count when nothing was written meanwhile, as at night).
 
 Backups go to var/backups/<UTC time>/, or to BACKUP_DIR: put them on another disk, and copy them off
-the machine (README "Backups"). LOCALDB_VAR and PG_BIN are read as by localdb.py.
+the machine (README "Backups"). LOCALDB_VAR is read as by localdb.py.
 """
 
 import argparse

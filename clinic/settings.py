@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "phonenumber_field",
+    # The project's own room: migrate as the owner role, the deploy checks, the health probes.
+    "clinic",
     "audit",
     "accounts",
     "patients",
@@ -63,6 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that a database that cannot be reached anywhere in the request answers 503.
+    "clinic.unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -115,6 +119,20 @@ _database.setdefault("OPTIONS", {})
 _database["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 DATABASES = {"default": _database}
 
+# Two roles on the same database (clinic/database_roles.py): DATABASE_URL is the app role, which only
+# reads and writes rows; MIGRATION_DATABASE_URL is the role that owns the schema, used by `migrate` and
+# the few commands that change the schema. Unset: one role for both (development; check --deploy warns).
+MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL", "")
+if MIGRATION_DATABASE_URL:
+    _owner = dj_database_url.parse(MIGRATION_DATABASE_URL)
+    if _owner["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("MIGRATION_DATABASE_URL must name a PostgreSQL database.")
+    if _owner["NAME"] != _database["NAME"]:
+        raise ImproperlyConfigured(
+            "MIGRATION_DATABASE_URL must name the same database as DATABASE_URL "
+            f"({_database['NAME']!r}), as the role that owns its schema."
+        )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -154,7 +172,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "var" / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -259,6 +277,8 @@ AUDIT_CHECKPOINT_DIR = Path(os.environ.get("AUDIT_CHECKPOINT_DIR") or BASE_DIR /
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT", True)
+    # Load balancers probe the app servers directly, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = env_flag("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_flag("SECURE_COOKIES", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from clinic import views as clinic_views
 
 handler403 = "accounts.views.permission_denied"
 handler404 = "accounts.views.page_not_found"
@@ -16,4 +17,7 @@ urlpatterns = [
     path("appointments/", include("appointments.urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
+    # For load balancers: the process answers / it can serve (database reachable, migrations applied).
+    path("healthz", clinic_views.healthz, name="healthz"),
+    path("readyz", clinic_views.readyz, name="readyz"),
 ]

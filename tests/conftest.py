@@ -1,4 +1,6 @@
 import pytest
+from django.conf import settings
+from django.db import connections
 
 from accounts.models import Role
 from tests.factories import AdminFactory, FrontDeskFactory, ManagerFactory, PhysioFactory
@@ -19,6 +21,20 @@ def audit_checkpoint_dir(tmp_path, settings, monkeypatch):
     settings.AUDIT_CHECKPOINT_DIR = directory
     monkeypatch.setenv("AUDIT_CHECKPOINT_DIR", str(directory))
     return directory
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The suite connects as the owner role (MIGRATION_DATABASE_URL): creating, migrating and flushing
+    its test databases is the owner's work, and a few tests tamper behind the triggers as only the owner
+    could. The app role, which serves requests, gets its own connection in the tests that show what it
+    is refused (tests/clinic/test_database_roles.py) and in the production smoke test."""
+    from clinic.database_roles import owner_credentials
+
+    owner = owner_credentials()
+    if owner:
+        settings.DATABASES["default"].update(owner)
+        connections["default"].close()
 
 
 @pytest.fixture

@@ -9,8 +9,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Test workers: pytest-xdist processes (2 cores here). Set PYTEST_WORKERS=0 to run in one process.
 PYTEST_WORKERS ?= 2
+# Awkward instants (clinic time) for `make test-clock`: a Sunday night; just after midnight; a minute
+# before the working day's last appointment (15:30, an hour) ends at 16:30. README "Testing".
+CLOCK_INSTANTS ?= 2026-12-06T23:40 2026-12-08T00:01 2026-12-09T16:29
 
-.PHONY: run test lint venv db-start db-stop seed migrate bench clean
+.PHONY: run test test-clock lint venv db-start db-stop seed migrate bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +35,10 @@ lint: venv
 
 test: venv lint
 	$(LOCALDB) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The tests marked `clock` once at each of CLOCK_INSTANTS (one session: the test database is built once).
+test-clock: venv
+	CLINIC_TEST_NOW="$(CLOCK_INSTANTS)" $(LOCALDB) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m clock $(PYTEST_ARGS)
 
 db-start: venv
 	@$(PY) scripts/localdb.py start

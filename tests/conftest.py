@@ -4,8 +4,8 @@ CLINIC_TEST_NOW=2026-12-06T23:40 (clinic time; or with an offset, e.g. 2026-12-0
 every test with Python's clock set to that instant and ticking from there (time-machine), so the suite
 can be run at the awkward hours it must survive. Several instants, separated by spaces, run each test
 once at each (`make test-clock` runs the tests marked `clock` so: README "Testing"). PostgreSQL's own
-clock is not moved; nothing the app or the tests rely on reads it (docs/architecture.md "Time zones and
-the clock").
+clock is not moved; no time the app or the tests store comes from it (docs/architecture.md "Time zones
+and the clock").
 """
 
 import os

@@ -17,7 +17,7 @@ from django.db import migrations
 # SQL runs: a change of CLINIC_TIME_ZONE needs no new SQL, only the row (updated, and the summaries
 # recounted, after `manage.py migrate`: reports/apps.py). Written together with 0003 and 0004, whose
 # columns and tables these functions already keep (PL/pgSQL resolves names when a function first runs).
-SUMMARY_TRIGGERS = """
+TIME_ZONE = """
 -- The clinic's time zone, read when the SQL runs (not written into it): one row, kept equal to
 -- CLINIC_TIME_ZONE by reports.summaries.record_time_zone() after every `manage.py migrate`.
 CREATE TABLE IF NOT EXISTS reports_clinic_time_zone (
@@ -46,7 +46,9 @@ CREATE OR REPLACE FUNCTION reports_session_location(session jsonb) RETURNS bigin
 LANGUAGE sql STABLE AS $$
     SELECT a.location_id FROM appointments_appointment a WHERE a.id = (session ->> 'appointment_id')::bigint
 $$;
+"""
 
+CONSENT_RULE = """
 -- consent.services' rule, in SQL: the patient's newest consent signed by `at` that decided on the region
 -- accepted it and was not withdrawn by then. (A later version demanding re-consent is not considered.)
 CREATE OR REPLACE FUNCTION reports_region_consented(patient bigint, risk_region text, at timestamptz)
@@ -60,7 +62,9 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
         GROUP BY c.id, c.signed_at
         ORDER BY c.signed_at DESC, c.id DESC LIMIT 1), false)
 $$;
+"""
 
+KEEPING = """
 CREATE OR REPLACE FUNCTION reports_sessions_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO reports_sessionsummary (session_id, patient_id, clinician_id, location_id, started_at,
@@ -327,6 +331,8 @@ CREATE TRIGGER reports_appointments_changed AFTER UPDATE ON appointments_appoint
     REFERENCING OLD TABLE AS before NEW TABLE AS after
     FOR EACH STATEMENT EXECUTE FUNCTION reports_appointments_changed();
 """
+
+SUMMARY_TRIGGERS = TIME_ZONE + CONSENT_RULE + KEEPING
 
 DROP_SUMMARY_TRIGGERS = """
 DROP TRIGGER IF EXISTS reports_appointments_changed ON appointments_appointment;

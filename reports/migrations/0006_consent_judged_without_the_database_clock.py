@@ -2,13 +2,22 @@ from importlib import import_module
 
 from django.db import migrations
 
-# Consent coverage was judged "as it stands now" by PostgreSQL's clock (clock_timestamp()), while the
-# consents themselves are stamped by the app's clock (Python's): an app server a second ahead of the
+# Consent coverage was judged "as it stands now" by PostgreSQL's clock (clock_timestamp()) alone, while
+# the consents themselves are stamped by the app's clock (Python's): an app server a second ahead of the
 # database, or a test suite run with its clock moved (CLINIC_TEST_NOW), saw a consent signed a moment
-# before the points as not yet signed, and raised a false red alarm on the dashboard. The database no
-# longer reads its own clock: "as it stands" is the newest consent on file, withdrawn or not, which is
-# what consent.services' gate found when it let the points through. Frozen as shipped.
+# before the points as not yet signed, and raised a false red alarm on the dashboard. The moment is now
+# the later of the database's clock and the patient's newest consent event, so every consent on file
+# counts as it stands, which is what consent.services' gate found when it let the points through, and
+# anything else that depends on the moment (a version's effective date) is still judged at about now.
+# Frozen as shipped.
 CONSENT_AS_IT_STANDS = """
+-- The moment consent is judged "as it stands": the database's clock, or the patient's newest consent
+-- event (signed or withdrawn, stamped by the app's clock) when that is later.
+CREATE OR REPLACE FUNCTION reports_as_it_stands(patient bigint) RETURNS timestamptz LANGUAGE sql VOLATILE AS $$
+    SELECT greatest(clock_timestamp(), max(greatest(c.signed_at, c.withdrawn_at)))
+    FROM consent_consentrecord c WHERE c.patient_id = patient
+$$;
+
 CREATE OR REPLACE FUNCTION reports_points_added() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     clinic_zone text := reports_time_zone();
@@ -48,9 +57,9 @@ BEGIN
     -- treatments' gate checked a moment before, by the app's clock.
     UPDATE reports_sessionsummary f
     SET neck_consented = f.neck_points = 0
-            OR reports_region_consented(f.patient_id, 'neck', 'infinity'),
+            OR reports_region_consented(f.patient_id, 'neck', reports_as_it_stands(f.patient_id)),
         mid_back_consented = f.mid_back_points = 0
-            OR reports_region_consented(f.patient_id, 'mid_back', 'infinity')
+            OR reports_region_consented(f.patient_id, 'mid_back', reports_as_it_stands(f.patient_id))
     WHERE f.session_id IN (SELECT session_id FROM (SELECT session_id, muscle_id, 1 AS sign, (twitch_response <> 'none')::int AS twitch
                 FROM after) ch)
       AND (f.neck_points > 0 OR f.mid_back_points > 0 OR NOT f.neck_consented OR NOT f.mid_back_consented);
@@ -103,9 +112,9 @@ BEGIN
     -- treatments' gate checked a moment before, by the app's clock.
     UPDATE reports_sessionsummary f
     SET neck_consented = f.neck_points = 0
-            OR reports_region_consented(f.patient_id, 'neck', 'infinity'),
+            OR reports_region_consented(f.patient_id, 'neck', reports_as_it_stands(f.patient_id)),
         mid_back_consented = f.mid_back_points = 0
-            OR reports_region_consented(f.patient_id, 'mid_back', 'infinity')
+            OR reports_region_consented(f.patient_id, 'mid_back', reports_as_it_stands(f.patient_id))
     WHERE f.session_id IN (SELECT session_id FROM (SELECT session_id, muscle_id, 1 AS sign, (twitch_response <> 'none')::int AS twitch
                 FROM after
                 UNION ALL
@@ -146,9 +155,9 @@ BEGIN
     -- Rows loaded without the triggers: judged when the session was signed (a draft: as consent stands).
     UPDATE reports_sessionsummary
     SET neck_consented = neck_points = 0
-            OR reports_region_consented(patient_id, 'neck', coalesce(signed_at, 'infinity')),
+            OR reports_region_consented(patient_id, 'neck', coalesce(signed_at, reports_as_it_stands(patient_id))),
         mid_back_consented = mid_back_points = 0
-            OR reports_region_consented(patient_id, 'mid_back', coalesce(signed_at, 'infinity'))
+            OR reports_region_consented(patient_id, 'mid_back', coalesce(signed_at, reports_as_it_stands(patient_id)))
     WHERE neck_points > 0 OR mid_back_points > 0;
     ANALYZE reports_sessionsummary;
     ANALYZE reports_muscleday;
@@ -165,6 +174,8 @@ class Migration(migrations.Migration):
     # Backwards, 0002's frozen SQL puts clock_timestamp() back (only the frozen migration is imported).
     operations = [
         migrations.RunSQL(
-            CONSENT_AS_IT_STANDS, import_module("reports.migrations.0002_summary_triggers").SUMMARY_TRIGGERS
+            CONSENT_AS_IT_STANDS,
+            import_module("reports.migrations.0002_summary_triggers").KEEPING
+            + "DROP FUNCTION IF EXISTS reports_as_it_stands(bigint);",
         )
     ]

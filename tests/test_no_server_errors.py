@@ -52,6 +52,8 @@ NASTY_VALUES = [
 ]
 # Keys people type or tamper with, sent to every endpoint besides its own.
 COMMON_KEYS = ["q", "date", "start", "end", "page", "next", "id", "pk", "kind", "format", "o"]
+# Hidden fields whose value picks what a view does with the rest (appointments' schedule page, admin).
+BRANCH_FIELDS = {"kind", "action"}
 # Sending these would end the role's login (or would need a real token) in the middle of the walk.
 SKIP = {"logout", "admin:logout"}
 ANY_TEXT = st.text(alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=40)
@@ -211,13 +213,9 @@ def crawl(client, limit=400):
             if form.method == "GET":
                 query_keys.setdefault(target, set()).update(form.fields)
                 continue
-            # One form per endpoint and choice of hidden values (say, each kind of "remove" button).
-            hidden = tuple(
-                sorted(
-                    (k, v) for k, v in form.fields.items() if not v.isdigit() and k != "csrfmiddlewaretoken"
-                )
-            )
-            forms.setdefault((target, tuple(sorted(form.fields)), hidden), form)
+            # One form per endpoint and branch (say, each kind of "remove" button), not one per row.
+            branch = tuple(sorted((k, v) for k, v in form.fields.items() if k in BRANCH_FIELDS))
+            forms.setdefault((target, tuple(sorted(form.fields)), branch), form)
     return paths, query_keys, list(forms.values())
 
 

@@ -80,6 +80,13 @@ def clinic_clock(request):
 
 
 @pytest.fixture
+def quick_hashing(settings):
+    """Password hashing that costs nothing, for tests that seed the demo clinic: hashing its six staff
+    passwords with Argon2 is most of a small seed's time. Not for tests about passwords."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
 def physio(db):
     return PhysioFactory()
 

@@ -20,7 +20,7 @@ from patients.models import Patient
 from treatments.models import NeedlingSession
 
 # Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
-pytestmark = [pytest.mark.django_db, pytest.mark.clock]
+pytestmark = [pytest.mark.django_db, pytest.mark.clock, pytest.mark.usefixtures("quick_hashing")]
 
 CLINICAL = {Role.PHYSIO, Role.ADMIN}
 REGISTRY = {Role.PHYSIO, Role.FRONT_DESK, Role.ADMIN}

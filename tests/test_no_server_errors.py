@@ -285,9 +285,7 @@ def fuzz(client, method, path, fields, examples, failures, sweep=False):
 
 
 @pytest.fixture
-def demo_clinic(settings):
-    # Argon2 would spend most of the seed hashing the demo staff's passwords.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def demo_clinic(quick_hashing):
     call_command("seed_demo", "--size", "12", "--quiet")
     return {
         role: User.objects.get(email=email)

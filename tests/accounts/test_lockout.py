@@ -14,8 +14,7 @@ from accounts import lockout
 from audit.models import Action, AuditEvent
 from tests.factories import TEST_PASSWORD, AdminFactory, PhysioFactory
 
-# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
-pytestmark = [pytest.mark.django_db, pytest.mark.clock]
+pytestmark = pytest.mark.django_db
 
 LOCKED_MESSAGE = "Too many failed sign-ins for this address. Try again in"
 EMAIL = "priya@clinic.test"

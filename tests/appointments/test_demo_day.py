@@ -78,9 +78,7 @@ def my_day_statuses(client, email):
         "2026-12-06T23:40",  # a Sunday night
     ],
 )
-def test_the_demo_my_day_is_alive_at_any_hour(client, settings, local):
-    # The demo staff's passwords are hashed once each: with Argon2 that is most of a small seed's time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_the_demo_my_day_is_alive_at_any_hour(client, quick_hashing, local):
     now = datetime.fromisoformat(local).replace(tzinfo=VANCOUVER)
     with time_machine.travel(now, tick=False):
         call_command("seed_demo", "--size", "12", "--quiet")
@@ -97,9 +95,8 @@ def test_the_demo_my_day_is_alive_at_any_hour(client, settings, local):
 
 @pytest.mark.clock
 @pytest.mark.django_db
-def test_the_demo_my_day_is_alive_now(client, settings):
+def test_the_demo_my_day_is_alive_now(client, quick_hashing):
     """The same at whatever instant the suite runs (CLINIC_TEST_NOW: README "Testing")."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     call_command("seed_demo", "--size", "12", "--quiet")
     statuses = my_day_statuses(client, DEMO_PHYSIOS[0])
     assert {"Completed", "In treatment", "Arrived"} <= set(statuses), statuses

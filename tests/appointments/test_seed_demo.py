@@ -9,7 +9,7 @@ from accounts.models import User
 from appointments.models import Appointment, AppointmentStatusChange, WorkingHours
 from appointments.services import appointments_for_therapist_on, local_day_bounds
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_hashing")]
 
 
 @pytest.mark.clock

@@ -7,7 +7,7 @@ from consent.services import consent_status
 from treatments.models import NeedlePoint, NeedlingSession, SideEffect
 from treatments.services import missing_for_signing, verify_content_hash
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_hashing")]
 
 
 @pytest.fixture

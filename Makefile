@@ -13,12 +13,15 @@ PORT ?= 8000
 # loadgroup keeps the tests marked xdist_group("scratch_clinic") on one worker, which builds that scratch
 # cluster once (tests/clinic/conftest.py).
 PYTEST_WORKERS ?= 2
+# Awkward instants (clinic time) for `make test-clock`: a Sunday night; just after midnight; a minute
+# before the working day's last appointment (15:30, an hour) ends at 16:30. README "Testing".
+CLOCK_INSTANTS ?= 2026-12-06T23:40 2026-12-08T00:01 2026-12-09T16:29
 
 # db-start / db-stop: CLUSTER=test for the test cluster.
 CLUSTER ?= run
 CLUSTER_FLAG := $(if $(filter test,$(CLUSTER)),--test,)
 
-.PHONY: run test lint venv db-start db-stop seed migrate bench backup restore-drill restore clean
+.PHONY: run test test-clock lint venv db-start db-stop seed migrate bench backup restore-drill restore clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +45,10 @@ lint: venv
 
 test: venv lint
 	$(LOCALDB_TEST) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# The tests marked `clock` once at each of CLOCK_INSTANTS (one session: the test database is built once).
+test-clock: venv
+	CLINIC_TEST_NOW="$(CLOCK_INSTANTS)" $(LOCALDB_TEST) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m clock $(PYTEST_ARGS)
 
 db-start: venv
 	@$(PY) scripts/localdb.py $(CLUSTER_FLAG) start

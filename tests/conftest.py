@@ -1,4 +1,20 @@
+"""Fixtures every test may use, and the test clock.
+
+CLINIC_TEST_NOW=2026-12-06T23:40 (clinic time; or with an offset, e.g. 2026-12-07T06:40:00+00:00) runs
+every test with Python's clock set to that instant and ticking from there (time-machine), so the suite
+can be run at the awkward hours it must survive. Several instants, separated by spaces, run each test
+once at each (`make test-clock` runs the tests marked `clock` so: README "Testing"). PostgreSQL's own
+clock is not moved; no time the app or the tests store comes from it (docs/architecture.md "Time zones
+and the clock").
+"""
+
+import os
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
+import time_machine
 from django.conf import settings
 from django.db import connections
 
@@ -35,6 +51,64 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     if owner:
         settings.DATABASES["default"].update(owner)
         connections["default"].close()
+
+
+def clinic_test_now():
+    """The instants CLINIC_TEST_NOW names, as aware datetimes (a time written without an offset is clinic
+    time); empty when it is unset."""
+    instants = []
+    for value in re.split(r"[\s,]+", os.environ.get("CLINIC_TEST_NOW", "").strip()):
+        if not value:
+            continue
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise pytest.UsageError(
+                f"CLINIC_TEST_NOW: {value!r} is not an ISO 8601 date and time, e.g. 2026-12-06T23:40"
+            ) from None
+        instants.append(moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(settings.TIME_ZONE)))
+    return instants
+
+
+TEST_NOW = clinic_test_now()
+
+
+def local(moment):
+    return moment.astimezone(ZoneInfo(settings.TIME_ZONE))
+
+
+def pytest_report_header(config):
+    if not TEST_NOW:
+        return "clock: the real one (set CLINIC_TEST_NOW to run at other instants)"
+    return "clock: CLINIC_TEST_NOW, ticking from " + "; ".join(
+        f"{local(moment):%A %Y-%m-%d %H:%M:%S %Z}" for moment in TEST_NOW
+    )
+
+
+def pytest_generate_tests(metafunc):
+    # Several instants: every test runs once at each, named after it (test_x[...-Sun-23:40]).
+    if len(TEST_NOW) > 1 and "clinic_clock" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "clinic_clock", TEST_NOW, indirect=True, ids=[f"{local(m):%a-%H:%M}" for m in TEST_NOW]
+        )
+
+
+@pytest.fixture(autouse=True)
+def clinic_clock(request):
+    """With CLINIC_TEST_NOW set, the test starts at that instant (each test anew) and time runs on."""
+    moment = getattr(request, "param", TEST_NOW[0] if TEST_NOW else None)
+    if moment is None:
+        yield None
+        return
+    with time_machine.travel(moment, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def quick_hashing(settings):
+    """Password hashing that costs nothing, for tests that seed the demo clinic: hashing its six staff
+    passwords with Argon2 is most of a small seed's time. Not for tests about passwords."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

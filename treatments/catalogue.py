@@ -1,4 +1,5 @@
-"""The muscles and needle sizes seeded by migration 0002 (administrators edit them afterwards in the admin).
+"""The muscles and needle sizes seeded by migration 0002, which keeps a frozen copy of these lists
+(administrators edit them afterwards in the admin).
 
 Advisory maximum depths are set only where the literature gives one (DOMAIN.md: over the rhomboid, 19 mm
 or less); risk regions follow DOMAIN.md: the neck (cervical) and the mid back (thoracic, intrascapular,

@@ -99,7 +99,9 @@ WITH inserted AS (
          rom_findings, screening_reviewed, impression, plan, pain_after, movement_change, immediate_response,
          aftercare_heat_hydration, aftercare_warning_signs, aftercare_notes, needles_in, needles_out,
          sharps_disposed, content_hash, version, created_at, updated_at, updated_by_id)
-    SELECT a.patient_id, a.therapist_id, a.id, a.start + interval '5 minutes',
+    -- Five minutes into the visit, signed 40 minutes later; never after the moment of seeding (today's
+    -- visits can be minutes long near midnight: appointments/demo.py todays_grid()).
+    SELECT a.patient_id, a.therapist_id, a.id, a.start + LEAST(interval '5 minutes', (a."end" - a.start) / 6),
            (%(complaints)s::text[])[a.patient_id %% cardinality(%(complaints)s::text[]) + 1],
            '', 3 + (a.id * 7 %% 6), 'Rotation and flexion limited by pain', true,
            (%(impressions)s::text[])[a.patient_id %% cardinality(%(impressions)s::text[]) + 1],
@@ -107,7 +109,8 @@ WITH inserted AS (
            greatest(0, 3 + (a.id * 7 %% 6) - (a.id %% 5)),  -- one visit in five: no change
            'Improved', (%(responses)s::text[])[a.id %% cardinality(%(responses)s::text[]) + 1],
            true, al.neck OR al.mid_back, '', 0, 0, true, '', 1,
-           a.start + interval '5 minutes', a.start + interval '45 minutes', a.therapist_id
+           a.start + LEAST(interval '5 minutes', (a."end" - a.start) / 6),
+           LEAST(a.start + interval '45 minutes', %(now)s::timestamptz), a.therapist_id
     FROM appointments_appointment a
     JOIN demo_allowed al ON al.patient_id = a.patient_id AND al.general
     WHERE a.status = 'completed'
@@ -174,7 +177,8 @@ SELECT s.id, r.type, r.severity,
        CASE WHEN r.type IN ('pain_after', 'aggravation', 'prolonged_aggravation', 'fatigue', 'pneumothorax')
             THEN 'within_24h' WHEN r.type IN ('bruising') THEN 'immediately' ELSE 'during' END,
        CASE r.severity WHEN 'mild' THEN '1 day' ELSE '1 week' END,
-       (%(actions)s::jsonb) ->> r.type, r.severity = 'mild', '', s.started_at + interval '30 minutes'
+       (%(actions)s::jsonb) ->> r.type, r.severity = 'mild', '',
+       LEAST(s.started_at + interval '30 minutes', %(now)s::timestamptz)
 FROM demo_sessions s
 CROSS JOIN LATERAL (SELECT ((s.id * 48271) %% 2147483647) %% 100000 AS h) x
 JOIN (
@@ -196,9 +200,11 @@ SET needles_in = d.points, needles_out = d.points,
         WHERE p.session_id = t.id AND m.risk_region <> 'none')
 FROM demo_sessions d WHERE d.id = t.id;
 UPDATE treatments_needlingsession t
-SET signed_at = t.started_at + interval '40 minutes', signed_by_id = t.clinician_id,
-    content_hash = treatments_content_hash(t.id, t.started_at + interval '40 minutes', t.clinician_id)
-FROM demo_sessions d WHERE d.id = t.id;
+SET signed_at = x.signed_at, signed_by_id = t.clinician_id,
+    content_hash = treatments_content_hash(t.id, x.signed_at, t.clinician_id)
+FROM demo_sessions d
+CROSS JOIN LATERAL (SELECT LEAST(d.started_at + interval '40 minutes', %(now)s::timestamptz) AS signed_at) x
+WHERE d.id = t.id;
 """
 
 
@@ -236,13 +242,20 @@ def add_sessions():
     import json
 
     buckets, short, deep = _catalogue()
+    now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         # Dropped by hand too: inside an outer transaction (tests) ON COMMIT has not come yet.
         cursor.execute("DROP TABLE IF EXISTS demo_allowed, demo_sessions")
         cursor.execute(ALLOWED_SQL)
         cursor.execute(
             SESSIONS_SQL,
-            {"complaints": COMPLAINTS, "impressions": IMPRESSIONS, "plans": PLANS, "responses": RESPONSES},
+            {
+                "complaints": COMPLAINTS,
+                "impressions": IMPRESSIONS,
+                "plans": PLANS,
+                "responses": RESPONSES,
+                "now": now,
+            },
         )
         cursor.execute("SELECT count(*) FROM demo_sessions")
         (added,) = cursor.fetchone()
@@ -259,8 +272,10 @@ def add_sessions():
                 "deep_needle": deep.pk,
             },
         )
-        cursor.execute(SIDE_EFFECTS_SQL, {"actions": json.dumps(ACTIONS), **_side_effect_params()})
-        cursor.execute(SIGN_SQL)
+        cursor.execute(
+            SIDE_EFFECTS_SQL, {"actions": json.dumps(ACTIONS), "now": now, **_side_effect_params()}
+        )
+        cursor.execute(SIGN_SQL, {"now": now})
         for table in ("treatments_needlingsession", "treatments_needlepoint", "treatments_sideeffect"):
             cursor.execute(f"ANALYZE {table}")
         cursor.execute("DROP TABLE demo_allowed, demo_sessions")

@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
@@ -42,6 +42,30 @@ class UserAdmin(DjangoUserAdmin):
     ]
     filter_horizontal = []
     inlines = [ClinicianProfileInline]
+    actions = ["reset_second_factor", "end_all_sessions"]
+
+    @admin.action(description="Reset the second factor (they enrol again at their next login)")
+    def reset_second_factor(self, request, queryset):
+        from .second_factor import reset_devices
+
+        for user in queryset:
+            reset_devices(user, by=request.user, request=request)
+        self.message_user(
+            request,
+            f"Second factor reset for {queryset.count()} staff: their devices are removed and their sessions "
+            "ended; each sets up an authenticator app at their next login.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="End all their sessions (log them out everywhere)")
+    def end_all_sessions(self, request, queryset):
+        from .sessions import end_sessions
+
+        ended = sum(
+            end_sessions(user, reason="ended by an administrator", request=request, by=request.user)
+            for user in queryset
+        )
+        self.message_user(request, f"{ended} sessions ended.", messages.SUCCESS)
 
     def has_delete_permission(self, request, obj=None):
         # Staff who signed records stay on file; deactivate instead.

@@ -52,6 +52,11 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "phonenumber_field",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "csp",
     "audit",
     "accounts",
     "patients",
@@ -65,14 +70,20 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the second factor of this session (accounts/second_factor.py).
+    "django_otp.middleware.OTPMiddleware",
+    # Idle and absolute session limits, and no-store on every signed-in page (accounts/sessions.py).
+    "accounts.sessions.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Deny by default: every view must declare who may use it (accounts/access.py).
+    # Deny by default: every view must declare who may use it, and clinical roles pass the second
+    # factor first (accounts/access.py).
     "accounts.access.AccessMiddleware",
 ]
 
@@ -139,10 +150,38 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions live in the database so that any app server can answer any request.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database so that any app server can answer any request; the table keeps the
+# user of each session, so that a user's sessions can be listed and ended (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
+# The absolute limit: a login lasts at most this long, however active (counted from the login).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# The idle limit: a session unused for this many minutes ends.
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+
+# The second factor (docs/security.md). Physiotherapists, managers and administrators always need one;
+# the front desk only when SECOND_FACTOR_FRONT_DESK is on (or when they enrolled one themselves).
+SECOND_FACTOR_FRONT_DESK = env_flag("SECOND_FACTOR_FRONT_DESK", False)
+OTP_TOTP_ISSUER = os.environ.get("CLINIC_NAME", "IMS Clinic")
+# Passkeys belong to the host staff reach the app at (accounts.second_factor.PasskeyHelper: the request's
+# host, already vouched for by ALLOWED_HOSTS); WEBAUTHN_RP_ID pins another (a parent domain).
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.second_factor.PasskeyHelper"
+OTP_WEBAUTHN_RP_ID = os.environ.get("WEBAUTHN_RP_ID", "")
+OTP_WEBAUTHN_RP_ID_CALLABLE = "" if OTP_WEBAUTHN_RP_ID else "accounts.second_factor.passkey_relying_party"
+OTP_WEBAUTHN_RP_NAME = os.environ.get("CLINIC_NAME", "IMS Clinic")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS if host not in {"*"}] or [
+    "https://localhost"
+]
+# Passkeys are a second factor here, never a replacement for the password.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+
+# Who among clinicians may open a chart: "all", or "care_team" (the patient is on their schedule or they
+# treated them; anyone else breaks the glass with a reason, audited: patients/privacy.py).
+CHART_ACCESS = os.environ.get("CHART_ACCESS", "all")
+if CHART_ACCESS not in {"all", "care_team"}:
+    raise ImproperlyConfigured('CHART_ACCESS must be "all" or "care_team".')
+# How long one break-the-glass reason opens that patient's chart to that clinician.
+BREAK_GLASS_HOURS = int(os.environ.get("BREAK_GLASS_HOURS", "8"))
 
 LANGUAGE_CODE = "en-ca"
 TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE", "America/Vancouver")
@@ -216,6 +255,28 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_flag("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy: scripts only from our own static files, never inline (docs/security.md).
+# Inline style attributes stay allowed (Bootstrap and the server-drawn SVG charts use them); <style>
+# elements and stylesheets from elsewhere do not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 

@@ -94,18 +94,23 @@ def confirm_authenticator(request, device, code):
     verified. Returns the recovery codes (shown once). Refuses a code that does not match (CodeRefused;
     counted by the lockout like a wrong password)."""
     user = request.user
+    # The failure's audit row must be committed before the refusal is raised (it is what the lockout
+    # counts), so the refusal leaves the locked transaction as a value, not an exception.
     with lockout.attempt(user.email):
-        check_not_locked(request)
-        if not device.verify_token(normalise_code(code)):
+        refused = locked_refusal(request)
+        if refused is None and not device.verify_token(normalise_code(code)):
             fail(request, device)
-            raise CodeRefused("That code does not match. Type the six digits your app shows now.")
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        # One authenticator at a time: enrolling again replaces the earlier one.
-        TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
-        codes = new_recovery_codes(user, request=request)
-        otp_login(request, device)
-        record(Action.MFA_ENROL, request=request, obj=device, detail="authenticator app enrolled")
+            refused = CodeRefused("That code does not match. Type the six digits your app shows now.")
+        if refused is None:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            # One authenticator at a time: enrolling again replaces the earlier one.
+            TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
+            codes = new_recovery_codes(user, request=request)
+            otp_login(request, device)
+            record(Action.MFA_ENROL, request=request, obj=device, detail="authenticator app enrolled")
+    if refused is not None:
+        raise refused
     return codes
 
 
@@ -139,13 +144,15 @@ def normalise_code(code):
 
 
 # --- verifying at login ---------------------------------------------------------------------------------
-def check_not_locked(request):
+def locked_refusal(request):
+    """A CodeRefused (audited) when the address is locked now, else None."""
     status = lockout.status(request.user.email)
     if status.locked:
         lockout.record_failure(
             request.user.email, request=request, locked=True, object_type=lockout.SECOND_FACTOR
         )
-        raise CodeRefused(locked_message(status), locked=True)
+        return CodeRefused(locked_message(status), locked=True)
+    return None
 
 
 def locked_message(status):
@@ -172,27 +179,31 @@ def verify_code(request, code):
     user = request.user
     code = normalise_code(code)
     with lockout.attempt(user.email):
-        check_not_locked(request)
+        refused = locked_refusal(request)
         matched = None
-        if code:
+        if refused is None and code:
             for device in devices_for_user(user, for_verify=True):
                 if isinstance(device, TOTPDevice | StaticDevice) and device.verify_token(code):
                     matched = device
                     break
-        if matched is None:
+        if refused is None and matched is None:
             fail(request)
             after = lockout.status(user.email)
-            if after.locked:
-                raise CodeRefused(locked_message(after), locked=True)
-            raise CodeRefused(
-                "That code does not match. Type the code your app shows now, or a recovery code."
+            refused = (
+                CodeRefused(locked_message(after), locked=True)
+                if after.locked
+                else CodeRefused(
+                    "That code does not match. Type the code your app shows now, or a recovery code."
+                )
             )
-        otp_login(request, matched)
-        kind = "recovery code" if isinstance(matched, StaticDevice) else "authenticator app"
-        left = (
-            f"; {recovery_codes_left(user)} recovery codes left" if isinstance(matched, StaticDevice) else ""
-        )
-        record(Action.MFA_VERIFY, request=request, obj=matched, detail=f"{kind}{left}")
+        if refused is None:
+            otp_login(request, matched)
+            kind = "recovery code" if isinstance(matched, StaticDevice) else "authenticator app"
+            if isinstance(matched, StaticDevice):
+                kind += f"; {recovery_codes_left(user)} recovery codes left"
+            record(Action.MFA_VERIFY, request=request, obj=matched, detail=kind)
+    if refused is not None:
+        raise refused
     return matched
 
 

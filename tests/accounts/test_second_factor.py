@@ -166,7 +166,9 @@ def test_a_wrong_code_shows_a_message_is_audited_and_opens_nothing(client):
     assert failed.object_type == "second factor" and user.email in failed.detail
 
 
-@pytest.mark.parametrize("garbage", ["", "   ", "abc", "1" * 200, "\u0000", "<script>", "12345678901234567890x"])
+@pytest.mark.parametrize(
+    "garbage", ["", "   ", "abc", "1" * 200, "\u0000", "<script>", "12345678901234567890x"]
+)
 def test_garbage_codes_get_a_message_never_an_error(client, garbage):
     user = PhysioFactory()
     give_authenticator(user)

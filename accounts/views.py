@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout as end_login
 from django.contrib.auth import views as auth_views
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -42,13 +42,14 @@ login = public(LoginView.as_view())
 logout = with_rule(auth_views.LogoutView.as_view(), frozenset(Role.values), second_factor_pending=True)
 
 
-def safe_next(request, default="home"):
+def safe_next(request):
+    """The page to go on to after the second factor: a path on this site, else the start page."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, {request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return settings.LOGIN_REDIRECT_URL if default == "home" else default
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 # --- the second factor ----------------------------------------------------------------------------------

@@ -172,6 +172,11 @@ OTP_WEBAUTHN_RP_NAME = os.environ.get("CLINIC_NAME", "IMS Clinic")
 OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS if host not in {"*"}] or [
     "https://localhost"
 ]
+# Wrong codes are limited by the sign-in lockout (LOGIN_FAILURE_LIMIT per LOGIN_LOCKOUT_MINUTES, shared with
+# wrong passwords), not by django-otp's per-device back-off, which would refuse a right code typed within
+# seconds of a wrong one with the same "does not match" message.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 # Passkeys are a second factor here, never a replacement for the password.
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 

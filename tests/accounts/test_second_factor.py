@@ -28,11 +28,7 @@ LOCKED_MESSAGE = "Too many failed sign-ins for this address"
 
 
 @pytest.fixture(autouse=True)
-def no_throttle(settings):
-    # django-otp's own back-off (seconds after a wrong code) would refuse the right code typed at once
-    # after a wrong one; the lockout is what these tests are about.
-    settings.OTP_TOTP_THROTTLE_FACTOR = 0
-    settings.OTP_STATIC_THROTTLE_FACTOR = 0
+def limits(settings):
     settings.LOGIN_FAILURE_LIMIT = 5
 
 

@@ -90,7 +90,8 @@ def test_garbage_is_refused_with_a_message_never_an_exception(value):
         # CSS that escapes a filter looking for "url(": the style attribute is refused whatever it holds.
         '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0L5 5" style="fill: \\75 rl(http://x.test/a)"/></svg>',
         '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0L5 5" style="stroke: black"/></svg>',
-        '<svg xmlns="http://www.w3.org/2000/svg" style="@import \'http://x.test/a.css\'"><path d="M0 0"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg" style="@import \'http://x.test/a.css\'">'
+        '<path d="M0 0"/></svg>',
         '<svg xmlns="http://www.w3.org/2000/svg"><style>@import url(http://x.test/a.css);</style>'
         '<path d="M0 0"/></svg>',
         '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0L5 5" fill="\\75 rl(#a)"/></svg>',
@@ -101,7 +102,8 @@ def test_garbage_is_refused_with_a_message_never_an_exception(value):
         '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0"/>@import url(x)</svg>',
         '<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink">'
         '<path d="M0 0" x:href="http://x.test/"/></svg>',
-        '<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><p>hi</p></foreignObject><path d="M0 0"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><p>hi</p></foreignObject>'
+        '<path d="M0 0"/></svg>',
         '<svg><path d="M0 0L5 5"/></svg>',
     ],
 )

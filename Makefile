@@ -10,13 +10,28 @@ PORT ?= 8000
 # Test workers: pytest-xdist processes (2 cores here). Set PYTEST_WORKERS=0 to run in one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint venv db-start db-stop seed migrate bench clean
+.PHONY: run test lint venv db-start db-stop seed migrate bench clean lock audit-deps
 
-$(VENV)/.installed: pyproject.toml
+# Dependencies come from requirements.lock: every package pinned, each file checked against its hash
+# (docs/security.md). pyproject.toml keeps the compatible ranges; `make lock` re-pins within them.
+$(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
+
+lock: venv
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --extra dev --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
+
+# Known vulnerabilities in the pinned dependencies, from the Python Packaging Advisory Database through
+# PyPI's JSON API: needs network access to it, and says so (exit 2) rather than passing when there is none;
+# --strict fails the audit if any package could not be looked up.
+audit-deps: venv
+	@$(PY) -c "import urllib.request; urllib.request.urlopen('https://pypi.org/pypi/pip/24.0/json', timeout=15)" \
+		2>/dev/null || { echo "make audit-deps: PyPI's advisory API (pypi.org/pypi/<name>/<version>/json) cannot" \
+		"be reached from this machine, so NOTHING WAS CHECKED. Run it where there is network access."; exit 2; }
+	$(VENV)/bin/pip-audit --strict --require-hashes --disable-pip --progress-spinner off -r requirements.lock
 
 venv: $(VENV)/.installed
 

@@ -49,6 +49,9 @@ def manager_client():
     )
     client = Client(HTTP_HOST="localhost")
     client.force_login(user)
+    from _common import pass_second_factor
+
+    pass_second_factor(client, user)
     return client
 
 

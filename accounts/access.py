@@ -94,9 +94,14 @@ def page_to_return_to(request):
 
 
 def send_to(request, url_name, **query):
-    """Redirect to a page of the login flow with `next` set; htmx requests are told to load it as a whole
-    page (HX-Redirect) rather than swap it into a fragment."""
-    url = reverse(url_name) + "?" + urlencode({"next": page_to_return_to(request), **query}, safe="/")
+    """Redirect to a page of the login flow with `next` set (redirect_with_next)."""
+    return redirect_with_next(request, reverse(url_name), **query)
+
+
+def redirect_with_next(request, url, **query):
+    """Redirect to `url` with `next` set to the page the person was on; htmx requests are told to load it as
+    a whole page (HX-Redirect) rather than swap it into a fragment."""
+    url = url + "?" + urlencode({"next": page_to_return_to(request), **query}, safe="/")
     if getattr(request, "htmx", False):
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url

@@ -85,6 +85,8 @@ MIDDLEWARE = [
     # Deny by default: every view must declare who may use it, and clinical roles pass the second
     # factor first (accounts/access.py).
     "accounts.access.AccessMiddleware",
+    # CHART_ACCESS=care_team: a physiotherapist outside the care team breaks the glass (patients/privacy.py).
+    "patients.privacy.ChartPrivacyMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"

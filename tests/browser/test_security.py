@@ -211,3 +211,45 @@ def test_a_timed_out_htmx_request_takes_the_whole_page_to_the_login(page, log_in
     page.locator("#point-form").get_by_role("button", name="Add point").click()
     page.wait_for_url(f"**/login/?next=/sessions/{draft.pk}/&ended=idle")
     expect(page.get_by_test_id("session-ended")).to_be_visible()
+
+
+# --- passkeys, with Chromium's virtual authenticator -------------------------------------------------------
+def test_a_passkey_is_added_from_the_security_page_and_then_passes_the_second_factor(page, log_in):
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    from audit.models import Action, AuditEvent
+
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    physio = PhysioFactory(full_name="Priya Natarajan")
+    log_in(physio)
+    page.goto(reverse("security"))
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page.locator("#passkey-register-status-message")).not_to_be_empty()
+    for _ in range(50):
+        if WebAuthnCredential.objects.filter(user=physio).exists():
+            break
+        page.wait_for_timeout(100)
+    assert WebAuthnCredential.objects.filter(user=physio).count() == 1
+    assert AuditEvent.objects.filter(
+        action=Action.MFA_ENROL, actor=physio, detail="passkey registered"
+    ).exists()
+
+    page.get_by_role("button", name="Log out").click()
+    type_password(page, physio)
+    page.get_by_role("button", name="Use a passkey instead").click()
+    expect(page.get_by_test_id("whoami")).to_contain_text("Priya Natarajan")
+    assert AuditEvent.objects.filter(action=Action.MFA_VERIFY, actor=physio, detail="passkey").exists()

@@ -282,3 +282,25 @@ def test_other_accounts_never_show_a_code(client, settings):
     give_authenticator(user)
     log_in_with_password(client, user)
     assert b"demo-code" not in client.get(reverse("login_code")).content
+
+
+def test_the_demo_clinic_logins_pass_the_second_factor_with_the_documented_secret(client, settings):
+    import base64
+
+    from django.core.management import call_command
+    from django_otp.oath import TOTP
+
+    from accounts.demo import DEMO_PASSWORD
+    from accounts.models import User
+    from accounts.second_factor import DEMO_TOTP_SECRET
+
+    settings.DEBUG = True
+    call_command("seed_demo", "--size", "0", "--quiet")
+    physio = User.objects.get(email="physio@demo.imsclinic.test")
+    assert TOTPDevice.objects.get(user=physio).bin_key == base64.b32decode(DEMO_TOTP_SECRET)
+    assert not TOTPDevice.objects.filter(user__email="desk@demo.imsclinic.test").exists()
+    client.post(reverse("login"), {"username": physio.email, "password": DEMO_PASSWORD})
+    code = f"{TOTP(base64.b32decode(DEMO_TOTP_SECRET)).token():06d}"
+    assert f"<code>{code}</code>" in client.get(reverse("login_code")).content.decode()
+    assert client.post(reverse("login_code"), {"code": code}).status_code == 302
+    assert client.get(reverse("home")).status_code == 200

@@ -17,7 +17,8 @@ class Command(BaseCommand):
         for email, name, role, _registration in DEMO_STAFF:
             self.stdout.write(f"  {role.label:<16} {email:<32} {name}")
         self.stdout.write(
-            f"Second factor: every demo login shares the authenticator secret {DEMO_TOTP_SECRET};\n"
+            "Second factor: the demo logins but the front desk share the authenticator secret\n"
+            f"{DEMO_TOTP_SECRET};\n"
             "the code page shows the current code for demo accounts while DEBUG is on (make run),\n"
             "so no phone is needed."
         )

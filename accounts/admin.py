@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import ClinicianProfile, User
 
@@ -82,3 +84,11 @@ class ClinicianProfileAdmin(admin.ModelAdmin):
         if isinstance(field, forms.DateField):
             field.widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         return field
+
+
+# Second-factor devices are not edited in the admin: an authenticator's key (and a recovery code) shown to
+# an administrator would let them pass someone else's second factor. "Reset the second factor" on a staff
+# member removes them instead (audited), and the person enrols again.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

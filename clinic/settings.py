@@ -165,6 +165,9 @@ SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
 # the front desk only when SECOND_FACTOR_FRONT_DESK is on (or when they enrolled one themselves).
 SECOND_FACTOR_FRONT_DESK = env_flag("SECOND_FACTOR_FRONT_DESK", False)
 OTP_TOTP_ISSUER = os.environ.get("CLINIC_NAME", "IMS Clinic")
+# Never show an authenticator's key or QR code again once made (accounts/admin.py keeps devices out of
+# the admin altogether).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # Passkeys belong to the host staff reach the app at (accounts.second_factor.PasskeyHelper: the request's
 # host, already vouched for by ALLOWED_HOSTS); WEBAUTHN_RP_ID pins another (a parent domain).
 OTP_WEBAUTHN_HELPER_CLASS = "accounts.second_factor.PasskeyHelper"

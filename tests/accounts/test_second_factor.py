@@ -304,3 +304,11 @@ def test_the_demo_clinic_logins_pass_the_second_factor_with_the_documented_secre
     assert f"<code>{code}</code>" in client.get(reverse("login_code")).content.decode()
     assert client.post(reverse("login_code"), {"code": code}).status_code == 302
     assert client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/admin/otp_totp/totpdevice/", "/admin/otp_static/staticdevice/"])
+def test_the_admin_never_shows_anyones_authenticator_key_or_recovery_codes(client, url):
+    admin = AdminFactory()
+    client.force_login(admin)
+    assert client.get(url).status_code == 404
+    assert b"otp_totp" not in client.get("/admin/").content

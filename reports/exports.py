@@ -125,11 +125,10 @@ def text_aliases(queryset, aliases):
 
 def csv_safe_sql(column):
     """SQL for a text column whose value starting with = + - @ tab or CR gets a leading apostrophe, which
-    spreadsheets show as text and never run (defusedcsv's rule, done by PostgreSQL so COPY stays fast)."""
-    return (
-        f"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
-        f"THEN chr(39) || {column} ELSE {column} END"
-    )
+    spreadsheets show as text and never run (defusedcsv's rule, done by PostgreSQL so COPY stays fast).
+    ascii() reads the first character's code without making a substring: measured cheaper than left()
+    (docs/benchmarks.md)."""
+    return f"CASE WHEN ascii({column}) IN (9, 13, 43, 45, 61, 64) THEN chr(39) || {column} ELSE {column} END"
 
 
 def xlsx_cell(sheet, value):

@@ -14,7 +14,15 @@ def deploy_check(**extra):
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DEBUG", "SECURE_SSL_REDIRECT", "STATIC_MANIFEST", "SECURE_HSTS_PRELOAD"}
+        # Test settings, and the browser tests' async-safety switch (never set in production).
+        if key
+        not in {
+            "DEBUG",
+            "SECURE_SSL_REDIRECT",
+            "STATIC_MANIFEST",
+            "SECURE_HSTS_PRELOAD",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     env.update(
         DEBUG="0",

@@ -21,13 +21,28 @@ CLOCK_INSTANTS ?= 2026-12-06T23:40 2026-12-08T00:01 2026-12-09T16:29
 CLUSTER ?= run
 CLUSTER_FLAG := $(if $(filter test,$(CLUSTER)),--test,)
 
-.PHONY: run test test-clock lint venv db-start db-stop seed migrate bench backup restore-drill restore clean
+.PHONY: run test test-clock lint venv db-start db-stop seed migrate bench backup restore-drill restore clean lock audit-deps
 
-$(VENV)/.installed: pyproject.toml
+# Dependencies come from requirements.lock: every package pinned, each file checked against its hash
+# (docs/security.md). pyproject.toml keeps the compatible ranges; `make lock` re-pins within them.
+$(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
+
+lock: venv
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --extra dev --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
+
+# Known vulnerabilities in the pinned dependencies, from the Python Packaging Advisory Database through
+# PyPI's JSON API: needs network access to it, and says so (exit 2) rather than passing when there is none;
+# --strict fails the audit if any package could not be looked up.
+audit-deps: venv
+	@$(PY) -c "import urllib.request; urllib.request.urlopen('https://pypi.org/pypi/pip/24.0/json', timeout=15)" \
+		2>/dev/null || { echo "make audit-deps: PyPI's advisory API (pypi.org/pypi/<name>/<version>/json) cannot" \
+		"be reached from this machine, so NOTHING WAS CHECKED. Run it where there is network access."; exit 2; }
+	$(VENV)/bin/pip-audit --strict --require-hashes --disable-pip --progress-spinner off -r requirements.lock
 
 venv: $(VENV)/.installed
 

@@ -1,8 +1,10 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import Action
 from audit.services import audited_transaction, record
@@ -55,6 +57,30 @@ class UserAdmin(DjangoUserAdmin):
     ]
     filter_horizontal = []
     inlines = [ClinicianProfileInline]
+    actions = ["reset_second_factor", "end_all_sessions"]
+
+    @admin.action(description="Reset the second factor (they enrol again at their next login)")
+    def reset_second_factor(self, request, queryset):
+        from .second_factor import reset_devices
+
+        for user in queryset:
+            reset_devices(user, by=request.user, request=request)
+        self.message_user(
+            request,
+            f"Second factor reset for {queryset.count()} staff: their devices are removed and their sessions "
+            "ended; each sets up an authenticator app at their next login.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(description="End all their sessions (log them out everywhere)")
+    def end_all_sessions(self, request, queryset):
+        from .sessions import end_sessions
+
+        ended = sum(
+            end_sessions(user, reason="ended by an administrator", request=request, by=request.user)
+            for user in queryset
+        )
+        self.message_user(request, f"{ended} sessions ended.", messages.SUCCESS)
 
     def has_delete_permission(self, request, obj=None):
         # Staff who signed records stay on file; deactivate instead.
@@ -102,3 +128,11 @@ class ClinicianProfileAdmin(admin.ModelAdmin):
         if isinstance(field, forms.DateField):
             field.widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         return field
+
+
+# Second-factor devices are not edited in the admin: an authenticator's key (and a recovery code) shown to
+# an administrator would let them pass someone else's second factor. "Reset the second factor" on a staff
+# member removes them instead (audited), and the person enrols again.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

@@ -31,6 +31,11 @@ class Action(models.TextChoices):
     NO_SHOW = "no_show", "No-show"
     STATUS = "status", "Status change"
     ADDENDUM = "addendum", "Addendum"
+    MFA_ENROL = "mfa_enrol", "Second factor enrolled"
+    MFA_VERIFY = "mfa_verify", "Second factor passed"
+    MFA_RESET = "mfa_reset", "Second factor reset"
+    SESSION_END = "session_end", "Session ended"
+    BREAK_GLASS = "break_glass", "Chart opened by breaking the glass"
 
 
 class AuditEvent(models.Model):

@@ -70,6 +70,9 @@ def main():
     )
     client = Client(HTTP_HOST="localhost")
     client.force_login(desk)
+    from _common import pass_second_factor
+
+    pass_second_factor(client, desk)
     query = {"date": today.isoformat(), "location": main_location.pk}
 
     def run_view():

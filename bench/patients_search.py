@@ -68,6 +68,9 @@ def main():
     )
     client = Client(HTTP_HOST="localhost", HTTP_HX_REQUEST="true")
     client.force_login(desk)
+    from _common import pass_second_factor
+
+    pass_second_factor(client, desk)
 
     def run_view(text):
         def run():

@@ -312,6 +312,9 @@ def main():
         )
         client = Client(HTTP_HOST="localhost")
         client.force_login(user)
+        from _common import pass_second_factor
+
+        pass_second_factor(client, user)
         query = {"start": year.start.isoformat(), "end": year.end.isoformat()}
 
         def run():

@@ -157,6 +157,9 @@ def main():
         session = bench_session()
     client = Client(HTTP_HOST="localhost")
     client.force_login(session.clinician)
+    from _common import pass_second_factor
+
+    pass_second_factor(client, session.clinician)
     url = f"/sessions/{session.pk}/visit-summary.pdf"
 
     import io

@@ -54,6 +54,11 @@ INSTALLED_APPS = [
     "phonenumber_field",
     # The project's own room: migrate as the owner role, the deploy checks, the health probes.
     "clinic",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "csp",
     "audit",
     "accounts",
     "patients",
@@ -71,15 +76,23 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A NUL character in a path, query, form, cookie or header answers 400 before it can reach PostgreSQL.
     "clinic.middleware.refuse_nul_bytes",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the second factor of this session (accounts/second_factor.py).
+    "django_otp.middleware.OTPMiddleware",
+    # Idle and absolute session limits, and no-store on every signed-in page (accounts/sessions.py).
+    "accounts.sessions.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Deny by default: every view must declare who may use it (accounts/access.py).
+    # Deny by default: every view must declare who may use it, and clinical roles pass the second
+    # factor first (accounts/access.py).
     "accounts.access.AccessMiddleware",
+    # CHART_ACCESS=care_team: a physiotherapist outside the care team breaks the glass (patients/privacy.py).
+    "patients.privacy.ChartPrivacyMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -159,10 +172,46 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions live in the database so that any app server can answer any request.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database so that any app server can answer any request; the table keeps the
+# user of each session, so that a user's sessions can be listed and ended (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
+# The absolute limit: a login lasts at most this long, however active (counted from the login).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# The idle limit: a session unused for this many minutes ends.
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+
+# The second factor (docs/security.md). Physiotherapists, managers and administrators always need one;
+# the front desk only when SECOND_FACTOR_FRONT_DESK is on (or when they enrolled one themselves).
+SECOND_FACTOR_FRONT_DESK = env_flag("SECOND_FACTOR_FRONT_DESK", False)
+OTP_TOTP_ISSUER = os.environ.get("CLINIC_NAME", "IMS Clinic")
+# Never show an authenticator's key or QR code again once made (accounts/admin.py keeps devices out of
+# the admin altogether).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Passkeys belong to the host staff reach the app at (accounts.second_factor.PasskeyHelper: the request's
+# host, already vouched for by ALLOWED_HOSTS); WEBAUTHN_RP_ID pins another (a parent domain).
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.second_factor.PasskeyHelper"
+OTP_WEBAUTHN_RP_ID = os.environ.get("WEBAUTHN_RP_ID", "")
+OTP_WEBAUTHN_RP_ID_CALLABLE = "" if OTP_WEBAUTHN_RP_ID else "accounts.second_factor.passkey_relying_party"
+OTP_WEBAUTHN_RP_NAME = os.environ.get("CLINIC_NAME", "IMS Clinic")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS if host not in {"*"}] or [
+    "https://localhost"
+]
+# Wrong codes are limited by the sign-in lockout (LOGIN_FAILURE_LIMIT per LOGIN_LOCKOUT_MINUTES, shared with
+# wrong passwords), not by django-otp's per-device back-off, which would refuse a right code typed within
+# seconds of a wrong one with the same "does not match" message.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+# Passkeys are a second factor here, never a replacement for the password.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+
+# Who among clinicians may open a chart: "all", or "care_team" (the patient is on their schedule or they
+# treated them; anyone else breaks the glass with a reason, audited: patients/privacy.py).
+CHART_ACCESS = os.environ.get("CHART_ACCESS", "all")
+if CHART_ACCESS not in {"all", "care_team"}:
+    raise ImproperlyConfigured('CHART_ACCESS must be "all" or "care_team".')
+# How long one break-the-glass reason opens that patient's chart to that clinician.
+BREAK_GLASS_HOURS = int(os.environ.get("BREAK_GLASS_HOURS", "8"))
 
 LANGUAGE_CODE = "en-ca"
 TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE", "America/Vancouver")
@@ -286,7 +335,33 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_flag("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is the clinic's choice (docs/security.md): once on browsers' list a domain cannot
+        # easily leave it, so check --deploy does not nag when it is deliberately off.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy: scripts only from our own static files, never inline (docs/security.md).
+# Inline style attributes stay allowed (Bootstrap and the server-drawn SVG charts use them); <style>
+# elements and stylesheets from elsewhere do not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 

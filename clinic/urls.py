@@ -10,6 +10,7 @@ handler404 = "accounts.views.page_not_found"
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("", include("accounts.urls")),
+    path("account/passkeys/", include("accounts.passkey_urls")),
     path("audit/", include("audit.urls")),
     path("patients/", include("patients.urls")),
     path("consent/", include("consent.urls")),

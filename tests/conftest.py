@@ -13,13 +13,15 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import django.test
 import pytest
 import time_machine
 from django.conf import settings
 from django.db import connections
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts.models import Role
-from tests.factories import AdminFactory, FrontDeskFactory, ManagerFactory, PhysioFactory
+from tests.factories import AdminFactory, FrontDeskFactory, ManagerFactory, PhysioFactory, give_authenticator
 
 ROLE_FACTORIES = {
     Role.PHYSIO: PhysioFactory,
@@ -111,6 +113,32 @@ def quick_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def pass_second_factor(client, user):
+    """Mark the client's session verified the way django_otp.login() does after a good code: the session
+    names the user's authenticator (made for them when they have none)."""
+    device = give_authenticator(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+class Client(django.test.Client):
+    """The test client, whose force_login() also passes the second factor, as a person who typed the code
+    of their authenticator app. Tests of the second factor itself use force_login_password_only()."""
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        pass_second_factor(self, user)
+
+    def force_login_password_only(self, user, backend=None):
+        super().force_login(user, backend)
+
+
+@pytest.fixture
+def client():
+    return Client()
+
+
 @pytest.fixture
 def physio(db):
     return PhysioFactory()
@@ -133,7 +161,8 @@ def administrator(db):
 
 @pytest.fixture
 def client_for(client, db):
-    """client_for(Role.PHYSIO) -> a test client logged in as a new user of that role."""
+    """client_for(Role.PHYSIO) -> a test client logged in (password and second factor) as a new user of that
+    role."""
 
     def login(role_or_user):
         user = ROLE_FACTORIES[role_or_user]() if isinstance(role_or_user, str) else role_or_user

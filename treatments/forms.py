@@ -2,7 +2,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Fieldset, Layout
 from django import forms
 
-from .models import Muscle, NeedlePoint, NeedleSize, NeedlingSession, SideEffect
+from .models import CLINICAL_NOTE, Muscle, NeedlePoint, NeedleSize, NeedlingSession, SideEffect
 from .services import DRAFT_FIELDS, POINT_FIELDS, SIDE_EFFECT_FIELDS
 
 
@@ -124,6 +124,7 @@ class SideEffectForm(forms.ModelForm):
 class AddendumForm(forms.Form):
     text = forms.CharField(
         label="Addendum",
+        max_length=CLINICAL_NOTE,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Write the addendum's text."},
     )

@@ -13,7 +13,6 @@ import secrets
 
 import segno
 from django.conf import settings
-from django.db import transaction
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.oath import TOTP
@@ -22,7 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.helpers import WebAuthnHelper
 
 from audit.models import Action
-from audit.services import record
+from audit.services import audited_transaction, record
 
 from . import lockout
 from .models import Role
@@ -116,7 +115,7 @@ def confirm_authenticator(request, device, code):
 
 def new_recovery_codes(user, *, request=None):
     """Ten new single-use recovery codes; any earlier ones stop working."""
-    with transaction.atomic():
+    with audited_transaction():
         device, _ = StaticDevice.objects.get_or_create(user=user, defaults={"name": RECOVERY_NAME})
         device.confirmed = True
         device.save()
@@ -214,7 +213,7 @@ def reset_devices(user, *, by, request=None):
 
     if not by.has_role(Role.ADMIN):
         raise PermissionError("Only an administrator resets a second factor.")
-    with transaction.atomic():
+    with audited_transaction():
         removed = [str(device) for device in devices_for_user(user, confirmed=None)]
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 from audit.models import Action
-from audit.services import client_ip, record
+from audit.services import audited_transaction, client_ip, record
 
 LOGIN_AT = "login_at"
 LAST_SEEN = "last_seen"
@@ -150,12 +150,13 @@ def end_sessions(user, *, reason, keep=None, request=None, by=None, only=None):
         keys = [key for key in keys if handle(key) == only]
     if not keys:
         return 0
-    ended, _ = StaffSession.objects.filter(session_key__in=keys).delete()
-    record(
-        Action.SESSION_END,
-        request=request,
-        user=by or (request.user if request is not None and request.user.is_authenticated else None),
-        obj=user,
-        detail=f"{ended} session{'' if ended == 1 else 's'} of {user.email} ended: {reason}",
-    )
+    with audited_transaction():
+        ended, _ = StaffSession.objects.filter(session_key__in=keys).delete()
+        record(
+            Action.SESSION_END,
+            request=request,
+            user=by or (request.user if request is not None and request.user.is_authenticated else None),
+            obj=user,
+            detail=f"{ended} session{'' if ended == 1 else 's'} of {user.email} ended: {reason}",
+        )
     return ended

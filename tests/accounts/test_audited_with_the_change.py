@@ -2,11 +2,11 @@
 all, and the administrator's changes to who may do what are audited."""
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.db import DatabaseError
 from django.urls import reverse
 
 from accounts.models import Role
+from accounts.models import StaffSession as Session
 from audit.models import Action, AuditEvent
 from tests.audit.refusal import audit_refused
 from tests.factories import TEST_PASSWORD, ClinicianProfileFactory, PhysioFactory

@@ -35,7 +35,9 @@ def project_imports(tree):
 def allowed(module, how):
     if how == "importlib":
         return module.split(".")[1:2] == ["migrations"]
-    return how == "import" and module.rsplit(".", 1)[-1] in {"models", "validators"}
+    # Django itself writes references to model, field and validator classes into migrations: those are
+    # names, not SQL or logic that could change what replaying the migration does.
+    return how == "import" and module.rsplit(".", 1)[-1] in {"models", "fields", "validators"}
 
 
 def test_there_are_migrations_to_check():

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.clinic.conftest import ROOT, app_url, fetch, gunicorn, manage, production_environment
-from tests.factories import TEST_PASSWORD, PhysioFactory
+from tests.factories import TEST_PASSWORD, PhysioFactory, give_authenticator, totp_code
 
 HTTPS = {"X-Forwarded-Proto": "https"}  # the TLS-terminating proxy's word that the client used HTTPS
 
@@ -21,6 +21,7 @@ def cookie(response, name):
 @pytest.mark.django_db(transaction=True)
 def test_collectstatic_then_gunicorn_serves_the_app_with_hashed_static_files_and_security_headers(tmp_path):
     physio = PhysioFactory(full_name="Priya Natarajan")
+    authenticator = give_authenticator(physio)
     static_root = tmp_path / "static"
     env = production_environment(app_url(), STATIC_ROOT=static_root)
     manage("collectstatic", "--noinput", "-v", "0", env=env)
@@ -64,6 +65,30 @@ def test_collectstatic_then_gunicorn_serves_the_app_with_hashed_static_files_and
         assert signed_in.status == 302, signed_in.text[:500]
         session, session_cookie = cookie(signed_in, "sessionid")
         assert "Secure" in session_cookie and "HttpOnly" in session_cookie
+        if "csrftoken" in signed_in.cookies():  # Django rotates the CSRF token at login
+            csrf_token, _ = cookie(signed_in, "csrftoken")
+
+        # A physiotherapist's second factor: the code of their authenticator app.
+        jar = f"sessionid={session}; csrftoken={csrf_token}"
+        code_page = fetch(base, "/login/code/", headers={**HTTPS, "Cookie": jar})
+        assert code_page.status == 200, code_page.text[:500]
+        code_token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', code_page.text).group(1)
+        verified = fetch(
+            base,
+            "/login/code/",
+            method="POST",
+            body=urlencode({"code": totp_code(authenticator), "csrfmiddlewaretoken": code_token}),
+            headers={
+                **HTTPS,
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": jar,
+                "Origin": base.replace("http://", "https://"),
+                "Referer": base.replace("http://", "https://") + "/login/code/",
+            },
+        )
+        assert verified.status == 302, verified.text[:500]
+        if "sessionid" in verified.cookies():
+            session, _ = cookie(verified, "sessionid")
 
         home = fetch(base, "/", headers={**HTTPS, "Cookie": f"sessionid={session}"})
         assert home.status == 200

@@ -7,9 +7,6 @@ reminders command (.iterator()). .ci/run installs PgBouncer (Debian's package)."
 
 import os
 import re
-import shutil
-import subprocess
-import time
 from contextlib import contextmanager
 from datetime import time as clock_time
 from datetime import timedelta
@@ -28,6 +25,7 @@ from tests.clinic.conftest import (
     app_url,
     free_port,
     gunicorn,
+    load_script,
     localdb,
     manage,
     production_environment,
@@ -45,100 +43,30 @@ from tests.factories import (
     give_authenticator,
 )
 
+bouncer = load_script("pgbouncer")
 POOL_SIZE = 2  # server connections PgBouncer may open to the test database, whatever the clients
-
-
-def pgbouncer_binary():
-    """PgBouncer's path. CI must have it (.ci/run installs it), so there a missing one fails; elsewhere
-    the test is skipped saying how to get it."""
-    found = shutil.which("pgbouncer") or next(
-        (path for path in ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer") if Path(path).exists()), None
-    )
-    if found is None:
-        message = "PgBouncer is not installed: `apt-get install pgbouncer` (.ci/run installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
 
 
 @contextmanager
 def pgbouncer(tmp_path, pool_size=POOL_SIZE):
-    """PgBouncer in transaction mode on a free local port, in front of the test cluster (every database
-    of it, under its own name); yields the port. It refuses to run as root, so as root it runs as the
-    account the local PostgreSQL runs as."""
-    binary = pgbouncer_binary()
-    folder = tmp_path / "pgbouncer"
-    folder.mkdir()
+    """scripts/pgbouncer.py's PgBouncer (transaction mode) in front of the test cluster on a free port.
+    CI must have PgBouncer (.ci/run installs it), so there a missing one fails; elsewhere the test is
+    skipped saying how to get it."""
+    if bouncer.binary() is None:
+        message = "PgBouncer is not installed: `apt-get install pgbouncer` (.ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     sockets = urlparse(app_url()).query.split("host=", 1)[1].split("&")[0]
-    port = free_port()
-    # Trust on a loopback port, as the test cluster trusts its socket; a deployment uses scram-sha-256.
-    (folder / "users.txt").write_text(f'"{localdb.APP}" ""\n"{localdb.OWNER}" ""\n')
-    (folder / "pgbouncer.ini").write_text(
-        "\n".join(
-            [
-                "[databases]",
-                f"* = host={sockets}",
-                "[pgbouncer]",
-                "listen_addr = 127.0.0.1",
-                f"listen_port = {port}",
-                "unix_socket_dir =",
-                "auth_type = trust",
-                f"auth_file = {folder / 'users.txt'}",
-                f"admin_users = {localdb.OWNER}",
-                "pool_mode = transaction",
-                f"default_pool_size = {pool_size}",
-                "max_client_conn = 100",
-                # psycopg may send these at connection; PgBouncer has no use for them.
-                "ignore_startup_parameters = extra_float_digits,options",
-                f"logfile = {folder / 'pgbouncer.log'}",
-                f"pidfile = {folder / 'pgbouncer.pid'}",
-            ]
-        )
-        + "\n"
-    )
-    run_as = {}
-    if os.geteuid() == 0:
-        account = localdb.service_user()
-        localdb.open_path_for(folder)
-        for path in [folder, *folder.iterdir()]:
-            os.chown(path, account.pw_uid, account.pw_gid)
-        run_as = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
-    process = subprocess.Popen(
-        [binary, str(folder / "pgbouncer.ini")], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, **run_as
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with psycopg.connect(
-                    f"postgresql://{localdb.OWNER}@127.0.0.1:{port}/pgbouncer", autocommit=True
-                ):
-                    break
-            except psycopg.OperationalError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log = folder / "pgbouncer.log"
-                    pytest.fail(f"pgbouncer did not start:\n{log.read_text() if log.exists() else ''}")
-                time.sleep(0.2)
+    with bouncer.running(
+        tmp_path / "pgbouncer", sockets=sockets, port=free_port(), pool_size=pool_size
+    ) as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def through(port):
     """The app role's URL for this worker's test database, through PgBouncer."""
     return f"postgresql://{localdb.APP}@127.0.0.1:{port}/{connection.settings_dict['NAME']}"
-
-
-def console(port, command):
-    """Rows of a PgBouncer admin console command (SHOW POOLS ...), as dicts. The console speaks only
-    the simple query protocol, which psycopg's client-side cursor uses."""
-    url = f"postgresql://{localdb.OWNER}@127.0.0.1:{port}/pgbouncer"
-    with psycopg.connect(url, autocommit=True, cursor_factory=psycopg.ClientCursor) as admin:
-        cursor = admin.execute(command)
-        names = [column.name for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def server_connections(database):
@@ -203,9 +131,11 @@ def test_the_app_signs_in_books_and_exports_through_pgbouncer_in_transaction_mod
             for _ in range(5):
                 assert desk.get("/appointments/").status == 200
                 assert manager.get(f"/reports/?{query}").status == 200
-            clients = [row for row in console(port, "SHOW CLIENTS") if row["database"] == database]
+            clients = [row for row in bouncer.console(port, "SHOW CLIENTS") if row["database"] == database]
             assert len(clients) >= 3, clients  # each worker that served keeps its connection to PgBouncer
-            assert server_connections(database) <= POOL_SIZE
+            servers = server_connections(database)
+            assert servers <= POOL_SIZE
+            print(f"PgBouncer: {len(clients)} client connections served by {servers} server connections")
 
         # The reminders walk appointments with .iterator(): with DB_TRANSACTION_POOLING a plain cursor.
         manage("send_reminders", env=env)

@@ -44,15 +44,19 @@ def fetch(port, path, cookie, htmx=False):
 
 def window(port, path, cookie, *, htmx=False, clients=8, seconds=3.0):
     """Requests per second, median latency (s) and failures of `clients` threads asking for `path` as
-    fast as answers come, for `seconds`. A request running when the time is up is not counted."""
+    fast as answers come, for `seconds`. A request running when the time is up is not counted. `port`
+    may be a list: each client then sends its requests to the servers in turn, as a load balancer would."""
     deadline = time.perf_counter() + seconds
     latencies, failures = [], []
     lock = threading.Lock()
+    ports = port if isinstance(port, list | tuple) else [port]
 
-    def client():
+    def client(number):
+        turn = number
         while True:
+            turn += 1
             try:
-                status, took = fetch(port, path, cookie, htmx)
+                status, took = fetch(ports[turn % len(ports)], path, cookie, htmx)
             except OSError as error:
                 status, took = str(error), 0
             if time.perf_counter() > deadline:
@@ -61,7 +65,7 @@ def window(port, path, cookie, *, htmx=False, clients=8, seconds=3.0):
                 (latencies if status == 200 else failures).append(took if status == 200 else status)
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -38,7 +39,9 @@ sys.path.insert(0, str(HERE))
 
 import _databases  # noqa: E402
 import _scorecard  # noqa: E402
-from _load import Gunicorn, measure_page  # noqa: E402
+from _load import Gunicorn, measure_page, window  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "scripts"))
 
 FULL = {"clinic": 150_000, "search": 1_000_000}
 QUICK = {"clinic": 2_000, "search": 20_000}
@@ -137,6 +140,69 @@ def measure_pages(url, keys, rounds, seconds):
     return results
 
 
+def measure_servers(url, rounds, seconds):
+    """Requests per second of /hello and of a patient chart through one app server (4 workers), two
+    (2 workers each, clients alternating between them: same workers, one database), and two through
+    PgBouncer in transaction mode (pool of 4 server connections). Alternated round by round."""
+    import pgbouncer
+
+    prepared = child("pages", url)
+    env = {**os.environ, **PRODUCTION, "DATABASE_URL": url}
+    env.update(STATIC_ROOT=str(ROOT / "var" / "bench" / "static"), STATIC_MANIFEST="1")
+    env.pop("MIGRATION_DATABASE_URL", None)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    parsed = urlparse(url)
+    sockets = dict(part.split("=", 1) for part in parsed.query.split("&") if "=" in part)["host"]
+    bouncer_port = free_port()
+    pooled_url = parsed._replace(netloc=f"{parsed.username}@127.0.0.1:{bouncer_port}", query="").geturl()
+    pooled_env = {**env, "DATABASE_URL": pooled_url, "DB_TRANSACTION_POOLING": "1"}
+    cookie = prepared["cookies"]["physio"]
+    chart = prepared["urls"]["chart"][1]
+    logs = ROOT / "var" / "bench"
+    figures = {name: {"hello": [], "chart": []} for name in ("one", "two", "two_pooled")}
+    with (
+        pgbouncer.running(
+            logs / "pgbouncer",
+            sockets=sockets,
+            port=bouncer_port,
+            pool_size=4,
+            users=[parsed.username],
+            admin=parsed.username,
+        ),
+        Gunicorn(env, free_port(), workers=4, log=logs / "one.log") as one,
+        Gunicorn(env, free_port(), workers=2, log=logs / "two-a.log") as two_a,
+        Gunicorn(env, free_port(), workers=2, log=logs / "two-b.log") as two_b,
+        Gunicorn(pooled_env, free_port(), workers=2, log=logs / "pooled-a.log") as pooled_a,
+        Gunicorn(pooled_env, free_port(), workers=2, log=logs / "pooled-b.log") as pooled_b,
+    ):
+        ports = {
+            "one": one.port,
+            "two": [two_a.port, two_b.port],
+            "two_pooled": [pooled_a.port, pooled_b.port],
+        }
+        for port in ports.values():  # every worker serves both once before anything is timed
+            window(port, "/hello", cookie, seconds=1.0)
+            window(port, chart, cookie, seconds=1.0)
+        for _ in range(rounds):
+            for name, port in ports.items():
+                figures[name]["hello"].append(window(port, "/hello", cookie, seconds=seconds)["rps"])
+                figures[name]["chart"].append(window(port, chart, cookie, seconds=seconds)["rps"])
+        pools = [
+            row
+            for row in pgbouncer.console(bouncer_port, "SHOW POOLS", admin=parsed.username)
+            if row["database"] == parsed.path.lstrip("/")
+        ]
+    result = {
+        name: {page: statistics.median(rates) for page, rates in pages.items()}
+        for name, pages in figures.items()
+    }
+    result["pgbouncer_pool"] = pools[0] if pools else {}
+    print(f"bench: servers: {result}", flush=True)
+    return result
+
+
 def machine():
     cores = os.cpu_count()
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
@@ -217,6 +283,30 @@ def scorecard(args):
     return 0
 
 
+def servers(args):
+    """--servers: past one machine, measured (docs/benchmarks.md, "Several app servers")."""
+    size = (QUICK if args.quick else FULL)["clinic"]
+    clinic = _databases.build("clinic", size)
+    load_start = os.getloadavg()[0]
+    started_at = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    result = measure_servers(clinic, args.rounds or 3, args.seconds or (2.0 if args.quick else 4.0))
+    result["run"] = {
+        "command": "make bench" + f' BENCH_ARGS="{" ".join(sys.argv[1:])}"',
+        "date": started_at,
+        "sizes": f"clinic: seed_demo --size {size:,}",
+        "machine": machine(),
+        "load_start": load_start,
+        "load_end": os.getloadavg()[0],
+    }
+    print(_scorecard.servers_section(result))
+    if not args.no_write:
+        stored = _scorecard.load()
+        stored["servers"] = result
+        _scorecard.save(stored)
+        _scorecard.write_doc(stored)
+    return 0
+
+
 def main(argv):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -230,6 +320,9 @@ def main(argv):
     )
     parser.add_argument("--no-write", action="store_true", help="print the figures, write nothing")
     parser.add_argument("--list", action="store_true", help="list the rows and exit")
+    parser.add_argument(
+        "--servers", action="store_true", help="one app server against two, and two through PgBouncer"
+    )
     args = parser.parse_args(argv)
     if args.list:
         for row in _scorecard.ROWS:
@@ -237,6 +330,8 @@ def main(argv):
         return 0
     if args.names:
         return detailed(args.names)
+    if args.servers:
+        return servers(args)
     return scorecard(args)
 
 

@@ -178,8 +178,9 @@ def pages():
     today = timezone.localdate()
 
     # The main clinic's busiest day near today (the demo lays today out when it is seeded; a database
-    # built days ago still has a full day around then). Each day counted as a range of `start`, which appointment_day_idx serves; grouping by start__date
-    # would convert every appointment's start to a date first, reading every one of them.
+    # built days ago still has a full day around then). Each day is counted as a range of `start`, which
+    # appointment_day_idx serves: grouping by start__date would turn every appointment's start into a
+    # date first, reading every one of them.
     def appointments_on(day):
         begin = timezone.make_aware(datetime.combine(day, datetime.min.time()))
         return Appointment.objects.filter(

@@ -132,7 +132,41 @@ _database["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
 _database["CONN_HEALTH_CHECKS"] = True
 _database.setdefault("OPTIONS", {})
 _database["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
-DATABASES = {"default": _database}
+
+# PgBouncer in transaction mode between the app and PostgreSQL (docs/architecture.md, "Growing past one
+# machine"): each transaction may run on another server connection, so nothing may outlive a transaction
+# on the server. Django's .iterator() outside a transaction opens a WITH HOLD cursor that would (Django
+# then fetches in chunks from a client-side cursor instead), and psycopg must not prepare statements
+# (PgBouncer 1.18, Debian 12's, cannot route them). Session settings Django makes on connecting (the time
+# zone) are among those PgBouncer itself restores on every server connection it hands out.
+DB_TRANSACTION_POOLING = env_flag("DB_TRANSACTION_POOLING", False)
+
+
+def pooled(database):
+    if DB_TRANSACTION_POOLING:
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        database["OPTIONS"]["prepare_threshold"] = None
+    return database
+
+
+DATABASES = {"default": pooled(_database)}
+
+# A streaming replica for the reports' dashboards and exports (clinic/replica.py): their reads go there
+# while it is at most DATABASE_REPLICA_MAX_LAG seconds behind the primary, to the primary otherwise.
+# Writes, and every other read, always go to the primary (DATABASE_URL).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+DATABASE_REPLICA_MAX_LAG = float(os.environ.get("DATABASE_REPLICA_MAX_LAG", "60"))
+if DATABASE_REPLICA_URL:
+    _replica = dj_database_url.parse(DATABASE_REPLICA_URL)
+    if _replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must name a PostgreSQL database (a replica).")
+    _replica["CONN_MAX_AGE"] = _database["CONN_MAX_AGE"]
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica.setdefault("OPTIONS", {})
+    # Tests run against the primary's test database; the replica follows it by streaming, not by Django.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = pooled(_replica)
+DATABASE_ROUTERS = ["clinic.replica.ReplicaRouter"]
 
 # Two roles on the same database (clinic/database_roles.py): DATABASE_URL is the app role, which only
 # reads and writes rows; MIGRATION_DATABASE_URL is the role that owns the schema, used by `migrate` and

@@ -21,4 +21,6 @@ urlpatterns = [
     # For load balancers: the process answers / it can serve (database reachable, migrations applied).
     path("healthz", clinic_views.healthz, name="healthz"),
     path("readyz", clinic_views.readyz, name="readyz"),
+    # For the benchmarks: a signed-in page with nothing of its own (docs/benchmarks.md).
+    path("hello", clinic_views.hello, name="hello"),
 ]

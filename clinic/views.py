@@ -1,5 +1,6 @@
-"""Probes for load balancers and orchestrators. They answer one word and reveal nothing else: no
-version, no database name, no reason beyond ready or not."""
+"""Probes for load balancers and orchestrators, and the signed-in "hello" the benchmarks measure pages
+against. Each answers one word and reveals nothing else: no version, no database name, no reason beyond
+ready or not, no name of the person signed in."""
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
@@ -7,7 +8,8 @@ from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from accounts.access import public
+from accounts.access import public, role_required
+from accounts.models import Role
 
 # Once this process has seen its migrations applied they stay applied: later probes only ask the
 # database whether it answers, instead of loading every migration file again.
@@ -51,3 +53,14 @@ def readyz(request):
         response["Retry-After"] = "5"
         return response
     return plain("ready")
+
+
+@role_required(*Role)
+@require_safe
+@never_cache
+def hello(request):
+    """A signed-in page that does nothing: every middleware a page goes through (session, second factor,
+    session limits, access declaration), then one word. What the framework costs a page before the page's
+    own work; the benchmarks give each page as a ratio to it (docs/benchmarks.md). Not audited: it shows
+    nothing of anybody."""
+    return plain("hello")

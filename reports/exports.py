@@ -23,13 +23,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import F, Func, Value
 from django.http import FileResponse, StreamingHttpResponse
 
 from accounts.models import Role
 from audit.models import Action
 from audit.services import record
+from clinic.replica import reading_connection as connection
 
 from .filters import XLSX_ROW_LIMIT, ExportTooLarge
 
@@ -260,7 +261,9 @@ def build_xlsx(export, report_filter, *, user, names=False, request=None, limit=
     sheet.append(headers)
     rows = 0
     connection.ensure_connection()
-    with transaction.atomic(), connection.connection.cursor(name=f"export_{export.key}") as cursor:
+    reading = connection.alias  # the replica while it is fresh (clinic/replica.py), else the primary
+    cursor_name = f"export_{export.key}"
+    with transaction.atomic(using=reading), connection.connection.cursor(name=cursor_name) as cursor:
         cursor.itersize = FETCH_ROWS
         cursor.execute(sql, params)
         for row in cursor:

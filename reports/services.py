@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
 
 from accounts.models import User
+from clinic.replica import reading_connection as connection
 
 from .baselines import BASELINES
 from .stats import wilson

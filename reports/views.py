@@ -6,6 +6,7 @@ from accounts.access import role_required
 from accounts.models import Role
 from audit.models import Action
 from audit.services import record
+from clinic.replica import reads_from_replica
 
 from . import services
 from .charts import bar_chart, line_chart
@@ -85,6 +86,7 @@ def dashboard_context(request, report_filter):
 
 
 @role_required(*REPORT_ROLES)
+@reads_from_replica
 def dashboard(request):
     """Activity and outcomes for the chosen range, therapist and location. Audited as a view."""
     form, report_filter = filter_from_request(request)
@@ -96,6 +98,7 @@ def dashboard(request):
 
 
 @role_required(*REPORT_ROLES)
+@reads_from_replica
 def safety(request):
     """Side effect rates against the published baselines, and every significant or serious event (with a
     link to its session for clinical roles). Audited as a view."""
@@ -151,6 +154,7 @@ def export_page(form, report_filter, error=""):
 
 
 @role_required(*REPORT_ROLES)
+@reads_from_replica
 def export(request, key):
     """Download one export as CSV (streamed) or XLSX, honouring the filters. Audited with the row count.
     Refuses, on the export page with a message, bad filters, names asked for by anyone but an

@@ -10,7 +10,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
 import psycopg
 import pytest
@@ -126,21 +126,24 @@ def free_port():
 
 
 @contextmanager
-def gunicorn(env, tmp_path):
-    """gunicorn serving clinic.wsgi on a free local port with `env`; yields its base URL."""
+def gunicorn(env, tmp_path, workers=1, name="gunicorn"):
+    """gunicorn serving clinic.wsgi with the repository's gunicorn.conf.py (README "Deploying") on a free
+    local port with `env` and `workers`; yields its base URL."""
     port = free_port()
-    log = tmp_path / "gunicorn.log"
+    log = tmp_path / f"{name}.log"
     with log.open("w") as output:
         server = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "clinic.wsgi",
+                "--config",
+                str(ROOT / "gunicorn.conf.py"),
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
-                "1",
+                str(workers),
+                "clinic.wsgi",
             ],
             cwd=ROOT,
             env=env,
@@ -211,3 +214,56 @@ from audit.services import record
 for patient_id in range(1, 6):
     record(Action.VIEW, user=User.objects.first(), object_type="patients.patient", object_id=str(patient_id))
 """
+
+
+HTTPS = {"X-Forwarded-Proto": "https"}  # the TLS-terminating proxy's word that the client used HTTPS
+
+
+class Browser:
+    """A person at a browser, over real HTTP to app servers (gunicorn): a cookie jar sent to whichever
+    server is asked (a load balancer may send any request to any server), CSRF tokens as forms carry
+    them, HTTPS as the proxy reports it."""
+
+    def __init__(self, base):
+        self.base = base
+        self.jar = {}
+
+    def request(self, method, path, data=None, headers=None, base=None):
+        base = base or self.base
+        sent = {**HTTPS, "Cookie": "; ".join(f"{name}={value}" for name, value in self.jar.items())}
+        body = None
+        if data is not None:
+            origin = base.replace("http://", "https://")
+            data = {**data, "csrfmiddlewaretoken": self.jar.get("csrftoken", "")}
+            body = urlencode(data, doseq=True)
+            sent.update({"Content-Type": "application/x-www-form-urlencoded", "Origin": origin})
+            sent["Referer"] = origin + path
+        sent.update(headers or {})
+        response = fetch(base, path, method, body, sent)
+        for name, value in response.cookies().items():
+            content = value.split(";", 1)[0].split("=", 1)[1]
+            if content and "max-age=0" not in value.lower():
+                self.jar[name] = content
+            else:
+                self.jar.pop(name, None)
+        return response
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, data, **kwargs):
+        return self.request("POST", path, data=data, **kwargs)
+
+    def sign_in(self, user, password, device=None, base=None, code_base=None):
+        """Log in with the password on `base` and, when `device` is given, type its code on `code_base`
+        (another server, if you like); the session lives in the database."""
+        from tests.factories import totp_code
+
+        assert self.get("/login/", base=base).status == 200
+        answer = self.post("/login/", {"username": user.email, "password": password}, base=base)
+        assert answer.status == 302, answer.text[:500]
+        if device is not None:
+            assert self.get("/login/code/", base=code_base or base).status == 200
+            answer = self.post("/login/code/", {"code": totp_code(device)}, base=code_base or base)
+            assert answer.status == 302, answer.text[:500]
+        return self

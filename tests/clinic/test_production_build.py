@@ -105,5 +105,10 @@ def test_collectstatic_then_gunicorn_serves_the_app_with_hashed_static_files_and
 def test_the_deploying_section_of_the_readme_names_these_steps():
     readme = (ROOT / "README.md").read_text()
     deploying = readme.split("## Deploying", 1)[1].split("\n## ", 1)[0]
-    for step in ["manage.py migrate", "manage.py collectstatic --noinput", "gunicorn clinic.wsgi", "/readyz"]:
+    for step in [
+        "manage.py migrate",
+        "manage.py collectstatic --noinput",
+        "gunicorn -c gunicorn.conf.py clinic.wsgi",
+        "/readyz",
+    ]:
         assert step in deploying

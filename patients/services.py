@@ -5,6 +5,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -250,3 +251,73 @@ def record_screening(screening, *, request):
             detail=f"screening with {len(positive)} positive item(s)",
         )
     return screening
+
+
+# --- many at once (imports) ---------------------------------------------------------------------------
+def match_registered(candidates):
+    """For many would-be patients at once (an import), the patient already registered as each: the same
+    PHN, or the same given and family names (case and accents ignored, as possible_duplicates() compares
+    them) and date of birth. `candidates` are (given_name, family_name, date_of_birth, phn) tuples; returns
+    a list, in their order, of (patient id or None, folded given name, folded family name). One query."""
+    if not candidates:
+        return []
+    given, family, born, phn = (list(column) for column in zip(*candidates, strict=True))
+    sql = """
+        SELECT c.i, patients_fold(btrim(c.given)), patients_fold(btrim(c.family)),
+               coalesce(
+                   (SELECT p.id FROM patients_patient p WHERE c.phn <> '' AND p.phn = c.phn LIMIT 1),
+                   (SELECT p.id FROM patients_patient p
+                    WHERE p.date_of_birth = c.born
+                      AND patients_fold(p.given_name) = patients_fold(btrim(c.given))
+                      AND patients_fold(p.family_name) = patients_fold(btrim(c.family))
+                    ORDER BY p.chart_number LIMIT 1))
+        FROM unnest(%s::int[], %s::text[], %s::text[], %s::date[], %s::text[]) AS c(i, given, family, born, phn)
+        ORDER BY c.i
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(range(len(candidates))), given, family, born, [p or "" for p in phn]])
+        return [
+            (pk, folded_given, folded_family) for _i, folded_given, folded_family, pk in cursor.fetchall()
+        ]
+
+
+# Fields the database fills (chart number, search columns) or the service sets.
+BULK_EXCLUDE = ["chart_number", "created_by", "search_name", "phone_digits"]
+
+
+def register_patients_in_bulk(patients, *, by, detail, batch_size=2000):
+    """Save many new patients at once (an import) with one audit event, inside the caller's
+    audited_transaction(); returns them with their ids and chart numbers.
+
+    Refuses (ValidationError naming the patient) any whose fields do not validate as the model's do, and
+    any already registered (match_registered) or registered twice in the list: an import matches those to
+    the existing record instead of creating them."""
+    for patient in patients:
+        try:
+            patient.clean_fields(exclude=BULK_EXCLUDE)
+        except ValidationError as error:
+            raise ValidationError(
+                f"{patient.given_name} {patient.family_name}: {'; '.join(error.messages)}"
+            ) from None
+    seen = set()
+    for patient, (existing, given, family) in zip(
+        patients,
+        match_registered([(p.given_name, p.family_name, p.date_of_birth, p.phn) for p in patients]),
+        strict=True,
+    ):
+        key = (given, family, patient.date_of_birth)
+        if existing is not None or key in seen or (patient.phn and patient.phn in seen):
+            raise ValidationError(
+                f"{patient.given_name} {patient.family_name} ({patient.date_of_birth}) is already registered."
+            )
+        seen.update([key, patient.phn] if patient.phn else [key])
+        patient.created_by = by
+    created = Patient.objects.bulk_create(patients, batch_size=batch_size)
+    record(
+        Action.CREATE,
+        user=by,
+        object_type="patients.patient",
+        object_id="bulk",
+        detail=f"{len(created)} patients registered at once: {detail}",
+    )
+    return created

@@ -49,7 +49,8 @@ def decode(data, encoding, label):
     if data.startswith(codecs.BOM_UTF8):
         data, encoding = data[len(codecs.BOM_UTF8) :], "utf-8"
         notes.append(
-            f"The {label} starts with a byte order mark (as Excel's \u201cCSV UTF-8\u201d writes); it was skipped."
+            f"The {label} starts with a byte order mark (as Excel's \u201cCSV UTF-8\u201d writes); "
+            "it was skipped."
         )
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
@@ -61,8 +62,9 @@ def decode(data, encoding, label):
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise UnreadableFile(
-            f"The {label} is not {ENCODINGS.get(encoding, encoding)} text: byte 0x{data[error.start]:02X} on line "
-            f"{line} cannot be read. Save it as \u201cCSV UTF-8\u201d, or choose the file's encoding above.",
+            f"The {label} is not {ENCODINGS.get(encoding, encoding)} text: "
+            f"byte 0x{data[error.start]:02X} on line {line} cannot be read. "
+            "Save it as \u201cCSV UTF-8\u201d, or choose the file's encoding above.",
             code="encoding",
         ) from None
     if "\x00" in text:
@@ -80,17 +82,19 @@ def sniff_delimiter(text):
     return best if counts[best] else ","
 
 
-def read_table(data, *, encoding="utf-8", label="file"):
+def read_table(data, *, encoding="utf-8", label="file", on_header=None):
     """The file as a Table (header, rows with their line numbers). Refuses an empty file, a binary one,
     one in another encoding, one whose CSV is broken, a header with an empty or repeated column name, and
-    more than MAX_ROWS rows or MAX_COLUMNS columns."""
+    more than MAX_ROWS rows or MAX_COLUMNS columns. on_header(header) may refuse the header (by raising
+    UnreadableFile) before any row is read."""
     if not data:
         raise UnreadableFile(f"The {label} is empty.", code="empty")
     text, notes = decode(data, encoding, label)
     delimiter = sniff_delimiter(text)
     if delimiter == ";":
         notes.append(
-            f"The {label} separates its columns with semicolons (a spreadsheet set to a European locale); it was read that way."
+            f"The {label} separates its columns with semicolons (a spreadsheet set to a European "
+            "locale); it was read that way."
         )
     elif delimiter == "\t":
         notes.append(f"The {label} separates its columns with tabs; it was read that way.")
@@ -103,6 +107,8 @@ def read_table(data, *, encoding="utf-8", label="file"):
             if header is None:
                 header = [cell.strip() for cell in cells]
                 _check_header(header, label)
+                if on_header is not None:
+                    on_header(header)
                 continue
             if len(rows) >= MAX_ROWS:
                 raise UnreadableFile(
@@ -111,14 +117,16 @@ def read_table(data, *, encoding="utf-8", label="file"):
                 )
             if any(len(cell) > MAX_CELL for cell in cells):
                 raise UnreadableFile(
-                    f"Line {reader.line_num} of the {label} holds a cell of more than {MAX_CELL:,} characters: "
+                    f"Line {reader.line_num} of the {label} holds a cell of more than {MAX_CELL:,} "
+                    "characters: "
                     "this is not a patient or appointment list.",
                     code="junk",
                 )
             rows.append((reader.line_num, [cell.strip() for cell in cells]))
     except csv.Error as error:
         raise UnreadableFile(
-            f"Line {reader.line_num} of the {label} is not valid CSV ({error}). Export the list again as CSV.",
+            f"Line {reader.line_num} of the {label} is not valid CSV ({error}). "
+            "Export the list again as CSV.",
             code="csv",
         ) from None
     if header is None:

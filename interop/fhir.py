@@ -32,7 +32,7 @@ SEVERITY = {"mild": "mild", "significant": "moderate", "serious": "severe"}
 PAIN_TIMING = {"before": "Pain (NRS 0-10) before needling", "after": "Pain (NRS 0-10) after needling"}
 
 
-# --- small pieces -------------------------------------------------------------------------------------
+# --- small pieces -------------------------------------------------------------------------------------------
 def instant(moment):
     """An aware datetime as FHIR writes it (ISO 8601 with offset, clinic time)."""
     return timezone.localtime(moment).isoformat(timespec="seconds")
@@ -80,7 +80,7 @@ def relative_ref(resource_type, pk):
     return {"reference": f"{resource_type}/{resource_id(resource_type, pk)}"}
 
 
-# --- people and places ------------------------------------------------------------------------------------
+# --- people and places --------------------------------------------------------------------------------------
 def patient_resource(patient, ref):
     resource = base(
         "Patient",
@@ -190,7 +190,7 @@ def location_resource(location, ref):
     return resource
 
 
-# --- the booking ----------------------------------------------------------------------------------------------
+# --- the booking --------------------------------------------------------------------------------------------
 def appointment_resource(appointment, ref):
     resource = base("Appointment", appointment.pk, identifier("appointment", appointment.pk))
     resource.update(
@@ -270,7 +270,8 @@ def body_site(point):
 
 
 def procedure_status(point):
-    """Every recorded point was needled. (Issue 11's "removed in error" points are to be "entered-in-error".)"""
+    """Every recorded point was needled. (Issue 11's "removed in error" points are to be
+    "entered-in-error".)"""
     return "completed"
 
 
@@ -451,7 +452,8 @@ def document_reference_resource(session, ref, *, pdf=None, url=None):
             "subject": ref("Patient", session.patient_id),
             "date": instant(timezone.now()),
             "author": [ref("Practitioner", session.clinician_id)],
-            "description": f"Visit summary of the needling session of {timezone.localtime(session.started_at):%Y-%m-%d}",
+            "description": "Visit summary of the needling session of "
+            f"{timezone.localtime(session.started_at):%Y-%m-%d}",
             "content": [
                 {"attachment": attachment("Visit summary", pdf=pdf, url=url, created=timezone.now())}
             ],
@@ -466,7 +468,7 @@ def document_reference_resource(session, ref, *, pdf=None, url=None):
     return resource
 
 
-# --- consent -----------------------------------------------------------------------------------------------------
+# --- consent ------------------------------------------------------------------------------------------------
 def region_provisions(decisions):
     """One provision per consent region (general, neck, mid back): permit when every risk of the region was
     accepted, deny otherwise; inside it, one provision per decision (each risk accepted or declined)."""
@@ -554,7 +556,7 @@ def consent_resource(consent, ref, *, pdf=None, url=None):
     return resource
 
 
-# --- the patient's record as one Bundle --------------------------------------------------------------------------
+# --- the patient's record as one Bundle ---------------------------------------------------------------------
 def record_resources(record, *, consent_pdf, visit_summary_pdf):
     """Every resource of a PatientRecord (interop.records), patient first, with Bundle references.
     consent_pdf(consent) and visit_summary_pdf(session) give the PDFs to embed."""

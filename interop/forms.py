@@ -62,7 +62,8 @@ class ImportForm(OptionsFields):
         limit = settings.IMPORT_MAX_MEGABYTES
         if upload is not None and upload.size > limit * 1024 * 1024:
             raise forms.ValidationError(
-                f"This file is {upload.size / 1024 / 1024:.0f} MB; the import reads files of up to {limit} MB. "
+                f"This file is {upload.size / 1024 / 1024:.0f} MB; the import reads files of up to "
+                f"{limit} MB. "
                 "Split it, or export fewer columns."
             )
         return upload

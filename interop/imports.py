@@ -90,7 +90,10 @@ class Outcome:
             f"{p['refuse']} refused"
         )
         if a["rows"]:
-            text += f"; appointments: {a['create']} created, {a['already']} already imported, {a['refuse']} refused"
+            text += (
+                f"; appointments: {a['create']} created, {a['already']} already imported, "
+                f"{a['refuse']} refused"
+            )
         return text
 
 
@@ -305,7 +308,7 @@ def plan_patients(table, mapping, options, system, plan):
     return refs
 
 
-# --- appointments -----------------------------------------------------------------------------------------------
+# --- appointments -------------------------------------------------------------------------------------------
 def _staff_key(text):
     folded = unicodedata.normalize("NFKD", text.lower())
     words = "".join(c for c in folded if not unicodedata.combining(c))
@@ -417,7 +420,7 @@ def plan_appointments(table, mapping, options, system, plan, patient_refs, refus
         ImportedRecord.objects.filter(
             source_system=system,
             kind=RecordKind.PATIENT,
-            source_id__in=[Row(l, c, positions)["patient_source_id"] for l, c in table.rows],
+            source_id__in=[Row(line, cells, positions)["patient_source_id"] for line, cells in table.rows],
         ).values_list("source_id", "patient_id")
     )
     width = len(table.header)
@@ -512,7 +515,7 @@ def plan_appointments(table, mapping, options, system, plan, patient_refs, refus
         outcome.appointments["create"] += 1
 
 
-# --- the whole batch ------------------------------------------------------------------------------------------
+# --- the whole batch ----------------------------------------------------------------------------------------
 def plan_import(batch):
     """The Plan for a batch as its files, mapping and options stand now. Reads the files again (they may have
     been read before, but the clinic's records may have changed since)."""

@@ -59,8 +59,8 @@ def parse_date(text, order="auto"):
         if first == second:
             return _make(year, first, first, value)
         raise Unreadable(
-            f"\u201c{value}\u201d could be {first} {calendar.month_name[second]} or {calendar.month_name[first]} "
-            f"{second}: choose the date order"
+            f"\u201c{value}\u201d could be {first} {calendar.month_name[second]} or "
+            f"{calendar.month_name[first]} {second}: choose the date order"
         )
     if re.fullmatch(r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2}", value):
         raise Unreadable(f"\u201c{value}\u201d has a two-digit year")

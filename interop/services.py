@@ -17,7 +17,7 @@ from treatments.summary import visit_summary_pdf
 
 from . import fhir, imports
 from .csvfiles import UnreadableFile, read_table
-from .layouts import FIELDS, IGNORE, detect_system, guess_mapping
+from .layouts import FIELDS, IGNORE, detect_system, guess_mapping, known_headers, norm
 from .models import BatchStatus, ImportBatch, ImportedRecord, RecordKind, SourceSystem
 from .records import patient_record
 
@@ -28,9 +28,10 @@ class ImportRefused(ValidationError):
     """An upload, mapping or confirmation refused, with a message for the administrator."""
 
 
-# --- the import ------------------------------------------------------------------------------------------------
+# --- the import ---------------------------------------------------------------------------------------------
 def _discard_stale():
-    """Uploads never confirmed are dropped after a day: they hold patients' details and nothing else needs them."""
+    """Uploads never confirmed are dropped after a day: they hold patients' details, and nothing else
+    needs them."""
     cutoff = timezone.now() - timedelta(days=PENDING_KEPT_DAYS)
     ImportBatch.objects.filter(status=BatchStatus.PENDING, created_at__lt=cutoff).update(
         status=BatchStatus.DISCARDED, patients_file=b"", appointments_file=b""
@@ -44,8 +45,22 @@ def start_import(*, patients_file, appointments_file=None, source_system="", opt
     patients_data = patients_file.read()
     appointments_data = appointments_file.read() if appointments_file else b""
     encoding = options.get("encoding", "utf-8")
+    found = {}
+
+    def recognise(header):
+        # Refused on its first line: a file of junk is not read to its end.
+        found["system"] = source_system or detect_system(header)
+        known = found["system"] and (set(map(norm, header)) & set(known_headers(found["system"], "patients")))
+        if not known:
+            shown = ", ".join(f"\u201c{h[:40]}\u201d" for h in header[:5])
+            raise UnreadableFile(
+                "The first line of the patient file is not the header of a Jane or Cliniko patient "
+                f"export: none of its columns is one they write (it starts {shown}). "
+                "Export the patient list again as CSV."
+            )
+
     try:
-        patients = read_table(patients_data, encoding=encoding, label="patient file")
+        patients = read_table(patients_data, encoding=encoding, label="patient file", on_header=recognise)
         appointments = (
             read_table(appointments_data, encoding=encoding, label="appointments file")
             if appointments_file
@@ -53,13 +68,7 @@ def start_import(*, patients_file, appointments_file=None, source_system="", opt
         )
     except UnreadableFile as error:
         raise ImportRefused(error.messages[0]) from None
-    system = source_system or detect_system(patients.header)
-    if system is None:
-        shown = ", ".join(f"\u201c{h[:40]}\u201d" for h in patients.header[:5])
-        raise ImportRefused(
-            "The first line of the patient file is not the header of a Jane or Cliniko patient export: none of its "
-            f"columns is one they write (it starts {shown}). Export the patient list again as CSV."
-        )
+    system = found["system"]
     mapping = {"patients": guess_mapping(patients.header, system, "patients")}
     if appointments is not None:
         mapping["appointments"] = guess_mapping(appointments.header, system, "appointments")
@@ -200,7 +209,8 @@ def confirm_import(batch, *, by, request=None):
             )
     except IntegrityError:
         raise ImportRefused(
-            "Another import or booking took some of these rows meanwhile: nothing was imported. Run the dry run again."
+            "Another import or booking took some of these rows meanwhile: nothing was imported. "
+            "Run the dry run again."
         ) from None
     except ValidationError as error:
         if isinstance(error, ImportRefused):
@@ -228,7 +238,7 @@ def discard_import(batch, *, by, request=None):
     return batch
 
 
-# --- the FHIR export of one patient ---------------------------------------------------------------------------
+# --- the FHIR export of one patient -------------------------------------------------------------------------
 def patient_bundle(patient, *, pdfs=True):
     """The patient's whole record as a FHIR R4 Bundle (a dict), the consent and visit summary PDFs inside."""
     found = patient_record(patient)

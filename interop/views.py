@@ -26,7 +26,8 @@ def _recent():
 
 @role_required(Role.ADMIN)
 def import_start(request):
-    """Upload a Jane or Cliniko patient list (and appointments): the dry run follows; nothing is imported yet."""
+    """Upload a Jane or Cliniko patient list (and appointments): the dry run follows; nothing is
+    imported yet."""
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -271,7 +271,8 @@ def match_registered(candidates):
                       AND patients_fold(p.given_name) = patients_fold(btrim(c.given))
                       AND patients_fold(p.family_name) = patients_fold(btrim(c.family))
                     ORDER BY p.chart_number LIMIT 1))
-        FROM unnest(%s::int[], %s::text[], %s::text[], %s::date[], %s::text[]) AS c(i, given, family, born, phn)
+        FROM unnest(%s::int[], %s::text[], %s::text[], %s::date[], %s::text[])
+             AS c(i, given, family, born, phn)
         ORDER BY c.i
     """
     with connection.cursor() as cursor:

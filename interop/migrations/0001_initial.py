@@ -7,80 +7,179 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('appointments', '0004_free_text_length_limits'),
-        ('patients', '0003_free_text_length_limits'),
+        ("appointments", "0004_free_text_length_limits"),
+        ("patients", "0003_free_text_length_limits"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ImportBatch',
+            name="ImportBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_system', models.CharField(choices=[('jane', 'Jane'), ('cliniko', 'Cliniko')], max_length=20)),
-                ('status', models.CharField(choices=[('pending', 'Dry run, waiting for confirmation'), ('imported', 'Imported'), ('discarded', 'Discarded')], default='pending', max_length=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('patients_file_name', models.CharField(max_length=200)),
-                ('patients_file', models.BinaryField(default=bytes)),
-                ('patients_sha256', models.CharField(max_length=64)),
-                ('appointments_file_name', models.CharField(blank=True, max_length=200)),
-                ('appointments_file', models.BinaryField(default=bytes)),
-                ('appointments_sha256', models.CharField(blank=True, max_length=64)),
-                ('options', models.JSONField(default=dict)),
-                ('mapping', models.JSONField(default=dict)),
-                ('result', models.JSONField(default=dict)),
-                ('imported_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('imported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source_system",
+                    models.CharField(choices=[("jane", "Jane"), ("cliniko", "Cliniko")], max_length=20),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Dry run, waiting for confirmation"),
+                            ("imported", "Imported"),
+                            ("discarded", "Discarded"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("patients_file_name", models.CharField(max_length=200)),
+                ("patients_file", models.BinaryField(default=bytes)),
+                ("patients_sha256", models.CharField(max_length=64)),
+                ("appointments_file_name", models.CharField(blank=True, max_length=200)),
+                ("appointments_file", models.BinaryField(default=bytes)),
+                ("appointments_sha256", models.CharField(blank=True, max_length=64)),
+                ("options", models.JSONField(default=dict)),
+                ("mapping", models.JSONField(default=dict)),
+                ("result", models.JSONField(default=dict)),
+                ("imported_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "imported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ImportedRecord',
+            name="ImportedRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_system', models.CharField(choices=[('jane', 'Jane'), ('cliniko', 'Cliniko')], max_length=20)),
-                ('kind', models.CharField(choices=[('patient', 'Patient'), ('appointment', 'Appointment')], max_length=20)),
-                ('source_id', models.CharField(max_length=100)),
-                ('row_number', models.PositiveIntegerField(help_text='The line of the file it came from (the header is 1).')),
-                ('created', models.BooleanField(default=True)),
-                ('appointment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='appointments.appointment')),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='records', to='interop.importbatch')),
-                ('patient', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source_system",
+                    models.CharField(choices=[("jane", "Jane"), ("cliniko", "Cliniko")], max_length=20),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("patient", "Patient"), ("appointment", "Appointment")], max_length=20
+                    ),
+                ),
+                ("source_id", models.CharField(max_length=100)),
+                (
+                    "row_number",
+                    models.PositiveIntegerField(
+                        help_text="The line of the file it came from (the header is 1)."
+                    ),
+                ),
+                ("created", models.BooleanField(default=True)),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="appointments.appointment",
+                    ),
+                ),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="records",
+                        to="interop.importbatch",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="patients.patient",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='importbatch',
-            constraint=models.CheckConstraint(condition=models.Q(('source_system__in', ['jane', 'cliniko'])), name='importbatch_source_known'),
+            model_name="importbatch",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("source_system__in", ["jane", "cliniko"])),
+                name="importbatch_source_known",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='importbatch',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'imported', 'discarded'])), name='importbatch_status_known'),
+            model_name="importbatch",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pending", "imported", "discarded"])),
+                name="importbatch_status_known",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='importbatch',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'imported'), _negated=True), models.Q(('imported_at__isnull', False), ('imported_by__isnull', False)), _connector='OR'), name='importbatch_imported_by_someone'),
+            model_name="importbatch",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "imported"), _negated=True),
+                    models.Q(("imported_at__isnull", False), ("imported_by__isnull", False)),
+                    _connector="OR",
+                ),
+                name="importbatch_imported_by_someone",
+            ),
         ),
         migrations.AddIndex(
-            model_name='importedrecord',
-            index=models.Index(fields=['patient'], name='importedrecord_patient_idx'),
+            model_name="importedrecord",
+            index=models.Index(fields=["patient"], name="importedrecord_patient_idx"),
         ),
         migrations.AddIndex(
-            model_name='importedrecord',
-            index=models.Index(fields=['appointment'], name='importedrecord_appointment_idx'),
+            model_name="importedrecord",
+            index=models.Index(fields=["appointment"], name="importedrecord_appointment_idx"),
         ),
         migrations.AddConstraint(
-            model_name='importedrecord',
-            constraint=models.UniqueConstraint(fields=('source_system', 'kind', 'source_id'), name='importedrecord_once_per_source_id'),
+            model_name="importedrecord",
+            constraint=models.UniqueConstraint(
+                fields=("source_system", "kind", "source_id"), name="importedrecord_once_per_source_id"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='importedrecord',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('appointment__isnull', True), ('kind', 'patient'), ('patient__isnull', False)), models.Q(('appointment__isnull', False), ('created', True), ('kind', 'appointment')), _connector='OR'), name='importedrecord_points_at_its_row'),
+            model_name="importedrecord",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("appointment__isnull", True), ("kind", "patient"), ("patient__isnull", False)),
+                    models.Q(("appointment__isnull", False), ("created", True), ("kind", "appointment")),
+                    _connector="OR",
+                ),
+                name="importedrecord_points_at_its_row",
+            ),
         ),
     ]

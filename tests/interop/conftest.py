@@ -3,10 +3,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tests.factories import (
     AppointmentFactory,
+    AppointmentTypeFactory,
+    LocationFactory,
     NeedlingSessionFactory,
     PatientFactory,
     PhysioFactory,
@@ -21,6 +24,34 @@ FILES = Path(__file__).parent / "files"
 
 def fixture_bytes(name):
     return (FILES / name).read_bytes()
+
+
+def upload(client, patients, appointments=None, **fields):
+    data = {
+        "patients_file": SimpleUploadedFile("patients.csv", patients),
+        "encoding": "utf-8",
+        "date_order": "auto",
+    }
+    if appointments is not None:
+        data["appointments_file"] = SimpleUploadedFile("appointments.csv", appointments)
+    data.update(fields)
+    return client.post("/interop/import/", data)
+
+
+@pytest.fixture
+def clinic(db):
+    """The staff and types the fixtures' appointments name, and one patient already registered."""
+    LocationFactory(name="Main clinic")
+    AppointmentTypeFactory(name="IMS follow-up")
+    PhysioFactory(full_name="Priya Natarajan", email="priya@clinic.test")
+    return PatientFactory(given_name="Wei", family_name="Chen", date_of_birth="1990-06-30")
+
+
+@pytest.fixture
+def admin_client(client_for):
+    from accounts.models import Role
+
+    return client_for(Role.ADMIN)
 
 
 @dataclass
@@ -65,10 +96,14 @@ def record(db):
     )
     old = give_consent(patient, by=physio)
     withdraw_consent(old, by=physio, reason="Patient wished to think it over")
-    consent = give_consent(patient, accepted=(Region.GENERAL, Region.NECK), declined=(Region.MID_BACK,), by=physio)
+    consent = give_consent(
+        patient, accepted=(Region.GENERAL, Region.NECK), declined=(Region.MID_BACK,), by=physio
+    )
     start = timezone.now() - timedelta(hours=2)
     appointment = AppointmentFactory(patient=patient, therapist=physio, start=start, status="arrived")
-    signed = NeedlingSessionFactory(patient=patient, clinician=physio, appointment=appointment, started_at=start)
+    signed = NeedlingSessionFactory(
+        patient=patient, clinician=physio, appointment=appointment, started_at=start
+    )
     points = [
         add_point(
             signed,
@@ -96,7 +131,9 @@ def record(db):
         ),
     ]
     side_effects = [
-        add_side_effect(signed, by=physio, type="bruising", severity="mild", resolved=True, duration="2 days"),
+        add_side_effect(
+            signed, by=physio, type="bruising", severity="mild", resolved=True, duration="2 days"
+        ),
         add_side_effect(
             signed,
             by=physio,
@@ -108,7 +145,9 @@ def record(db):
     ]
     complete_session(signed, pain_before=6, pain_after=3, needles_in=2, needles_out=2)
     signed = sign_session(signed, by=physio)
-    draft = NeedlingSessionFactory(patient=patient, clinician=other, started_at=timezone.now() - timedelta(minutes=10))
+    draft = NeedlingSessionFactory(
+        patient=patient, clinician=other, started_at=timezone.now() - timedelta(minutes=10)
+    )
     points.append(
         add_point(
             draft,

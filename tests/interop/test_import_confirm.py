@@ -10,8 +10,7 @@ from audit.models import Action, AuditEvent
 from interop.models import BatchStatus, ImportBatch, ImportedRecord
 from patients.models import Patient
 
-from .conftest import fixture_bytes
-from .test_import_dry_run import admin_client, clinic, upload  # noqa: F401 (fixtures)
+from .conftest import fixture_bytes, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +27,11 @@ def test_confirming_creates_the_patients_and_records_where_each_came_from(admin_
     batch.refresh_from_db()
     assert batch.status == BatchStatus.IMPORTED
     amelie = Patient.objects.get(family_name="Tremblay")
-    assert (amelie.given_name, amelie.preferred_name, str(amelie.date_of_birth)) == ("Amélie", "Amy", "1985-03-14")
+    assert (amelie.given_name, amelie.preferred_name, str(amelie.date_of_birth)) == (
+        "Amélie",
+        "Amy",
+        "1985-03-14",
+    )
     assert amelie.phn == "9123456780" and str(amelie.phone) == "+16045550101"
     assert amelie.address.startswith("1200 W Broadway")
     assert amelie.chart_number.startswith("C")
@@ -49,7 +52,10 @@ def test_appointments_are_booked_for_the_right_patient_physio_and_status(admin_c
     assert set(booked) == {"Tremblay 10-05", "Chen 10-06", "Sato 10-07", "Sato 01-15"}
     assert booked["Tremblay 10-05"].status == "completed"
     assert booked["Chen 10-06"].status == "no_show"
-    assert booked["Sato 10-07"].status == "cancelled" and booked["Sato 10-07"].cancel_reason == "Cancelled in Jane"
+    assert (
+        booked["Sato 10-07"].status == "cancelled"
+        and booked["Sato 10-07"].cancel_reason == "Cancelled in Jane"
+    )
     assert booked["Sato 01-15"].status == "booked" and booked["Sato 01-15"].notes == "Interpreter: Japanese"
     assert {a.therapist.full_name for a in booked.values()} == {"Priya Natarajan"}
     assert AppointmentStatusChange.objects.filter(note="imported").count() == 4
@@ -63,7 +69,9 @@ def test_the_import_is_audited_with_its_counts(admin_client, clinic):
     assert "patients: 3 created, 2 matched, 0 already imported, 3 refused" in event.detail
     assert "appointments: 4 created" in event.detail
     assert batch.patients_sha256[:16] in event.detail
-    assert AuditEvent.objects.filter(object_type="patients.patient", detail__contains="3 patients registered").exists()
+    assert AuditEvent.objects.filter(
+        object_type="patients.patient", detail__contains="3 patients registered"
+    ).exists()
 
 
 def test_running_the_same_files_again_creates_nothing_twice(admin_client, clinic):
@@ -95,7 +103,9 @@ def test_a_cliniko_import_maps_did_not_arrive_and_cancellations(admin_client, cl
     batch = ImportBatch.objects.latest("id")
     found = {row: reason for kind, row, _s, reason in batch.result["refusals"] if kind == "appointments"}
     assert found[5] == "its patient (row 4) was refused"
-    assert found[6] == "no member of staff named \u201cFront Desk Person\u201d (add them, or correct the name)"
+    assert (
+        found[6] == "no member of staff named \u201cFront Desk Person\u201d (add them, or correct the name)"
+    )
     assert found[7] == "it ends before it starts"
     confirm(admin_client)
     statuses = {
@@ -118,9 +128,15 @@ def test_an_appointment_that_overlaps_one_on_file_is_refused(admin_client, clini
     from tests.factories import AppointmentFactory
 
     priya = User.objects.get(full_name="Priya Natarajan")
-    AppointmentFactory(therapist=priya, start=datetime(2026, 10, 5, 9, 15, tzinfo=ZoneInfo("America/Vancouver")))
+    AppointmentFactory(
+        therapist=priya, start=datetime(2026, 10, 5, 9, 15, tzinfo=ZoneInfo("America/Vancouver"))
+    )
     upload(admin_client, fixture_bytes("jane_patients.csv"), fixture_bytes("jane_appointments.csv"))
-    found = {row: r for kind, row, _s, r in ImportBatch.objects.latest("id").result["refusals"] if kind == "appointments"}
+    found = {
+        row: r
+        for kind, row, _s, r in ImportBatch.objects.latest("id").result["refusals"]
+        if kind == "appointments"
+    }
     assert found[2] == "The physiotherapist already has an appointment at 2026-10-05 09:15."
     assert 4 not in found  # a no-show holds no time (2026-10-06)
 
@@ -141,12 +157,16 @@ def test_the_database_refuses_an_overlap_that_slips_past_the_plan(clinic):
     start = datetime(2026, 10, 6, 10, 0, tzinfo=ZoneInfo("America/Vancouver"))
     AppointmentFactory(therapist=priya, start=start)
     new = Appointment(
-        patient=clinic, therapist=priya, type=AppointmentType.objects.first(), location=Location.objects.first(),
-        start=start, end=start + timedelta(minutes=30), status="completed",
-    )  # fmt: skip
-    with pytest.raises(BookingError):
-        with audited_transaction():
-            book_imported([new], by=priya, detail="test")
+        patient=clinic,
+        therapist=priya,
+        type=AppointmentType.objects.first(),
+        location=Location.objects.first(),
+        start=start,
+        end=start + timedelta(minutes=30),
+        status="completed",
+    )
+    with pytest.raises(BookingError), audited_transaction():
+        book_imported([new], by=priya, detail="test")
     assert Appointment.objects.count() == 1
 
 

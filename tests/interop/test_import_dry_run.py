@@ -2,39 +2,14 @@
 and nothing written until the administrator confirms."""
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.models import Role
 from appointments.models import Appointment
 from interop.models import BatchStatus, ImportBatch, ImportedRecord
 from patients.models import Patient
-from tests.factories import AppointmentTypeFactory, LocationFactory, PatientFactory, PhysioFactory
 
-from .conftest import fixture_bytes
+from .conftest import fixture_bytes, upload
 
 pytestmark = pytest.mark.django_db
-
-
-def upload(client, patients, appointments=None, **fields):
-    data = {"patients_file": SimpleUploadedFile("patients.csv", patients), "encoding": "utf-8", "date_order": "auto"}
-    if appointments is not None:
-        data["appointments_file"] = SimpleUploadedFile("appointments.csv", appointments)
-    data.update(fields)
-    return client.post("/interop/import/", data)
-
-
-@pytest.fixture
-def clinic(db):
-    """The staff and types the fixtures' appointments name, and one patient already registered."""
-    LocationFactory(name="Main clinic")
-    AppointmentTypeFactory(name="IMS follow-up")
-    PhysioFactory(full_name="Priya Natarajan", email="priya@clinic.test")
-    return PatientFactory(given_name="Wei", family_name="Chen", date_of_birth="1990-06-30")
-
-
-@pytest.fixture
-def admin_client(client_for):
-    return client_for(Role.ADMIN)
 
 
 def reasons(batch):
@@ -43,7 +18,9 @@ def reasons(batch):
 
 def test_a_jane_export_is_recognised_and_counted_without_writing_anything(admin_client, clinic):
     patients_before, appointments_before = Patient.objects.count(), Appointment.objects.count()
-    response = upload(admin_client, fixture_bytes("jane_patients.csv"), fixture_bytes("jane_appointments.csv"))
+    response = upload(
+        admin_client, fixture_bytes("jane_patients.csv"), fixture_bytes("jane_appointments.csv")
+    )
     assert response.status_code == 302
     batch = ImportBatch.objects.get()
     assert batch.source_system == "jane"

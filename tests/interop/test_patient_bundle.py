@@ -74,9 +74,10 @@ def test_each_point_is_a_dry_needling_procedure_with_site_side_needle_depth_and_
     assert extension(trapezius, codes.EXT_SEGMENT)["valueCoding"]["code"] == "C4"
     assert trapezius["outcome"]["coding"][0]["code"] == "familiar"
     bilateral = procedures[str(record.points[2].pk)]
-    assert extension(bilateral["bodySite"][0], codes.EXT_LATERALITY)["valueCodeableConcept"]["coding"][0][
-        "code"
-    ] == "51440002"
+    assert (
+        extension(bilateral["bodySite"][0], codes.EXT_LATERALITY)["valueCodeableConcept"]["coding"][0]["code"]
+        == "51440002"
+    )
 
 
 def test_pain_is_observed_with_loinc_and_each_twitch_response_with_the_local_code_system(bundle, record):
@@ -88,7 +89,11 @@ def test_pain_is_observed_with_loinc_and_each_twitch_response_with_the_local_cod
     ]
     assert all(o["code"]["coding"][0]["system"] == "http://loinc.org" for o in pain)
     twitches = [o for o in observations if o["code"]["coding"][0]["code"] == "local-twitch-response"]
-    assert sorted(o["valueCodeableConcept"]["coding"][0]["code"] for o in twitches) == ["multiple", "none", "single"]
+    assert sorted(o["valueCodeableConcept"]["coding"][0]["code"] for o in twitches) == [
+        "multiple",
+        "none",
+        "single",
+    ]
     assert all(o["valueCodeableConcept"]["coding"][0]["system"] == codes.TWITCH for o in twitches)
     draft_twitch = next(o for o in twitches if o["valueCodeableConcept"]["coding"][0]["code"] == "single")
     assert draft_twitch["status"] == "preliminary"
@@ -115,7 +120,11 @@ def test_the_consent_permits_or_denies_each_region_and_carries_the_signed_pdf(bu
     current = consents[str(record.consent.pk)]
     assert current["status"] == "active"
     regions = {p["code"][0]["coding"][0]["code"]: p for p in current["provision"]["provision"]}
-    assert {k: v["type"] for k, v in regions.items()} == {"general": "permit", "neck": "permit", "mid_back": "deny"}
+    assert {k: v["type"] for k, v in regions.items()} == {
+        "general": "permit",
+        "neck": "permit",
+        "mid_back": "deny",
+    }
     assert current["provision"]["type"] == "permit"
     assert all(len(p["provision"]) >= 1 for p in regions.values())
     text = pdf_text(current["sourceAttachment"])

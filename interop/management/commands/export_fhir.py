@@ -48,7 +48,8 @@ class Command(BaseCommand):
                 Action.EXPORT,
                 obj=found,
                 patient_id=found.pk,
-                detail=f"FHIR R4 Bundle of the whole record ({len(document['entry'])} resources), by manage.py export_fhir",
+                detail=f"FHIR R4 Bundle of the whole record ({len(document['entry'])} resources), "
+                "by manage.py export_fhir",
             )
             self.stdout.write(
                 f"Wrote {folder / (found.chart_number + '.json')}: {len(document['entry'])} resources."

@@ -193,17 +193,20 @@ def read_patient(row, options):
             number = parsing.parse_phone(row[key])
             if number is None:
                 warnings.append(f"phone \u201c{row[key]}\u201d left out: not a valid number")
-            elif number not in phones:
+            elif all(
+                (number.country_code, number.national_number) != (p.country_code, p.national_number)
+                for p in phones
+            ):
                 phones.append(number)
     if len(phones) > 2:
-        warnings.append(f"phone {phones[2]} left out: a patient holds two numbers")
+        warnings.append(f"phone {row['phone_work']} left out: a patient holds two numbers")
     email = row["email"]
     if email and not parsing.valid_email(email):
         warnings.append(f"e-mail \u201c{email}\u201d left out: not a valid address")
         email = ""
     emergency_phone = ""
     if row["emergency_contact_phone"]:
-        emergency_phone = parsing.parse_phone(row["emergency_contact_phone"]) or ""
+        emergency_phone = parsing.parse_phone(row["emergency_contact_phone"]) or ""  # a PhoneNumber
         if not emergency_phone:
             warnings.append("emergency contact phone left out: not a valid number")
     patient = Patient(

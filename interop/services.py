@@ -5,7 +5,7 @@ import json
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from appointments.services import book_imported
@@ -184,7 +184,7 @@ def confirm_import(batch, *, by, request=None):
                 )
                 for (line, source_id, _a, _r), appointment in zip(plan.new_appointments, booked, strict=True)
             ]
-            ImportedRecord.objects.bulk_create(records, batch_size=5000)
+            save_provenance(records)
             outcome.imported = True
             batch.status = BatchStatus.IMPORTED
             batch.imported_at = timezone.now()
@@ -217,6 +217,26 @@ def confirm_import(batch, *, by, request=None):
             raise
         raise ImportRefused(f"Nothing was imported: {' '.join(error.messages)}") from None
     return batch
+
+
+PROVENANCE_COLUMNS = [
+    "batch_id", "source_system", "kind", "source_id", "row_number", "patient_id", "appointment_id", "created",
+]  # fmt: skip
+
+
+def save_provenance(records):
+    """Insert ImportedRecord rows with COPY: 100,000 of them take about a second, where bulk_create took
+    ten. The table's constraints hold as for any insert (one row per source id, each pointing at its row);
+    a refusal is Django's IntegrityError, as from bulk_create."""
+    table = ImportedRecord._meta.db_table
+    with connection.cursor() as cursor:
+        copying = cursor.cursor.copy(f"COPY {table} ({', '.join(PROVENANCE_COLUMNS)}) FROM STDIN")
+        with connection.wrap_database_errors, copying as copy:
+            for r in records:
+                copy.write_row(
+                    [r.batch_id, r.source_system, r.kind, r.source_id, r.row_number, r.patient_id,
+                     r.appointment_id, r.created]
+                )  # fmt: skip
 
 
 def discard_import(batch, *, by, request=None):

@@ -381,7 +381,10 @@ def _copy_patients(patients, by):
             [len(patients)],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
-        with cursor.cursor.copy(f"COPY patients_patient ({', '.join(BULK_COLUMNS)}) FROM STDIN") as copy:
+        # COPY goes to psycopg's cursor directly; wrap_database_errors turns its errors into Django's
+        # (IntegrityError), as for any other query, so callers catch a constraint's refusal as usual.
+        copying = cursor.cursor.copy(f"COPY patients_patient ({', '.join(BULK_COLUMNS)}) FROM STDIN")
+        with connection.wrap_database_errors, copying as copy:
             for pk, patient in zip(ids, patients, strict=True):
                 patient.pk, patient.created_by, patient.created_at = pk, by, now
                 copy.write_row(

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 
 from audit.models import AuditEvent
 from audit.services import audited_transaction
@@ -58,3 +59,14 @@ def test_a_patient_already_registered_is_refused():
     PatientFactory(given_name="Kenji", family_name="Sato", date_of_birth=date(1980, 5, 17))
     with pytest.raises(ValidationError, match="already registered"):
         register([new("KENJI", "sato")], AdminFactory())
+
+
+def test_a_phn_registered_meanwhile_is_refused_by_the_database(monkeypatch):
+    # Another desk registers the PHN between the import's check and its COPY: the unique index refuses it,
+    # as Django's IntegrityError (which the import turns into "taken meanwhile").
+    PatientFactory(phn="9123456780")
+    monkeypatch.setattr(
+        "patients.services.match_registered", lambda candidates: [(None, "", "") for _c in candidates]
+    )
+    with pytest.raises(IntegrityError):
+        register([new("Kenji", "Sato", phn="9123456780")], AdminFactory())

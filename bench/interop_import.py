@@ -98,15 +98,20 @@ def main():
     data = jane_file(args.size, run)
     on_file = Patient.objects.count()
     print(f"file: {args.size:,} rows, {len(data) / 1024 / 1024:.1f} MB; {on_file:,} patients on file")
-    started = time.perf_counter()
+    # Wall time, and this process's CPU time beside it: on a machine shared with other work the two part,
+    # and the CPU time shows how much of the wall time was waiting for a core (or for PostgreSQL).
+    started, cpu = time.perf_counter(), time.process_time()
     batch = start_import(patients_file=Upload(data), options={"date_order": "auto"}, by=admin)
-    dry_run = time.perf_counter() - started
+    dry_run, dry_cpu = time.perf_counter() - started, time.process_time() - cpu
     counts = batch.result["patients"]
-    print(f"dry run (upload, read, map, match): {dry_run:.1f} s: {counts}")
-    started = time.perf_counter()
+    print(f"dry run (upload, read, map, match): {dry_run:.1f} s (Python CPU {dry_cpu:.1f} s): {counts}")
+    started, cpu = time.perf_counter(), time.process_time()
     batch = confirm_import(batch, by=admin)
-    confirmed = time.perf_counter() - started
-    print(f"confirmed import (dry run again, then the writes): {confirmed:.1f} s: {batch.result['patients']}")
+    confirmed, confirmed_cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(
+        f"confirmed import (dry run again, then the writes): {confirmed:.1f} s "
+        f"(Python CPU {confirmed_cpu:.1f} s): {batch.result['patients']}"
+    )
     print(f"total: {dry_run + confirmed:.1f} s (under 60 s: {'yes' if dry_run + confirmed < 60 else 'NO'})")
     return 0 if dry_run + confirmed < 60 else 1
 

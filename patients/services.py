@@ -313,8 +313,8 @@ def phone_is_valid(number):
 
 def register_patients_in_bulk(patients, *, by, detail):
     """Save many new patients at once (an import) with one audit event, inside the caller's
-    audited_transaction(); returns them with their ids and chart numbers. Written with COPY: 100,000
-    patients take seconds (bench/interop_import.py), and the database's rules hold as for any insert (its
+    audited_transaction(); returns them with their ids and chart numbers. Written with one COPY rather than
+    batches of INSERTs (bench/interop_import.py), and the database's rules hold as for any insert (its
     constraints, the chart number sequence, the search columns' trigger).
 
     Refuses (ValidationError naming the patient) any whose fields do not validate as the model's do, and

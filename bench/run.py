@@ -53,6 +53,7 @@ DATABASES = {
     "visit_summary_pdf": "bench_treatments",
     "reports_dashboard": "bench_reports",
     "reports_export": "bench_reports",
+    "interop_import": "bench_interop_import",
 }
 PRODUCTION = {
     "DEBUG": "0",

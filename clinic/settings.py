@@ -4,6 +4,7 @@ Development defaults are safe; what production must set stops start-up with a me
 """
 
 import os
+import re
 import zoneinfo
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "appointments",
     "treatments",
     "reports",
+    "interop",
 ]
 
 MIDDLEWARE = [
@@ -277,6 +279,14 @@ PHONENUMBER_DEFAULT_REGION = os.environ.get("PHONE_REGION", "CA")
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "IMS Clinic")
 # A pre-needling screening older than this many months is shown as due (patients/services.py).
 SCREENING_VALID_MONTHS = int(os.environ.get("SCREENING_VALID_MONTHS", "12"))
+# The FHIR export (docs/fhir.md): the URL that names this clinic's own identifiers (chart numbers, staff),
+# which are unique only within it. Set it to a URL the clinic controls; keep it once records have left.
+FHIR_IDENTIFIER_BASE = os.environ.get("FHIR_IDENTIFIER_BASE") or (
+    "https://ims-clinic.example/fhir/clinic/"
+    + (re.sub(r"[^a-z0-9]+", "-", CLINIC_NAME.lower()).strip("-") or "clinic")
+)
+# The import of Jane and Cliniko exports (docs/import.md): the largest file it reads, in megabytes.
+IMPORT_MAX_MEGABYTES = int(os.environ.get("IMPORT_MAX_MEGABYTES", "64"))
 
 
 def email_settings(url):

@@ -17,6 +17,7 @@ urlpatterns = [
     path("sessions/", include("treatments.urls")),
     path("appointments/", include("appointments.urls")),
     path("reports/", include("reports.urls")),
+    path("interop/", include("interop.urls")),
     path("admin/", admin.site.urls),
     # For load balancers: the process answers / it can serve (database reachable, migrations applied).
     path("healthz", clinic_views.healthz, name="healthz"),

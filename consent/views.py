@@ -3,18 +3,18 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 
 from accounts.access import role_required
 from accounts.models import Role
 from audit.models import Action
 from audit.services import record as audit
-from clinic.pdf import pdf_response, render_pdf
+from clinic.pdf import pdf_response
 from patients.models import Patient
 
 from . import services
 from .forms import ObtainConsentForm, WithdrawConsentForm
 from .models import ConsentRecord
+from .printing import consent_pdf, decisions_of
 
 # DESIGN.md: the front desk knows only whether consent is on file; the manager sees no clinical content.
 CLINICAL = (Role.PHYSIO, Role.ADMIN)
@@ -24,10 +24,6 @@ def consent_record_or_404(pk):
     return get_object_or_404(
         ConsentRecord.objects.select_related("patient", "form", "explained_by", "withdrawn_by"), pk=pk
     )
-
-
-def decisions_of(consent):
-    return list(consent.decisions.select_related("risk_item").order_by("risk_item__order", "risk_item_id"))
 
 
 @role_required(*CLINICAL)
@@ -125,16 +121,7 @@ def detail(request, pk):
 def pdf(request, pk):
     """The patient's copy: exact version text, every decision, the signature, names and times. Audited."""
     consent = consent_record_or_404(pk)
-    document = render_pdf(
-        "pdf/consent_record.html",
-        {
-            "consent": consent,
-            "patient": consent.patient,
-            "decisions": decisions_of(consent),
-            "printed_at": timezone.now(),
-        },
-        request=request,
-    )
+    document = consent_pdf(consent, request=request)
     audit(Action.PRINT, request=request, obj=consent, patient_id=consent.patient_id, detail="consent PDF")
     return pdf_response(document, f"consent-{consent.patient.chart_number}-{consent.pk}.pdf")
 

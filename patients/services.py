@@ -3,11 +3,14 @@
 import re
 from datetime import date
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
+from phonenumber_field.phonenumber import to_python as phone_to_python
 
 from audit.models import Action
 from audit.services import audited_transaction, record
@@ -250,3 +253,152 @@ def record_screening(screening, *, request):
             detail=f"screening with {len(positive)} positive item(s)",
         )
     return screening
+
+
+# --- many at once (imports) ---------------------------------------------------------------------------
+def match_registered(candidates):
+    """For many would-be patients at once (an import), the patient already registered as each: the same
+    PHN, or the same given and family names (case and accents ignored, as possible_duplicates() compares
+    them) and date of birth. `candidates` are (given_name, family_name, date_of_birth, phn) tuples; returns
+    a list, in their order, of (patient id or None, folded given name, folded family name). One query."""
+    if not candidates:
+        return []
+    given, family, born, phn = (list(column) for column in zip(*candidates, strict=True))
+    # Each candidate's names folded once; the name lookup is served by patient_dob_folded_names_idx.
+    sql = """
+        WITH c AS MATERIALIZED (
+            SELECT i, patients_fold(btrim(given)) AS given, patients_fold(btrim(family)) AS family, born, phn
+            FROM unnest(%s::int[], %s::text[], %s::text[], %s::date[], %s::text[])
+                 AS u(i, given, family, born, phn)
+        )
+        SELECT c.i, c.given, c.family,
+               coalesce(
+                   -- p.phn <> '' lets the partial unique index on phn (patient_phn_unique) serve it.
+                   (SELECT p.id FROM patients_patient p WHERE p.phn <> '' AND p.phn = c.phn LIMIT 1),
+                   (SELECT p.id FROM patients_patient p
+                    WHERE p.date_of_birth = c.born
+                      AND patients_fold(p.given_name) = c.given
+                      AND patients_fold(p.family_name) = c.family
+                    ORDER BY p.chart_number LIMIT 1))
+        FROM c
+        ORDER BY c.i
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(range(len(candidates))), given, family, born, [p or "" for p in phn]])
+        return [
+            (pk, folded_given, folded_family) for _i, folded_given, folded_family, pk in cursor.fetchall()
+        ]
+
+
+# Fields the database fills (chart number, search columns) or the service sets; the phones are checked
+# apart (phone_is_valid: the same rule, without parsing the numbers again).
+BULK_EXCLUDE = ["chart_number", "created_by", "search_name", "phone_digits"]
+PHONE_FIELDS = ("phone", "phone_alternate", "emergency_contact_phone")
+# What COPY writes; the database fills the rest (chart number from its sequence, the search columns by
+# trigger).
+BULK_COLUMNS = [
+    "id", "given_name", "family_name", "preferred_name", "date_of_birth", "sex", "gender", "phone",
+    "phone_alternate", "email", "address", "phn", "emergency_contact_name", "emergency_contact_phone",
+    "emergency_contact_relationship", "referral_source", "created_at", "created_by_id",
+]  # fmt: skip
+
+
+def phone_is_valid(number):
+    """PhoneNumberField's rule (phonenumbers' is_valid_number), asking the clinic's region first: the full
+    check walks every region sharing the country code (25 for +1), four times slower."""
+    return phonenumbers.is_valid_number_for_region(
+        number, settings.PHONENUMBER_DEFAULT_REGION
+    ) or phonenumbers.is_valid_number(number)
+
+
+def register_patients_in_bulk(patients, *, by, detail):
+    """Save many new patients at once (an import) with one audit event, inside the caller's
+    audited_transaction(); returns them with their ids and chart numbers. Written with one COPY rather than
+    batches of INSERTs (bench/interop_import.py), and the database's rules hold as for any insert (its
+    constraints, the chart number sequence, the search columns' trigger).
+
+    Refuses (ValidationError naming the patient) any whose fields do not validate as the model's do, and
+    any already registered (match_registered) or registered twice in the list: an import matches those to
+    the existing record instead of creating them."""
+    for patient in patients:
+        try:
+            patient.clean_fields(exclude=BULK_EXCLUDE + list(PHONE_FIELDS))
+            for name in PHONE_FIELDS:
+                value = getattr(patient, name)
+                if value in (None, ""):
+                    continue
+                if not _is_number(value):
+                    # Text, as a form would hand it over: read the way PhoneNumberField reads it.
+                    value = phone_to_python(value)
+                    setattr(patient, name, value)
+                if not _is_number(value) or not phone_is_valid(value):
+                    shown = value.raw_input or value.national_number if _is_number(value) else value
+                    raise ValidationError(f"{shown} is not a valid phone number.")
+        except ValidationError as error:
+            raise ValidationError(
+                f"{patient.given_name} {patient.family_name}: {'; '.join(error.messages)}"
+            ) from None
+    seen = set()
+    for patient, (existing, given, family) in zip(
+        patients,
+        match_registered([(p.given_name, p.family_name, p.date_of_birth, p.phn) for p in patients]),
+        strict=True,
+    ):
+        key = (given, family, patient.date_of_birth)
+        if existing is not None or key in seen or (patient.phn and patient.phn in seen):
+            raise ValidationError(
+                f"{patient.given_name} {patient.family_name} ({patient.date_of_birth}) is already registered."
+            )
+        seen.update([key, patient.phn] if patient.phn else [key])
+    if patients:
+        _copy_patients(patients, by)
+    record(
+        Action.CREATE,
+        user=by,
+        object_type="patients.patient",
+        object_id="bulk",
+        detail=f"{len(patients)} patients registered at once: {detail}",
+    )
+    return patients
+
+
+def _is_number(value):
+    return isinstance(value, phonenumbers.PhoneNumber)
+
+
+def _e164(value):
+    """A phone as stored, without PhoneNumber's str(), which checks validity again (already checked)."""
+    return phonenumbers.format_number(value, phonenumbers.PhoneNumberFormat.E164) if _is_number(value) else ""
+
+
+def _copy_patients(patients, by):
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        # Ids drawn from the table's own sequence, so the rows and the objects agree without a round trip
+        # per row.
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('patients_patient', 'id')) FROM generate_series(1, %s)",
+            [len(patients)],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+        # COPY goes to psycopg's cursor directly; wrap_database_errors turns its errors into Django's
+        # (IntegrityError), as for any other query, so callers catch a constraint's refusal as usual.
+        copying = cursor.cursor.copy(f"COPY patients_patient ({', '.join(BULK_COLUMNS)}) FROM STDIN")
+        with connection.wrap_database_errors, copying as copy:
+            for pk, patient in zip(ids, patients, strict=True):
+                patient.pk, patient.created_by, patient.created_at = pk, by, now
+                copy.write_row(
+                    [
+                        pk, patient.given_name, patient.family_name, patient.preferred_name,
+                        patient.date_of_birth, patient.sex, patient.gender, _e164(patient.phone),
+                        _e164(patient.phone_alternate), patient.email, patient.address, patient.phn,
+                        patient.emergency_contact_name, _e164(patient.emergency_contact_phone),
+                        patient.emergency_contact_relationship, patient.referral_source, now, by.pk,
+                    ]
+                )  # fmt: skip
+        cursor.execute("SELECT id, chart_number FROM patients_patient WHERE id = ANY(%s)", [ids])
+        numbers = dict(cursor.fetchall())
+    for patient in patients:
+        patient.chart_number = numbers[patient.pk]
+        patient._state.adding = False
+        patient._state.db = connection.alias

@@ -13,7 +13,7 @@ from tests.factories import (
     complete_session,
 )
 
-OUR_APPS = {"accounts", "audit", "patients", "consent", "appointments", "treatments", "reports"}
+OUR_APPS = {"accounts", "audit", "patients", "consent", "appointments", "treatments", "reports", "interop"}
 # Text the application writes itself, never typed by a person: a name normalised for search, the audit
 # trail's detail (bounded by what writes it) and Django's encoded session data.
 NOT_TYPED = {

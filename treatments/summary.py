@@ -118,6 +118,13 @@ def visit_summary_context(session):
     return context
 
 
+def visit_summary_pdf(session, request=None):
+    """The visit summary PDF's bytes (the print, and the FHIR export's attachment). DRAFT until signed."""
+    from clinic.pdf import render_pdf
+
+    return render_pdf("pdf/visit_summary.html", visit_summary_context(session), request=request)
+
+
 def my_day_rows(therapist, day):
     """(rows, drafts): today's appointments as dicts with the patient's badges, consent by region and the
     linked session; and the therapist's unsigned sessions. Constant queries whatever the count."""

@@ -12,13 +12,13 @@ from accounts.access import role_required
 from accounts.models import Role
 from audit.models import Action
 from audit.services import record
-from clinic.pdf import pdf_response, render_pdf
+from clinic.pdf import pdf_response
 from patients.models import Patient
 
 from . import services
 from .forms import AddendumForm, AssessmentForm, PointForm, SideEffectForm
 from .models import BodyRegion, NeedlePoint, NeedlingSession
-from .summary import my_day_rows, session_context, visit_summary_context
+from .summary import my_day_rows, session_context, visit_summary_pdf
 
 CLINICAL = (Role.PHYSIO, Role.ADMIN)
 
@@ -247,7 +247,7 @@ def addendum_add(request, pk):
 def session_pdf(request, pk):
     """The visit summary PDF; every download audited."""
     session = _session(pk)
-    pdf = render_pdf("pdf/visit_summary.html", visit_summary_context(session), request=request)
+    pdf = visit_summary_pdf(session, request=request)
     record(
         Action.PRINT,
         request=request,

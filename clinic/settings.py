@@ -152,6 +152,14 @@ TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE", "America/Vancouver")
 zoneinfo.reset_tzpath([])
 USE_I18N = True
 USE_TZ = True
+# The database judges clinic days too (a consent version's effective date: consent migration 0003): each
+# connection tells it the clinic's zone. Behind PgBouncer, which drops startup options, set it on the
+# role instead: ALTER ROLE <app role> SET clinic.time_zone = 'America/Vancouver'.
+if not all(ch.isalnum() or ch in "/_+-" for ch in TIME_ZONE):
+    raise ImproperlyConfigured(f"CLINIC_TIME_ZONE {TIME_ZONE!r} is not a time zone name (America/Vancouver).")
+_database["OPTIONS"]["options"] = " ".join(
+    filter(None, [_database["OPTIONS"].get("options", ""), f"-c clinic.time_zone={TIME_ZONE}"])
+)
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"

@@ -22,18 +22,15 @@ LANGUAGE sql STABLE AS $$
     SELECT a.location_id FROM appointments_appointment a WHERE a.id = (session ->> 'appointment_id')::bigint
 $$;
 
--- consent.services' rule, in SQL: the patient's newest consent signed by `at` that decided on the region
--- accepted it and was not withdrawn by then. (A later version demanding re-consent is not considered.)
+-- The consent rule is consent's own SQL definition (consent migration 0003), the one the needle point
+-- trigger calls too: the general risks and the region accepted, not withdrawn, not superseded by a
+-- version requiring re-consent (reports migration 0005). PL/pgSQL, whose body is resolved when it runs,
+-- so that replaying an older migration that installs this text works before consent's function exists.
 CREATE OR REPLACE FUNCTION reports_region_consented(patient bigint, risk_region text, at timestamptz)
-RETURNS boolean LANGUAGE sql STABLE AS $$
-    SELECT coalesce((
-        SELECT bool_and(d.accepted) AND bool_and(c.withdrawn_at IS NULL OR c.withdrawn_at > at)
-        FROM consent_consentrecord c
-        JOIN consent_riskdecision d ON d.record_id = c.id
-        JOIN consent_riskitem i ON i.id = d.risk_item_id AND i.region = risk_region
-        WHERE c.patient_id = patient AND c.signed_at <= at
-        GROUP BY c.id, c.signed_at
-        ORDER BY c.signed_at DESC, c.id DESC LIMIT 1), false)
+RETURNS boolean LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN consent_allows(patient, risk_region, at);
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION reports_sessions_added() RETURNS trigger LANGUAGE plpgsql AS $$

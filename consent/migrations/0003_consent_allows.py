@@ -1,0 +1,77 @@
+from django.db import migrations
+
+# DESIGN.md rule 1 held by the database: one SQL definition of "this patient's consent allows needling
+# this region at this moment", which the needle point trigger (treatments 0005) and the reports' consent
+# coverage (reports 0005) both call, so no second copy of the rule exists anywhere. It is the rule of
+# consent/services.py, written once more in SQL (tests/consent/test_consent_allows_sql.py checks that the
+# two agree case by case):
+#  - only consents signed at or before `at` count, and only on versions not superseded by a later version
+#    that requires re-consent and is in effect at `at` (published by then, effective date reached);
+#  - of those, the newest consent holding a decision for the region decides: withdrawn by `at` grants
+#    nothing, a declined risk blocks, the region is allowed only when every risk of it was accepted;
+#  - every point needs the general risks allowed; a neck or mid back point needs its region as well.
+# A version's effective date is a day in the clinic's time zone: the app's connections carry it as the
+# setting clinic.time_zone (clinic/settings.py); a connection without it (psql) judges days in UTC, which
+# for the Americas is stricter (a re-consent version takes effect hours earlier), never looser there.
+# The functions read the tables at call time: nothing of today's Python is baked in.
+CONSENT_ALLOWS = """
+CREATE FUNCTION consent_local_date(at_time timestamptz) RETURNS date LANGUAGE sql STABLE AS $$
+    SELECT (at_time AT TIME ZONE coalesce(nullif(current_setting('clinic.time_zone', true), ''), 'UTC'))::date
+$$;
+
+-- The consent whose decisions on the region decide it for the patient at at_time (allowed or not), or
+-- NULL when no counting consent decided on the region.
+CREATE FUNCTION consent_deciding_record(for_patient bigint, for_region text, at_time timestamptz)
+RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT c.id
+    FROM consent_consentrecord c
+    JOIN consent_consentform f ON f.id = c.form_id
+    WHERE c.patient_id = for_patient
+      AND c.signed_at <= at_time
+      AND EXISTS (SELECT 1 FROM consent_riskdecision d JOIN consent_riskitem i ON i.id = d.risk_item_id
+                  WHERE d.record_id = c.id AND i.region = for_region)
+      AND NOT EXISTS (
+          SELECT 1 FROM consent_consentform n
+          WHERE n.requires_reconsent
+            AND n.published_at <= at_time
+            AND n.effective_date <= consent_local_date(at_time)
+            AND (n.effective_date > f.effective_date
+                 OR (n.effective_date = f.effective_date AND n.published_at > f.published_at)))
+    ORDER BY c.signed_at DESC, c.id DESC
+    LIMIT 1
+$$;
+
+-- The consent that allows needling in the region at at_time (every risk of the region accepted, not
+-- withdrawn by then), or NULL. For a risk region this says nothing of the general risks.
+CREATE FUNCTION consent_allowing_record(for_patient bigint, for_region text, at_time timestamptz)
+RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT c.id
+    FROM consent_consentrecord c
+    WHERE c.id = consent_deciding_record(for_patient, for_region, at_time)
+      AND (c.withdrawn_at IS NULL OR c.withdrawn_at > at_time)
+      AND NOT EXISTS (SELECT 1 FROM consent_riskdecision d JOIN consent_riskitem i ON i.id = d.risk_item_id
+                      WHERE d.record_id = c.id AND i.region = for_region AND NOT d.accepted)
+$$;
+
+-- The one answer: may a point in this region ('none' or 'general' for a muscle outside the risk
+-- regions, 'neck', 'mid_back') be needled for the patient at at_time.
+CREATE FUNCTION consent_allows(for_patient bigint, for_region text, at_time timestamptz)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT consent_allowing_record(for_patient, 'general', at_time) IS NOT NULL
+       AND (for_region IN ('general', 'none')
+            OR consent_allowing_record(for_patient, for_region, at_time) IS NOT NULL)
+$$;
+"""
+
+DROP = """
+DROP FUNCTION IF EXISTS consent_allows(bigint, text, timestamptz);
+DROP FUNCTION IF EXISTS consent_allowing_record(bigint, text, timestamptz);
+DROP FUNCTION IF EXISTS consent_deciding_record(bigint, text, timestamptz);
+DROP FUNCTION IF EXISTS consent_local_date(timestamptz);
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [("consent", "0002_signed_is_final")]
+
+    operations = [migrations.RunSQL(CONSENT_ALLOWS, DROP)]

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from audit.models import Action
 from audit.services import record
-from clinic.admin import ViewOnlyAdmin
+from clinic.admin import AuditedOpenAdmin, ViewOnlyAdmin
 
 from .models import SCREENING_ITEMS, Patient, Screening
 from .services import archive_patient
@@ -48,8 +48,8 @@ class PatientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(ViewOnlyAdmin):
-    """Read-only: screenings are answered on the chart and kept as history."""
+class ScreeningAdmin(AuditedOpenAdmin, ViewOnlyAdmin):
+    """Read-only: screenings are answered on the chart and kept as history. Opening one is audited."""
 
     list_display = ("patient", "answered_at", "answered_by")
     list_select_related = ("patient", "answered_by")

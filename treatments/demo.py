@@ -1,9 +1,11 @@
 """Demo needling sessions: one signed session for every completed demo appointment of a patient with
 consent on file, each with needle points (about 10 on average), twitch and patient responses, and side
 effects at rates close to the published ones (DOMAIN.md: Brady et al. 2014 for the mild effects, Boyce
-et al. 2020 for the major ones). Only patients whose demo consent accepts the general risks of needling
-now have sessions (no needling at all without them: their completed appointments stay without one), and
-neck and mid back muscles are needled only for patients whose demo consent allows that region too.
+et al. 2020 for the major ones). A completed visit has a session only when the patient's consent accepted
+the general risks of needling at that visit (no needling at all without them: before the consent was
+signed, after it was withdrawn, the appointment stays without one), and neck and mid back muscles are
+needled only where that consent allows the region too; each point refers to the consents that allowed it,
+as the database requires of every point.
 Today, the first arrived patient of each demo physiotherapist is "in treatment" with a draft session,
 started through the services like a real one.
 
@@ -71,24 +73,20 @@ ACTIONS = {
     "pneumothorax": "Sent to the emergency department; physician informed",
 }
 
-# The patients whose current consent allows needling (general) and the neck / the mid back: their newest
-# consent, not withdrawn, with every risk of that region accepted (the rule consent.services applies, for
-# the demo's one version).
+# The consents allowing needling (the general risks) and the neck and the mid back, for each completed
+# appointment's patient at the moment its points are recorded: consent's own SQL definition (consent
+# migration 0003), the one the needle point trigger checks, so a visit before the consent was signed or
+# after it was withdrawn has no session, and a region is needled only where that visit's consent allows.
 ALLOWED_SQL = """
 CREATE TEMP TABLE demo_allowed ON COMMIT DROP AS
-WITH latest AS (
-    SELECT DISTINCT ON (patient_id) id, patient_id, withdrawn_at
-    FROM consent_consentrecord ORDER BY patient_id, signed_at DESC, id DESC
-)
-SELECT l.patient_id,
-       coalesce(bool_and(d.accepted) FILTER (WHERE ri.region = 'general'), false) AS general,
-       coalesce(bool_and(d.accepted) FILTER (WHERE ri.region = 'neck'), false) AS neck,
-       coalesce(bool_and(d.accepted) FILTER (WHERE ri.region = 'mid_back'), false) AS mid_back
-FROM latest l
-JOIN consent_riskdecision d ON d.record_id = l.id
-JOIN consent_riskitem ri ON ri.id = d.risk_item_id
-WHERE l.withdrawn_at IS NULL
-GROUP BY l.patient_id;
+SELECT a.id AS appointment_id, a.patient_id, a.start + interval '15 minutes' AS recorded_at,
+       consent_allowing_record(a.patient_id, 'general', a.start + interval '15 minutes') AS general_id,
+       consent_allowing_record(a.patient_id, 'neck', a.start + interval '15 minutes') AS neck_id,
+       consent_allowing_record(a.patient_id, 'mid_back', a.start + interval '15 minutes') AS mid_back_id
+FROM appointments_appointment a
+WHERE a.status = 'completed'
+  AND NOT EXISTS (SELECT 1 FROM treatments_needlingsession s WHERE s.appointment_id = a.id);
+DELETE FROM demo_allowed WHERE general_id IS NULL;
 """
 
 SESSIONS_SQL = """
@@ -106,18 +104,17 @@ WITH inserted AS (
            (%(plans)s::text[])[a.id %% cardinality(%(plans)s::text[]) + 1],
            greatest(0, 3 + (a.id * 7 %% 6) - (a.id %% 5)),  -- one visit in five: no change
            'Improved', (%(responses)s::text[])[a.id %% cardinality(%(responses)s::text[]) + 1],
-           true, al.neck OR al.mid_back, '', 0, 0, true, '', 1,
+           true, al.neck_id IS NOT NULL OR al.mid_back_id IS NOT NULL, '', 0, 0, true, '', 1,
            a.start + interval '5 minutes', a.start + interval '45 minutes', a.therapist_id
     FROM appointments_appointment a
-    JOIN demo_allowed al ON al.patient_id = a.patient_id AND al.general
-    WHERE a.status = 'completed'
-      AND NOT EXISTS (SELECT 1 FROM treatments_needlingsession s WHERE s.appointment_id = a.id)
-    RETURNING id, patient_id, started_at
+    JOIN demo_allowed al ON al.appointment_id = a.id
+    RETURNING id, patient_id, started_at, appointment_id
 )
-SELECT i.id, i.patient_id, i.started_at, al.neck, al.mid_back,
+SELECT i.id, i.patient_id, i.started_at, al.recorded_at, al.general_id, al.neck_id, al.mid_back_id,
+       al.neck_id IS NOT NULL AS neck, al.mid_back_id IS NOT NULL AS mid_back,
        -- 2 to 18 points, 10 on average
        2 + ((i.id * 2654435761) %% 1000003) %% 17 AS points
-FROM inserted i JOIN demo_allowed al ON al.patient_id = i.patient_id;
+FROM inserted i JOIN demo_allowed al ON al.appointment_id = i.appointment_id;
 """
 
 # Each point draws a bucket (neck, mid back, other) allowed by consent, a muscle in it, a needle size,
@@ -125,7 +122,7 @@ FROM inserted i JOIN demo_allowed al ON al.patient_id = i.patient_id;
 POINTS_SQL = """
 INSERT INTO treatments_needlepoint
     (session_id, "order", muscle_id, side, segment, needle_size_id, depth_mm, insertions, technique,
-     twitch_response, patient_response, depth_confirmed, notes)
+     twitch_response, patient_response, depth_confirmed, notes, recorded_at, consent_id, region_consent_id)
 SELECT c.id, c.k, c.muscle_id,
        (ARRAY['L', 'R', 'R', 'L', 'B'])[c.h %% 5 + 1],
        CASE WHEN c.segmental THEN
@@ -140,7 +137,8 @@ SELECT c.id, c.k, c.muscle_id,
        CASE WHEN c.h2 < 50 THEN 'none' WHEN c.h2 < 85 THEN 'single' ELSE 'multiple' END,
        CASE WHEN c.h3 < 25 THEN 'none' WHEN c.h3 < 65 THEN 'ache' WHEN c.h3 < 80 THEN 'referred'
             ELSE 'familiar' END,
-       false, ''
+       false, '', c.recorded_at, c.general_id,
+       CASE c.bucket WHEN 'neck' THEN c.neck_id WHEN 'mid_back' THEN c.mid_back_id END
 FROM (
     SELECT b.*,
            CASE b.bucket
@@ -152,7 +150,7 @@ FROM (
                WHEN 'mid_back' THEN (%(mid_back_seg)s::bool[])[b.h %% cardinality(%(mid_back)s::int[]) + 1]
                ELSE (%(other_seg)s::bool[])[b.h %% cardinality(%(other)s::int[]) + 1] END AS segmental
     FROM (
-        SELECT s.id, g.k, r.h, r.h2, r.h3,
+        SELECT s.id, s.recorded_at, s.general_id, s.neck_id, s.mid_back_id, g.k, r.h, r.h2, r.h3,
                CASE WHEN s.neck AND r.h %% 10 < 2 THEN 'neck'
                     WHEN s.mid_back AND r.h %% 10 BETWEEN 2 AND 3 THEN 'mid_back'
                     ELSE 'other' END AS bucket

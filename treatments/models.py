@@ -1,7 +1,8 @@
 """Needling sessions: the catalogues (muscles, needle sizes), the session with its assessment, needle
-points, side effects and addenda. Rules that span models live in treatments/services.py; each model's
-clean() calls them so the admin and every other door obey the same rules, and the database refuses
-changes to signed sessions (migration 0003)."""
+points, side effects and addenda. Rules that span models live in treatments/services.py, which validates
+once and then saves (model save() holds no business rule); the database holds the same rules for every
+other door: signed sessions are read-only (migration 0003), and a point is refused unless the consent it
+refers to allows it and its clinician is authorised (migration 0005)."""
 
 from decimal import Decimal
 
@@ -65,7 +66,14 @@ class Muscle(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        help_text="A deeper point needs the clinician's explicit confirmation (e.g. rhomboids 19 mm).",
+        help_text="Only where a published source gives a figure for this muscle (cite it below). A deeper "
+        "point needs the clinician's explicit confirmation (e.g. rhomboid major 19 mm).",
+    )
+    advisory_depth_source = models.CharField(
+        "source of the advisory depth",
+        max_length=300,
+        blank=True,
+        help_text="The published source of the advisory maximum depth: authors, study, where to find it.",
     )
     segment_applies = models.BooleanField(
         default=False, help_text="Paraspinal muscle: a point records its spinal segment (Gunn IMS)."
@@ -83,6 +91,12 @@ class Muscle(models.Model):
                 | models.Q(advisory_max_depth_mm__gt=0),
                 name="muscle_advisory_depth_positive",
             ),
+            # Never invent a depth: a figure comes with its published source (treatments/catalogue.py).
+            models.CheckConstraint(
+                condition=models.Q(advisory_max_depth_mm__isnull=True) | ~models.Q(advisory_depth_source=""),
+                name="muscle_advisory_depth_cited",
+                violation_error_message="An advisory maximum depth needs its published source.",
+            ),
         ]
 
     def __str__(self):
@@ -91,6 +105,18 @@ class Muscle(models.Model):
     @property
     def is_risk(self):
         return self.risk_region != RiskRegion.NONE
+
+    @property
+    def over_lung_field(self):
+        """Over the lung fields (the neck and mid back risk regions) with no published depth: the point
+        form shows the lung-field prompt instead of a number."""
+        return self.is_risk and self.advisory_max_depth_mm is None
+
+    def clean(self):
+        if self.advisory_max_depth_mm is not None and not self.advisory_depth_source.strip():
+            raise ValidationError(
+                {"advisory_depth_source": "Cite the published source of the advisory maximum depth."}
+            )
 
 
 class NeedleSize(models.Model):
@@ -255,20 +281,8 @@ class NeedlingSession(models.Model):
         return f"Needling session {self.pk or 'new'} for {self.patient} on {self.started_at:%Y-%m-%d}"
 
     def save(self, *args, **kwargs):
-        # Every door (admin, shell, import) meets the same refusal as the database trigger, with a message.
-        signed = (
-            self.pk is not None
-            and NeedlingSession.objects.filter(pk=self.pk, signed_at__isnull=False).exists()
-        )
-        if signed:
-            raise ValidationError(
-                "This session is signed and read-only; write an addendum to correct it.", code="signed"
-            )
-        if self.pk is None:
-            # Only an authorised clinician starts a session, whichever door creates it (DESIGN.md rule 4).
-            from .services import check_can_start
-
-            check_can_start(self.clinician, self.patient, on=self.started_at)
+        # The database refuses too (migration 0003); this only turns its refusal into a message.
+        _refuse_if_signed(self.pk)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -278,15 +292,18 @@ class NeedlingSession(models.Model):
     def is_signed(self):
         return self.signed_at is not None
 
-    def clean(self):
-        from .services import check_can_start
 
-        if self.pk is None and self.clinician_id:
-            check_can_start(self.clinician, self.patient if self.patient_id else None, on=self.started_at)
+class ClockTimestamp(models.Func):
+    """clock_timestamp(): the moment of the statement itself, not of its transaction's start."""
+
+    template = "clock_timestamp()"
+    output_field = models.DateTimeField()
 
 
 class NeedlePoint(models.Model):
-    """One needle point of a session, in order."""
+    """One needle point of a session, in order. It refers to the consents that allowed it when it was
+    recorded (the general risks, and the neck or mid back for a point in those regions); the database
+    refuses a point whose references are missing or do not allow it (migration 0005)."""
 
     session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="points")
     order = models.PositiveSmallIntegerField()
@@ -320,6 +337,27 @@ class NeedlePoint(models.Model):
         help_text="Needed past the muscle's advisory depth.",
     )
     notes = models.CharField(max_length=300, blank=True)
+    # When the point was recorded (or last corrected): consent, authorisation and screening are judged at
+    # this moment, by the service and by the database alike. Raw INSERTs get the statement's own time.
+    recorded_at = models.DateTimeField(default=timezone.now, db_default=ClockTimestamp(), editable=False)
+    consent = models.ForeignKey(
+        "consent.ConsentRecord",
+        verbose_name="consent (general risks)",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        help_text="The consent whose acceptance of the general risks allowed this point.",
+    )
+    region_consent = models.ForeignKey(
+        "consent.ConsentRecord",
+        verbose_name="consent (neck or mid back)",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        help_text="For a neck or mid back point: the consent whose acceptance of that region allowed it.",
+    )
 
     class Meta:
         ordering = ["session", "order"]
@@ -351,11 +389,8 @@ class NeedlePoint(models.Model):
         return f"{self.order}. {self.muscle} ({self.get_side_display()})"
 
     def save(self, *args, **kwargs):
-        # The consent, depth and draft rules hold for a shell or an import that never calls clean() too.
-        from .services import check_point
-
+        # The database refuses too (migration 0003); this only turns its refusal into a message.
         _refuse_if_signed(self.session_id)
-        check_point(self)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -365,12 +400,6 @@ class NeedlePoint(models.Model):
     def technique_short(self):
         """The technique without its explanation in brackets, for narrow tables."""
         return self.get_technique_display().split(" (")[0]
-
-    def clean(self):
-        from .services import check_point
-
-        if self.session_id and self.muscle_id and self.needle_size_id and self.depth_mm is not None:
-            check_point(self)
 
 
 class SideEffectType(models.TextChoices):

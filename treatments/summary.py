@@ -7,6 +7,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Role
 from consent.models import RISK_REGIONS, Region
 from consent.services import consent_status
 from patients.chart import patient_badges
@@ -46,7 +47,16 @@ def session_context(session, request=None):
     points = list(session.points.select_related("muscle", "needle_size").order_by("order"))
     screening = latest_screening(session.patient)
     statuses = consent_status([session.patient_id])
-    editable = not session.is_signed and request is not None and request.user.role == "physiotherapist"
+    # Only the session's own clinician gets the forms of a draft (treatments.services.check_session_access);
+    # the care team reads it. Whether they may needle now is said by the forms' own refusals.
+    user = getattr(request, "user", None)
+    editable = not session.is_signed and user is not None and user.pk == session.clinician_id
+    may_add_addendum = (
+        session.is_signed
+        and user is not None
+        and user.has_role(Role.PHYSIO)
+        and (user.pk == session.clinician_id or user.may_needle())
+    )
     return {
         "session": session,
         "patient": session.patient,
@@ -62,6 +72,8 @@ def session_context(session, request=None):
         "body_chart": body_chart_svg(session, points, link=editable),
         "missing": [] if session.is_signed else missing_for_signing(session),
         "editable": editable,
+        "may_add_addendum": may_add_addendum,
+        "is_own_draft": editable,
         "risk_points": any(p.muscle.risk_region != RiskRegion.NONE for p in points),
     }
 

@@ -49,8 +49,10 @@ def _points_section(request, session, form=None, status=200):
 
 @role_required(*CLINICAL)
 def session_detail(request, pk):
-    """The session screen: flags and consent at the top, assessment, points, side effects, signing."""
+    """The session screen: flags and consent at the top, assessment, points, side effects, signing. The
+    care team reads any session, drafts included; only its own clinician gets the forms."""
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.READ, request=request)
     record(
         Action.VIEW, request=request, obj=session, patient_id=session.patient_id, detail="needling session"
     )
@@ -87,6 +89,7 @@ def session_start(request, patient_pk):
 def session_save(request, pk):
     """Save the assessment form of a draft, refusing a stale version (someone saved in between)."""
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.WRITE, request=request)
     form = AssessmentForm(request.POST, instance=NeedlingSession.objects.get(pk=pk))
     if form.is_valid():
         try:
@@ -121,6 +124,7 @@ def session_save(request, pk):
 def point_form(request, pk):
     """A fresh add-point form, narrowed to a body chart region (htmx, from a click on the chart)."""
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.WRITE, request=request)
     region = request.GET.get("region") if request.GET.get("region") in BodyRegion.values else None
     side = request.GET.get("side") if request.GET.get("side") in ("L", "R") else None
     form = _point_form(request, session, region=region, side=side)
@@ -134,6 +138,7 @@ def point_form(request, pk):
 def point_add(request, pk):
     """Add a needle point row; htmx gets the points section back, a plain POST the whole page."""
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.NEEDLE, request=request)
     region = request.POST.get("region") if request.POST.get("region") in BodyRegion.values else None
     form = PointForm(request.POST, region=region)
     if form.is_valid():
@@ -159,6 +164,12 @@ def point_add(request, pk):
 def point_edit(request, pk, point_pk):
     """Correct a point of a draft in place (htmx): GET the filled form, POST it through update_point."""
     session = _session(pk)
+    services.check_session_access(
+        session,
+        request.user,
+        services.Intent.NEEDLE if request.method == "POST" else services.Intent.WRITE,
+        request=request,
+    )
     point = get_object_or_404(NeedlePoint.objects.select_related("muscle"), pk=point_pk, session=session)
     if request.method == "POST":
         form = PointForm(request.POST, instance=NeedlePoint.objects.get(pk=point.pk))
@@ -190,6 +201,7 @@ def point_edit(request, pk, point_pk):
 @require_POST
 def side_effect_add(request, pk):
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.NEEDLE, request=request)
     form = SideEffectForm(request.POST)
     if form.is_valid():
         try:
@@ -216,6 +228,7 @@ def side_effect_add(request, pk):
 @require_POST
 def session_sign(request, pk):
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.SIGN, request=request)
     try:
         services.sign_session(session, by=request.user, request=request)
     except ValidationError as error:
@@ -230,6 +243,7 @@ def session_sign(request, pk):
 @require_POST
 def addendum_add(request, pk):
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.ADDENDUM, request=request)
     form = AddendumForm(request.POST)
     if form.is_valid():
         try:
@@ -247,6 +261,7 @@ def addendum_add(request, pk):
 def session_pdf(request, pk):
     """The visit summary PDF; every download audited."""
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.READ, request=request)
     pdf = render_pdf("pdf/visit_summary.html", visit_summary_context(session), request=request)
     record(
         Action.PRINT,

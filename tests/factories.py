@@ -71,6 +71,10 @@ class ScreeningFactory(factory.django.DjangoModelFactory):
 
     patient = factory.SubFactory(PatientFactory)
     answered_by = factory.SubFactory(PhysioFactory)
+    # The pneumothorax risk factors: asked ("no") on a screening made today.
+    chronic_lung_disease = False
+    previous_pneumothorax = False
+    low_body_mass = False
 
 
 # --- consent ----------------------------------------------------------------------------------------

@@ -82,11 +82,19 @@ CREATE TEMP TABLE demo_allowed ON COMMIT DROP AS
 SELECT a.id AS appointment_id, a.patient_id, a.start + interval '15 minutes' AS recorded_at,
        consent_allowing_record(a.patient_id, 'general', a.start + interval '15 minutes') AS general_id,
        consent_allowing_record(a.patient_id, 'neck', a.start + interval '15 minutes') AS neck_id,
-       consent_allowing_record(a.patient_id, 'mid_back', a.start + interval '15 minutes') AS mid_back_id
+       consent_allowing_record(a.patient_id, 'mid_back', a.start + interval '15 minutes') AS mid_back_id,
+       (SELECT sc.id FROM patients_screening sc
+        WHERE sc.patient_id = a.patient_id AND sc.answered_at <= a.start + interval '15 minutes'
+        ORDER BY sc.answered_at DESC, sc.id DESC LIMIT 1) AS screening_id
 FROM appointments_appointment a
 WHERE a.status = 'completed'
   AND NOT EXISTS (SELECT 1 FROM treatments_needlingsession s WHERE s.appointment_id = a.id);
 DELETE FROM demo_allowed WHERE general_id IS NULL;
+-- A contraindication to all needling at that visit (inability to consent, say): no needling session.
+DELETE FROM demo_allowed d WHERE EXISTS (
+    SELECT 1 FROM patients_screening_finding f LEFT JOIN patients_screeningrule r ON r.item = f.item
+    WHERE f.screening_id = d.screening_id AND r.kind = 'contraindication'
+      AND (r.applies_to = 'all' OR (r.applies_to = 'site' AND coalesce(cardinality(f.regions), 0) = 0)));
 """
 
 SESSIONS_SQL = """
@@ -108,22 +116,36 @@ WITH inserted AS (
            a.start + interval '5 minutes', a.start + interval '45 minutes', a.therapist_id
     FROM appointments_appointment a
     JOIN demo_allowed al ON al.appointment_id = a.id
-    RETURNING id, patient_id, started_at, appointment_id
+    RETURNING id, patient_id, clinician_id, started_at, appointment_id
 )
-SELECT i.id, i.patient_id, i.started_at, al.recorded_at, al.general_id, al.neck_id, al.mid_back_id,
+SELECT i.id, i.patient_id, i.clinician_id, i.started_at, al.recorded_at, al.screening_id,
+       al.general_id, al.neck_id, al.mid_back_id,
        al.neck_id IS NOT NULL AS neck, al.mid_back_id IS NOT NULL AS mid_back,
        -- 2 to 18 points, 10 on average
        2 + ((i.id * 2654435761) %% 1000003) %% 17 AS points
 FROM inserted i JOIN demo_allowed al ON al.appointment_id = i.appointment_id;
 """
 
+# The clinician acknowledges, at the start of each visit, every precaution its screening found (DESIGN.md
+# rule 6: needed again each session).
+ACKNOWLEDGEMENTS_SQL = """
+INSERT INTO treatments_precautionacknowledgement
+    (session_id, item, screening_id, acknowledged_by_id, acknowledged_at)
+SELECT s.id, f.item, s.screening_id, s.clinician_id, s.started_at
+FROM demo_sessions s
+JOIN patients_screening_finding f ON f.screening_id = s.screening_id
+LEFT JOIN patients_screeningrule r ON r.item = f.item
+WHERE coalesce(r.kind, 'precaution') = 'precaution';
+"""
+
 # Each point draws a bucket (neck, mid back, other) allowed by consent, a muscle in it, a needle size,
-# a depth within the needle and within the muscle's advisory maximum, and its responses.
+# a depth within the needle and within the muscle's advisory maximum, and its responses; a point at a
+# site a contraindication covers (an infection at the right calf) is not needled.
 POINTS_SQL = """
 INSERT INTO treatments_needlepoint
     (session_id, "order", muscle_id, side, segment, needle_size_id, depth_mm, insertions, technique,
      twitch_response, patient_response, depth_confirmed, notes, recorded_at, consent_id, region_consent_id)
-SELECT c.id, c.k, c.muscle_id,
+SELECT c.id, row_number() OVER (PARTITION BY c.id ORDER BY c.k), c.muscle_id,
        (ARRAY['L', 'R', 'R', 'L', 'B'])[c.h %% 5 + 1],
        CASE WHEN c.segmental THEN
            CASE c.bucket WHEN 'neck' THEN (ARRAY['C3','C4','C5','C6','C7'])[c.h %% 5 + 1]
@@ -150,7 +172,8 @@ FROM (
                WHEN 'mid_back' THEN (%(mid_back_seg)s::bool[])[b.h %% cardinality(%(mid_back)s::int[]) + 1]
                ELSE (%(other_seg)s::bool[])[b.h %% cardinality(%(other)s::int[]) + 1] END AS segmental
     FROM (
-        SELECT s.id, s.recorded_at, s.general_id, s.neck_id, s.mid_back_id, g.k, r.h, r.h2, r.h3,
+        SELECT s.id, s.recorded_at, s.screening_id, s.general_id, s.neck_id, s.mid_back_id, g.k, r.h, r.h2,
+               r.h3,
                CASE WHEN s.neck AND r.h %% 10 < 2 THEN 'neck'
                     WHEN s.mid_back AND r.h %% 10 BETWEEN 2 AND 3 THEN 'mid_back'
                     ELSE 'other' END AS bucket
@@ -162,7 +185,13 @@ FROM (
                    ((s.id * 13 + g.k) * 69069) %% 100 AS h3
         ) r
     ) b
-) c;
+) c
+JOIN treatments_muscle cm ON cm.id = c.muscle_id
+WHERE NOT EXISTS (
+    SELECT 1 FROM patients_screening_finding f JOIN patients_screeningrule r ON r.item = f.item
+    WHERE f.screening_id = c.screening_id AND r.kind = 'contraindication'
+      AND patients_finding_covers(r.applies_to, f.regions, f.side, cm.body_region, cm.risk_region,
+                                  (ARRAY['L', 'R', 'R', 'L', 'B'])[c.h %% 5 + 1]));
 """
 
 SIDE_EFFECTS_SQL = """
@@ -188,7 +217,8 @@ WHERE r.type <> 'pneumothorax' OR EXISTS (
 
 SIGN_SQL = """
 UPDATE treatments_needlingsession t
-SET needles_in = d.points, needles_out = d.points,
+SET needles_in = (SELECT count(*) FROM treatments_needlepoint p WHERE p.session_id = t.id),
+    needles_out = (SELECT count(*) FROM treatments_needlepoint p WHERE p.session_id = t.id),
     aftercare_warning_signs = EXISTS (
         SELECT 1 FROM treatments_needlepoint p JOIN treatments_muscle m ON m.id = p.muscle_id
         WHERE p.session_id = t.id AND m.risk_region <> 'none')
@@ -248,6 +278,7 @@ def add_sessions():
             cursor.execute("DROP TABLE demo_allowed, demo_sessions")
             return 0
         cursor.execute("ANALYZE demo_sessions")
+        cursor.execute(ACKNOWLEDGEMENTS_SQL)
         cursor.execute(
             POINTS_SQL,
             {

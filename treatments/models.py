@@ -12,31 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from patients.models import Patient
-
-
-class BodyRegion(models.TextChoices):
-    """Regions of the body chart (treatments/bodychart.py draws one clickable zone per region and side)."""
-
-    FACE_JAW = "face_jaw", "Face and jaw"
-    NECK_ANTERIOR = "neck_anterior", "Front of neck"
-    NECK_POSTERIOR = "neck_posterior", "Back of neck and upper trapezius"
-    SHOULDER_FRONT = "shoulder_front", "Shoulder (front)"
-    SHOULDER_BACK = "shoulder_back", "Shoulder blade and rotator cuff"
-    CHEST = "chest", "Chest wall"
-    UPPER_BACK = "upper_back", "Mid back (thoracic)"
-    LOWER_BACK = "lower_back", "Low back and sacrum"
-    ABDOMEN = "abdomen", "Abdomen"
-    UPPER_ARM_FRONT = "upper_arm_front", "Upper arm (front)"
-    UPPER_ARM_BACK = "upper_arm_back", "Upper arm (back)"
-    FOREARM_FRONT = "forearm_front", "Forearm (flexors)"
-    FOREARM_BACK = "forearm_back", "Forearm and hand (extensors)"
-    HIP_FRONT = "hip_front", "Hip (front)"
-    BUTTOCK = "buttock", "Buttock and hip (back)"
-    THIGH_FRONT = "thigh_front", "Thigh (front and inner)"
-    THIGH_BACK = "thigh_back", "Thigh (back)"
-    LEG_FRONT = "leg_front", "Shin and outer leg"
-    CALF = "calf", "Calf"
+from patients.models import SCREENING_ITEMS, BodyRegion, Patient  # noqa: F401 (BodyRegion: named here too)
 
 
 class RiskRegion(models.TextChoices):
@@ -400,6 +376,32 @@ class NeedlePoint(models.Model):
     def technique_short(self):
         """The technique without its explanation in brackets, for narrow tables."""
         return self.get_technique_display().split(" (")[0]
+
+
+class PrecautionAcknowledgement(models.Model):
+    """The clinician's acknowledgement, for one session, of a precaution found at screening (a bleeding
+    risk, a pneumothorax risk factor...): needed before any point the precaution covers, recorded on the
+    session and its visit summary, and needed again at the next session. Never changed or removed
+    (migration 0007)."""
+
+    session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="acknowledgements")
+    item = models.CharField(max_length=40, choices=SCREENING_ITEMS)
+    screening = models.ForeignKey("patients.Screening", on_delete=models.PROTECT, related_name="+")
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["session", "acknowledged_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "item"], name="acknowledgement_once_per_session")
+        ]
+
+    def __str__(self):
+        day = f"{self.acknowledged_at:%Y-%m-%d}"
+        return f"{self.get_item_display()} acknowledged by {self.acknowledged_by} on {day}"
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Acknowledgements are never deleted.")
 
 
 class SideEffectType(models.TextChoices):

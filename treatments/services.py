@@ -40,6 +40,23 @@ class NotAuthorised(ValidationError):
     """The clinician has no current needling authorisation at this moment (DESIGN.md rule 4)."""
 
 
+class ScreeningRefusal(ValidationError):
+    """A point the patient's screening does not allow now (DESIGN.md rule 6)."""
+
+
+class ScreeningDue(ScreeningRefusal):
+    """No screening, one older than SCREENING_VALID_MONTHS, or (for the neck and mid back) one that never
+    asked the pneumothorax questions: a new screening comes before the point."""
+
+
+class Contraindicated(ScreeningRefusal):
+    """A contraindication found at screening covers the point: it is not needled."""
+
+
+class PrecautionNotAcknowledged(ScreeningRefusal):
+    """A precaution found at screening covers the point and is not acknowledged for this session."""
+
+
 class Intent(StrEnum):
     """What someone wants to do with a session, for check_session_access()."""
 
@@ -163,7 +180,7 @@ def _refusals_audited(session, *, by, request, what):
 
     try:
         yield
-    except (NotAuthorised, NeedlingNotAllowed) as refused:
+    except (NotAuthorised, NeedlingNotAllowed, ScreeningRefusal) as refused:
         _record_refusal(session, by=by, request=request, what=what, reason=" ".join(refused.messages))
         raise
 
@@ -322,9 +339,119 @@ def _check_point(point, *, by, at):
     allowing = consents_allowing(
         session.patient_id, Region.GENERAL if risk_region == RiskRegion.NONE else Region(risk_region), at=at
     )
+    _check_screening(point, at=at)
     point.recorded_at = at
     point.consent_id = allowing.general_id
     point.region_consent_id = allowing.region_id
+
+
+def screening_at(session, at=None):
+    """(screening, findings, due, unasked) for the session's patient at `at` (now by default): the latest
+    screening answered by then, what the clinic's rules make of its yes answers, whether it is due (none,
+    or older than SCREENING_VALID_MONTHS), and the pneumothorax questions it never asked."""
+    from patients.services import findings, latest_screening, pneumothorax_questions_unasked, screening_is_due
+
+    at = at or timezone.now()
+    screening = latest_screening(session.patient_id, at=at)
+    return (
+        screening,
+        findings(screening),
+        screening_is_due(screening, now=at),
+        pneumothorax_questions_unasked(screening),
+    )
+
+
+def _check_screening(point, *, at):
+    """DESIGN.md rule 6 for one point: refuse it when the screening is due (ScreeningDue), when a
+    contraindication covers it (Contraindicated, naming the item and where it applies), or when a
+    precaution covers it and is not acknowledged for this session (PrecautionNotAcknowledged)."""
+    session = point.session
+    screening, found, due, unasked = screening_at(session, at)
+    if due:
+        when = (
+            f"the last one was on {timezone.localtime(screening.answered_at):%Y-%m-%d}"
+            if screening
+            else "none is on file"
+        )
+        raise ScreeningDue(
+            f"The screening is due ({when}): record a new screening with the patient before the first point.",
+            code="screening_due",
+        )
+    muscle = point.muscle
+    if unasked and muscle.is_risk:
+        raise ScreeningDue(
+            f"The screening of {timezone.localtime(screening.answered_at):%Y-%m-%d} did not ask about the "
+            f"pneumothorax risk factors ({', '.join(label.lower() for label in unasked)}): record a new "
+            "screening before needling the neck or mid back.",
+            code="screening_due",
+        )
+    acknowledged = None
+    for finding in found:
+        if not finding.covers(
+            body_region=muscle.body_region, risk_region=muscle.risk_region, side=point.side
+        ):
+            continue
+        day = f"{timezone.localtime(finding.answered_at):%Y-%m-%d}"
+        if finding.is_contraindication:
+            raise Contraindicated(
+                f"{finding.described}, found at the screening of {day}, is a contraindication: no needling "
+                f"{'at all this session' if finding.where == 'every point' else finding.where} ({muscle}, "
+                f"{point.get_side_display().lower()}, refused). {finding.reason}".strip(),
+                code="contraindicated",
+            )
+        if acknowledged is None:
+            acknowledged = set(session.acknowledgements.values_list("item", flat=True))
+        if finding.item not in acknowledged:
+            raise PrecautionNotAcknowledged(
+                f"{finding.described}, found at the screening of {day}, is a precaution for "
+                f"{finding.where}: acknowledge it for this session (Screening, at the top of the session) "
+                f"before needling {muscle}.",
+                code="precaution",
+            )
+
+
+def acknowledge_precautions(session, *, by, items, request=None):
+    """Record the clinician's acknowledgement, for this session, of precautions found on the patient's
+    current screening (each at most once). Refuses (403) anyone but the session's clinician; refuses a
+    signed session, a due screening, and an item that is not a precaution found on it."""
+    from patients.models import SCREENING_LABELS
+
+    from .models import PrecautionAcknowledgement
+
+    check_session_access(session, by, Intent.WRITE, request=request)
+    items = list(dict.fromkeys(items))
+    if not items:
+        raise ValidationError("Tick the precautions you acknowledge for this session.")
+    with transaction.atomic():
+        locked = _locked(session)
+        screening, found, due, _unasked = screening_at(locked)
+        if due:
+            raise ScreeningDue("The screening is due: record a new screening with the patient first.")
+        precautions = {f.item for f in found if not f.is_contraindication}
+        unknown = [item for item in items if item not in precautions]
+        if unknown:
+            raise ValidationError(
+                "Not a precaution found on the current screening: "
+                + ", ".join(SCREENING_LABELS.get(item, item) for item in unknown)
+                + "."
+            )
+        already = set(locked.acknowledgements.values_list("item", flat=True))
+        added = [
+            PrecautionAcknowledgement.objects.create(
+                session=locked, item=item, screening=screening, acknowledged_by=by
+            )
+            for item in items
+            if item not in already
+        ]
+        if added:
+            _audit(
+                Action.UPDATE,
+                locked,
+                by=by,
+                request=request,
+                detail="precautions acknowledged: " + ", ".join(a.get_item_display() for a in added),
+            )
+    return added
 
 
 def _save_point(point):

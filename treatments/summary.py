@@ -11,7 +11,6 @@ from accounts.models import Role
 from consent.models import RISK_REGIONS, Region
 from consent.services import consent_status
 from patients.chart import patient_badges
-from patients.services import latest_screening, screening_is_due
 
 from . import bodychart
 from .models import NeedlingSession, RiskRegion
@@ -44,8 +43,13 @@ def body_chart_svg(session, points, link=True):
 
 
 def session_context(session, request=None):
+    from .services import screening_at
+
     points = list(session.points.select_related("muscle", "needle_size").order_by("order"))
-    screening = latest_screening(session.patient)
+    # What the screening says now (a draft) or said when the session was signed.
+    screening, found, due, unasked = screening_at(session, session.signed_at)
+    acknowledgements = list(session.acknowledgements.select_related("acknowledged_by"))
+    acknowledged = {a.item: a for a in acknowledgements}
     statuses = consent_status([session.patient_id])
     # Only the session's own clinician gets the forms of a draft (treatments.services.check_session_access);
     # the care team reads it. Whether they may needle now is said by the forms' own refusals.
@@ -64,8 +68,13 @@ def session_context(session, request=None):
         "side_effects": list(session.side_effects.all()),
         "addenda": list(session.addenda.select_related("author")),
         "screening": screening,
-        "screening_due": screening_is_due(screening),
+        "screening_due": due,
+        "screening_unasked": unasked,
         "flags": screening.flags if screening else [],
+        "contraindications": [f for f in found if f.is_contraindication],
+        "precautions": [(f, acknowledged.get(f.item)) for f in found if not f.is_contraindication],
+        "unacknowledged": [f for f in found if not f.is_contraindication and f.item not in acknowledged],
+        "acknowledgements": acknowledgements,
         "consent_rows": consent_rows(session.patient_id, statuses),
         # No point at all without the general risks accepted (consent.services.check_region_allowed).
         "needling_allowed": statuses[session.patient_id][Region.GENERAL].allowed,

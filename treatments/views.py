@@ -199,6 +199,25 @@ def point_edit(request, pk, point_pk):
 
 @role_required(Role.PHYSIO)
 @require_POST
+def acknowledge(request, pk):
+    """The clinician acknowledges, for this session, precautions found at screening."""
+    session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.WRITE, request=request)
+    try:
+        added = services.acknowledge_precautions(
+            session, by=request.user, items=request.POST.getlist("item"), request=request
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if added:
+            names = ", ".join(a.get_item_display() for a in added)
+            messages.success(request, f"Acknowledged for this session: {names}.")
+    return redirect(reverse("treatments:session", args=[pk]) + "#safety")
+
+
+@role_required(Role.PHYSIO)
+@require_POST
 def side_effect_add(request, pk):
     session = _session(pk)
     services.check_session_access(session, request.user, services.Intent.NEEDLE, request=request)

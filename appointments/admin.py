@@ -49,7 +49,7 @@ class RoomAdmin(AuditedAdmin):
 
 @admin.register(AppointmentType)
 class AppointmentTypeAdmin(AuditedAdmin):
-    list_display = ("name", "default_minutes", "active")
+    list_display = ("name", "default_minutes", "needling", "active")
 
 
 class BreakInline(admin.TabularInline):

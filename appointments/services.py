@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Role, User, needling_authorised_q
 from audit.models import Action
 from audit.services import record
 from patients.models import Patient
@@ -92,6 +92,18 @@ def _check_parties(patient, therapist, type):
         raise BookingError(f"{therapist} is not an active physiotherapist.", code="not_a_therapist")
     if not isinstance(type, AppointmentType) or type.pk is None:
         raise BookingError("Choose an appointment type.", code="unknown_type")
+
+
+def _check_needling(therapist, type, start):
+    """A needling type is booked only with a physiotherapist authorised to needle that day (the intern,
+    a lapsed authorisation: refused, naming them)."""
+    if type.needling and start is not None and not therapist.may_needle(start):
+        raise BookingError(
+            f"{therapist} has no needling authorisation on file for {timezone.localtime(start):%a %d %b}: "
+            f"{type.name} includes needling. Choose an authorised physiotherapist, or a type without "
+            "needling.",
+            code="not_authorised",
+        )
 
 
 # --- availability ----------------------------------------------------------------------------------
@@ -175,20 +187,14 @@ def available_slots(*, type, therapist=None, after=None, days=SEARCH_DAYS, limit
     after = _round_up(after or timezone.now())
     duration = timedelta(minutes=type.default_minutes)
     if therapist is not None:
-        therapists = [therapist]
+        therapists = [therapist] if not type.needling or therapist.may_needle() else []
     else:
-        # "Anyone" means anyone who may needle: every appointment type here is an IMS visit.
-        today = timezone.localdate()
-        therapists = list(
-            User.objects.filter(
-                Q(clinician_profile__needling_authorisation_expires__isnull=True)
-                | Q(clinician_profile__needling_authorisation_expires__gte=today),
-                role=Role.PHYSIO,
-                is_active=True,
-                working_hours__isnull=False,
-                clinician_profile__needling_authorised_on__lte=today,
-            ).distinct()
-        )
+        # "Anyone" means anyone who may be booked for the type: for a needling type, only physiotherapists
+        # authorised to needle (DESIGN.md rule 4); for any other, every active physiotherapist.
+        people = User.objects.filter(role=Role.PHYSIO, is_active=True, working_hours__isnull=False)
+        if type.needling:
+            people = people.filter(needling_authorised_q(timezone.localdate()))
+        therapists = list(people.distinct())
     if not therapists:
         return []
     first_day = timezone.localtime(after).date()
@@ -312,6 +318,7 @@ def check_booking(
     if end is None and start is not None:
         end = start + timedelta(minutes=type.default_minutes)
     _check_time(therapist, start, end, confirm_outside_hours=confirm_outside_hours, confirm_past=confirm_past)
+    _check_needling(therapist, type, start)
     clash = _clash_message(therapist, patient, start, end)
     if clash:
         raise BookingError(clash, code="overlap")
@@ -414,6 +421,7 @@ def reschedule(
     if end is None and start is not None:
         end = start + (appointment.end - appointment.start)
     _check_time(therapist, start, end, confirm_outside_hours=confirm_outside_hours, confirm_past=confirm_past)
+    _check_needling(therapist, appointment.type, start)
     clash = _clash_message(therapist, appointment.patient, start, end, exclude_pk=appointment.pk)
     if clash:
         raise BookingError(clash, code="overlap")

@@ -146,6 +146,30 @@ BEGIN
            count(*) FILTER (WHERE p.twitch_response <> 'none')
     FROM treatments_needlepoint p JOIN reports_sessionsummary f ON f.session_id = p.session_id
     GROUP BY 1, 2, 3, 4;
+    -- Points removed as entered in error (treatments' pointremoval) were not needled: not counted. The
+    -- table is read only once it exists (PL/pgSQL plans a statement when it first runs it), so an older
+    -- migration that installs this text runs before treatments has the table.
+    IF to_regclass('treatments_pointremoval') IS NOT NULL THEN
+        UPDATE reports_sessionsummary f
+        SET points = f.points - c.points, twitches = f.twitches - c.twitches,
+            neck_points = f.neck_points - c.neck, mid_back_points = f.mid_back_points - c.mid_back
+        FROM (SELECT p.session_id, count(*) AS points,
+                     count(*) FILTER (WHERE p.twitch_response <> 'none') AS twitches,
+                     count(*) FILTER (WHERE m.risk_region = 'neck') AS neck,
+                     count(*) FILTER (WHERE m.risk_region = 'mid_back') AS mid_back
+              FROM treatments_pointremoval r JOIN treatments_needlepoint p ON p.id = r.point_id
+              JOIN treatments_muscle m ON m.id = p.muscle_id
+              GROUP BY p.session_id) c
+        WHERE f.session_id = c.session_id;
+        INSERT INTO reports_muscleday AS d (day, clinician_id, location_id, muscle_id, points, twitches)
+        SELECT reports_local_day(f.started_at), f.clinician_id, f.location_id, p.muscle_id, -count(*),
+               -count(*) FILTER (WHERE p.twitch_response <> 'none')
+        FROM treatments_pointremoval r JOIN treatments_needlepoint p ON p.id = r.point_id
+        JOIN reports_sessionsummary f ON f.session_id = p.session_id
+        GROUP BY 1, 2, 3, 4
+        ON CONFLICT (day, clinician_id, location_id, muscle_id) DO UPDATE
+            SET points = d.points + EXCLUDED.points, twitches = d.twitches + EXCLUDED.twitches;
+    END IF;
     INSERT INTO reports_muscledaytotal (day, muscle_id, points, twitches)
     SELECT day, muscle_id, sum(points), sum(twitches) FROM reports_muscleday GROUP BY 1, 2;
     INSERT INTO reports_appointmentday (day, therapist_id, location_id, status, appointments)
@@ -261,6 +285,31 @@ BOOKED = "SELECT start, therapist_id, location_id, status, 1 AS sign FROM after"
 UNBOOKED = "SELECT start, therapist_id, location_id, status, -1 FROM before"
 
 
+# A point removed as entered in error leaves the counts: -1 for it, per session and per day (the consent
+# coverage of its session is left as it was judged when the points were recorded).
+REMOVED = (
+    "SELECT p.session_id, p.muscle_id, -1 AS sign, -(p.twitch_response <> 'none')::int AS twitch "
+    "FROM removed r JOIN treatments_needlepoint p ON p.id = r.point_id"
+)
+REMOVALS = """
+CREATE OR REPLACE FUNCTION reports_points_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+{removal_body}
+    RETURN NULL;
+END;
+$$;
+DROP TRIGGER IF EXISTS reports_points_removed ON treatments_pointremoval;
+CREATE TRIGGER reports_points_removed AFTER INSERT ON treatments_pointremoval
+    REFERENCING NEW TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION reports_points_removed();
+"""
+
+
+def removals_sql():
+    """The trigger that takes a removed point out of the counts (treatments' pointremoval must exist)."""
+    counts_only = POINTS_BODY.split("    -- Consent as it stands now")[0].rstrip()
+    return REMOVALS.replace("{removal_body}", counts_only.replace("{changes}", REMOVED))
+
+
 def create_sql(time_zone=None):
     """The functions and triggers, with the clinic's time zone written into reports_local_day (an
     IMMUTABLE function cannot read a setting; a change of zone means running this again)."""
@@ -287,4 +336,5 @@ def install_and_rebuild():
     """(Re)create the functions and triggers for the current CLINIC_TIME_ZONE and recount."""
     with connection.cursor() as cursor:
         cursor.execute(create_sql())
+        cursor.execute(removals_sql())
         cursor.execute("SELECT reports_rebuild_summaries()")

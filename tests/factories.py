@@ -232,10 +232,10 @@ class NeedlingSessionFactory(factory.django.DjangoModelFactory):
 
 
 def complete_session(session, **overrides):
-    """Fill every field signing needs (needles in = out = the number of points, at least 1)."""
+    """Fill every field signing needs (needles in = out = the number of needled points, at least 1)."""
     from treatments.models import NeedlingSession
 
-    count = session.points.count() or 1
+    count = session.points.filter(removal__isnull=True).count() or 1
     values = {
         "presenting_complaint": "Right neck and shoulder pain for 3 months",
         "pain_before": 6,

@@ -24,6 +24,8 @@ LUNG_FIELD_PROMPT = (
     "bracket the rib between two fingers (or pincer-grip the muscle), and use the shortest needle that "
     "reaches the muscle."
 )
+# The prompt as the point form's muscle list shows it.
+LUNG_FIELD_SHORT = "lung field: angle away, bracket the rib"
 VALERA_CALERO_RHOMBOID = (
     "Valera-Calero JA et al., ultrasound of rhomboid major and pleura depth in 59 healthy adults: "
     "a maximum of 19 mm to reach the deep limit of rhomboid major (Authorea preprint, "

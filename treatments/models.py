@@ -378,6 +378,30 @@ class NeedlePoint(models.Model):
         return self.get_technique_display().split(" (")[0]
 
 
+class PointRemoval(models.Model):
+    """A point entered in error on a draft, removed with a reason. The point itself is kept (nothing
+    clinical is hard-deleted, BC: 16 years): it stays in the record struck through with this reason, on
+    the session screen and the visit summary, and in the signed content hash; it no longer counts as a
+    needled point (the body chart, needles in, the reports). On a signed session the correction is an
+    addendum instead: the database refuses a removal there, and any change to one (migration 0008)."""
+
+    point = models.OneToOneField(NeedlePoint, on_delete=models.PROTECT, related_name="removal")
+    session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="removals")
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    removed_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["session", "removed_at", "id"]
+        constraints = [models.CheckConstraint(condition=~models.Q(reason=""), name="removal_has_a_reason")]
+
+    def __str__(self):
+        return f"Point {self.point.order} removed by {self.removed_by}: {self.reason}"
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("A removal is kept as written.")
+
+
 class PrecautionAcknowledgement(models.Model):
     """The clinician's acknowledgement, for one session, of a precaution found at screening (a bleeding
     risk, a pneumothorax risk factor...): needed before any point the precaution covers, recorded on the

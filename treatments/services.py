@@ -477,7 +477,7 @@ def _save_point(point):
 def last_needle_size(clinician):
     """The needle size the clinician used last, offered (and shown as carried over) for the next point."""
     last = (
-        NeedlePoint.objects.filter(session__clinician=clinician)
+        NeedlePoint.objects.filter(session__clinician=clinician, removal__isnull=True)
         .order_by("-session__started_at", "-order")
         .select_related("needle_size")
         .first()
@@ -515,6 +515,8 @@ def update_point(point, *, by, request=None, **fields):
     """Correct a needle point of a draft session; the same rules as add_point, judged now (a correction is
     recorded again, under the consent and authorisation in force now)."""
     check_session_access(point.session, by, Intent.NEEDLE, request=request)
+    if hasattr(point, "removal") or NeedlePoint.objects.filter(pk=point.pk, removal__isnull=False).exists():
+        raise ValidationError("This point was removed (entered in error); add a new point instead.")
     what = f"change needle point {point.order} of session {point.session_id}"
     with _refusals_audited(point.session, by=by, request=request, what=what), transaction.atomic():
         locked = _locked(point.session)
@@ -533,6 +535,33 @@ def update_point(point, *, by, request=None, **fields):
             detail=f"needle point {point.order} changed: {', '.join(sorted(fields))}",
         )
     return point
+
+
+def remove_point(point, *, by, reason, request=None):
+    """Remove a point entered in error on a draft, with a reason: it is kept, struck through, and no longer
+    counts as needled (nothing clinical is deleted). Refuses (403) anyone but the session's clinician;
+    refuses a signed session (write an addendum), a point already removed, and an empty reason."""
+    from .models import PointRemoval
+
+    check_session_access(point.session, by, Intent.WRITE, request=request)
+    reason = " ".join((reason or "").split())[:300]
+    if not reason:
+        raise ValidationError(
+            {"reason": "Say why the point is removed (for example: entered on the wrong side)."}
+        )
+    with transaction.atomic():
+        locked = _locked(point.session)
+        if PointRemoval.objects.filter(point_id=point.pk).exists():
+            raise ValidationError(f"Point {point.order} was already removed.")
+        removal = PointRemoval.objects.create(point=point, session=locked, removed_by=by, reason=reason)
+        _audit(
+            Action.UPDATE,
+            locked,
+            by=by,
+            request=request,
+            detail=f"needle point {point.order} removed (entered in error): {reason}",
+        )
+    return removal
 
 
 def add_side_effect(session, *, by, request=None, **fields):
@@ -630,7 +659,7 @@ def missing_for_signing(session):
             f"Needles out ({session.needles_out}) differ from needles in ({session.needles_in}): "
             "find every needle before signing."
         )
-    points = list(session.points.select_related("muscle"))
+    points = list(session.points.filter(removal__isnull=True).select_related("muscle"))
     if points and not session.needles_in:
         problems.append("Needles in must be at least 1 when needle points are recorded.")
     if (session.needles_in or 0) > 0 and not session.sharps_disposed:

@@ -13,6 +13,7 @@ from consent.services import consent_status
 from patients.chart import patient_badges
 
 from . import bodychart
+from .forms import RemovePointForm
 from .models import NeedlingSession, RiskRegion
 from .services import missing_for_signing
 
@@ -45,7 +46,15 @@ def body_chart_svg(session, points, link=True):
 def session_context(session, request=None):
     from .services import screening_at
 
-    points = list(session.points.select_related("muscle", "needle_size").order_by("order"))
+    points = list(
+        session.points.select_related("muscle", "needle_size", "removal", "removal__removed_by").order_by(
+            "order"
+        )
+    )
+    for point in points:
+        # A point removed as entered in error stays in the record, struck through, but was not needled.
+        point.removed = getattr(point, "removal", None)
+    needled = [point for point in points if point.removed is None]
     # What the screening says now (a draft) or said when the session was signed.
     screening, found, due, unasked = screening_at(session, session.signed_at)
     acknowledgements = list(session.acknowledgements.select_related("acknowledged_by"))
@@ -65,6 +74,8 @@ def session_context(session, request=None):
         "session": session,
         "patient": session.patient,
         "points": points,
+        "needled_points": needled,
+        "removed_points": [point for point in points if point.removed is not None],
         "side_effects": list(session.side_effects.all()),
         "addenda": list(session.addenda.select_related("author")),
         "screening": screening,
@@ -78,12 +89,14 @@ def session_context(session, request=None):
         "consent_rows": consent_rows(session.patient_id, statuses),
         # No point at all without the general risks accepted (consent.services.check_region_allowed).
         "needling_allowed": statuses[session.patient_id][Region.GENERAL].allowed,
-        "body_chart": body_chart_svg(session, points, link=editable),
+        "body_chart": body_chart_svg(session, needled, link=editable),
         "missing": [] if session.is_signed else missing_for_signing(session),
         "editable": editable,
         "may_add_addendum": may_add_addendum,
         "is_own_draft": editable,
-        "risk_points": any(p.muscle.risk_region != RiskRegion.NONE for p in points),
+        "risk_points": any(p.muscle.risk_region != RiskRegion.NONE for p in needled),
+        "depth_confirmed": any(p.depth_confirmed for p in needled),
+        "remove_form": RemovePointForm(),
     }
 
 
@@ -123,8 +136,8 @@ def visit_summary_context(session):
     from appointments.services import next_appointment
 
     context = session_context(session)
-    context["body_chart"] = bodychart.render(context["points"], plain=True)
-    context["points_text"] = points_text(context["points"])
+    context["body_chart"] = bodychart.render(context["needled_points"], plain=True)
+    context["points_text"] = points_text(context["needled_points"])
     profile = getattr(session.clinician, "clinician_profile", None)
     context.update(
         {

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/points/new/", views.point_form, name="point_form"),
     path("<int:pk>/points/", views.point_add, name="point_add"),
     path("<int:pk>/points/<int:point_pk>/edit/", views.point_edit, name="point_edit"),
+    path("<int:pk>/points/<int:point_pk>/remove/", views.point_remove, name="point_remove"),
     path("<int:pk>/precautions/", views.acknowledge, name="acknowledge"),
     path("<int:pk>/side-effects/", views.side_effect_add, name="side_effect_add"),
     path("<int:pk>/sign/", views.session_sign, name="sign"),

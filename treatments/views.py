@@ -16,7 +16,7 @@ from clinic.pdf import pdf_response, render_pdf
 from patients.models import Patient
 
 from . import services
-from .forms import AddendumForm, AssessmentForm, PointForm, SideEffectForm
+from .forms import AddendumForm, AssessmentForm, PointForm, RemovePointForm, SideEffectForm
 from .models import BodyRegion, NeedlePoint, NeedlingSession
 from .summary import my_day_rows, session_context, visit_summary_context
 
@@ -33,11 +33,11 @@ def _session(pk):
 
 
 def _point_form(request, session, data=None, region=None, side=None):
-    initial = {}
-    if data is None:
-        size = services.last_needle_size(session.clinician)
-        initial = {"needle_size": size.pk if size else None, "side": side or "R"}
-    return PointForm(data, region=region, initial=initial)
+    """A fresh point form: the side only when a side of the body chart was clicked, the needle size
+    carried over from the clinician's last point and shown as such."""
+    initial = {"side": side} if side else {}
+    carried = services.last_needle_size(session.clinician) if data is None else None
+    return PointForm(data, region=region, initial=initial, carried_needle=carried)
 
 
 def _points_section(request, session, form=None, status=200):
@@ -171,6 +171,11 @@ def point_edit(request, pk, point_pk):
         request=request,
     )
     point = get_object_or_404(NeedlePoint.objects.select_related("muscle"), pk=point_pk, session=session)
+    if NeedlePoint.objects.filter(pk=point.pk, removal__isnull=False).exists():
+        messages.error(
+            request, f"Point {point.order} was removed (entered in error); add a new point instead."
+        )
+        return redirect(reverse("treatments:session", args=[pk]) + "#points")
     if request.method == "POST":
         form = PointForm(request.POST, instance=NeedlePoint.objects.get(pk=point.pk))
         if form.is_valid():
@@ -195,6 +200,30 @@ def point_edit(request, pk, point_pk):
     return render(
         request, "treatments/_point_form.html", {"session": session, "point_form": form, "editing": point}
     )
+
+
+@role_required(Role.PHYSIO)
+@require_POST
+def point_remove(request, pk, point_pk):
+    """Remove a point entered in error on a draft, with a reason (kept, struck through, not counted)."""
+    session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.WRITE, request=request)
+    point = get_object_or_404(NeedlePoint, pk=point_pk, session=session)
+    form = RemovePointForm(request.POST)
+    if form.is_valid():
+        try:
+            services.remove_point(point, by=request.user, reason=form.cleaned_data["reason"], request=request)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, f"Point {point.order} removed (entered in error); it stays struck through."
+            )
+    else:
+        messages.error(request, " ".join(_messages(form)))
+    if request.htmx:
+        return _points_section(request, session)
+    return redirect(reverse("treatments:session", args=[pk]) + "#points")
 
 
 @role_required(Role.PHYSIO)

@@ -337,6 +337,18 @@ def consent_coverage(report_filter, *, list_sessions=False):
 
 
 # --- safety --------------------------------------------------------------------------------------------
+def open_incidents():
+    """Every open incident (a significant or serious side effect not followed up and closed yet), oldest
+    first: the safety page's list. One query."""
+    from treatments.models import Incident, IncidentStatus
+
+    return list(
+        Incident.objects.filter(status=IncidentStatus.OPEN)
+        .select_related("side_effect", "patient", "clinician", "session")
+        .order_by("opened_at", "id")
+    )
+
+
 @dataclass
 class SafetyRow:
     key: str

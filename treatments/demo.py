@@ -14,6 +14,8 @@ a session are skipped) and set-based: INSERT ... SELECT over generate_series, so
 770,000 sessions and 7.7 million points) takes minutes, not hours.
 """
 
+from datetime import timedelta
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -215,6 +217,44 @@ WHERE r.type <> 'pneumothorax' OR EXISTS (
     WHERE p.session_id = s.id AND m.risk_region <> 'none');
 """
 
+# A small demo still shows the follow-up of a critical event: when no visit drew a significant or serious
+# side effect, the most recent one brings a prolonged aggravation (about 1 in 2,500 treatments in Boyce
+# 2020). The database opens an incident for each such side effect (migration 0009).
+AT_LEAST_ONE_INCIDENT_SQL = """
+INSERT INTO treatments_sideeffect
+    (session_id, type, severity, onset, duration, action_taken, resolved, description, recorded_at)
+SELECT s.id, 'prolonged_aggravation', 'significant', 'within_24h', '5 days',
+       'Reviewed by the physician; needling paused', false, '', s.started_at + interval '30 minutes'
+FROM demo_sessions s
+WHERE NOT EXISTS (SELECT 1 FROM treatments_sideeffect e JOIN demo_sessions d ON d.id = e.session_id
+                  WHERE e.severity IN ('significant', 'serious'))
+ORDER BY s.started_at DESC, s.id DESC
+LIMIT 1;
+"""
+
+# Incidents of more than a fortnight ago have been followed up and closed: the action taken, a phone
+# call to the patient the next day, and the closing by the manager; the recent ones are still open.
+FOLLOW_UP_SQL = """
+INSERT INTO treatments_incidententry
+    (incident_id, kind, contact_method, text, happened_at, recorded_by_id, recorded_at)
+SELECT i.id, x.kind, x.method, x.text, i.opened_at + x.later, i.clinician_id, i.opened_at + x.later
+FROM treatments_incident i
+JOIN demo_sessions d ON d.id = i.session_id
+CROSS JOIN (VALUES
+    ('action', '', 'Advised rest and when to seek care; informed the family physician', interval '1 hour'),
+    ('follow_up', 'phone', 'Phoned the patient: symptoms settling, no further care needed', interval '1 day')
+) AS x(kind, method, text, later)
+WHERE i.status = 'open' AND i.opened_at < %(cutoff)s;
+UPDATE treatments_incident i
+SET alerted_at = i.opened_at, status = 'closed', closed_at = i.opened_at + interval '3 days',
+    closed_by_id = coalesce(%(manager)s, i.clinician_id),
+    closing_note = 'Recovered fully; no change to the treatment plan needed.'
+FROM demo_sessions d
+WHERE d.id = i.session_id AND i.status = 'open' AND i.opened_at < %(cutoff)s;
+UPDATE treatments_incident i SET alerted_at = i.opened_at
+FROM demo_sessions d WHERE d.id = i.session_id AND i.alerted_at IS NULL;
+"""
+
 SIGN_SQL = """
 UPDATE treatments_needlingsession t
 SET needles_in = (SELECT count(*) FROM treatments_needlepoint p WHERE p.session_id = t.id),
@@ -258,9 +298,10 @@ def _side_effect_params():
     return {"types": types, "severities": severities, "lower": lower, "rates": rates}
 
 
-def add_sessions():
-    """Signed sessions for every completed appointment that has none, of patients whose current consent
-    accepts the general risks; returns how many were added."""
+def add_sessions(manager=None):
+    """Signed sessions for every completed appointment that has none, of patients whose consent accepted
+    the general risks at that visit, and the follow-up of the incidents they opened (closed by `manager`
+    when over a fortnight old); returns how many were added."""
     import json
 
     buckets, short, deep = _catalogue()
@@ -289,7 +330,12 @@ def add_sessions():
             },
         )
         cursor.execute(SIDE_EFFECTS_SQL, {"actions": json.dumps(ACTIONS), **_side_effect_params()})
+        cursor.execute(AT_LEAST_ONE_INCIDENT_SQL)
         cursor.execute(SIGN_SQL)
+        cursor.execute(
+            FOLLOW_UP_SQL,
+            {"cutoff": timezone.now() - timedelta(days=14), "manager": manager.pk if manager else None},
+        )
         for table in ("treatments_needlingsession", "treatments_needlepoint", "treatments_sideeffect"):
             cursor.execute(f"ANALYZE {table}")
         cursor.execute("DROP TABLE demo_allowed, demo_sessions")
@@ -330,6 +376,8 @@ def seed(demo):
         for user in demo.shared.get("physiotherapists", [])
         if hasattr(user, "clinician_profile") and user.clinician_profile.needling_authorised()
     ]
-    added = add_sessions()
+    staff = demo.shared.get("staff", {}).values()
+    manager = next((user for user in staff if user.role == "manager"), None)
+    added = add_sessions(manager)
     drafts = start_todays_drafts(physiotherapists)
     demo.say(f"treatments: {added} signed sessions added, {drafts} draft(s) in treatment today")

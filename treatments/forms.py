@@ -3,7 +3,16 @@ from crispy_forms.layout import Div, Field, Fieldset, Layout
 from django import forms
 
 from .catalogue import LUNG_FIELD_SHORT
-from .models import Muscle, NeedlePoint, NeedleSize, NeedlingSession, Side, SideEffect
+from .models import (
+    ContactMethod,
+    IncidentEntryKind,
+    Muscle,
+    NeedlePoint,
+    NeedleSize,
+    NeedlingSession,
+    Side,
+    SideEffect,
+)
 from .services import DRAFT_FIELDS, POINT_FIELDS, SIDE_EFFECT_FIELDS
 
 
@@ -149,6 +158,39 @@ class RemovePointForm(forms.Form):
         max_length=300,
         error_messages={"required": "Say why the point is removed (for example: entered on the wrong side)."},
     )
+
+
+class IncidentEntryForm(forms.Form):
+    kind = forms.ChoiceField(label="What", choices=[("", "Choose")] + list(IncidentEntryKind.choices))
+    contact_method = forms.ChoiceField(
+        label="How (for a follow-up contact)",
+        choices=[("", "—")] + list(ContactMethod.choices),
+        required=False,
+    )
+    text = forms.CharField(
+        label="What was done or said", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(row("kind", "contact_method"), "text")
+
+
+class CloseIncidentForm(forms.Form):
+    note = forms.CharField(
+        label="Outcome",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        help_text="How it ended for the patient, and anything the clinic changes because of it.",
+        error_messages={"required": "Say how the incident ended (the patient's outcome)."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
 
 
 class AddendumForm(forms.Form):

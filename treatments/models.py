@@ -516,6 +516,115 @@ class SideEffect(models.Model):
             )
 
 
+class IncidentStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+# Severities that open an incident (DOMAIN.md, White's scale): needs medical attention or worse.
+INCIDENT_SEVERITIES = (Severity.SIGNIFICANT, Severity.SERIOUS)
+
+
+class Incident(models.Model):
+    """A critical event followed up (Physiotherapy Alberta asks for a critical event management plan): a
+    significant or serious side effect opens one, by the database itself whatever door recorded the side
+    effect (migration 0009). The clinician and the manager are alerted at once (home page banner and
+    e-mail); the incident then records the actions taken and the follow-up contact with the patient
+    (IncidentEntry), and who closed it and when. Nothing about an incident is ever deleted: the only
+    changes the database allows are the alert being sent and the one closing."""
+
+    side_effect = models.OneToOneField(SideEffect, on_delete=models.PROTECT, related_name="incident")
+    session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="incidents")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    severity = models.CharField(max_length=12, choices=Severity.choices)
+    opened_at = models.DateTimeField()
+    alerted_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=IncidentStatus.choices, default=IncidentStatus.OPEN)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closing_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["status", "-opened_at"], name="incident_status_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=IncidentStatus.values), name="incident_status"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status="open", closed_at__isnull=True, closed_by__isnull=True, closing_note=""
+                )
+                | (
+                    models.Q(status="closed", closed_at__isnull=False, closed_by__isnull=False)
+                    & ~models.Q(closing_note="")
+                ),
+                name="incident_closed_completely",
+                violation_error_message="A closed incident says who closed it, when and why.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Incident {self.pk}: {self.side_effect.get_type_display()} ({self.severity})"
+
+    @property
+    def is_open(self):
+        return self.status == IncidentStatus.OPEN
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Incidents are never deleted.")
+
+
+class IncidentEntryKind(models.TextChoices):
+    ACTION = "action", "Action taken"
+    FOLLOW_UP = "follow_up", "Follow-up contact with the patient"
+    NOTE = "note", "Note"
+
+
+class ContactMethod(models.TextChoices):
+    PHONE = "phone", "Phone"
+    IN_PERSON = "in_person", "In person"
+    EMAIL = "email", "E-mail"
+    OTHER = "other", "Other"
+
+
+class IncidentEntry(models.Model):
+    """One dated line of an incident's follow-up: an action taken, a contact with the patient (how, and
+    what they said), or a note. Kept as written (migration 0009)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=12, choices=IncidentEntryKind.choices)
+    contact_method = models.CharField(max_length=12, choices=ContactMethod.choices, blank=True)
+    text = models.TextField()
+    happened_at = models.DateTimeField(default=timezone.now, help_text="When it was done.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["incident", "happened_at", "id"]
+        verbose_name_plural = "incident entries"
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(text=""), name="incident_entry_not_empty"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=IncidentEntryKind.values), name="incident_entry_kind"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="follow_up") | ~models.Q(contact_method=""),
+                name="incident_follow_up_says_how",
+                violation_error_message="Say how the patient was contacted.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.happened_at:%Y-%m-%d %H:%M}"
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Incident entries are never deleted.")
+
+
 class Addendum(models.Model):
     """A dated correction or note added to a signed session (signed sessions are never edited)."""
 

@@ -565,9 +565,10 @@ def remove_point(point, *, by, reason, request=None):
 
 
 def add_side_effect(session, *, by, request=None, **fields):
-    """Record a side effect on a draft session, as its own clinician with a current authorisation.
-    Refuses (403) anyone else; refuses a missing type or severity, an undescribed "other", and a signed
-    session (add an addendum instead)."""
+    """Record a side effect on a draft session, as its own clinician with a current authorisation; a
+    significant or serious one opens an incident and alerts the clinician and the manager. Refuses (403)
+    anyone else; refuses a missing type or severity, an undescribed "other", and a signed session (add an
+    addendum instead)."""
     check_session_access(session, by, Intent.NEEDLE, request=request)
     what = f"record a side effect on session {session.pk}"
     with _refusals_audited(session, by=by, request=request, what=what), transaction.atomic():
@@ -589,6 +590,10 @@ def add_side_effect(session, *, by, request=None, **fields):
             request=request,
             detail=f"side effect recorded: {effect.type} ({effect.severity})",
         )
+        # A significant or serious one has opened an incident (the database did): alert at once.
+        from .incidents import opened_for
+
+        opened_for(effect, by=by, request=request)
     return effect
 
 

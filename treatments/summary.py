@@ -76,7 +76,7 @@ def session_context(session, request=None):
         "points": points,
         "needled_points": needled,
         "removed_points": [point for point in points if point.removed is not None],
-        "side_effects": list(session.side_effects.all()),
+        "side_effects": list(session.side_effects.select_related("incident")),
         "addenda": list(session.addenda.select_related("author")),
         "screening": screening,
         "screening_due": due,

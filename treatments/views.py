@@ -15,9 +15,17 @@ from audit.services import record
 from clinic.pdf import pdf_response, render_pdf
 from patients.models import Patient
 
-from . import services
-from .forms import AddendumForm, AssessmentForm, PointForm, RemovePointForm, SideEffectForm
-from .models import BodyRegion, NeedlePoint, NeedlingSession
+from . import incidents, services
+from .forms import (
+    AddendumForm,
+    AssessmentForm,
+    CloseIncidentForm,
+    IncidentEntryForm,
+    PointForm,
+    RemovePointForm,
+    SideEffectForm,
+)
+from .models import BodyRegion, Incident, NeedlePoint, NeedlingSession
 from .summary import my_day_rows, session_context, visit_summary_context
 
 CLINICAL = (Role.PHYSIO, Role.ADMIN)
@@ -322,13 +330,67 @@ def session_pdf(request, pk):
     return pdf_response(pdf, f"visit-summary-{session.patient.chart_number}-{day:%Y-%m-%d}-{session.pk}.pdf")
 
 
+@role_required(Role.PHYSIO, Role.MANAGER, Role.ADMIN)
+def incident_detail(request, pk):
+    """An incident: the side effect and its session, the follow-up so far, and (while open) the forms to
+    record an action or a follow-up contact and to close it. Audited as a view of the chart."""
+    incident = get_object_or_404(
+        Incident.objects.select_related("side_effect", "session", "patient", "clinician", "closed_by"), pk=pk
+    )
+    incidents.check_incident_access(incident, request.user, incidents.IncidentIntent.READ, request=request)
+    entry_form, close_form = IncidentEntryForm(), CloseIncidentForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "close":
+                close_form = CloseIncidentForm(request.POST)
+                if close_form.is_valid():
+                    incidents.close_incident(
+                        incident, by=request.user, note=close_form.cleaned_data["note"], request=request
+                    )
+                    messages.success(request, "Incident closed.")
+                    return redirect("treatments:incident", pk=pk)
+            else:
+                entry_form = IncidentEntryForm(request.POST)
+                if entry_form.is_valid():
+                    incidents.record_entry(
+                        incident, by=request.user, request=request, **entry_form.cleaned_data
+                    )
+                    messages.success(request, "Recorded.")
+                    return redirect("treatments:incident", pk=pk)
+        except ValidationError as error:
+            _add_errors(close_form if action == "close" else entry_form, error)
+    else:
+        record(Action.VIEW, request=request, obj=incident, patient_id=incident.patient_id, detail="incident")
+        if incident.alerted_at is None and incident.is_open:
+            incidents.send_alert(incident.pk)  # a mail that could not go out before goes now
+    context = {
+        "incident": incident,
+        "entries": list(incident.entries.select_related("recorded_by")),
+        "entry_form": entry_form,
+        "close_form": close_form,
+        "may_record": request.user.has_role(Role.PHYSIO, Role.MANAGER) and incident.is_open,
+        "may_close": incident.is_open
+        and (request.user.has_role(Role.MANAGER) or request.user.pk == incident.clinician_id),
+        "clinical": request.user.is_clinical,
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, "treatments/incident.html", context, status=status)
+
+
 @role_required(Role.PHYSIO)
 def my_day(request):
     """Today's appointments of the logged-in physiotherapist with status, flags and consent."""
     day = timezone.localdate()
     rows, drafts = my_day_rows(request.user, day)
     template = "treatments/_my_day.html" if request.htmx else "treatments/my_day.html"
-    return render(request, template, {"rows": rows, "drafts": drafts, "day": day})
+    context = {
+        "rows": rows,
+        "drafts": drafts,
+        "day": day,
+        "incidents": incidents.open_incidents_for(request.user),
+    }
+    return render(request, template, context)
 
 
 @role_required(Role.PHYSIO)

@@ -18,7 +18,6 @@ from audit.services import record
 from patients.models import Patient
 
 from .models import (
-    ACTIVE_STATUSES,
     INACTIVE_STATUSES,
     MAX_LENGTH,
     Appointment,
@@ -586,15 +585,15 @@ def appointments_for_therapist_on(therapist, day):
     )
 
 
-def next_appointment(patient, after=None):
-    """The patient's next active appointment starting after `after` (now by default), or None."""
+def next_appointment(patient, after=None, exclude=None):
+    """The patient's next appointment still to come (booked, confirmed or arrived) starting after `after`
+    (now by default), leaving out the appointment `exclude` (the visit being summarised), or None."""
     after = after or timezone.now()
-    return (
-        Appointment.objects.filter(patient=patient, start__gt=after, status__in=ACTIVE_STATUSES)
-        .select_related("therapist", "type", "location")
-        .order_by("start")
-        .first()
-    )
+    upcoming = (Status.BOOKED, Status.CONFIRMED, Status.ARRIVED)
+    found = Appointment.objects.filter(patient=patient, start__gt=after, status__in=upcoming)
+    if exclude is not None:
+        found = found.exclude(pk=getattr(exclude, "pk", exclude))
+    return found.select_related("therapist", "type", "location").order_by("start").first()
 
 
 def therapists(location=None):

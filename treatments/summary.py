@@ -143,8 +143,16 @@ def visit_summary_context(session):
         {
             "clinic_name": settings.CLINIC_NAME,
             "profile": profile,
+            # The next visit after this one: not this session's own appointment (started early, it would
+            # still lie ahead), nor one before this visit ended.
             "next_appointment": next_appointment(
-                session.patient, after=max(session.started_at, timezone.now())
+                session.patient,
+                after=max(
+                    session.started_at,
+                    session.appointment.end if session.appointment_id else session.started_at,
+                    timezone.now(),
+                ),
+                exclude=session.appointment_id,
             ),
             "printed_at": timezone.now(),
         }

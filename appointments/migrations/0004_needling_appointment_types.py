@@ -7,15 +7,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('appointments', '0003_reschedule_and_cancel_emails'),
+        ("appointments", "0003_reschedule_and_cancel_emails"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='appointmenttype',
-            name='needling',
-            field=models.BooleanField(default=True, help_text='The visit includes IMS / dry needling: only physiotherapists with a current needling authorisation are booked or offered for it.'),
+            model_name="appointmenttype",
+            name="needling",
+            field=models.BooleanField(
+                default=True,
+                help_text="The visit includes IMS / dry needling: only physiotherapists with a current needling authorisation are booked or offered for it.",
+            ),
         ),
     ]

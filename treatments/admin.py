@@ -7,7 +7,16 @@ from django.contrib import admin
 
 from clinic.admin import AuditedChangesAdmin, AuditedOpenAdmin, ViewOnlyAdmin
 
-from .models import Addendum, Muscle, NeedlePoint, NeedleSize, NeedlingSession, SideEffect
+from .models import (
+    Addendum,
+    Incident,
+    IncidentEntry,
+    Muscle,
+    NeedlePoint,
+    NeedleSize,
+    NeedlingSession,
+    SideEffect,
+)
 
 
 @admin.register(Muscle)
@@ -77,6 +86,31 @@ class SideEffectAdmin(ClinicalRecordAdmin):
     list_display = ("session", "type", "severity", "onset", "resolved")
     list_select_related = ("session", "session__patient")
     raw_id_fields = ("session",)
+
+
+class IncidentEntryInline(admin.TabularInline):
+    model = IncidentEntry
+    fields = ["kind", "contact_method", "text", "happened_at", "recorded_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(AuditedOpenAdmin, ViewOnlyAdmin):
+    """Read here; followed up and closed on the incident page (treatments/incidents.py)."""
+
+    list_display = ("id", "opened_at", "severity", "clinician", "status", "closed_at")
+    list_filter = ("status", "severity")
+    list_select_related = ("clinician",)
+    raw_id_fields = ("side_effect", "session", "patient")
+    inlines = [IncidentEntryInline]
 
 
 @admin.register(Addendum)

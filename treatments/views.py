@@ -341,6 +341,8 @@ def incident_detail(request, pk):
     entry_form, close_form = IncidentEntryForm(), CloseIncidentForm()
     if request.method == "POST":
         action = request.POST.get("action")
+        intent = incidents.IncidentIntent.CLOSE if action == "close" else incidents.IncidentIntent.RECORD
+        incidents.check_incident_access(incident, request.user, intent, request=request)
         try:
             if action == "close":
                 close_form = CloseIncidentForm(request.POST)

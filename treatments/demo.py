@@ -217,17 +217,17 @@ WHERE r.type <> 'pneumothorax' OR EXISTS (
     WHERE p.session_id = s.id AND m.risk_region <> 'none');
 """
 
-# A small demo still shows the follow-up of a critical event: when no visit drew a significant or serious
-# side effect, the most recent one brings a prolonged aggravation (about 1 in 2,500 treatments in Boyce
-# 2020). The database opens an incident for each such side effect (migration 0009).
-AT_LEAST_ONE_INCIDENT_SQL = """
+# A small demo still shows a critical event being followed up: when no visit of the last fortnight drew a
+# significant or serious side effect, the most recent one brings a prolonged aggravation (about 1 in 2,500
+# treatments in Boyce 2020). The database opens an incident for each such side effect (migration 0009).
+A_RECENT_INCIDENT_SQL = """
 INSERT INTO treatments_sideeffect
     (session_id, type, severity, onset, duration, action_taken, resolved, description, recorded_at)
 SELECT s.id, 'prolonged_aggravation', 'significant', 'within_24h', '5 days',
        'Reviewed by the physician; needling paused', false, '', s.started_at + interval '30 minutes'
 FROM demo_sessions s
 WHERE NOT EXISTS (SELECT 1 FROM treatments_sideeffect e JOIN demo_sessions d ON d.id = e.session_id
-                  WHERE e.severity IN ('significant', 'serious'))
+                  WHERE e.severity IN ('significant', 'serious') AND e.recorded_at >= %(cutoff)s)
 ORDER BY s.started_at DESC, s.id DESC
 LIMIT 1;
 """
@@ -330,12 +330,10 @@ def add_sessions(manager=None):
             },
         )
         cursor.execute(SIDE_EFFECTS_SQL, {"actions": json.dumps(ACTIONS), **_side_effect_params()})
-        cursor.execute(AT_LEAST_ONE_INCIDENT_SQL)
+        fortnight_ago = timezone.now() - timedelta(days=14)
+        cursor.execute(A_RECENT_INCIDENT_SQL, {"cutoff": fortnight_ago})
         cursor.execute(SIGN_SQL)
-        cursor.execute(
-            FOLLOW_UP_SQL,
-            {"cutoff": timezone.now() - timedelta(days=14), "manager": manager.pk if manager else None},
-        )
+        cursor.execute(FOLLOW_UP_SQL, {"cutoff": fortnight_ago, "manager": manager.pk if manager else None})
         for table in ("treatments_needlingsession", "treatments_needlepoint", "treatments_sideeffect"):
             cursor.execute(f"ANALYZE {table}")
         cursor.execute("DROP TABLE demo_allowed, demo_sessions")

@@ -70,7 +70,7 @@ def test_a_completed_visit_has_a_session_only_when_consent_allowed_needling_at_t
     assert completed.filter(needling_session__isnull=False).count() >= 0.7 * completed.count()
 
 
-def test_no_demo_point_is_at_a_contraindicated_site_and_precautions_are_acknowledged(seeded):
+def test_the_demo_needles_no_contraindicated_site_acknowledges_precautions_and_follows_up_incidents(seeded):
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -93,9 +93,20 @@ def test_no_demo_point_is_at_a_contraindicated_site_and_precautions_are_acknowle
             """
         )
         assert cursor.fetchone() == (0,)
-    from treatments.models import PrecautionAcknowledgement
+    from patients.models import Screening
+    from treatments.models import Incident, PrecautionAcknowledgement
 
     assert PrecautionAcknowledgement.objects.exists()
+    assert Screening.objects.filter(infection_at_site=True, infection_at_site_site=["calf"]).exists()
+    from django.db.models import Q
+
+    pneumothorax_factors = (
+        Q(chronic_lung_disease=True) | Q(previous_pneumothorax=True) | Q(low_body_mass=True)
+    )
+    assert Screening.objects.filter(pneumothorax_factors).exists()
+    assert Incident.objects.filter(status="open").exists()  # a recent one, on the manager's home page
+    for incident in Incident.objects.filter(status="closed"):
+        assert incident.entries.filter(kind="follow_up").exists() and incident.closed_by_id
 
 
 def test_twitch_responses_and_side_effect_rates_are_close_to_the_published_ones(seeded):

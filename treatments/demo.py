@@ -76,21 +76,24 @@ ACTIONS = {
 }
 
 # The consents allowing needling (the general risks) and the neck and the mid back, for each completed
-# appointment's patient at the moment its points are recorded: consent's own SQL definition (consent
-# migration 0003), the one the needle point trigger checks, so a visit before the consent was signed or
-# after it was withdrawn has no session, and a region is needled only where that visit's consent allows.
+# appointment's patient at the moment its points are recorded: consent's own SQL definition
+# (consent_decisions() of consent migration 0003), the one the needle point trigger checks, so a visit
+# before the consent was signed or after it was withdrawn has no session, and a region is needled only
+# where that visit's consent allows.
 ALLOWED_SQL = """
 CREATE TEMP TABLE demo_allowed ON COMMIT DROP AS
 SELECT a.id AS appointment_id, a.patient_id, a.start + interval '15 minutes' AS recorded_at,
-       consent_allowing_record(a.patient_id, 'general', a.start + interval '15 minutes') AS general_id,
-       consent_allowing_record(a.patient_id, 'neck', a.start + interval '15 minutes') AS neck_id,
-       consent_allowing_record(a.patient_id, 'mid_back', a.start + interval '15 minutes') AS mid_back_id,
+       max(d.record_id) FILTER (WHERE d.region = 'general' AND d.allows) AS general_id,
+       max(d.record_id) FILTER (WHERE d.region = 'neck' AND d.allows) AS neck_id,
+       max(d.record_id) FILTER (WHERE d.region = 'mid_back' AND d.allows) AS mid_back_id,
        (SELECT sc.id FROM patients_screening sc
         WHERE sc.patient_id = a.patient_id AND sc.answered_at <= a.start + interval '15 minutes'
         ORDER BY sc.answered_at DESC, sc.id DESC LIMIT 1) AS screening_id
 FROM appointments_appointment a
+LEFT JOIN LATERAL consent_decisions(a.patient_id, a.start + interval '15 minutes') d ON true
 WHERE a.status = 'completed'
-  AND NOT EXISTS (SELECT 1 FROM treatments_needlingsession s WHERE s.appointment_id = a.id);
+  AND NOT EXISTS (SELECT 1 FROM treatments_needlingsession s WHERE s.appointment_id = a.id)
+GROUP BY a.id;
 DELETE FROM demo_allowed WHERE general_id IS NULL;
 -- A contraindication to all needling at that visit (inability to consent, say): no needling session.
 DELETE FROM demo_allowed d WHERE EXISTS (
@@ -190,10 +193,21 @@ FROM (
 ) c
 JOIN treatments_muscle cm ON cm.id = c.muscle_id
 WHERE NOT EXISTS (
-    SELECT 1 FROM patients_screening_finding f JOIN patients_screeningrule r ON r.item = f.item
-    WHERE f.screening_id = c.screening_id AND r.kind = 'contraindication'
-      AND patients_finding_covers(r.applies_to, f.regions, f.side, cm.body_region, cm.risk_region,
+    SELECT 1 FROM demo_blocked b
+    WHERE b.session_id = c.id
+      AND patients_finding_covers(b.applies_to, b.regions, b.side, cm.body_region, cm.risk_region,
                                   (ARRAY['L', 'R', 'R', 'L', 'B'])[c.h %% 5 + 1]));
+"""
+
+# The contraindications each visit's screening found (few), read once rather than for every point.
+BLOCKED_SQL = """
+CREATE TEMP TABLE demo_blocked ON COMMIT DROP AS
+SELECT s.id AS session_id, f.regions, f.side, r.applies_to
+FROM demo_sessions s
+JOIN patients_screening_finding f ON f.screening_id = s.screening_id
+JOIN patients_screeningrule r ON r.item = f.item
+WHERE r.kind = 'contraindication';
+ANALYZE demo_blocked;
 """
 
 SIDE_EFFECTS_SQL = """
@@ -256,13 +270,15 @@ FROM demo_sessions d WHERE d.id = i.session_id AND i.alerted_at IS NULL;
 """
 
 SIGN_SQL = """
+-- Needles in and out: the points actually needled (a contraindicated site drew none).
 UPDATE treatments_needlingsession t
-SET needles_in = (SELECT count(*) FROM treatments_needlepoint p WHERE p.session_id = t.id),
-    needles_out = (SELECT count(*) FROM treatments_needlepoint p WHERE p.session_id = t.id),
-    aftercare_warning_signs = EXISTS (
-        SELECT 1 FROM treatments_needlepoint p JOIN treatments_muscle m ON m.id = p.muscle_id
-        WHERE p.session_id = t.id AND m.risk_region <> 'none')
-FROM demo_sessions d WHERE d.id = t.id;
+SET needles_in = c.needled, needles_out = c.needled, aftercare_warning_signs = c.risk
+FROM (SELECT d.id, count(p.id) AS needled, coalesce(bool_or(m.risk_region <> 'none'), false) AS risk
+      FROM demo_sessions d
+      LEFT JOIN treatments_needlepoint p ON p.session_id = d.id
+      LEFT JOIN treatments_muscle m ON m.id = p.muscle_id
+      GROUP BY d.id) c
+WHERE c.id = t.id;
 UPDATE treatments_needlingsession t
 SET signed_at = t.started_at + interval '40 minutes', signed_by_id = t.clinician_id,
     content_hash = treatments_content_hash(t.id, t.started_at + interval '40 minutes', t.clinician_id)
@@ -307,7 +323,7 @@ def add_sessions(manager=None):
     buckets, short, deep = _catalogue()
     with transaction.atomic(), connection.cursor() as cursor:
         # Dropped by hand too: inside an outer transaction (tests) ON COMMIT has not come yet.
-        cursor.execute("DROP TABLE IF EXISTS demo_allowed, demo_sessions")
+        cursor.execute("DROP TABLE IF EXISTS demo_allowed, demo_sessions, demo_blocked")
         cursor.execute(ALLOWED_SQL)
         cursor.execute(
             SESSIONS_SQL,
@@ -320,6 +336,7 @@ def add_sessions(manager=None):
             return 0
         cursor.execute("ANALYZE demo_sessions")
         cursor.execute(ACKNOWLEDGEMENTS_SQL)
+        cursor.execute(BLOCKED_SQL)
         cursor.execute(
             POINTS_SQL,
             {
@@ -336,7 +353,7 @@ def add_sessions(manager=None):
         cursor.execute(FOLLOW_UP_SQL, {"cutoff": fortnight_ago, "manager": manager.pk if manager else None})
         for table in ("treatments_needlingsession", "treatments_needlepoint", "treatments_sideeffect"):
             cursor.execute(f"ANALYZE {table}")
-        cursor.execute("DROP TABLE demo_allowed, demo_sessions")
+        cursor.execute("DROP TABLE demo_allowed, demo_sessions, demo_blocked")
     return added
 
 

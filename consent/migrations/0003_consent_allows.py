@@ -19,17 +19,20 @@ CREATE FUNCTION consent_local_date(at_time timestamptz) RETURNS date LANGUAGE sq
     SELECT (at_time AT TIME ZONE coalesce(nullif(current_setting('clinic.time_zone', true), ''), 'UTC'))::date
 $$;
 
--- The consent whose decisions on the region decide it for the patient at at_time (allowed or not), or
--- NULL when no counting consent decided on the region.
-CREATE FUNCTION consent_deciding_record(for_patient bigint, for_region text, at_time timestamptz)
-RETURNS bigint LANGUAGE sql STABLE AS $$
-    SELECT c.id
+-- For each region the patient's consents decided on by at_time: the consent that decides it (the newest
+-- counting one holding a decision for the region) and whether it allows needling there (every risk of
+-- the region accepted, not withdrawn by then). One query for all regions, inlined by PostgreSQL where it
+-- is called (the point trigger calls it once per patient and moment of a statement).
+CREATE FUNCTION consent_decisions(for_patient bigint, at_time timestamptz)
+RETURNS TABLE (region text, record_id bigint, allows boolean) LANGUAGE sql STABLE AS $$
+    SELECT DISTINCT ON (i.region) i.region::text, c.id,
+           (c.withdrawn_at IS NULL OR c.withdrawn_at > at_time) AND bool_and(d.accepted)
     FROM consent_consentrecord c
     JOIN consent_consentform f ON f.id = c.form_id
+    JOIN consent_riskdecision d ON d.record_id = c.id
+    JOIN consent_riskitem i ON i.id = d.risk_item_id
     WHERE c.patient_id = for_patient
       AND c.signed_at <= at_time
-      AND EXISTS (SELECT 1 FROM consent_riskdecision d JOIN consent_riskitem i ON i.id = d.risk_item_id
-                  WHERE d.record_id = c.id AND i.region = for_region)
       AND NOT EXISTS (
           SELECT 1 FROM consent_consentform n
           WHERE n.requires_reconsent
@@ -37,20 +40,22 @@ RETURNS bigint LANGUAGE sql STABLE AS $$
             AND n.effective_date <= consent_local_date(at_time)
             AND (n.effective_date > f.effective_date
                  OR (n.effective_date = f.effective_date AND n.published_at > f.published_at)))
-    ORDER BY c.signed_at DESC, c.id DESC
-    LIMIT 1
+    GROUP BY i.region, c.id, c.signed_at, c.withdrawn_at
+    ORDER BY i.region, c.signed_at DESC, c.id DESC
 $$;
 
--- The consent that allows needling in the region at at_time (every risk of the region accepted, not
--- withdrawn by then), or NULL. For a risk region this says nothing of the general risks.
+-- The consent whose decisions on the region decide it for the patient at at_time (allowed or not), or
+-- NULL when no counting consent decided on the region.
+CREATE FUNCTION consent_deciding_record(for_patient bigint, for_region text, at_time timestamptz)
+RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT record_id FROM consent_decisions(for_patient, at_time) WHERE region = for_region
+$$;
+
+-- The consent that allows needling in the region at at_time, or NULL. For a risk region this says
+-- nothing of the general risks.
 CREATE FUNCTION consent_allowing_record(for_patient bigint, for_region text, at_time timestamptz)
 RETURNS bigint LANGUAGE sql STABLE AS $$
-    SELECT c.id
-    FROM consent_consentrecord c
-    WHERE c.id = consent_deciding_record(for_patient, for_region, at_time)
-      AND (c.withdrawn_at IS NULL OR c.withdrawn_at > at_time)
-      AND NOT EXISTS (SELECT 1 FROM consent_riskdecision d JOIN consent_riskitem i ON i.id = d.risk_item_id
-                      WHERE d.record_id = c.id AND i.region = for_region AND NOT d.accepted)
+    SELECT record_id FROM consent_decisions(for_patient, at_time) WHERE region = for_region AND allows
 $$;
 
 -- The one answer: may a point in this region ('none' or 'general' for a muscle outside the risk
@@ -67,6 +72,7 @@ DROP = """
 DROP FUNCTION IF EXISTS consent_allows(bigint, text, timestamptz);
 DROP FUNCTION IF EXISTS consent_allowing_record(bigint, text, timestamptz);
 DROP FUNCTION IF EXISTS consent_deciding_record(bigint, text, timestamptz);
+DROP FUNCTION IF EXISTS consent_decisions(bigint, timestamptz);
 DROP FUNCTION IF EXISTS consent_local_date(timestamptz);
 """
 

@@ -13,8 +13,8 @@ import treatments.models
 #  - its session's clinician holds a needling authorisation for that clinic day (active physiotherapist,
 #    on the roster, not lapsed): an authorisation that lapses mid-session stops further points;
 #  - `consent` is the consent that allows needling at all (the general risks) and, for a neck or mid back
-#    muscle, `region_consent` the one that allows that region: consent_allowing_record() of consent
-#    migration 0003, the one definition the reports' coverage reads too. A point outside the risk regions
+#    muscle, `region_consent` the one that allows that region: consent_decisions() of consent migration
+#    0003 (the definition behind consent_allows(), which the reports' coverage reads). A point outside the risk regions
 #    refers to no region consent.
 # Statement-level with a transition table, so a load of a million points runs a few set-based queries
 # (the consent functions once per patient and moment), not a million row triggers. The consents a
@@ -41,34 +41,40 @@ BEGIN
     WHERE c.id IN (SELECT p.consent_id FROM new_points p UNION SELECT p.region_consent_id FROM new_points p)
     ORDER BY c.id FOR SHARE;
 
-    WITH pts AS (
+    WITH pts AS MATERIALIZED (
         SELECT p.id, p."order", p.session_id, p.consent_id, p.region_consent_id, p.recorded_at,
+               consent_local_date(p.recorded_at) AS day,
                s.patient_id, s.clinician_id, s.started_at, m.name AS muscle, m.risk_region
         FROM new_points p
         JOIN treatments_needlingsession s ON s.id = p.session_id
         JOIN treatments_muscle m ON m.id = p.muscle_id
-    ), moments AS (
+    ), moments AS MATERIALIZED (
         SELECT patient_id, recorded_at, bool_or(risk_region = 'neck') AS neck,
                bool_or(risk_region = 'mid_back') AS mid_back
         FROM pts GROUP BY patient_id, recorded_at
-    ), allowing AS (
-        SELECT patient_id, recorded_at,
-               consent_allowing_record(patient_id, 'general', recorded_at) AS general_id,
-               CASE WHEN neck THEN consent_allowing_record(patient_id, 'neck', recorded_at) END AS neck_id,
-               CASE WHEN mid_back THEN consent_allowing_record(patient_id, 'mid_back', recorded_at) END
-                   AS mid_back_id
-        FROM moments
+    ), authorised AS MATERIALIZED (
+        SELECT clinician_id, day, treatments_clinician_authorised(clinician_id, day) AS ok
+        FROM (SELECT DISTINCT clinician_id, day FROM pts) d
+    ), allowing AS MATERIALIZED (
+        SELECT m.patient_id, m.recorded_at,
+               max(d.record_id) FILTER (WHERE d.region = 'general' AND d.allows) AS general_id,
+               max(d.record_id) FILTER (WHERE d.region = 'neck' AND d.allows) AS neck_id,
+               max(d.record_id) FILTER (WHERE d.region = 'mid_back' AND d.allows) AS mid_back_id
+        FROM moments m LEFT JOIN LATERAL consent_decisions(m.patient_id, m.recorded_at) d ON true
+        GROUP BY m.patient_id, m.recorded_at
     ), judged AS (
-        SELECT pts.*, a.general_id,
+        SELECT pts.*, a.general_id, au.ok AS authorised,
                CASE pts.risk_region WHEN 'neck' THEN a.neck_id WHEN 'mid_back' THEN a.mid_back_id END
                    AS region_id
-        FROM pts JOIN allowing a ON a.patient_id = pts.patient_id AND a.recorded_at = pts.recorded_at
+        FROM pts
+        JOIN allowing a ON a.patient_id = pts.patient_id AND a.recorded_at = pts.recorded_at
+        JOIN authorised au ON au.clinician_id = pts.clinician_id AND au.day = pts.day
     )
     SELECT format('needle point %s (%s) of session %s refused: %s', j."order", j.muscle, j.session_id,
            CASE
                WHEN j.recorded_at < j.started_at THEN
                    'it is dated before its session started'
-               WHEN NOT treatments_clinician_authorised(j.clinician_id, consent_local_date(j.recorded_at)) THEN
+               WHEN NOT j.authorised THEN
                    format('the session''s clinician (user %s) has no current needling authorisation',
                           j.clinician_id)
                WHEN j.general_id IS NULL THEN
@@ -88,7 +94,7 @@ BEGIN
     INTO refusal
     FROM judged j
     WHERE j.recorded_at < j.started_at
-       OR NOT treatments_clinician_authorised(j.clinician_id, consent_local_date(j.recorded_at))
+       OR NOT j.authorised
        OR j.general_id IS NULL
        OR j.consent_id IS DISTINCT FROM j.general_id
        OR (j.risk_region <> 'none' AND j.region_consent_id IS DISTINCT FROM j.region_id)
@@ -162,32 +168,37 @@ DROP FUNCTION IF EXISTS treatments_clinician_authorised(bigint, date);
 BACKFILL = """
 ALTER TABLE treatments_needlepoint DISABLE TRIGGER USER;
 WITH moments AS (
-    SELECT p.id, s.patient_id, m.risk_region, s.started_at,
-           coalesce(s.signed_at, clock_timestamp()) AS signed_or_now
-    FROM treatments_needlepoint p
-    JOIN treatments_needlingsession s ON s.id = p.session_id
-    JOIN treatments_muscle m ON m.id = p.muscle_id
+    -- Two candidate moments per session (its points share them), judged once per session.
+    SELECT s.id AS session_id, s.patient_id, t.at_time, t.rank
+    FROM treatments_needlingsession s
+    CROSS JOIN LATERAL (VALUES (coalesce(s.signed_at, clock_timestamp()), 1), (s.started_at, 2)) AS t(at_time, rank)
+    WHERE EXISTS (SELECT 1 FROM treatments_needlepoint p WHERE p.session_id = s.id)
 ), judged AS (
-    SELECT id, t.at_time,
-           consent_allowing_record(patient_id, 'general', t.at_time) AS general_id,
-           CASE WHEN risk_region <> 'none' THEN consent_allowing_record(patient_id, risk_region, t.at_time)
-           END AS region_id,
-           t.rank, risk_region
-    FROM moments CROSS JOIN LATERAL (VALUES (signed_or_now, 1), (started_at, 2)) AS t(at_time, rank)
+    SELECT mo.session_id, mo.at_time, mo.rank,
+           max(d.record_id) FILTER (WHERE d.region = 'general' AND d.allows) AS general_id,
+           max(d.record_id) FILTER (WHERE d.region = 'neck' AND d.allows) AS neck_id,
+           max(d.record_id) FILTER (WHERE d.region = 'mid_back' AND d.allows) AS mid_back_id
+    FROM moments mo LEFT JOIN LATERAL consent_decisions(mo.patient_id, mo.at_time) d ON true
+    GROUP BY mo.session_id, mo.at_time, mo.rank
+), per_point AS (
+    SELECT p.id, j.at_time, j.rank, j.general_id,
+           CASE m.risk_region WHEN 'neck' THEN j.neck_id WHEN 'mid_back' THEN j.mid_back_id END AS region_id,
+           m.risk_region
+    FROM treatments_needlepoint p
+    JOIN treatments_muscle m ON m.id = p.muscle_id
+    JOIN judged j ON j.session_id = p.session_id
 ), chosen AS (
-    SELECT DISTINCT ON (id) id, at_time, general_id, region_id
-    FROM judged
-    ORDER BY id,
-             (general_id IS NOT NULL AND (risk_region = 'none' OR region_id IS NOT NULL)) DESC, rank
+    SELECT DISTINCT ON (id) id, at_time, general_id, region_id, risk_region
+    FROM per_point
+    ORDER BY id, (general_id IS NOT NULL AND (risk_region = 'none' OR region_id IS NOT NULL)) DESC, rank
 )
 UPDATE treatments_needlepoint p
 SET recorded_at = c.at_time,
-    consent_id = CASE WHEN c.general_id IS NOT NULL AND (m.risk_region = 'none' OR c.region_id IS NOT NULL)
+    consent_id = CASE WHEN c.general_id IS NOT NULL AND (c.risk_region = 'none' OR c.region_id IS NOT NULL)
                       THEN c.general_id END,
-    region_consent_id = CASE WHEN c.general_id IS NOT NULL AND m.risk_region <> 'none' AND c.region_id IS NOT NULL
-                             THEN c.region_id END
-FROM chosen c, treatments_muscle m
-WHERE c.id = p.id AND m.id = p.muscle_id;
+    region_consent_id = CASE WHEN c.general_id IS NOT NULL AND c.risk_region <> 'none' THEN c.region_id END
+FROM chosen c
+WHERE c.id = p.id;
 -- The new foreign keys are checked now, so that the table has no pending trigger events to alter it.
 SET CONSTRAINTS ALL IMMEDIATE;
 ALTER TABLE treatments_needlepoint ENABLE TRIGGER USER;

@@ -18,6 +18,8 @@ from django.db import migrations, models
 # setting the database does not hold) and whether an older screening asked the pneumothorax questions is
 # refused by the service alone, with the screen saying so before any point is tried.
 # Acknowledgements are kept as written: no UPDATE or DELETE, and none added to a signed session.
+# The work per patient and moment (consent, screening) and per clinician and day (authorisation) is in
+# MATERIALIZED steps: inlined, PostgreSQL would run it once per point (a demo load: 120,000 times).
 POINTS_ALLOWED = """
 CREATE OR REPLACE FUNCTION treatments_points_allowed() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -27,30 +29,34 @@ BEGIN
     WHERE c.id IN (SELECT p.consent_id FROM new_points p UNION SELECT p.region_consent_id FROM new_points p)
     ORDER BY c.id FOR SHARE;
 
-    WITH pts AS (
+    WITH pts AS MATERIALIZED (
         SELECT p.id, p."order", p.session_id, p.side, p.consent_id, p.region_consent_id, p.recorded_at,
+               consent_local_date(p.recorded_at) AS day,
                s.patient_id, s.clinician_id, s.started_at, m.name AS muscle, m.body_region, m.risk_region
         FROM new_points p
         JOIN treatments_needlingsession s ON s.id = p.session_id
         JOIN treatments_muscle m ON m.id = p.muscle_id
-    ), moments AS (
+    ), moments AS MATERIALIZED (
         SELECT patient_id, recorded_at, bool_or(risk_region = 'neck') AS neck,
                bool_or(risk_region = 'mid_back') AS mid_back
         FROM pts GROUP BY patient_id, recorded_at
-    ), allowing AS (
-        SELECT patient_id, recorded_at,
-               consent_allowing_record(patient_id, 'general', recorded_at) AS general_id,
-               CASE WHEN neck THEN consent_allowing_record(patient_id, 'neck', recorded_at) END AS neck_id,
-               CASE WHEN mid_back THEN consent_allowing_record(patient_id, 'mid_back', recorded_at) END
-                   AS mid_back_id
-        FROM moments
-    ), screened AS (
+    ), authorised AS MATERIALIZED (
+        SELECT clinician_id, day, treatments_clinician_authorised(clinician_id, day) AS ok
+        FROM (SELECT DISTINCT clinician_id, day FROM pts) d
+    ), allowing AS MATERIALIZED (
+        SELECT m.patient_id, m.recorded_at,
+               max(d.record_id) FILTER (WHERE d.region = 'general' AND d.allows) AS general_id,
+               max(d.record_id) FILTER (WHERE d.region = 'neck' AND d.allows) AS neck_id,
+               max(d.record_id) FILTER (WHERE d.region = 'mid_back' AND d.allows) AS mid_back_id
+        FROM moments m LEFT JOIN LATERAL consent_decisions(m.patient_id, m.recorded_at) d ON true
+        GROUP BY m.patient_id, m.recorded_at
+    ), screened AS MATERIALIZED (
         SELECT m.patient_id, m.recorded_at, sc.id AS screening_id, sc.answered_at
         FROM moments m
         JOIN LATERAL (SELECT id, answered_at FROM patients_screening
                       WHERE patient_id = m.patient_id AND answered_at <= m.recorded_at
                       ORDER BY answered_at DESC, id DESC LIMIT 1) sc ON true
-    ), findings AS (
+    ), findings AS MATERIALIZED (
         SELECT sd.patient_id, sd.recorded_at, sd.answered_at, f.item, f.label, f.note, f.regions, f.side,
                coalesce(r.kind, 'precaution') AS kind, coalesce(r.applies_to, 'all') AS applies_to
         FROM screened sd
@@ -74,19 +80,20 @@ BEGIN
         SELECT DISTINCT ON (id) id, reason FROM covering
         ORDER BY id, kind = 'precaution', item
     ), judged AS (
-        SELECT pts.*, a.general_id,
+        SELECT pts.*, a.general_id, au.ok AS authorised,
                CASE pts.risk_region WHEN 'neck' THEN a.neck_id WHEN 'mid_back' THEN a.mid_back_id END
                    AS region_id,
                st.reason AS screening_reason
         FROM pts
         JOIN allowing a ON a.patient_id = pts.patient_id AND a.recorded_at = pts.recorded_at
+        JOIN authorised au ON au.clinician_id = pts.clinician_id AND au.day = pts.day
         LEFT JOIN stopped st ON st.id = pts.id
     )
     SELECT format('needle point %s (%s) of session %s refused: %s', j."order", j.muscle, j.session_id,
            CASE
                WHEN j.recorded_at < j.started_at THEN
                    'it is dated before its session started'
-               WHEN NOT treatments_clinician_authorised(j.clinician_id, consent_local_date(j.recorded_at)) THEN
+               WHEN NOT j.authorised THEN
                    format('the session''s clinician (user %s) has no current needling authorisation',
                           j.clinician_id)
                WHEN j.general_id IS NULL THEN
@@ -108,7 +115,7 @@ BEGIN
     INTO refusal
     FROM judged j
     WHERE j.recorded_at < j.started_at
-       OR NOT treatments_clinician_authorised(j.clinician_id, consent_local_date(j.recorded_at))
+       OR NOT j.authorised
        OR j.general_id IS NULL
        OR j.consent_id IS DISTINCT FROM j.general_id
        OR (j.risk_region <> 'none' AND j.region_consent_id IS DISTINCT FROM j.region_id)

@@ -88,3 +88,25 @@ def test_starting_twice_opens_the_same_draft(clinician, patient):
     first = start_session(patient=patient, clinician=clinician)
     assert start_session(patient=patient, clinician=clinician) == first
     assert NeedlingSession.objects.count() == 1
+
+
+def test_two_clicks_on_start_a_session_open_one_draft(client, clinician, patient):
+    """Issue 11, part 4: two clicks made two drafts for the same visit."""
+    from django.urls import reverse
+
+    client.force_login(clinician)
+    first = client.post(reverse("treatments:start", args=[patient.pk]))
+    second = client.post(reverse("treatments:start", args=[patient.pk]))
+    assert first["Location"] == second["Location"]
+    assert NeedlingSession.objects.filter(patient=patient).count() == 1
+
+
+def test_starting_from_the_appointment_opens_the_draft_begun_on_the_chart(clinician, patient):
+    from tests.factories import AppointmentFactory
+    from treatments.services import start_session_from_appointment
+
+    draft = start_session(patient=patient, clinician=clinician)
+    appointment = AppointmentFactory(patient=patient, therapist=clinician, status="arrived")
+    assert start_session_from_appointment(appointment, by=clinician) == draft
+    draft.refresh_from_db()
+    assert draft.appointment == appointment and NeedlingSession.objects.count() == 1

@@ -5,7 +5,16 @@ from .navigation import entries_for
 
 def navigation(request):
     user = getattr(request, "user", None)
+    # Between the password and the second factor the header shows no navigation: only log out.
+    signed_in = user is not None and user.is_authenticated and not _second_factor_due(request)
     return {
-        "navigation": entries_for(user) if user is not None else [],
+        "navigation": entries_for(user) if signed_in else [],
+        "signed_in": signed_in,
         "clinic_name": settings.CLINIC_NAME,
     }
+
+
+def _second_factor_due(request):
+    from .second_factor import pending
+
+    return pending(request) is not None

@@ -36,3 +36,31 @@ class PasswordResetRequestForm(PasswordResetForm):
             for user in User.objects.filter(email__iexact=email, is_active=True)
             if user.has_usable_password()
         )
+
+
+class CodeForm(forms.Form):
+    """The six digits of the authenticator app, or a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "one-time-code",
+                "inputmode": "text",
+                "spellcheck": "false",
+            }
+        ),
+        help_text="The six digits your authenticator app shows now, or one of your recovery codes.",
+        error_messages={"required": "Type the code your authenticator app shows, or a recovery code."},
+    )
+
+
+class EnrolForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the app",
+        max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        error_messages={"required": "Type the six digits the app shows after scanning the code."},
+    )

@@ -6,27 +6,37 @@ on a locked address is audited with a different detail (LOCKED_DETAIL), so it do
 lifts LOGIN_LOCKOUT_MINUTES after the failures that caused it, however often the address is retried,
 or as soon as the password is reset by the e-mailed link.
 The one query per attempt uses the partial index audit_login_failed_idx (audit migration 0004).
+
+Attempts on one address are serialised (attempt(): a transaction-scoped advisory lock keyed by the
+address), and the failure row is written inside that lock, so parallel guesses from many workers check
+at most LOGIN_FAILURE_LIMIT passwords, never more. A wrong second-factor code is a failed sign-in too
+(the same row, object_type SECOND_FACTOR), so codes and passwords share one limit.
 """
 
+import contextlib
 import contextvars
 import math
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import DateTimeField, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent
+from audit.services import record
 
 FAILED_DETAIL = "e-mail tried: {address}"
 LOCKED_DETAIL = "e-mail tried: {address} (refused: locked after too many failed sign-ins)"
 MAX_ADDRESS = 254
+SECOND_FACTOR = "second factor"
 
-# Set by the backend for the attempt it has just refused, read once by the failed-login receiver so that
-# the audit row says "locked". Scoped to the running thread or task, never shared between requests.
-_refused = contextvars.ContextVar("login_refused", default=None)
+# Set by the backend for the attempt whose audit row it has already written (inside the lock), read once by
+# the failed-login receiver so that the row is not written twice. Scoped to the running thread or task,
+# never shared between requests.
+_recorded = contextvars.ContextVar("login_recorded", default=None)
 
 
 def now():
@@ -96,14 +106,39 @@ def status_from(times, at, *, plus_one_failure=False):
     return Status(failures=len(times), locked_until=times[limit - 1] + window)
 
 
-def mark_refused(address, status):
-    _refused.set((normalise(address).lower(), status))
+@contextlib.contextmanager
+def attempt(address):
+    """One sign-in attempt on `address`: a transaction holding an advisory lock keyed by the address
+    (lower case), so that attempts on one address from any number of workers run one after another and
+    each sees the failures written before it."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                ["accounts.lockout:" + normalise(address).lower()],
+            )
+        yield
 
 
-def take_refused(address):
-    """The Status of a refusal the backend has just made for this address, once; else None."""
-    refused = _refused.get()
-    _refused.set(None)
-    if refused is not None and refused[0] == normalise(address).lower():
-        return refused[1]
-    return None
+def record_failure(address, *, request=None, locked=False, object_type="", object_id=""):
+    """The audit row of a failed (or, locked=True, refused) sign-in: what the lockout counts."""
+    template = LOCKED_DETAIL if locked else FAILED_DETAIL
+    record(
+        Action.LOGIN_FAILED,
+        request=request,
+        user=None,
+        object_type=object_type,
+        object_id=object_id,
+        detail=template.format(address=normalise(address)),
+    )
+
+
+def mark_recorded(address):
+    _recorded.set(normalise(address).lower())
+
+
+def take_recorded(address):
+    """True once when the backend has already written this address's failed-login row."""
+    recorded = _recorded.get()
+    _recorded.set(None)
+    return recorded is not None and recorded == normalise(address).lower()

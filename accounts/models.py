@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
@@ -174,3 +175,24 @@ class ClinicianProfile(models.Model):
         if self.needling_authorised_on > on:
             return False
         return self.needling_authorisation_expires is None or self.needling_authorisation_expires >= on
+
+
+class StaffSession(AbstractBaseSession):
+    """A login: Django's database session plus whose it is and where it started, so that a person can see
+    and end their other sessions, and a password change or a deactivation ends all of them
+    (accounts/sessions.py)."""
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "expire_date"], name="staff_session_user_idx")]
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from audit.models import Action
-from audit.services import record
+from audit.services import audited_transaction, record
 from clinic.admin import ViewOnlyAdmin
 
 from . import services
@@ -22,19 +22,24 @@ from .models import (
 class AuditedAdmin(admin.ModelAdmin):
     """Schedule settings changed in the admin leave an audit event like every other write."""
 
+    # The admin runs its add, change and delete pages in a transaction, but not the "delete selected"
+    # action: each write here brings its own, so the change and its audit event go in together.
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        detail = "changed: " + ", ".join(sorted(form.changed_data)) if change else "added in the admin"
-        record(Action.UPDATE if change else Action.CREATE, request=request, obj=obj, detail=detail)
+        with audited_transaction():
+            super().save_model(request, obj, form, change)
+            detail = "changed: " + ", ".join(sorted(form.changed_data)) if change else "added in the admin"
+            record(Action.UPDATE if change else Action.CREATE, request=request, obj=obj, detail=detail)
 
     def delete_model(self, request, obj):
-        record(Action.UPDATE, request=request, obj=obj, detail=f"deleted in the admin: {obj}")
-        super().delete_model(request, obj)
+        with audited_transaction():
+            record(Action.UPDATE, request=request, obj=obj, detail=f"deleted in the admin: {obj}")
+            super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            record(Action.UPDATE, request=request, obj=obj, detail=f"deleted in the admin: {obj}")
-        super().delete_queryset(request, queryset)
+        with audited_transaction():
+            for obj in queryset:
+                record(Action.UPDATE, request=request, obj=obj, detail=f"deleted in the admin: {obj}")
+            super().delete_queryset(request, queryset)
 
 
 @admin.register(Location)
@@ -157,14 +162,15 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
-            record(
-                Action.UPDATE,
-                request=request,
-                obj=obj,
-                patient_id=obj.patient_id,
-                detail="changed in the admin: " + ", ".join(sorted(form.changed_data)),
-            )
+            with audited_transaction():
+                super().save_model(request, obj, form, change)
+                record(
+                    Action.UPDATE,
+                    request=request,
+                    obj=obj,
+                    patient_id=obj.patient_id,
+                    detail="changed in the admin: " + ", ".join(sorted(form.changed_data)),
+                )
             return
         data = form.cleaned_data
         created = services.book(

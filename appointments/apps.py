@@ -13,3 +13,6 @@ class AppointmentsConfig(AppConfig):
     ]
     # Upcoming and past appointments on the chart (not clinical: the front desk sees it).
     chart_panels = ["appointments.chart.appointments_panel"]
+    # Chart privacy (patients/privacy.py): a patient on a physiotherapist's schedule (any appointment, any
+    # status) is on their care team.
+    care_team = ["appointments.privacy.on_schedule"]

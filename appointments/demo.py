@@ -4,13 +4,19 @@ per patient with a realistic mix of statuses in the past, today and the coming w
 Patients are taken in id order in groups of GROUP_SIZE; each group has two physiotherapists of its own
 (the first group the authorised demo physiotherapists of accounts/demo.py; further groups, at benchmark
 sizes, physiotherapists created here, ten to a location), so no one is ever double-booked and a large
-seed reads like a chain of clinics. Appointments are laid out on each physiotherapist's hourly grid,
-three quarters before today and a quarter after, so today is always busy. Deterministic, idempotent
-(a group whose physiotherapists already have appointments is left alone), and set-based: one
-INSERT ... SELECT over generate_series, 1.2M rows for --size 100000.
+seed reads like a chain of clinics. Appointments are laid out eight a day on each physiotherapist's
+grid, three quarters before today and a quarter after, so today is always busy.
+
+Every day but today uses the working grid (08:00 to 16:30, lunch at 12:00). Today is laid out around
+the moment of seeding instead (todays_grid()), so "My day" is alive whenever `make run` starts, at
+07:00, at 19:30 or at 23:50: three patients done, one in treatment, one in the waiting room, three still
+to come. The demo clinic is open seven days a week, so a Saturday or Sunday shows the same busy day.
+
+Deterministic for a given clock, idempotent (a group whose physiotherapists already have appointments is
+left alone), and set-based: one INSERT ... SELECT over generate_series, 1.2M rows for --size 100000.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -28,6 +34,9 @@ GROUPS_PER_LOCATION = 5
 # The hourly grid: four slots before lunch (12:00-12:30), four after; follow-ups leave half an hour.
 DAY_START, LUNCH, LUNCH_END, DAY_END = time(8, 0), time(12, 0), time(12, 30), time(16, 30)
 SLOT_MINUTES = [480, 540, 600, 660, 750, 810, 870, 930]
+# Today's eight slots: three done, the one in treatment now, the one waiting, three to come.
+DONE_SLOTS, NOW_SLOT = 3, 3
+HOUR = timedelta(hours=1)
 CANCEL_REASONS = ["Patient phoned: unwell", "Work conflict", "Clinic rescheduled", "Weather", "Family matter"]
 # fmt: off
 NAMES = [
@@ -45,9 +54,11 @@ WITH params AS (
     SELECT * FROM unnest(%(groups)s::int[], %(first)s::int[], %(second)s::int[], %(locations)s::int[],
                          %(sizes)s::int[], %(widths)s::int[]) AS g(g, t0, t1, location_id, size, width)
 ), patients AS (
-    SELECT id AS patient_id, (row_number() OVER (ORDER BY id) - 1)::int AS p FROM patients_patient
+    SELECT id AS patient_id, archived_at IS NOT NULL AS archived,
+           (row_number() OVER (ORDER BY id) - 1)::int AS p
+    FROM patients_patient
 ), laid_out AS (
-    SELECT pt.patient_id, gr.g, gr.location_id, k,
+    SELECT pt.patient_id, pt.archived, gr.g, gr.location_id, k,
            k * gr.size + (pt.p - gr.g * %(group_size)s) AS i,
            gr.t0, gr.t1, gr.size, gr.width
     FROM patients pt
@@ -70,10 +81,21 @@ WITH params AS (
 ), stamped AS (
     -- Local wall-clock time to UTC with the offsets Python's zoneinfo gives (the ones Django shows
     -- times with): PostgreSQL's own time zone data may disagree, e.g. on BC's permanent daylight time.
+    -- Today's slots come from todays_grid() instead, each no longer than the gap to the next.
     SELECT t.*,
-           ((t.day + make_interval(mins => t.minute) - make_interval(secs => o.seconds))::timestamp
-                AT TIME ZONE 'UTC') AS start_at
+           CASE WHEN t.day = (SELECT today FROM params) THEN (%(today_starts)s::timestamptz[])[t.j %% 8 + 1]
+                ELSE ((t.day + make_interval(mins => t.minute) - make_interval(secs => o.seconds))::timestamp
+                      AT TIME ZONE 'UTC') END AS start_at,
+           CASE WHEN t.day = (SELECT today FROM params)
+                THEN make_interval(secs => (%(today_gaps)s::int[])[t.j %% 8 + 1]) END AS longest
     FROM timed t JOIN offsets o ON o.day = t.day
+), waiting AS (
+    -- Today after the ones done, who comes in first: archived patients' bookings are cancelled, so the
+    -- first two of the others arrive.
+    SELECT s.patient_id, s.k,
+           count(*) FILTER (WHERE NOT s.archived) OVER (PARTITION BY s.therapist_id ORDER BY s.j) AS turn
+    FROM stamped s
+    WHERE s.day = (SELECT today FROM params) AND s.j %% 8 >= %(done_slots)s
 )
 INSERT INTO appointments_appointment
     (patient_id, therapist_id, type_id, location_id, room_id, start, "end", status, cancel_reason,
@@ -81,24 +103,28 @@ INSERT INTO appointments_appointment
 SELECT s.patient_id, s.therapist_id,
        CASE WHEN s.k = 0 THEN %(initial)s ELSE %(follow_up)s END,
        s.location_id, NULL, s.start_at,
-       s.start_at + make_interval(mins => CASE WHEN s.k = 0 THEN 60 ELSE 30 END),
+       -- LEAST ignores the NULL longest of every day but today.
+       s.start_at + LEAST(make_interval(mins => CASE WHEN s.k = 0 THEN 60 ELSE 30 END), s.longest),
        st.status,
-       CASE WHEN st.status = 'cancelled' THEN (%(reasons)s::text[])[s.h %% %(reason_count)s + 1] ELSE '' END,
+       CASE WHEN st.status <> 'cancelled' THEN ''
+            WHEN s.archived AND s.day >= (SELECT today FROM params) THEN 'Patient archived'
+            ELSE (%(reasons)s::text[])[s.h %% %(reason_count)s + 1] END,
        %(desk)s, '',
        LEAST(s.start_at - interval '12 days', (SELECT now FROM params)),
        LEAST(s.start_at, (SELECT now FROM params))
 FROM stamped s
+LEFT JOIN waiting w ON w.patient_id = s.patient_id AND w.k = s.k
 CROSS JOIN LATERAL (
     SELECT CASE
+        WHEN s.archived AND s.day >= (SELECT today FROM params) THEN 'cancelled'
         WHEN s.day < (SELECT today FROM params) THEN
             CASE WHEN s.h < 90 THEN 'cancelled' WHEN s.h < 140 THEN 'no_show' ELSE 'completed' END
         WHEN s.day > (SELECT today FROM params) THEN
             CASE WHEN s.h < 60 THEN 'cancelled' WHEN s.h < 450 THEN 'confirmed' ELSE 'booked' END
-        -- Today: done earlier, in the waiting room now (and the first two of the day, so "My day"
-        -- is alive whenever the demo starts), expected later.
-        WHEN s.start_at < (SELECT now FROM params) - interval '60 minutes' THEN
-            CASE WHEN s.h < 50 THEN 'no_show' ELSE 'completed' END
-        WHEN s.start_at < (SELECT now FROM params) + interval '45 minutes' OR s.j %% 8 < 2 THEN 'arrived'
+        -- Today, by slot (todays_grid() put them around now): done, then two arrived (treatments/demo.py
+        -- takes the first into treatment, the second waits), then expected later.
+        WHEN s.j %% 8 < %(done_slots)s THEN CASE WHEN s.h < 50 THEN 'no_show' ELSE 'completed' END
+        WHEN w.turn <= 2 THEN 'arrived'
         ELSE CASE WHEN s.h < 500 THEN 'confirmed' ELSE 'booked' END
     END AS status
 ) st
@@ -178,6 +204,39 @@ def _utc_offsets(today, sizes, widths):
     return days, [int(offset.total_seconds()) for offset in noon_offsets]
 
 
+def todays_grid(now):
+    """[(start, longest)] for today's eight demo slots, laid out around `now` (aware): slots 0 to 2 end by
+    now, slot 3 began before now (the patient in treatment), slots 4 to 7 begin after now (the one in
+    the waiting room, then three to come), all on today's local date, each no longer than the gap to the
+    next, so no physiotherapist or patient is ever double-booked.
+
+    By day (from about 03:20 to 20:10) it is an hourly grid on five-minute marks, slot 3 begun 15 to 20
+    minutes ago. Nearer midnight the hours do not fit: the part of the day that lacks room is squeezed
+    evenly (just after midnight the three done sit in the minutes since midnight; at 23:50 the four to
+    come in the ten minutes left), minutes or seconds apart. In the first and last minute of the day the
+    grid is laid as if a minute into the day, or a minute before its end."""
+    from .services import local_day_bounds
+
+    day_start, day_end = local_day_bounds(timezone.localdate(now))
+    day_start, day_end = day_start.astimezone(UTC), day_end.astimezone(UTC)
+    now = min(max(now.astimezone(UTC), day_start + timedelta(minutes=1)), day_end - timedelta(minutes=1))
+    local = timezone.localtime(now - timedelta(minutes=15))
+    anchor = local.replace(minute=local.minute - local.minute % 5, second=0, microsecond=0).astimezone(UTC)
+    if anchor - NOW_SLOT * HOUR >= day_start and anchor + (8 - NOW_SLOT) * HOUR < day_end:
+        starts = [anchor + (slot - NOW_SLOT) * HOUR for slot in range(8)]
+        return [(start, HOUR) for start in starts]
+    before, after = now - day_start, day_end - now
+    # lead: how long ago slot 3 began; then even steps (whole seconds) back to midnight and forward to the
+    # last slot, which still begins before the day ends.
+    lead = min(timedelta(minutes=15), before / 4, after / 4)
+    current = (now - lead).replace(microsecond=0)
+    back = min(HOUR, timedelta(seconds=(current - day_start).total_seconds() // NOW_SLOT))
+    ahead = min(HOUR, timedelta(seconds=(day_end - current).total_seconds() // 4.5))
+    starts = [current + (slot - NOW_SLOT) * (back if slot < NOW_SLOT else ahead) for slot in range(8)]
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)] + [ahead]
+    return list(zip(starts, gaps, strict=True))
+
+
 def seed(demo):
     staff = demo.shared.get("staff", {})
     desk = next((u for u in staff.values() if u.role == Role.FRONT_DESK), None)
@@ -222,12 +281,16 @@ def seed(demo):
     now = timezone.now()
     today = timezone.localdate()
     days, offsets = _utc_offsets(today, sizes, widths)
+    grid = todays_grid(now)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             APPOINTMENTS_SQL,
             {
                 "today": today,
                 "now": now,
+                "today_starts": [start for start, _longest in grid],
+                "today_gaps": [int(longest.total_seconds()) for _start, longest in grid],
+                "done_slots": DONE_SLOTS,
                 "days": days,
                 "offsets": offsets,
                 "groups": groups,

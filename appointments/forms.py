@@ -161,3 +161,21 @@ class TimeOffForm(forms.ModelForm):
             "start": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "end": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         }
+
+
+class RemovalForm(forms.Form):
+    """Which of a physiotherapist's working hours, breaks or time off to remove: `id` must name one of
+    theirs (anything else, "abc" or another therapist's row alike, is not a valid choice)."""
+
+    id = forms.ModelChoiceField(queryset=WorkingHours.objects.none())
+
+    KINDS = {
+        "remove_hours": lambda therapist: WorkingHours.objects.filter(therapist=therapist),
+        "remove_break": lambda therapist: Break.objects.filter(working_hours__therapist=therapist),
+        "remove_time_off": lambda therapist: TimeOff.objects.filter(therapist=therapist),
+    }
+    NAMES = {"remove_hours": "working hours", "remove_break": "break", "remove_time_off": "time off"}
+
+    def __init__(self, data, *, kind, therapist):
+        super().__init__(data)
+        self.fields["id"].queryset = self.KINDS[kind](therapist)

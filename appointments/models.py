@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils import timezone
 
+from clinic.fields import LimitedTextField, length_limits
+
 
 class TimeRange(models.Func):
     """tstzrange(start, end, '[)'): an appointment ending at 10:00 does not overlap one starting then."""
@@ -19,10 +21,11 @@ class Location(models.Model):
     """A clinic site where appointments take place (at least one; seeded by migration 0002)."""
 
     name = models.CharField(max_length=120, unique=True)
-    address = models.TextField(blank=True)
+    address = LimitedTextField(blank=True, max_length=500)
 
     class Meta:
         ordering = ["name"]
+        constraints = length_limits(address=500)
 
     def __str__(self):
         return self.name
@@ -222,8 +225,9 @@ class Appointment(models.Model):
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    notes = models.TextField(
+    notes = LimitedTextField(
         blank=True,
+        max_length=2_000,
         help_text="Booking notes only (parking, interpreter): nothing clinical, the front desk reads it.",
     )
     # The SEQUENCE of the appointment's calendar event (its UID is fixed): raised by every reschedule
@@ -236,6 +240,7 @@ class Appointment(models.Model):
     class Meta:
         ordering = ["start", "id"]
         constraints = [
+            *length_limits(notes=2_000),
             models.CheckConstraint(
                 condition=models.Q(end__gt=models.F("start")), name="appointment_end_after_start"
             ),

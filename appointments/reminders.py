@@ -18,13 +18,13 @@ from email.utils import parseaddr
 import icalendar
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.models import Action
-from audit.services import record
+from audit.services import audited_transaction, record
 
 from .models import ACTIVE_STATUSES, Appointment, Reminder, ReminderKind, Status
 from .services import local_day_bounds
@@ -117,7 +117,7 @@ def _send(appointment, kind, moved_from=None):
     if not appointment.patient.email:
         return False
     try:
-        with transaction.atomic():
+        with audited_transaction():
             reminder = Reminder.objects.create(
                 appointment=appointment,
                 kind=kind,

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User, needling_authorised_q
 from audit.models import Action
-from audit.services import record
+from audit.services import audited_transaction, record
 from patients.models import Patient
 
 from .models import (
@@ -369,7 +369,7 @@ def book(
         booked_by=by,
     )
     try:
-        with transaction.atomic():
+        with audited_transaction():
             appointment.save(force_insert=True)
             AppointmentStatusChange.objects.create(
                 appointment=appointment, from_status="", to_status=Status.BOOKED, by=by, note="booked"
@@ -432,7 +432,7 @@ def reschedule(
             else _default_location(therapist, start)
         )
     try:
-        with transaction.atomic():
+        with audited_transaction():
             locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
             if locked.status not in (Status.BOOKED, Status.CONFIRMED):
                 raise BookingError("This appointment changed meanwhile; reload the page.", code="status")
@@ -480,7 +480,7 @@ def change_status(appointment, to_status, *, by, note="", request=None, cancel_r
     appointment."""
     from .reminders import send_cancellation
 
-    with transaction.atomic():
+    with audited_transaction():
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
         current = Status(locked.status)
         if to_status not in NEXT_STATUSES[current]:

@@ -2,7 +2,7 @@ from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.db.models import Count, Prefetch
-from django.http import HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import role_required
 from accounts.models import Role, User
 from audit.models import Action
-from audit.services import record
+from audit.services import audited_transaction, record
 from patients.models import Patient
 from patients.services import search_patients
 
@@ -23,6 +23,7 @@ from .forms import (
     BreakForm,
     CancelForm,
     NextAvailableForm,
+    RemovalForm,
     RescheduleForm,
     TimeOffForm,
     WorkingHoursForm,
@@ -31,7 +32,6 @@ from .models import (
     INACTIVE_STATUSES,
     Appointment,
     AppointmentType,
-    Break,
     Location,
     Status,
     TimeOff,
@@ -420,21 +420,17 @@ def therapist_schedule(request, pk):
     }
     if request.method == "POST":
         kind = request.POST.get("kind")
-        if kind == "remove_hours":
-            block = get_object_or_404(WorkingHours, pk=request.POST.get("id"), therapist=therapist)
-            record(Action.UPDATE, request=request, obj=therapist, detail=f"removed working hours {block}")
-            block.delete()
-            messages.success(request, "Working hours removed.")
-            return redirect("appointments:therapist_schedule", pk=therapist.pk)
-        if kind == "remove_break":
-            pause = get_object_or_404(Break, pk=request.POST.get("id"), working_hours__therapist=therapist)
-            record(Action.UPDATE, request=request, obj=therapist, detail=f"removed break {pause}")
-            pause.delete()
-            return redirect("appointments:therapist_schedule", pk=therapist.pk)
-        if kind == "remove_time_off":
-            leave = get_object_or_404(TimeOff, pk=request.POST.get("id"), therapist=therapist)
-            record(Action.UPDATE, request=request, obj=therapist, detail=f"removed time off {leave}")
-            leave.delete()
+        if kind in RemovalForm.KINDS:
+            removal = RemovalForm(request.POST, kind=kind, therapist=therapist)
+            if not removal.is_valid():
+                raise Http404("No such working hours, break or time off for this physiotherapist.")
+            item = removal.cleaned_data["id"]
+            detail = f"removed {RemovalForm.NAMES[kind]} {item}"
+            with audited_transaction():
+                record(Action.UPDATE, request=request, obj=therapist, detail=detail)
+                item.delete()
+            if kind == "remove_hours":
+                messages.success(request, "Working hours removed.")
             return redirect("appointments:therapist_schedule", pk=therapist.pk)
         if kind == "hours":
             form = WorkingHoursForm(request.POST, prefix="hours", instance=WorkingHours(therapist=therapist))
@@ -446,8 +442,9 @@ def therapist_schedule(request, pk):
             form = None
         if form is not None:
             if form.is_valid():
-                saved = form.save()
-                record(Action.UPDATE, request=request, obj=therapist, detail=f"added {saved}")
+                with audited_transaction():
+                    saved = form.save()
+                    record(Action.UPDATE, request=request, obj=therapist, detail=f"added {saved}")
                 messages.success(request, f"Saved: {saved}.")
                 if kind == "time_off":
                     booked = overlapping(

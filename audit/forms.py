@@ -1,5 +1,8 @@
+from datetime import date, datetime, time, timedelta
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from .models import Action
 
@@ -20,4 +23,12 @@ class AuditFilterForm(forms.Form):
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and end < start:
             self.add_error("date_to", "The end date is before the start date.")
+        # The period as instants: from the clinic's midnight starting date_from to the one ending date_to.
+        # The last day a date can hold (9999-12-31) has no next midnight: it means no end at all.
+        cleaned["since"] = local_midnight(start) if start else None
+        cleaned["until"] = local_midnight(end + timedelta(days=1)) if end and end < date.max else None
         return cleaned
+
+
+def local_midnight(day):
+    return timezone.make_aware(datetime.combine(day, time.min))

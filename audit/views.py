@@ -1,8 +1,5 @@
-from datetime import datetime, time, timedelta
-
 from django.core.paginator import Paginator
 from django.shortcuts import render
-from django.utils import timezone
 
 from accounts.access import role_required
 from accounts.models import Role
@@ -11,10 +8,6 @@ from .forms import AuditFilterForm
 from .models import AuditEvent
 
 PAGE_SIZE = 50
-
-
-def local_midnight(day):
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 @role_required(Role.ADMIN)
@@ -29,10 +22,10 @@ def event_list(request):
             events = events.filter(patient_id=data["patient_id"])
         if data["action"]:
             events = events.filter(action=data["action"])
-        if data["date_from"]:
-            events = events.filter(at__gte=local_midnight(data["date_from"]))
-        if data["date_to"]:
-            events = events.filter(at__lt=local_midnight(data["date_to"] + timedelta(days=1)))
+        if data["since"]:
+            events = events.filter(at__gte=data["since"])
+        if data["until"]:
+            events = events.filter(at__lt=data["until"])
     elif form.is_bound:
         events = events.none()
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -1,6 +1,6 @@
 """Consent at 100k patients: how long the demo consents take to load, and what the consent questions cost.
 
-    DATABASE_URL="postgresql://postgres@/bench_consent?host=$PWD/var/run" \
+    DATABASE_URL="postgresql://postgres@/bench_consent?host=$PWD/var/test/run" \
         .venv/bin/python bench/consent.py [--size 100000] [--repeat 30]
 
 Creates the database named in DATABASE_URL if it is missing, migrates it, loads demo staff, demo

@@ -1,6 +1,6 @@
 """Patient search at 100k patients: server time per search, indexed vs. an unindexed scan, same run.
 
-    DATABASE_URL="postgresql://postgres@/bench_patients?host=$PWD/var/run" \
+    DATABASE_URL="postgresql://postgres@/bench_patients?host=$PWD/var/test/run" \
         .venv/bin/python bench/patients_search.py [--size 100000] [--repeat 20]
 
 Creates the database named in DATABASE_URL if it is missing, migrates it, loads demo patients up to
@@ -68,6 +68,9 @@ def main():
     )
     client = Client(HTTP_HOST="localhost", HTTP_HX_REQUEST="true")
     client.force_login(desk)
+    from _common import pass_second_factor
+
+    pass_second_factor(client, desk)
 
     def run_view(text):
         def run():

@@ -1,6 +1,6 @@
 """The manager's dashboards at benchmark size: server time for a year, per figure and for the whole page.
 
-    DATABASE_URL="postgresql://postgres@/bench_reports?host=$PWD/var/run" \
+    DATABASE_URL="postgresql://postgres@/bench_reports?host=$PWD/var/test/run" \
         .venv/bin/python bench/reports_dashboard.py [--patients 100000] [--repeat 5]
 
 Creates the database named in DATABASE_URL if it is missing, migrates it, and loads (once; later runs
@@ -312,6 +312,9 @@ def main():
         )
         client = Client(HTTP_HOST="localhost")
         client.force_login(user)
+        from _common import pass_second_factor
+
+        pass_second_factor(client, user)
         query = {"start": year.start.isoformat(), "end": year.end.isoformat()}
 
         def run():

@@ -1,7 +1,7 @@
 """Visit summary PDF: warm time for a one-page summary with 20 needle points, as a ratio against
 WeasyPrint rendering a minimal one-page document in the same run (target: within 4x).
 
-    DATABASE_URL="postgresql://postgres@/bench_treatments?host=$PWD/var/run" \\
+    DATABASE_URL="postgresql://postgres@/bench_treatments?host=$PWD/var/test/run" \\
         .venv/bin/python bench/visit_summary_pdf.py [--repeat 20]
 
 Creates the database named in DATABASE_URL if it is missing and migrates it, then makes (once) a patient
@@ -165,6 +165,9 @@ def main():
         session = bench_session()
     client = Client(HTTP_HOST="localhost")
     client.force_login(session.clinician)
+    from _common import pass_second_factor
+
+    pass_second_factor(client, session.clinician)
     url = f"/sessions/{session.pk}/visit-summary.pdf"
 
     import io

@@ -52,6 +52,13 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "phonenumber_field",
+    # The project's own room: migrate as the owner role, the deploy checks, the health probes.
+    "clinic",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "csp",
     "audit",
     "accounts",
     "patients",
@@ -63,17 +70,29 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that a database that cannot be reached anywhere in the request answers 503.
+    "clinic.unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A NUL character in a path, query, form, cookie or header answers 400 before it can reach PostgreSQL.
+    "clinic.middleware.refuse_nul_bytes",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the second factor of this session (accounts/second_factor.py).
+    "django_otp.middleware.OTPMiddleware",
+    # Idle and absolute session limits, and no-store on every signed-in page (accounts/sessions.py).
+    "accounts.sessions.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Deny by default: every view must declare who may use it (accounts/access.py).
+    # Deny by default: every view must declare who may use it, and clinical roles pass the second
+    # factor first (accounts/access.py).
     "accounts.access.AccessMiddleware",
+    # CHART_ACCESS=care_team: a physiotherapist outside the care team breaks the glass (patients/privacy.py).
+    "patients.privacy.ChartPrivacyMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -115,6 +134,20 @@ _database.setdefault("OPTIONS", {})
 _database["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 DATABASES = {"default": _database}
 
+# Two roles on the same database (clinic/database_roles.py): DATABASE_URL is the app role, which only
+# reads and writes rows; MIGRATION_DATABASE_URL is the role that owns the schema, used by `migrate` and
+# the few commands that change the schema. Unset: one role for both (development; check --deploy warns).
+MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL", "")
+if MIGRATION_DATABASE_URL:
+    _owner = dj_database_url.parse(MIGRATION_DATABASE_URL)
+    if _owner["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("MIGRATION_DATABASE_URL must name a PostgreSQL database.")
+    if _owner["NAME"] != _database["NAME"]:
+        raise ImproperlyConfigured(
+            "MIGRATION_DATABASE_URL must name the same database as DATABASE_URL "
+            f"({_database['NAME']!r}), as the role that owns its schema."
+        )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -139,10 +172,46 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions live in the database so that any app server can answer any request.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database so that any app server can answer any request; the table keeps the
+# user of each session, so that a user's sessions can be listed and ended (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
+# The absolute limit: a login lasts at most this long, however active (counted from the login).
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# The idle limit: a session unused for this many minutes ends.
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+
+# The second factor (docs/security.md). Physiotherapists, managers and administrators always need one;
+# the front desk only when SECOND_FACTOR_FRONT_DESK is on (or when they enrolled one themselves).
+SECOND_FACTOR_FRONT_DESK = env_flag("SECOND_FACTOR_FRONT_DESK", False)
+OTP_TOTP_ISSUER = os.environ.get("CLINIC_NAME", "IMS Clinic")
+# Never show an authenticator's key or QR code again once made (accounts/admin.py keeps devices out of
+# the admin altogether).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Passkeys belong to the host staff reach the app at (accounts.second_factor.PasskeyHelper: the request's
+# host, already vouched for by ALLOWED_HOSTS); WEBAUTHN_RP_ID pins another (a parent domain).
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.second_factor.PasskeyHelper"
+OTP_WEBAUTHN_RP_ID = os.environ.get("WEBAUTHN_RP_ID", "")
+OTP_WEBAUTHN_RP_ID_CALLABLE = "" if OTP_WEBAUTHN_RP_ID else "accounts.second_factor.passkey_relying_party"
+OTP_WEBAUTHN_RP_NAME = os.environ.get("CLINIC_NAME", "IMS Clinic")
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS if host not in {"*"}] or [
+    "https://localhost"
+]
+# Wrong codes are limited by the sign-in lockout (LOGIN_FAILURE_LIMIT per LOGIN_LOCKOUT_MINUTES, shared with
+# wrong passwords), not by django-otp's per-device back-off, which would refuse a right code typed within
+# seconds of a wrong one with the same "does not match" message.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+# Passkeys are a second factor here, never a replacement for the password.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+
+# Who among clinicians may open a chart: "all", or "care_team" (the patient is on their schedule or they
+# treated them; anyone else breaks the glass with a reason, audited: patients/privacy.py).
+CHART_ACCESS = os.environ.get("CHART_ACCESS", "all")
+if CHART_ACCESS not in {"all", "care_team"}:
+    raise ImproperlyConfigured('CHART_ACCESS must be "all" or "care_team".')
+# How long one break-the-glass reason opens that patient's chart to that clinician.
+BREAK_GLASS_HOURS = int(os.environ.get("BREAK_GLASS_HOURS", "8"))
 
 LANGUAGE_CODE = "en-ca"
 TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE", "America/Vancouver")
@@ -152,17 +221,12 @@ TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE", "America/Vancouver")
 zoneinfo.reset_tzpath([])
 USE_I18N = True
 USE_TZ = True
-# The database judges clinic days too (a consent version's effective date: consent migration 0003): each
-# connection tells it the clinic's zone. Behind PgBouncer, which drops startup options, set it on the
-# role instead: ALTER ROLE <app role> SET clinic.time_zone = 'America/Vancouver'.
-if not all(ch.isalnum() or ch in "/_+-" for ch in TIME_ZONE):
-    raise ImproperlyConfigured(f"CLINIC_TIME_ZONE {TIME_ZONE!r} is not a time zone name (America/Vancouver).")
-_database["OPTIONS"]["options"] = " ".join(
-    filter(None, [_database["OPTIONS"].get("options", ""), f"-c clinic.time_zone={TIME_ZONE}"])
-)
+# The database judges clinic days too (a consent version's effective date, a report's day): it reads the
+# zone from the one-row table clinic_time_zone, which `manage.py migrate` keeps equal to this setting
+# (clinic/time_zone.py), never from a per-connection setting that PgBouncer or psql would not carry.
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "var" / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -214,16 +278,93 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "IMS Clinic <no-reply@
 # the audit trail and the login lockout believe that header only that far (audit.services.client_ip).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
+
+# The audit trail's anchoring (docs/architecture.md "Audit anchoring"). Each audit row's hash is an
+# HMAC-SHA256 under a key the database never holds, so somebody with access to the table cannot rewrite
+# a row and recompute the chain after it. A row records the id of the key that signed it: to rotate,
+# give the new key a new AUDIT_HMAC_KEY_ID and move the old one to AUDIT_HMAC_RETIRED_KEYS ("id:key,..."),
+# where it only verifies older rows and checkpoints. Id 0 is reserved for the rows hashed with plain
+# SHA-256 before keys existed. Not derived from SECRET_KEY: that key is rotated for other reasons (a
+# leaked session key, SECRET_KEY_FALLBACKS), and rotating it must not orphan sixteen years of audit trail.
+AUDIT_HMAC_MIN_LENGTH = 32
+DEVELOPMENT_AUDIT_HMAC_KEY = "development-only-audit-key-never-use-in-production"  # noqa: S105
+
+
+def audit_hmac_keys():
+    """({key id: key bytes}, current key id) from AUDIT_HMAC_KEY, AUDIT_HMAC_KEY_ID and
+    AUDIT_HMAC_RETIRED_KEYS; stops start-up with a message naming the variable when one is wrong."""
+    current = os.environ.get("AUDIT_HMAC_KEY", "")
+    if not current:
+        if not DEBUG:
+            raise ImproperlyConfigured(
+                "AUDIT_HMAC_KEY is not set. Set it to a long random string kept outside the database "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'); only DEBUG=1 development "
+                'runs may start without one. See README "Deploying".'
+            )
+        current = DEVELOPMENT_AUDIT_HMAC_KEY
+    elif not DEBUG and len(current) < AUDIT_HMAC_MIN_LENGTH:
+        raise ImproperlyConfigured(f"AUDIT_HMAC_KEY must be at least {AUDIT_HMAC_MIN_LENGTH} characters.")
+    try:
+        current_id = int(os.environ.get("AUDIT_HMAC_KEY_ID", "1"))
+    except ValueError:
+        current_id = 0
+    if not 1 <= current_id <= 32767:
+        raise ImproperlyConfigured("AUDIT_HMAC_KEY_ID must be a whole number from 1 to 32767 (0 is legacy).")
+    keys = {current_id: current.encode()}
+    for entry in env_list("AUDIT_HMAC_RETIRED_KEYS"):
+        key_id, _, key = entry.partition(":")
+        if not key_id.strip().isdigit() or not key or not 1 <= int(key_id) <= 32767 or int(key_id) in keys:
+            raise ImproperlyConfigured(
+                "AUDIT_HMAC_RETIRED_KEYS must be comma-separated id:key pairs, each id from 1 to 32767 and "
+                "different from AUDIT_HMAC_KEY_ID and from each other."
+            )
+        keys[int(key_id)] = key.encode()
+    return keys, current_id
+
+
+AUDIT_HMAC_KEYS, AUDIT_HMAC_KEY_ID = audit_hmac_keys()
+# Where manage.py audit_checkpoint appends the signed heads of the chain that verify_audit checks. In
+# production, storage the database's host and credentials cannot rewrite (README "Deploying").
+AUDIT_CHECKPOINT_DIR = Path(os.environ.get("AUDIT_CHECKPOINT_DIR") or BASE_DIR / "var" / "audit-checkpoints")
+
 # Behind a TLS-terminating proxy in production (README "Deploying").
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_flag("SECURE_SSL_REDIRECT", True)
+    # Load balancers probe the app servers directly, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = env_flag("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_flag("SECURE_COOKIES", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_flag("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is the clinic's choice (docs/security.md): once on browsers' list a domain cannot
+        # easily leave it, so check --deploy does not nag when it is deliberately off.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy: scripts only from our own static files, never inline (docs/security.md).
+# Inline style attributes stay allowed (Bootstrap and the server-drawn SVG charts use them); <style>
+# elements and stylesheets from elsewhere do not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from clinic import views as clinic_views
 
 handler403 = "accounts.views.permission_denied"
 handler404 = "accounts.views.page_not_found"
@@ -9,6 +10,7 @@ handler404 = "accounts.views.page_not_found"
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("", include("accounts.urls")),
+    path("account/passkeys/", include("accounts.passkey_urls")),
     path("audit/", include("audit.urls")),
     path("patients/", include("patients.urls")),
     path("consent/", include("consent.urls")),
@@ -16,4 +18,7 @@ urlpatterns = [
     path("appointments/", include("appointments.urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
+    # For load balancers: the process answers / it can serve (database reachable, migrations applied).
+    path("healthz", clinic_views.healthz, name="healthz"),
+    path("readyz", clinic_views.readyz, name="readyz"),
 ]

@@ -9,3 +9,12 @@ class ConsentConfig(AppConfig):
     # The chart page's hooks (patients/chart.py).
     chart_panels = ["consent.chart.consent_panel"]
     patient_badges = ["consent.chart.consent_badges"]
+    # Chart privacy (patients/privacy.py): who explained a consent is on the care team; consent pages are
+    # pages of the chart.
+    care_team = ["consent.privacy.explained_consent"]
+    chart_urls = {
+        "consent:obtain": "consent.privacy.patient_of_new_consent",
+        "consent:detail": "consent.privacy.patient_of_consent",
+        "consent:pdf": "consent.privacy.patient_of_consent",
+        "consent:withdraw": "consent.privacy.patient_of_consent",
+    }

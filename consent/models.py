@@ -5,6 +5,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils import timezone
 
+from clinic.fields import LimitedTextField, length_limits
+
 
 class Region(models.TextChoices):
     """Risk regions of DOMAIN.md: points over the neck and the mid back carry real risk (pneumothorax)."""
@@ -32,7 +34,9 @@ class ConsentForm(models.Model):
     title = models.CharField(max_length=200)
     version = models.CharField(max_length=40, unique=True, help_text="As printed on the form, e.g. 2026.2")
     effective_date = models.DateField(help_text="The day this version replaces the one before.")
-    body = models.TextField(help_text="The text the patient reads before the risks, as printed.")
+    body = LimitedTextField(
+        help_text="The text the patient reads before the risks, as printed.", max_length=50_000
+    )
     requires_reconsent = models.BooleanField(
         "requires re-consent",
         default=False,
@@ -53,6 +57,7 @@ class ConsentForm(models.Model):
     class Meta:
         ordering = ["-effective_date", "-published_at", "-id"]
         constraints = [
+            *length_limits(body=50_000),
             models.CheckConstraint(
                 condition=models.Q(published_at__isnull=True) | models.Q(published_by__isnull=False),
                 name="consentform_published_by_someone",
@@ -87,12 +92,13 @@ class RiskItem(models.Model):
     form = models.ForeignKey(ConsentForm, on_delete=models.CASCADE, related_name="risks")
     region = models.CharField(max_length=20, choices=Region.choices)
     title = models.CharField(max_length=200)
-    description = models.TextField(help_text="Plain language, as the patient reads it.")
+    description = LimitedTextField(help_text="Plain language, as the patient reads it.", max_length=5_000)
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["form", "order", "id"]
         constraints = [
+            *length_limits(description=5_000),
             models.CheckConstraint(
                 condition=models.Q(region__in=Region.values), name="riskitem_region_known"
             ),
@@ -137,7 +143,8 @@ class ConsentRecord(models.Model):
     )
     # A data: URL (image/svg+xml or image/png, base64) drawn on screen; kept in the database so app
     # servers hold no files (DESIGN.md "Growing past one machine").
-    signature = models.TextField()
+    # A data: URL of at most MAX_SIGNATURE_BYTES (512 KiB) once base64-encoded, with its prefix.
+    signature = LimitedTextField(max_length=700_000)
     signed_at = models.DateTimeField(default=timezone.now)
     # The form's one-time key: a double submission of the same page finds this row instead of a second.
     submission_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -145,12 +152,13 @@ class ConsentRecord(models.Model):
     withdrawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    withdrawal_reason = models.TextField(blank=True)
+    withdrawal_reason = LimitedTextField(blank=True, max_length=2_000)
 
     class Meta:
         ordering = ["-signed_at", "-id"]
         indexes = [models.Index(fields=["patient", "-signed_at", "-id"], name="consent_patient_latest_idx")]
         constraints = [
+            *length_limits(signature=700_000, withdrawal_reason=2_000),
             models.CheckConstraint(
                 condition=models.Q(signature__regex=r"^data:image/(svg\+xml|png);base64,[A-Za-z0-9+/=]+$"),
                 name="consentrecord_signature_present",

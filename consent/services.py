@@ -121,12 +121,22 @@ def publish_form(form, *, by, request=None):
 # --- signatures -------------------------------------------------------------------------------------
 MAX_SIGNATURE_BYTES = 512 * 1024
 SVG_NS = "{http://www.w3.org/2000/svg}"
-# What signature_pad's toSVG() writes; anything else (scripts, links, external images) is refused, since
-# the signature is drawn by WeasyPrint into the PDF and must not make it fetch anything.
+# What signature_pad's toSVG() writes, and nothing else: the signature is drawn by WeasyPrint into the PDF
+# and shown in pages, so it must not run a script, fetch anything, or carry CSS (a style attribute can
+# hide url() or @import behind escapes such as `\75 rl(`, so style is refused whatever it holds).
+# Each attribute's value must also match its own shape: numbers where numbers go, path data, colours.
 SVG_ELEMENTS = {"svg", "path", "circle", "rect", "g", "line", "polyline"}
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_LENGTH = re.compile(rf"^\s*{_NUMBER}(?:px|%)?\s*$")
+_NUMBERS = re.compile(rf"^\s*(?:{_NUMBER}[\s,]*)*$")
+_PATH_DATA = re.compile(r"^[MmLlHhVvCcSsQqTtAaZz0-9eE.,+\-\s]*$")
+_COLOUR = re.compile(r"^\s*(?:none|[a-zA-Z]{1,20}|#[0-9a-fA-F]{3,8}|rgba?\(\s*[0-9.,%\s]{1,40}\))\s*$")
+_WORD = re.compile(r"^\s*[a-z]{1,12}\s*$")
 SVG_ATTRIBUTES = {
-    "viewBox", "width", "height", "d", "fill", "stroke", "stroke-width", "stroke-linecap", "stroke-linejoin",
-    "cx", "cy", "r", "x", "y", "x1", "y1", "x2", "y2", "points", "style", "version", "opacity",
+    "viewBox": _NUMBERS, "width": _LENGTH, "height": _LENGTH, "d": _PATH_DATA, "fill": _COLOUR,
+    "stroke": _COLOUR, "stroke-width": _LENGTH, "stroke-linecap": _WORD, "stroke-linejoin": _WORD,
+    "cx": _LENGTH, "cy": _LENGTH, "r": _LENGTH, "x": _LENGTH, "y": _LENGTH, "x1": _LENGTH, "y1": _LENGTH,
+    "x2": _LENGTH, "y2": _LENGTH, "points": _NUMBERS, "version": _LENGTH, "opacity": _LENGTH,
 }  # fmt: skip
 MARK_ELEMENTS = {"path", "circle", "line", "polyline"}
 DATA_URL = re.compile(r"^data:image/(svg\+xml|png);base64,([A-Za-z0-9+/=\s]+)$")
@@ -182,10 +192,14 @@ def _check_svg(raw, empty):
     marks = 0
     for element in root.iter():
         name = element.tag.removeprefix(SVG_NS)
-        if name not in SVG_ELEMENTS:
+        # Elements of another namespace (or none) and text inside elements (CSS, scripts) are refused.
+        if not isinstance(element.tag, str) or not element.tag.startswith(SVG_NS) or name not in SVG_ELEMENTS:
+            raise ConsentRefused("The signature may only contain pen strokes.")
+        if (element.text or "").strip() or (element.tail or "").strip():
             raise ConsentRefused("The signature may only contain pen strokes.")
         for attribute, attribute_value in element.attrib.items():
-            if attribute not in SVG_ATTRIBUTES or "url(" in attribute_value.lower():
+            shape = SVG_ATTRIBUTES.get(attribute)
+            if shape is None or len(attribute_value) > 100_000 or not shape.match(attribute_value):
                 raise ConsentRefused("The signature may only contain pen strokes.")
         marks += name in MARK_ELEMENTS
     if root.tag.removeprefix(SVG_NS) != "svg" or marks == 0:

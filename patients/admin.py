@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from audit.models import Action
-from audit.services import record
+from audit.services import audited_transaction, record
 from clinic.admin import AuditedChangesAdmin, AuditedOpenAdmin, ViewOnlyAdmin
 
 from .models import SCREENING_ITEMS, SITE_ITEMS, Patient, Screening, ScreeningRule
@@ -25,15 +25,16 @@ class PatientAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
-        super().save_model(request, obj, form, change)
         detail = "changed: " + ", ".join(sorted(form.changed_data)) if change else "registered in the admin"
-        record(
-            Action.UPDATE if change else Action.CREATE,
-            request=request,
-            obj=obj,
-            patient_id=obj.pk,
-            detail=detail,
-        )
+        with audited_transaction():
+            super().save_model(request, obj, form, change)
+            record(
+                Action.UPDATE if change else Action.CREATE,
+                request=request,
+                obj=obj,
+                patient_id=obj.pk,
+                detail=detail,
+            )
 
     @admin.action(description="Archive selected patients (kept, hidden from search)")
     def archive_selected(self, request, queryset):

@@ -9,6 +9,12 @@ class PatientsConfig(AppConfig):
     navigation = [
         ("Patients", "patients:list", REGISTRY_ROLES),
         ("Register a patient", "patients:register", REGISTRY_ROLES),
+        ("Chart access", "patients:break_glass_list", ("administrator",)),
     ]
     # The chart page's hooks (patients/chart.py): this app's own screening history panel.
     chart_panels = ["patients.chart.screening_panel"]
+    # Chart privacy (patients/privacy.py): the chart and its screening form.
+    chart_urls = {
+        "patients:chart": "patients.privacy.patient_of_chart",
+        "patients:screening": "patients.privacy.patient_of_chart",
+    }

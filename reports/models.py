@@ -5,7 +5,8 @@ session and per muscle from the points table on every page view takes seconds. T
 hold the same counts, kept by statement-level triggers on the needling tables (one aggregated
 statement per INSERT/UPDATE, however many rows it touched, so bulk loads stay fast), and are read by
 reports/services.py. reports owns them; no other app writes them. `manage.py refresh_report_summaries`
-rebuilds both from the source tables (after a load with triggers off, or a change of CLINIC_TIME_ZONE).
+rebuilds both from the source tables (after a load with triggers off); `manage.py migrate` records a
+changed CLINIC_TIME_ZONE and recounts by itself (reports/apps.py).
 """
 
 from django.db import models

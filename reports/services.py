@@ -44,7 +44,7 @@ def fetch(sql, params):
 
 
 # --- filters as SQL ------------------------------------------------------------------------------------
-SUMMARY = "reports_sessionsummary"  # reports.models.SessionSummary, kept by triggers (reports/summaries.py)
+SUMMARY = "reports_sessionsummary"  # reports.models.SessionSummary, kept by triggers (reports/migrations)
 
 
 def session_scope(report_filter, alias="s"):
@@ -294,9 +294,9 @@ def consent_coverage(report_filter, *, list_sessions=False):
     """Share of sessions with neck or mid back points whose consent covered every such region, and, for
     clinical roles (list_sessions), the newest LIST_LIMIT sessions that were not covered. One query.
 
-    Covered is judged by the database when the points are recorded (reports/summaries.py: the patient's
-    newest consent signed by then that decided on the region accepted it and was not withdrawn), the
-    moment treatments' consent gate checks; a later withdrawal does not uncover earlier sessions.
+    Covered is judged by the database when the points are recorded (reports/migrations/0006: the patient's
+    newest consent on file that decided on the region accepted it and was not withdrawn), the moment
+    treatments' consent gate checks; a later withdrawal does not uncover earlier sessions.
     """
     s_join, s_where, params = session_scope(report_filter)
     listing = "NULL"

@@ -52,6 +52,37 @@ class AdminFactory(UserFactory):
     role = Role.ADMIN
 
 
+# The key of every test user's authenticator app (give_authenticator): the tests compute its codes.
+TEST_TOTP_KEY = "3132333435363738393031323334353637383930"
+
+
+def give_authenticator(user):
+    """The user's confirmed authenticator app (made with TEST_TOTP_KEY when there is none)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(
+            user=user, name="Authenticator app", key=TEST_TOTP_KEY, confirmed=True
+        )
+    return device
+
+
+def totp_code(device, *, unused=True):
+    """The code the device's app shows now; unused=True: one the device has not accepted yet (the next
+    step's, within the one-step tolerance, when this step's was already used by an earlier login)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if unused and totp.t() <= device.last_t:
+        totp.time += device.step * (device.last_t - totp.t() + 1)
+    return f"{totp.token():0{device.digits}d}"
+
+
 # --- patients ---------------------------------------------------------------------------------------
 class PatientFactory(factory.django.DjangoModelFactory):
     class Meta:

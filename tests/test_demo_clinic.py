@@ -19,7 +19,8 @@ from consent.models import ConsentRecord
 from patients.models import Patient
 from treatments.models import NeedlingSession
 
-pytestmark = pytest.mark.django_db
+# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock, pytest.mark.usefixtures("quick_hashing")]
 
 CLINICAL = {Role.PHYSIO, Role.ADMIN}
 REGISTRY = {Role.PHYSIO, Role.FRONT_DESK, Role.ADMIN}

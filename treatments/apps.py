@@ -7,3 +7,17 @@ class TreatmentsConfig(AppConfig):
     navigation = [("My day", "treatments:my_day", ("physiotherapist",))]
     # The chart page's hooks (patients/chart.py): the session history with pain before / after.
     chart_panels = ["treatments.chart.sessions_panel"]
+    # Chart privacy (patients/privacy.py): whoever needled the patient is on the care team; every page,
+    # fragment and PDF of a session is a page of the chart.
+    care_team = ["treatments.privacy.treated"]
+    chart_urls = {
+        "treatments:start": "treatments.privacy.patient_of_new_session",
+        "treatments:start_from_appointment": "treatments.privacy.patient_of_appointment",
+        **{
+            f"treatments:{name}": "treatments.privacy.patient_of_session"
+            for name in [
+                "session", "save", "point_form", "point_add", "point_edit", "side_effect_add", "sign",
+                "addendum_add", "pdf",
+            ]
+        },
+    }  # fmt: skip

@@ -1,4 +1,5 @@
-"""The muscles and needle sizes seeded by migration 0002 (administrators edit them afterwards in the admin).
+"""The muscles and needle sizes seeded by migration 0002, which keeps a frozen copy of these lists
+(administrators edit them afterwards in the admin).
 
 Risk regions follow DOMAIN.md: the neck (cervical) and the mid back (thoracic, intrascapular, chest wall)
 carry the risk of pneumothorax and need an accepted consent for that region.

@@ -82,18 +82,21 @@ ACTIONS = {
 # where that visit's consent allows.
 ALLOWED_SQL = """
 CREATE TEMP TABLE demo_allowed ON COMMIT DROP AS
-SELECT a.id AS appointment_id, a.patient_id, a.start + interval '15 minutes' AS recorded_at,
+SELECT a.id AS appointment_id, a.patient_id, t.recorded_at,
        max(d.record_id) FILTER (WHERE d.region = 'general' AND d.allows) AS general_id,
        max(d.record_id) FILTER (WHERE d.region = 'neck' AND d.allows) AS neck_id,
        max(d.record_id) FILTER (WHERE d.region = 'mid_back' AND d.allows) AS mid_back_id,
        (SELECT sc.id FROM patients_screening sc
-        WHERE sc.patient_id = a.patient_id AND sc.answered_at <= a.start + interval '15 minutes'
+        WHERE sc.patient_id = a.patient_id AND sc.answered_at <= t.recorded_at
         ORDER BY sc.answered_at DESC, sc.id DESC LIMIT 1) AS screening_id
 FROM appointments_appointment a
-LEFT JOIN LATERAL consent_decisions(a.patient_id, a.start + interval '15 minutes') d ON true
+-- Points are recorded ten minutes into the session, within the visit (today's visits can be minutes long
+-- near midnight: appointments/demo.py todays_grid()), so never after the moment of seeding.
+CROSS JOIN LATERAL (SELECT a.start + LEAST(interval '15 minutes', (a."end" - a.start) / 3) AS recorded_at) t
+LEFT JOIN LATERAL consent_decisions(a.patient_id, t.recorded_at) d ON true
 WHERE a.status = 'completed'
   AND NOT EXISTS (SELECT 1 FROM treatments_needlingsession s WHERE s.appointment_id = a.id)
-GROUP BY a.id;
+GROUP BY a.id, t.recorded_at;
 DELETE FROM demo_allowed WHERE general_id IS NULL;
 -- A contraindication to all needling at that visit (inability to consent, say): no needling session.
 DELETE FROM demo_allowed d WHERE EXISTS (
@@ -110,7 +113,9 @@ WITH inserted AS (
          rom_findings, screening_reviewed, impression, plan, pain_after, movement_change, immediate_response,
          aftercare_heat_hydration, aftercare_warning_signs, aftercare_notes, needles_in, needles_out,
          sharps_disposed, content_hash, version, created_at, updated_at, updated_by_id)
-    SELECT a.patient_id, a.therapist_id, a.id, a.start + interval '5 minutes',
+    -- Five minutes into the visit, signed 40 minutes later; never after the moment of seeding (today's
+    -- visits can be minutes long near midnight: appointments/demo.py todays_grid()).
+    SELECT a.patient_id, a.therapist_id, a.id, a.start + LEAST(interval '5 minutes', (a."end" - a.start) / 6),
            (%(complaints)s::text[])[a.patient_id %% cardinality(%(complaints)s::text[]) + 1],
            '', 3 + (a.id * 7 %% 6), 'Rotation and flexion limited by pain', true,
            (%(impressions)s::text[])[a.patient_id %% cardinality(%(impressions)s::text[]) + 1],
@@ -118,7 +123,8 @@ WITH inserted AS (
            greatest(0, 3 + (a.id * 7 %% 6) - (a.id %% 5)),  -- one visit in five: no change
            'Improved', (%(responses)s::text[])[a.id %% cardinality(%(responses)s::text[]) + 1],
            true, al.neck_id IS NOT NULL OR al.mid_back_id IS NOT NULL, '', 0, 0, true, '', 1,
-           a.start + interval '5 minutes', a.start + interval '45 minutes', a.therapist_id
+           a.start + LEAST(interval '5 minutes', (a."end" - a.start) / 6),
+           LEAST(a.start + interval '45 minutes', %(now)s::timestamptz), a.therapist_id
     FROM appointments_appointment a
     JOIN demo_allowed al ON al.appointment_id = a.id
     RETURNING id, patient_id, clinician_id, started_at, appointment_id
@@ -217,7 +223,8 @@ SELECT s.id, r.type, r.severity,
        CASE WHEN r.type IN ('pain_after', 'aggravation', 'prolonged_aggravation', 'fatigue', 'pneumothorax')
             THEN 'within_24h' WHEN r.type IN ('bruising') THEN 'immediately' ELSE 'during' END,
        CASE r.severity WHEN 'mild' THEN '1 day' ELSE '1 week' END,
-       (%(actions)s::jsonb) ->> r.type, r.severity = 'mild', '', s.started_at + interval '30 minutes'
+       (%(actions)s::jsonb) ->> r.type, r.severity = 'mild', '',
+       LEAST(s.started_at + interval '30 minutes', %(now)s::timestamptz)
 FROM demo_sessions s
 CROSS JOIN LATERAL (SELECT ((s.id * 48271) %% 2147483647) %% 100000 AS h) x
 JOIN (
@@ -238,7 +245,8 @@ A_RECENT_INCIDENT_SQL = """
 INSERT INTO treatments_sideeffect
     (session_id, type, severity, onset, duration, action_taken, resolved, description, recorded_at)
 SELECT s.id, 'prolonged_aggravation', 'significant', 'within_24h', '5 days',
-       'Reviewed by the physician; needling paused', false, '', s.started_at + interval '30 minutes'
+       'Reviewed by the physician; needling paused', false, '',
+       LEAST(s.started_at + interval '30 minutes', %(now)s::timestamptz)
 FROM demo_sessions s
 WHERE NOT EXISTS (SELECT 1 FROM treatments_sideeffect e JOIN demo_sessions d ON d.id = e.session_id
                   WHERE e.severity IN ('significant', 'serious') AND e.recorded_at >= %(cutoff)s)
@@ -280,9 +288,11 @@ FROM (SELECT d.id, count(p.id) AS needled, coalesce(bool_or(m.risk_region <> 'no
       GROUP BY d.id) c
 WHERE c.id = t.id;
 UPDATE treatments_needlingsession t
-SET signed_at = t.started_at + interval '40 minutes', signed_by_id = t.clinician_id,
-    content_hash = treatments_content_hash(t.id, t.started_at + interval '40 minutes', t.clinician_id)
-FROM demo_sessions d WHERE d.id = t.id;
+SET signed_at = x.signed_at, signed_by_id = t.clinician_id,
+    content_hash = treatments_content_hash(t.id, x.signed_at, t.clinician_id)
+FROM demo_sessions d
+CROSS JOIN LATERAL (SELECT LEAST(d.started_at + interval '40 minutes', %(now)s::timestamptz) AS signed_at) x
+WHERE d.id = t.id;
 """
 
 
@@ -321,13 +331,20 @@ def add_sessions(manager=None):
     import json
 
     buckets, short, deep = _catalogue()
+    now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         # Dropped by hand too: inside an outer transaction (tests) ON COMMIT has not come yet.
         cursor.execute("DROP TABLE IF EXISTS demo_allowed, demo_sessions, demo_blocked")
         cursor.execute(ALLOWED_SQL)
         cursor.execute(
             SESSIONS_SQL,
-            {"complaints": COMPLAINTS, "impressions": IMPRESSIONS, "plans": PLANS, "responses": RESPONSES},
+            {
+                "complaints": COMPLAINTS,
+                "impressions": IMPRESSIONS,
+                "plans": PLANS,
+                "responses": RESPONSES,
+                "now": now,
+            },
         )
         cursor.execute("SELECT count(*) FROM demo_sessions")
         (added,) = cursor.fetchone()
@@ -346,10 +363,12 @@ def add_sessions(manager=None):
                 "deep_needle": deep.pk,
             },
         )
-        cursor.execute(SIDE_EFFECTS_SQL, {"actions": json.dumps(ACTIONS), **_side_effect_params()})
-        fortnight_ago = timezone.now() - timedelta(days=14)
-        cursor.execute(A_RECENT_INCIDENT_SQL, {"cutoff": fortnight_ago})
-        cursor.execute(SIGN_SQL)
+        cursor.execute(
+            SIDE_EFFECTS_SQL, {"actions": json.dumps(ACTIONS), "now": now, **_side_effect_params()}
+        )
+        fortnight_ago = now - timedelta(days=14)
+        cursor.execute(A_RECENT_INCIDENT_SQL, {"cutoff": fortnight_ago, "now": now})
+        cursor.execute(SIGN_SQL, {"now": now})
         cursor.execute(FOLLOW_UP_SQL, {"cutoff": fortnight_ago, "manager": manager.pk if manager else None})
         for table in ("treatments_needlingsession", "treatments_needlepoint", "treatments_sideeffect"):
             cursor.execute(f"ANALYZE {table}")

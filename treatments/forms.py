@@ -4,6 +4,7 @@ from django import forms
 
 from .catalogue import LUNG_FIELD_SHORT
 from .models import (
+    CLINICAL_NOTE,
     ContactMethod,
     IncidentEntryKind,
     Muscle,
@@ -196,6 +197,7 @@ class CloseIncidentForm(forms.Form):
 class AddendumForm(forms.Form):
     text = forms.CharField(
         label="Addendum",
+        max_length=CLINICAL_NOTE,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Write the addendum's text."},
     )

@@ -12,7 +12,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from clinic.fields import LimitedTextField, length_limits
 from patients.models import SCREENING_ITEMS, BodyRegion, Patient  # noqa: F401 (BodyRegion: named here too)
+
+# A clinical note (complaint, findings, plan, addendum): a few pages of text at most.
+CLINICAL_NOTE = 10_000
 
 
 class RiskRegion(models.TextChoices):
@@ -174,21 +178,21 @@ class NeedlingSession(models.Model):
     )
     started_at = models.DateTimeField(default=timezone.now)
     # Assessment
-    presenting_complaint = models.TextField(blank=True)
-    history = models.TextField(blank=True)
+    presenting_complaint = LimitedTextField(blank=True, max_length=CLINICAL_NOTE)
+    history = LimitedTextField(blank=True, max_length=CLINICAL_NOTE)
     pain_before = models.PositiveSmallIntegerField(
         "pain before (NRS 0-10)", null=True, blank=True, validators=PAIN_VALIDATORS
     )
-    rom_findings = models.TextField("range of motion findings", blank=True)
+    rom_findings = LimitedTextField("range of motion findings", blank=True, max_length=CLINICAL_NOTE)
     screening_reviewed = models.BooleanField("screening reviewed with the patient", default=False)
-    impression = models.TextField(blank=True)
-    plan = models.TextField(blank=True)
+    impression = LimitedTextField(blank=True, max_length=CLINICAL_NOTE)
+    plan = LimitedTextField(blank=True, max_length=CLINICAL_NOTE)
     # After treatment
     pain_after = models.PositiveSmallIntegerField(
         "pain after (NRS 0-10)", null=True, blank=True, validators=PAIN_VALIDATORS
     )
-    movement_change = models.TextField(blank=True)
-    immediate_response = models.TextField(blank=True)
+    movement_change = LimitedTextField(blank=True, max_length=CLINICAL_NOTE)
+    immediate_response = LimitedTextField(blank=True, max_length=CLINICAL_NOTE)
     aftercare_heat_hydration = models.BooleanField(
         "aftercare given: soreness, heat and hydration", default=False
     )
@@ -196,7 +200,7 @@ class NeedlingSession(models.Model):
         "aftercare given: warning signs after neck or mid back points (breathlessness, chest pain)",
         default=False,
     )
-    aftercare_notes = models.TextField(blank=True)
+    aftercare_notes = LimitedTextField(blank=True, max_length=CLINICAL_NOTE)
     # Needles reconciled
     needles_in = models.PositiveSmallIntegerField(null=True, blank=True)
     needles_out = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -231,6 +235,16 @@ class NeedlingSession(models.Model):
             models.Index(fields=["clinician", "-started_at"], name="session_clinician_idx"),
         ]
         constraints = [
+            *length_limits(
+                presenting_complaint=CLINICAL_NOTE,
+                history=CLINICAL_NOTE,
+                rom_findings=CLINICAL_NOTE,
+                impression=CLINICAL_NOTE,
+                plan=CLINICAL_NOTE,
+                movement_change=CLINICAL_NOTE,
+                immediate_response=CLINICAL_NOTE,
+                aftercare_notes=CLINICAL_NOTE,
+            ),
             models.CheckConstraint(
                 condition=models.Q(pain_before__isnull=True)
                 | models.Q(pain_before__gte=0, pain_before__lte=10),
@@ -631,12 +645,15 @@ class Addendum(models.Model):
     session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="addenda")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     written_at = models.DateTimeField(default=timezone.now)
-    text = models.TextField()
+    text = LimitedTextField(max_length=CLINICAL_NOTE)
 
     class Meta:
         ordering = ["session", "written_at", "id"]
         verbose_name_plural = "addenda"
-        constraints = [models.CheckConstraint(condition=~models.Q(text=""), name="addendum_not_empty")]
+        constraints = [
+            *length_limits(text=CLINICAL_NOTE),
+            models.CheckConstraint(condition=~models.Q(text=""), name="addendum_not_empty"),
+        ]
 
     def __str__(self):
         return f"Addendum by {self.author} on {self.written_at:%Y-%m-%d %H:%M}"

@@ -10,6 +10,9 @@ from accounts.models import Role
 from appointments.models import Status
 from tests.factories import AppointmentFactory
 
+# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
+pytestmark = pytest.mark.clock
+
 
 @pytest.fixture
 def desk_client(client_for):

@@ -11,6 +11,9 @@ from appointments.services import BookingError, book
 from audit.models import AuditEvent
 from tests.factories import FrontDeskFactory, PatientFactory, PhysioFactory
 
+# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
+pytestmark = pytest.mark.clock
+
 
 @pytest.fixture
 def desk(db):

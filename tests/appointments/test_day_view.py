@@ -8,6 +8,9 @@ from django.urls import reverse
 from accounts.models import Role, User
 from tests.factories import AppointmentFactory, PatientFactory, PhysioFactory, WorkingHoursFactory
 
+# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
+pytestmark = pytest.mark.clock
+
 
 @pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.ADMIN, Role.MANAGER, Role.PHYSIO])
 def test_every_role_sees_the_day_view(client_for, role, therapist, at, monday):

@@ -2,11 +2,15 @@
 
 from datetime import timedelta
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
 from tests.factories import AppointmentFactory, PatientFactory
+
+# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
+pytestmark = pytest.mark.clock
 
 
 def test_home_loads_todays_panel_and_keeps_the_patient_search(client_for, db):

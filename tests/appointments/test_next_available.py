@@ -6,6 +6,9 @@ from appointments.models import TimeOff
 from appointments.services import available_slots, next_available
 from tests.factories import AppointmentFactory, PatientFactory, PhysioFactory, WorkingHoursFactory
 
+# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
+pytestmark = pytest.mark.clock
+
 
 def test_first_free_start_of_the_day(therapist, follow_up, at):
     slot = next_available(type=follow_up, therapist=therapist, after=at(6))

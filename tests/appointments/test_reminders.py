@@ -12,6 +12,9 @@ from appointments.models import Reminder, ReminderKind
 from appointments.services import book
 from tests.factories import AppointmentFactory, FrontDeskFactory, PatientFactory
 
+# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
+pytestmark = pytest.mark.clock
+
 
 def ics_event(message):
     (name, content, mimetype) = message.attachments[0]

@@ -7,7 +7,8 @@ from audit.models import Action
 from audit.services import record
 from tests.factories import PhysioFactory
 
-pytestmark = pytest.mark.django_db
+# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def rows(response):

@@ -13,7 +13,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.factories import TEST_PASSWORD  # noqa: E402
+from tests.factories import TEST_PASSWORD, give_authenticator, totp_code  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -57,13 +57,17 @@ def page(browser, live_server):
 
 @pytest.fixture
 def log_in(page):
-    """log_in(user) fills the real login form and waits for the start page."""
+    """log_in(user) fills the real login form, then the code of the user's authenticator app (made for
+    them when they have none), and waits for the start page."""
 
     def log_in(user, password=TEST_PASSWORD):
+        device = give_authenticator(user)
         page.goto("/login/")
         page.get_by_label("E-mail").fill(user.email)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Log in").click()
+        page.get_by_label("Code").fill(totp_code(device))
+        page.get_by_role("button", name="Verify").click()
         page.wait_for_selector("[data-testid=whoami]")
         return page
 

@@ -30,7 +30,7 @@ def catalogue():
     if not ScreeningRule.objects.exists():
         from importlib import import_module
 
-        rules = import_module("patients.migrations.0003_screening_rules_and_sites").DEFAULT_RULES
+        rules = import_module("patients.migrations.0004_screening_rules_and_sites").DEFAULT_RULES
         for item, kind, applies_to, reason in rules:
             ScreeningRule.objects.create(item=item, kind=kind, applies_to=applies_to, reason=reason)
 

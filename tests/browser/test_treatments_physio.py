@@ -105,7 +105,8 @@ def test_physio_session_from_refused_neck_point_to_signed_pdf(page, log_in):
     page.get_by_test_id("point-row").first.wait_for()
     # Keyboard friendly: the muscle is focused again; the needle size is carried over and says so, and
     # the side is asked again (no silent default).
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'id_muscle'")
+    # Locator waits, not wait_for_function: the page's Content-Security-Policy forbids the eval() it uses.
+    expect(page.locator("#id_muscle")).to_be_focused()
     assert page.locator("#id_needle_size option:checked").inner_text() == "0.25 x 30 mm"
     expect(page.locator("#point-form")).to_contain_text("Carried over from your last point (0.25 x 30 mm)")
     assert page.locator("#id_side option:checked").inner_text() == "Choose side"
@@ -117,7 +118,7 @@ def test_physio_session_from_refused_neck_point_to_signed_pdf(page, log_in):
         twitch="Single",
         submit="enter",
     )
-    page.wait_for_function("document.querySelectorAll('[data-testid=point-row]').length === 2")
+    expect(page.get_by_test_id("point-row")).to_have_count(2)
     add_point(
         page,
         "Gluteus medius",
@@ -127,7 +128,7 @@ def test_physio_session_from_refused_neck_point_to_signed_pdf(page, log_in):
         response="Referred pain",
         needle_size="0.30 x 60 mm",
     )
-    page.wait_for_function("document.querySelectorAll('[data-testid=point-row]').length === 3")
+    expect(page.get_by_test_id("point-row")).to_have_count(3)
     assert page.evaluate("window.noReload") is True
     assert page.locator("#body-chart .chart-point").count() == 3
     points = list(session.points.order_by("order").values_list("muscle__name", "twitch_response"))

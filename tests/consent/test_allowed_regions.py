@@ -16,7 +16,8 @@ from consent.services import (
 )
 from tests.factories import ConsentFormFactory, PhysioFactory, give_consent
 
-pytestmark = pytest.mark.django_db
+# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def test_accepted_regions_are_allowed(consent_form, patient):

@@ -3,12 +3,14 @@ deleted. Refused by the models and, behind their back, by the database's trigger
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from consent.models import ConsentForm, ConsentRecord, Region, RiskDecision, RiskItem, SignedRecordError
 from consent.services import ConsentRefused, withdraw_consent
 from tests.factories import SIGNATURE, ConsentFormFactory, PhysioFactory, give_consent
 
-pytestmark = pytest.mark.django_db
+# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def raw(sql, params=()):
@@ -81,10 +83,10 @@ def test_database_refuses_update_and_delete_of_a_signed_consent(consent_form, pa
     # A withdrawal that also rewrites the signer is refused as a whole.
     with pytest.raises(DatabaseError, match="can only be withdrawn"):
         raw(
-            "UPDATE consent_consentrecord SET withdrawn_at = clock_timestamp(), "
+            "UPDATE consent_consentrecord SET withdrawn_at = %s, "
             "withdrawn_by_id = explained_by_id, "
             "withdrawal_reason = 'x', signer_name = 'Forged' WHERE id = %s",
-            [consent.pk],
+            [timezone.now(), consent.pk],
         )
     stored = ConsentRecord.objects.get(pk=consent.pk)
     assert (stored.signer_name, stored.withdrawn_at) == (consent.signer_name, None)
@@ -94,10 +96,11 @@ def test_database_refuses_update_and_delete_of_a_signed_consent(consent_form, pa
 def test_database_allows_the_one_withdrawal_and_no_second(consent_form, patient):
     consent = give_consent(patient)
     raw(
-        "UPDATE consent_consentrecord SET withdrawn_at = clock_timestamp(), "
+        "UPDATE consent_consentrecord SET withdrawn_at = %s, "
         "withdrawn_by_id = explained_by_id, "
         "withdrawal_reason = 'Asked to stop' WHERE id = %s",
-        [consent.pk],
+        # The app's clock, as withdraw_consent() stamps it: the database's may lag a moved test clock.
+        [timezone.now(), consent.pk],
     )
     with pytest.raises(DatabaseError, match="can only be withdrawn"):
         raw("UPDATE consent_consentrecord SET withdrawal_reason = 'Edited' WHERE id = %s", [consent.pk])
@@ -146,6 +149,6 @@ def test_database_refuses_an_unsigned_consent(consent_form, patient, physio):
         raw(
             "INSERT INTO consent_consentrecord (patient_id, form_id, explained_by_id, signer_name, "
             "signer_relationship, signature, signed_at, submission_key, withdrawal_reason) "
-            "VALUES (%s, %s, %s, 'Pat', 'patient', '', now(), gen_random_uuid(), '')",
-            [patient.pk, consent_form.pk, physio.pk],
+            "VALUES (%s, %s, %s, 'Pat', 'patient', '', %s, gen_random_uuid(), '')",
+            [patient.pk, consent_form.pk, physio.pk, timezone.now()],
         )

@@ -82,3 +82,41 @@ def test_garbage_is_refused_with_a_message_never_an_exception(value):
         assert refused.messages[0]
     else:
         pytest.fail(f"accepted {value!r}")
+
+
+@pytest.mark.parametrize(
+    "svg",
+    [
+        # CSS that escapes a filter looking for "url(": the style attribute is refused whatever it holds.
+        '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0L5 5" style="fill: \\75 rl(http://x.test/a)"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0L5 5" style="stroke: black"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg" style="@import \'http://x.test/a.css\'">'
+        '<path d="M0 0"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><style>@import url(http://x.test/a.css);</style>'
+        '<path d="M0 0"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0L5 5" fill="\\75 rl(#a)"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0L5 5" stroke="red;background:url(x)"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><path d="javascript:alert(1)"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0" width="expression(alert(1))"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0">text that is not a stroke</path></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0"/>@import url(x)</svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:x="http://www.w3.org/1999/xlink">'
+        '<path d="M0 0" x:href="http://x.test/"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><foreignObject><p>hi</p></foreignObject>'
+        '<path d="M0 0"/></svg>',
+        '<svg><path d="M0 0L5 5"/></svg>',
+    ],
+)
+def test_style_and_any_attribute_value_out_of_its_shape_are_refused(svg):
+    with pytest.raises(ConsentRefused, match="only contain pen strokes|could not be read"):
+        clean_signature(svg_url(svg))
+
+
+def test_what_signature_pad_writes_for_dots_and_strokes_is_kept():
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 600 180" width="600" height="180">'
+        '<path d="M 120.500,80.250 C 130.1,85.2 140.3e0,90 150,95.5" stroke-width="2.31" stroke="#000" '
+        'fill="none" stroke-linecap="round"></path>'
+        '<circle r="1.5" cx="20" cy="20" fill="rgb(0, 0, 0)"></circle></svg>'
+    )
+    assert clean_signature(svg_url(svg)).startswith("data:image/svg+xml;base64,")

@@ -11,7 +11,8 @@ from patients.models import SCREENING_ITEMS, Screening
 from patients.services import latest_screening, screening_flags, screening_is_due
 from tests.factories import PatientFactory, ScreeningFactory
 
-pytestmark = pytest.mark.django_db
+# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def answers(**yes):

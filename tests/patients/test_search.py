@@ -97,10 +97,11 @@ def test_search_takes_the_same_number_of_queries_for_1_or_25_results(
 ):
     client = client_for(Role.FRONT_DESK)
     PatientFactory(family_name="Tremblay")
-    with django_assert_max_num_queries(5):
+    # Six: the session, the user, the second-factor device that verified the session, and the search's own.
+    with django_assert_max_num_queries(6):
         assert "Tremblay" in found(client, "tremb")
     PatientFactory.create_batch(30, family_name="Tremblay")
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         assert found(client, "tremb").count("Tremblay") >= 25
 
 
@@ -114,4 +115,5 @@ def test_the_manager_cannot_search_patients(client_for, patients):
 def test_any_text_typed_in_the_box_gets_an_answer_not_an_error(client, front_desk, text):
     client.force_login(front_desk)
     response = client.get(SEARCH, {"q": text}, headers={"HX-Request": "true"})
-    assert response.status_code == 200
+    # A NUL is refused before the search: PostgreSQL cannot compare text holding one (clinic/middleware.py).
+    assert response.status_code == (400 if "\x00" in text else 200)

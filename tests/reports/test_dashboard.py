@@ -10,6 +10,9 @@ from audit.models import Action, AuditEvent
 from tests.factories import PatientFactory
 from tests.reports.conftest import add_session, at
 
+# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
+pytestmark = pytest.mark.clock
+
 SVG = "{http://www.w3.org/2000/svg}"
 
 

@@ -11,6 +11,9 @@ from reports.models import AppointmentDay, MuscleDay, MuscleDayTotal, SessionSum
 from tests.factories import PatientFactory, PhysioFactory, give_consent, muscle, needle
 from tests.reports.conftest import add_session, at
 
+# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
+pytestmark = pytest.mark.clock
+
 
 def snapshot():
     sessions = {

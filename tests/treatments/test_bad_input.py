@@ -40,6 +40,10 @@ def test_any_point_input_gets_a_message_or_a_valid_row(client, draft, depth, ins
         },
         HTTP_HX_REQUEST="true",
     )
+    if any("\x00" in value for value in (depth, insertions, segment)):
+        # Refused before the form: PostgreSQL cannot hold a NUL (clinic/middleware.py).
+        assert response.status_code == 400 and NeedlePoint.objects.count() == before
+        return
     assert response.status_code == 200
     if NeedlePoint.objects.count() > before:
         point = NeedlePoint.objects.latest("id")
@@ -61,7 +65,8 @@ def test_any_assessment_input_gets_a_message_or_is_saved_within_range(client, dr
         reverse("treatments:save", args=[draft.pk]),
         {"version": draft.version, "pain_before": pain, "needles_in": needles},
     )
-    assert response.status_code in (302, 422)
+    nul = "\x00" in pain or "\x00" in needles
+    assert response.status_code in ((400,) if nul else (302, 422))
     saved = NeedlingSession.objects.get(pk=draft.pk)
     assert saved.pain_before is None or 0 <= saved.pain_before <= 10
 

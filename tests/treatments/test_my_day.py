@@ -9,7 +9,8 @@ from consent.models import Region
 from tests.factories import AppointmentFactory, PatientFactory, ScreeningFactory, give_consent
 from treatments.models import NeedlingSession
 
-pytestmark = pytest.mark.django_db
+# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def today_at(hour):

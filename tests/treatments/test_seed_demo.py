@@ -5,7 +5,7 @@ from django.db.models import Count
 from treatments.models import NeedlePoint, NeedlingSession, SideEffect
 from treatments.services import missing_for_signing, verify_content_hash
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_hashing")]
 
 
 @pytest.fixture
@@ -13,6 +13,7 @@ def seeded():
     call_command("seed_demo", "--size", "60", "--quiet")
 
 
+@pytest.mark.clock
 def test_the_default_demo_has_a_few_hundred_sessions_mostly_signed_and_drafts_today(seeded):
     sessions = NeedlingSession.objects.count()
     drafts = NeedlingSession.objects.filter(signed_at__isnull=True)

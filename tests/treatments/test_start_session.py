@@ -8,7 +8,8 @@ from tests.factories import PatientFactory, PhysioFactory
 from treatments.models import NeedlingSession
 from treatments.services import start_session
 
-pytestmark = pytest.mark.django_db
+# Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
+pytestmark = [pytest.mark.django_db, pytest.mark.clock]
 
 
 def test_an_authorised_clinician_starts_a_draft_and_it_is_audited(clinician, patient):

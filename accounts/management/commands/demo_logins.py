@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from accounts.demo import DEMO_PASSWORD, DEMO_STAFF
+from accounts.second_factor import DEMO_TOTP_SECRET
 
 
 class Command(BaseCommand):
@@ -15,4 +16,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, name, role, _registration in DEMO_STAFF:
             self.stdout.write(f"  {role.label:<16} {email:<32} {name}")
+        self.stdout.write(
+            "Second factor: the demo logins but the front desk share the authenticator secret\n"
+            f"{DEMO_TOTP_SECRET};\n"
+            "the code page shows the current code for demo accounts while DEBUG is on (make run),\n"
+            "so no phone is needed."
+        )
         self.stdout.write("")

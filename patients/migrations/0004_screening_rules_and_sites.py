@@ -135,7 +135,7 @@ DROP VIEW IF EXISTS patients_screening_finding;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("patients", "0002_registry_search_screening"),
+        ("patients", "0003_free_text_length_limits"),
     ]
 
     operations = [

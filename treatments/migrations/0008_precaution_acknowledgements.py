@@ -154,7 +154,7 @@ DROP FUNCTION IF EXISTS treatments_refuse_change();
 
 def _previous_function():
     """0005's treatments_points_allowed(), which going back restores."""
-    checks = import_module("treatments.migrations.0005_point_consent_links").CHECKS
+    checks = import_module("treatments.migrations.0006_point_consent_links").CHECKS
     start = checks.index("CREATE FUNCTION treatments_points_allowed()")
     end = checks.index("CREATE TRIGGER treatments_point_allowed_on_insert")
     return checks[start:end].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
@@ -162,8 +162,8 @@ def _previous_function():
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("patients", "0003_screening_rules_and_sites"),
-        ("treatments", "0006_muscle_depth_sources"),
+        ("patients", "0004_screening_rules_and_sites"),
+        ("treatments", "0007_muscle_depth_sources"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -114,8 +114,8 @@ DROP FUNCTION IF EXISTS reports_points_removed();
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0005_coverage_reads_consent_allows"),
-        ("treatments", "0008_points_removed_in_error"),
+        ("reports", "0007_coverage_reads_consent_allows"),
+        ("treatments", "0009_points_removed_in_error"),
     ]
 
     operations = [migrations.RunSQL(REBUILD + REMOVALS, DROP)]

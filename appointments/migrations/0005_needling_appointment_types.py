@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("appointments", "0003_reschedule_and_cancel_emails"),
+        ("appointments", "0004_free_text_length_limits"),
     ]
 
     operations = [

@@ -94,8 +94,8 @@ DROP FUNCTION IF EXISTS treatments_open_incidents();
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("patients", "0003_screening_rules_and_sites"),
-        ("treatments", "0008_points_removed_in_error"),
+        ("patients", "0004_screening_rules_and_sites"),
+        ("treatments", "0009_points_removed_in_error"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -105,7 +105,7 @@ def _previous_document():
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("treatments", "0007_precaution_acknowledgements"),
+        ("treatments", "0008_precaution_acknowledgements"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -32,8 +32,8 @@ $$;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reports", "0004_day_totals"),
-        ("consent", "0003_consent_allows"),
+        ("reports", "0006_consent_judged_without_the_database_clock"),
+        ("consent", "0004_consent_allows"),
     ]
 
     operations = [migrations.RunSQL(COVERAGE, PREVIOUS)]

@@ -78,6 +78,6 @@ DROP FUNCTION IF EXISTS consent_local_date(timestamptz);
 
 
 class Migration(migrations.Migration):
-    dependencies = [("consent", "0002_signed_is_final")]
+    dependencies = [("consent", "0003_free_text_length_limits")]
 
     operations = [migrations.RunSQL(CONSENT_ALLOWS, DROP)]

@@ -28,7 +28,7 @@ def cite_depths(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("treatments", "0005_point_consent_links"),
+        ("treatments", "0006_point_consent_links"),
     ]
 
     operations = [

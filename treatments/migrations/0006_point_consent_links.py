@@ -219,8 +219,8 @@ def report_unlinked(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
-        ("consent", "0003_consent_allows"),
-        ("treatments", "0004_content_document"),
+        ("consent", "0004_consent_allows"),
+        ("treatments", "0005_free_text_length_limits"),
     ]
 
     operations = [

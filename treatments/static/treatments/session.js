@@ -1,0 +1,17 @@
+// The needling session screen (was an inline script: the Content-Security-Policy allows none).
+(function () {
+  "use strict";
+  // A click (or Enter) on a body chart region loads the add-point form narrowed to that region, in place.
+  document.addEventListener("click", function (event) {
+    var zone = event.target.closest && event.target.closest("a.chart-zone[data-point-form]");
+    if (!zone || !window.htmx) { return; }
+    event.preventDefault();
+    htmx.ajax("GET", zone.getAttribute("data-point-form"), { target: "#point-form", swap: "outerHTML" });
+  });
+  // Keyboard first: after a point is added (or a region chosen), the cursor is back on the muscle.
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    var path = (event.detail.pathInfo && event.detail.pathInfo.requestPath) || "";
+    var muscle = document.getElementById("id_muscle");
+    if (muscle && path.indexOf("/points") !== -1) { muscle.focus(); }
+  });
+})();

@@ -11,7 +11,7 @@ How a region's status is decided at a moment `at` (DESIGN.md rule 1):
 Region.GENERAL (the general risks of needling) is decided the same way and gates every point: without it
 accepted nothing may be needled; a neck or mid back point needs both the general risks and its region's.
 
-The decision itself is the database's (consent_allowing_record() of migration 0003, which the needle point
+The decision itself is the database's (consent_allowing_record() of migration 0004, which the needle point
 trigger and the reports' coverage call too): consents_allowing() asks it, and consent_status() explains
 it in words for screens and messages (tests/consent/test_consent_allows_sql.py holds the two together).
 """

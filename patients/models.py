@@ -134,7 +134,7 @@ class SiteSide(models.TextChoices):
 
 # The screening checklist of DOMAIN.md ("Screening before needling"), with the pneumothorax risk factors
 # of issue 11: key, question as the clinic asks it. Whether each is a contraindication or a precaution,
-# and where it applies, is the clinic's ScreeningRule for that item (seeded by migration 0003).
+# and where it applies, is the clinic's ScreeningRule for that item (seeded by migration 0004).
 SCREENING_ITEMS = [
     ("bleeding_risk", "Bleeding disorder or anticoagulants"),
     ("pregnancy", "Pregnancy"),
@@ -249,7 +249,7 @@ class AppliesTo(models.TextChoices):
 class ScreeningRule(models.Model):
     """What a yes to one screening item means for needling: a contraindication (no needling where it
     applies) or a precaution (needling once the clinician acknowledges it for that session), and where
-    it applies. One row per item, seeded with documented defaults (migration 0003, docs/safety.md); the
+    it applies. One row per item, seeded with documented defaults (migration 0004, docs/safety.md); the
     administrator may change them in the admin (audited). Read by treatments' point rules, in Python and
     in the database trigger alike."""
 

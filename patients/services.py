@@ -6,7 +6,6 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -271,7 +270,7 @@ class Finding:
 
     def covers(self, *, body_region, risk_region, side):
         """Does this finding reach a point in `body_region` (risk region, side L / R / B)? The same
-        definition as the database's patients_finding_covers() (migration 0003)."""
+        definition as the database's patients_finding_covers() (migration 0004)."""
         if self.applies_to == AppliesTo.NECK_AND_MID_BACK:
             return risk_region in ("neck", "mid_back")
         if self.applies_to == AppliesTo.NAMED_SITE and self.regions:

@@ -11,7 +11,7 @@ to the lung is not a limit (half of all people are shallower). So:
 - Rhomboid major, 19 mm: Valera-Calero et al., an ultrasound study of 59 healthy adults (236
   measurements), recommend "a maximum length of 19 mm ... to reach the deep limit of rhomboid major"
   without passing the pleura. The study measured rhomboid major only: rhomboid minor gets no figure
-  (migration 0006 removes the 19 mm it was seeded with).
+  (migration 0007 removes the 19 mm it was seeded with).
 - The neck: in cadavers the average distance to the lung field at the angle of the neck was 33 mm, and a
   31 mm needle has been documented to reach lung tissue (as cited in the Allied Health Professions
   Council of South Africa's dry needling safety guidelines, 5.1 Thorax). That is a distance to the lung,

@@ -77,7 +77,7 @@ ACTIONS = {
 
 # The consents allowing needling (the general risks) and the neck and the mid back, for each completed
 # appointment's patient at the moment its points are recorded: consent's own SQL definition
-# (consent_decisions() of consent migration 0003), the one the needle point trigger checks, so a visit
+# (consent_decisions() of consent migration 0004), the one the needle point trigger checks, so a visit
 # before the consent was signed or after it was withdrawn has no session, and a region is needled only
 # where that visit's consent allows.
 ALLOWED_SQL = """
@@ -240,7 +240,7 @@ WHERE r.type <> 'pneumothorax' OR EXISTS (
 
 # A small demo still shows a critical event being followed up: when no visit of the last fortnight drew a
 # significant or serious side effect, the most recent one brings a prolonged aggravation (about 1 in 2,500
-# treatments in Boyce 2020). The database opens an incident for each such side effect (migration 0009).
+# treatments in Boyce 2020). The database opens an incident for each such side effect (migration 0010).
 A_RECENT_INCIDENT_SQL = """
 INSERT INTO treatments_sideeffect
     (session_id, type, severity, onset, duration, action_taken, resolved, description, recorded_at)

@@ -1,7 +1,7 @@
 """Critical events followed up (Physiotherapy Alberta asks every clinic for a critical event management
 plan): the incident a significant or serious side effect opens, the alert to its clinician and the
 manager, the follow-up (actions taken, contact with the patient) and the closing. The database opens the
-incident and keeps it (migration 0009); these services alert, record and close, each audited inside its
+incident and keeps it (migration 0010); these services alert, record and close, each audited inside its
 own transaction."""
 
 import logging

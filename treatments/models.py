@@ -2,7 +2,7 @@
 points, side effects and addenda. Rules that span models live in treatments/services.py, which validates
 once and then saves (model save() holds no business rule); the database holds the same rules for every
 other door: signed sessions are read-only (migration 0003), and a point is refused unless the consent it
-refers to allows it and its clinician is authorised (migration 0005)."""
+refers to allows it and its clinician is authorised (migration 0006)."""
 
 from decimal import Decimal
 
@@ -293,7 +293,7 @@ class ClockTimestamp(models.Func):
 class NeedlePoint(models.Model):
     """One needle point of a session, in order. It refers to the consents that allowed it when it was
     recorded (the general risks, and the neck or mid back for a point in those regions); the database
-    refuses a point whose references are missing or do not allow it (migration 0005)."""
+    refuses a point whose references are missing or do not allow it (migration 0006)."""
 
     session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="points")
     order = models.PositiveSmallIntegerField()
@@ -397,7 +397,7 @@ class PointRemoval(models.Model):
     clinical is hard-deleted, BC: 16 years): it stays in the record struck through with this reason, on
     the session screen and the visit summary, and in the signed content hash; it no longer counts as a
     needled point (the body chart, needles in, the reports). On a signed session the correction is an
-    addendum instead: the database refuses a removal there, and any change to one (migration 0008)."""
+    addendum instead: the database refuses a removal there, and any change to one (migration 0009)."""
 
     point = models.OneToOneField(NeedlePoint, on_delete=models.PROTECT, related_name="removal")
     session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="removals")
@@ -420,7 +420,7 @@ class PrecautionAcknowledgement(models.Model):
     """The clinician's acknowledgement, for one session, of a precaution found at screening (a bleeding
     risk, a pneumothorax risk factor...): needed before any point the precaution covers, recorded on the
     session and its visit summary, and needed again at the next session. Never changed or removed
-    (migration 0007)."""
+    (migration 0008)."""
 
     session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="acknowledgements")
     item = models.CharField(max_length=40, choices=SCREENING_ITEMS)
@@ -542,7 +542,7 @@ INCIDENT_SEVERITIES = (Severity.SIGNIFICANT, Severity.SERIOUS)
 class Incident(models.Model):
     """A critical event followed up (Physiotherapy Alberta asks for a critical event management plan): a
     significant or serious side effect opens one, by the database itself whatever door recorded the side
-    effect (migration 0009). The clinician and the manager are alerted at once (home page banner and
+    effect (migration 0010). The clinician and the manager are alerted at once (home page banner and
     e-mail); the incident then records the actions taken and the follow-up contact with the patient
     (IncidentEntry), and who closed it and when. Nothing about an incident is ever deleted: the only
     changes the database allows are the alert being sent and the one closing."""
@@ -607,7 +607,7 @@ class ContactMethod(models.TextChoices):
 
 class IncidentEntry(models.Model):
     """One dated line of an incident's follow-up: an action taken, a contact with the patient (how, and
-    what they said), or a note. Kept as written (migration 0009)."""
+    what they said), or a note. Kept as written (migration 0010)."""
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=12, choices=IncidentEntryKind.choices)

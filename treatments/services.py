@@ -4,7 +4,7 @@ start and sign, the consent gate for every point (the general risks; the neck an
 depths, optimistic concurrency of drafts, signing with a content hash, and addenda.
 
 Each service validates once and then saves (model save() holds no rule); the database holds the same
-rules for every other door (migrations 0003 and 0005). Every change is audited inside its own
+rules for every other door (migrations 0003 and 0006). Every change is audited inside its own
 transaction, so a change and its audit event commit or roll back together; a refused attempt leaves an
 audit event saying what was refused."""
 
@@ -288,7 +288,7 @@ def _locked(session):
 
 
 def _database_reason(error):
-    """The sentence a trigger of migration 0005 refused a row with (after "refused: ")."""
+    """The sentence a trigger of migration 0006 refused a row with (after "refused: ")."""
     text = str(getattr(error, "__cause__", None) or error).splitlines()[0]
     return text.split("refused: ", 1)[-1].rstrip(".") + "."
 

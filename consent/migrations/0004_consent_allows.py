@@ -1,8 +1,8 @@
 from django.db import migrations
 
 # DESIGN.md rule 1 held by the database: one SQL definition of "this patient's consent allows needling
-# this region at this moment", which the needle point trigger (treatments 0005) and the reports' consent
-# coverage (reports 0005) both call, so no second copy of the rule exists anywhere. It is the rule of
+# this region at this moment", which the needle point trigger (treatments 0006) and the reports' consent
+# coverage (reports 0007) both call, so no second copy of the rule exists anywhere. It is the rule of
 # consent/services.py, written once more in SQL (tests/consent/test_consent_allows_sql.py checks that the
 # two agree case by case):
 #  - only consents signed at or before `at` count, and only on versions not superseded by a later version
@@ -10,15 +10,10 @@ from django.db import migrations
 #  - of those, the newest consent holding a decision for the region decides: withdrawn by `at` grants
 #    nothing, a declined risk blocks, the region is allowed only when every risk of it was accepted;
 #  - every point needs the general risks allowed; a neck or mid back point needs its region as well.
-# A version's effective date is a day in the clinic's time zone: the app's connections carry it as the
-# setting clinic.time_zone (clinic/settings.py); a connection without it (psql) judges days in UTC, which
-# for the Americas is stricter (a re-consent version takes effect hours earlier), never looser there.
+# A version's effective date is a day in the clinic's time zone: clinic_local_date() (clinic 0001) reads
+# the zone from the one-row table clinic_time_zone, whoever connects (the app, PgBouncer, psql).
 # The functions read the tables at call time: nothing of today's Python is baked in.
 CONSENT_ALLOWS = """
-CREATE FUNCTION consent_local_date(at_time timestamptz) RETURNS date LANGUAGE sql STABLE AS $$
-    SELECT (at_time AT TIME ZONE coalesce(nullif(current_setting('clinic.time_zone', true), ''), 'UTC'))::date
-$$;
-
 -- For each region the patient's consents decided on by at_time: the consent that decides it (the newest
 -- counting one holding a decision for the region) and whether it allows needling there (every risk of
 -- the region accepted, not withdrawn by then). One query for all regions, inlined by PostgreSQL where it
@@ -37,7 +32,7 @@ RETURNS TABLE (region text, record_id bigint, allows boolean) LANGUAGE sql STABL
           SELECT 1 FROM consent_consentform n
           WHERE n.requires_reconsent
             AND n.published_at <= at_time
-            AND n.effective_date <= consent_local_date(at_time)
+            AND n.effective_date <= clinic_local_date(at_time)
             AND (n.effective_date > f.effective_date
                  OR (n.effective_date = f.effective_date AND n.published_at > f.published_at)))
     GROUP BY i.region, c.id, c.signed_at, c.withdrawn_at
@@ -73,11 +68,13 @@ DROP FUNCTION IF EXISTS consent_allows(bigint, text, timestamptz);
 DROP FUNCTION IF EXISTS consent_allowing_record(bigint, text, timestamptz);
 DROP FUNCTION IF EXISTS consent_deciding_record(bigint, text, timestamptz);
 DROP FUNCTION IF EXISTS consent_decisions(bigint, timestamptz);
-DROP FUNCTION IF EXISTS consent_local_date(timestamptz);
 """
 
 
 class Migration(migrations.Migration):
-    dependencies = [("consent", "0003_free_text_length_limits")]
+    dependencies = [
+        ("consent", "0003_free_text_length_limits"),
+        ("clinic", "0001_clinic_time_zone"),
+    ]
 
     operations = [migrations.RunSQL(CONSENT_ALLOWS, DROP)]

@@ -1,7 +1,7 @@
 from django.db import migrations
 
 # One definition of consent (issue 11): the consent coverage figures ask consent_allows() of consent
-# migration 0003, the function the needle point trigger itself calls, instead of keeping a second copy of
+# migration 0004, the function the needle point trigger itself calls, instead of keeping a second copy of
 # the rule here (which ignored the general risks and versions requiring re-consent). The signature stays,
 # so the summary triggers and the rebuild that call it need no change.
 COVERAGE = """

@@ -1,4 +1,4 @@
-"""One definition of consent (issue 11, part 2): the database's consent_allows() (consent migration 0003),
+"""One definition of consent (issue 11, part 2): the database's consent_allows() (consent migration 0004),
 which the needle point trigger and the reports' coverage call, and consent_status(), which explains it in
 words on the screens, agree for every way consent can stand, at every moment."""
 

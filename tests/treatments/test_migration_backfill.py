@@ -1,4 +1,4 @@
-"""Existing data (issue 11, part 2): treatments migration 0005 links the needle points recorded before
+"""Existing data (issue 11, part 2): treatments migration 0006 links the needle points recorded before
 points referred to their consent, and leaves unlinked (never invents a consent for, never deletes) a point
 that no consent allowed: a legacy bulk load. The database is taken back to before the migration, filled
 the old way, and brought forward again."""

@@ -2,7 +2,7 @@
 it, and every door refuses a point the patient's consent does not allow, for each way consent can be
 missing. The doors: raw SQL, bulk_create, objects.create, the point form (a plain POST), the htmx row and
 the admin. The service answers first with a message naming what is missing (the form and the htmx row);
-the database is the backstop for the rest (consent migration 0003, treatments migration 0005)."""
+the database is the backstop for the rest (consent migration 0004, treatments migration 0006)."""
 
 import pytest
 from django.db import IntegrityError, connection, transaction

@@ -14,7 +14,7 @@ import treatments.models
 #    on the roster, not lapsed): an authorisation that lapses mid-session stops further points;
 #  - `consent` is the consent that allows needling at all (the general risks) and, for a neck or mid back
 #    muscle, `region_consent` the one that allows that region: consent_decisions() of consent migration
-#    0003 (the definition behind consent_allows(), which the reports' coverage reads). A point outside the risk regions
+#    0004 (the definition behind consent_allows(), which the reports' coverage reads). A point outside the risk regions
 #    refers to no region consent.
 # Statement-level with a transition table, so a load of a million points runs a few set-based queries
 # (the consent functions once per patient and moment), not a million row triggers. The consents a
@@ -43,7 +43,7 @@ BEGIN
 
     WITH pts AS MATERIALIZED (
         SELECT p.id, p."order", p.session_id, p.consent_id, p.region_consent_id, p.recorded_at,
-               consent_local_date(p.recorded_at) AS day,
+               clinic_local_date(p.recorded_at) AS day,
                s.patient_id, s.clinician_id, s.started_at, m.name AS muscle, m.risk_region
         FROM new_points p
         JOIN treatments_needlingsession s ON s.id = p.session_id
@@ -120,10 +120,10 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         SELECT format('needling session for patient %s refused: its clinician (user %s) has no needling '
                       || 'authorisation on file for %s', n.patient_id, n.clinician_id,
-                      consent_local_date(n.started_at))
+                      clinic_local_date(n.started_at))
         INTO refusal
         FROM new_sessions n
-        WHERE NOT treatments_clinician_authorised(n.clinician_id, consent_local_date(n.started_at))
+        WHERE NOT treatments_clinician_authorised(n.clinician_id, clinic_local_date(n.started_at))
         LIMIT 1;
     ELSE
         SELECT format('needling session %s refused: its new clinician (user %s) has no current needling '
@@ -131,7 +131,7 @@ BEGIN
         INTO refusal
         FROM new_sessions n JOIN old_sessions o ON o.id = n.id
         WHERE n.clinician_id <> o.clinician_id
-          AND NOT treatments_clinician_authorised(n.clinician_id, consent_local_date(clock_timestamp()))
+          AND NOT treatments_clinician_authorised(n.clinician_id, clinic_local_date(clock_timestamp()))
         LIMIT 1;
     END IF;
     IF refusal IS NOT NULL THEN
@@ -210,7 +210,7 @@ def report_unlinked(apps, schema_editor):
     unlinked = NeedlePoint.objects.filter(consent__isnull=True).count()
     if unlinked:
         sys.stdout.write(
-            f"\n  treatments 0005: {unlinked} needle point(s) had no consent allowing them when recorded; "
+            f"\n  treatments 0006: {unlinked} needle point(s) had no consent allowing them when recorded; "
             "they keep no consent link and their sessions show as not covered in Reports > consent "
             "coverage.\n"
         )

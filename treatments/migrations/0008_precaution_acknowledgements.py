@@ -12,8 +12,8 @@ from django.db import migrations, models
 #  - a precaution that covers it, not acknowledged by the clinician for this session.
 # Findings and their reach come from patients' view patients_screening_finding, the clinic's
 # ScreeningRule (an item without a rule counts as a precaution on every point) and
-# patients_finding_covers() (patients migration 0003), the definitions the demo uses too. Statement-level
-# and set-based, as in 0005: the function below replaces 0005's, adding these two checks after the
+# patients_finding_covers() (patients migration 0004), the definitions the demo uses too. Statement-level
+# and set-based, as in 0006: the function below replaces 0006's, adding these two checks after the
 # authorisation and consent ones. Whether a screening is due (older than SCREENING_VALID_MONTHS, a clinic
 # setting the database does not hold) and whether an older screening asked the pneumothorax questions is
 # refused by the service alone, with the screen saying so before any point is tried.
@@ -31,7 +31,7 @@ BEGIN
 
     WITH pts AS MATERIALIZED (
         SELECT p.id, p."order", p.session_id, p.side, p.consent_id, p.region_consent_id, p.recorded_at,
-               consent_local_date(p.recorded_at) AS day,
+               clinic_local_date(p.recorded_at) AS day,
                s.patient_id, s.clinician_id, s.started_at, m.name AS muscle, m.body_region, m.risk_region
         FROM new_points p
         JOIN treatments_needlingsession s ON s.id = p.session_id
@@ -66,7 +66,7 @@ BEGIN
         SELECT pts.id, f.kind, f.item,
                format('%s%s, on the screening of %s, %s', f.label,
                       CASE WHEN f.note <> '' THEN format(' (%s)', f.note) ELSE '' END,
-                      consent_local_date(f.answered_at),
+                      clinic_local_date(f.answered_at),
                       CASE f.kind WHEN 'contraindication' THEN 'is a contraindication to needling here'
                            ELSE 'is a precaution not acknowledged for this session' END) AS reason
         FROM pts
@@ -153,7 +153,7 @@ DROP FUNCTION IF EXISTS treatments_refuse_change();
 
 
 def _previous_function():
-    """0005's treatments_points_allowed(), which going back restores."""
+    """0006's treatments_points_allowed(), which going back restores."""
     checks = import_module("treatments.migrations.0006_point_consent_links").CHECKS
     start = checks.index("CREATE FUNCTION treatments_points_allowed()")
     end = checks.index("CREATE TRIGGER treatments_point_allowed_on_insert")

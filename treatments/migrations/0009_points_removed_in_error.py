@@ -11,7 +11,7 @@ from django.db import migrations, models
 # removed point.
 #
 # What a signed session's content hash covers grows with the record: the removals (which point, by whom,
-# when, why) and the precautions acknowledged for the session (treatments 0007). Both are appended to the
+# when, why) and the precautions acknowledged for the session (treatments 0008). Both are appended to the
 # document only when there are some, so a session signed before this migration hashes exactly as it did
 # and verify_content_hash() still holds for it.
 REMOVALS = """

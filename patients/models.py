@@ -256,7 +256,9 @@ class ScreeningRule(models.Model):
     item = models.CharField(max_length=40, unique=True, choices=SCREENING_ITEMS, editable=False)
     kind = models.CharField(max_length=20, choices=FindingKind.choices)
     applies_to = models.CharField(max_length=20, choices=AppliesTo.choices, default=AppliesTo.ALL_POINTS)
-    reason = models.TextField(help_text="Why, with the source: shown to clinicians beside the finding.")
+    reason = LimitedTextField(
+        max_length=2000, help_text="Why, with the source: shown to clinicians beside the finding."
+    )
 
     class Meta:
         ordering = ["item"]
@@ -272,6 +274,7 @@ class ScreeningRule(models.Model):
                 name="screeningrule_site_only_for_site_items",
                 violation_error_message="Only an item that names a site can apply to that site alone.",
             ),
+            *length_limits(reason=2000),
         ]
 
     def __str__(self):

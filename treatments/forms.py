@@ -5,6 +5,7 @@ from django import forms
 from .catalogue import LUNG_FIELD_SHORT
 from .models import (
     CLINICAL_NOTE,
+    INCIDENT_NOTE,
     ContactMethod,
     IncidentEntryKind,
     Muscle,
@@ -169,7 +170,7 @@ class IncidentEntryForm(forms.Form):
         required=False,
     )
     text = forms.CharField(
-        label="What was done or said", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+        label="What was done or said", widget=forms.Textarea(attrs={"rows": 2}), max_length=INCIDENT_NOTE
     )
 
     def __init__(self, *args, **kwargs):
@@ -183,7 +184,7 @@ class CloseIncidentForm(forms.Form):
     note = forms.CharField(
         label="Outcome",
         widget=forms.Textarea(attrs={"rows": 2}),
-        max_length=2000,
+        max_length=INCIDENT_NOTE,
         help_text="How it ended for the patient, and anything the clinic changes because of it.",
         error_messages={"required": "Say how the incident ended (the patient's outcome)."},
     )

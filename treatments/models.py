@@ -17,6 +17,8 @@ from patients.models import SCREENING_ITEMS, BodyRegion, Patient  # noqa: F401 (
 
 # A clinical note (complaint, findings, plan, addendum): a few pages of text at most.
 CLINICAL_NOTE = 10_000
+# One line of an incident's follow-up, or its outcome: a paragraph or two.
+INCIDENT_NOTE = 2000
 
 
 class RiskRegion(models.TextChoices):
@@ -559,7 +561,7 @@ class Incident(models.Model):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    closing_note = models.TextField(blank=True)
+    closing_note = LimitedTextField(blank=True, max_length=INCIDENT_NOTE)
 
     class Meta:
         ordering = ["-opened_at", "-id"]
@@ -579,6 +581,7 @@ class Incident(models.Model):
                 name="incident_closed_completely",
                 violation_error_message="A closed incident says who closed it, when and why.",
             ),
+            *length_limits(closing_note=INCIDENT_NOTE),
         ]
 
     def __str__(self):
@@ -612,7 +615,7 @@ class IncidentEntry(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=12, choices=IncidentEntryKind.choices)
     contact_method = models.CharField(max_length=12, choices=ContactMethod.choices, blank=True)
-    text = models.TextField()
+    text = LimitedTextField(max_length=INCIDENT_NOTE)
     happened_at = models.DateTimeField(default=timezone.now, help_text="When it was done.")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
@@ -630,6 +633,7 @@ class IncidentEntry(models.Model):
                 name="incident_follow_up_says_how",
                 violation_error_message="Say how the patient was contacted.",
             ),
+            *length_limits(text=INCIDENT_NOTE),
         ]
 
     def __str__(self):

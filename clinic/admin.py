@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 
 from audit.models import Action
-from audit.services import record
+from audit.services import audited_transaction, record
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):
@@ -50,14 +50,15 @@ class AuditedChangesAdmin(admin.ModelAdmin):
     addition or change is audited with the fields changed, in the same transaction as the save."""
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        record(
-            Action.UPDATE if change else Action.CREATE,
-            request=request,
-            obj=obj,
-            detail=(
-                f"{obj}: changed in the admin: " + ", ".join(sorted(form.changed_data))
-                if change
-                else f"{obj}: added in the admin"
-            )[:1000],
-        )
+        with audited_transaction():
+            super().save_model(request, obj, form, change)
+            record(
+                Action.UPDATE if change else Action.CREATE,
+                request=request,
+                obj=obj,
+                detail=(
+                    f"{obj}: changed in the admin: " + ", ".join(sorted(form.changed_data))
+                    if change
+                    else f"{obj}: added in the admin"
+                )[:1000],
+            )

@@ -25,12 +25,13 @@ from dataclasses import dataclass, replace
 from xml.etree import ElementTree
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Role
 from audit.models import Action
+from audit.services import audited_transaction
 from audit.services import record as audit
 
 from .models import (
@@ -106,7 +107,7 @@ def publish_form(form, *, by, request=None):
         raise ConsentRefused("A consent form needs the general risks of needling before it is published.")
     form.published_at = timezone.now()
     form.published_by = by
-    with transaction.atomic():
+    with audited_transaction():
         form.save(update_fields=["published_at", "published_by"])
         audit(
             Action.PUBLISH,
@@ -285,7 +286,7 @@ def obtain_consent(
         submission_key=submission_key or uuid.uuid4(),
     )
     try:
-        with transaction.atomic():
+        with audited_transaction():
             consent.save(force_insert=True)
             RiskDecision.objects.bulk_create(
                 [
@@ -320,7 +321,7 @@ def withdraw_consent(record, *, by, reason, request=None):
         raise ConsentRefused({"reason": "Give the reason for the withdrawal."})
     if by is None or not by.is_clinical:
         raise ConsentRefused("Only a clinician records a withdrawal of consent.")
-    with transaction.atomic():
+    with audited_transaction():
         locked = ConsentRecord.objects.select_for_update().get(pk=record.pk)
         if locked.withdrawn_at is not None:
             raise ConsentRefused(f"This consent was already withdrawn on {locked.withdrawn_at:%Y-%m-%d}.")

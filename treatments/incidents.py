@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.access import Refused
 from accounts.models import Role, User
 from audit.models import Action
-from audit.services import record
+from audit.services import audited_transaction, record
 
 from .models import Incident, IncidentEntry, IncidentEntryKind, IncidentStatus
 
@@ -116,7 +116,7 @@ def send_alert(incident_id):
         # The banners still show it; the next attempt (a page view of the incident) sends it again.
         log.exception("incident %s: the alert e-mail could not be sent", incident.pk)
         return False
-    with transaction.atomic():
+    with audited_transaction():
         Incident.objects.filter(pk=incident.pk, alerted_at__isnull=True).update(alerted_at=timezone.now())
         record(
             Action.SEND,
@@ -142,7 +142,7 @@ def record_entry(incident, *, by, kind, text, contact_method="", happened_at=Non
         errors["contact_method"] = "Say how the patient was contacted."
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic():
+    with audited_transaction():
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
         if locked.status != IncidentStatus.OPEN:
             raise ValidationError("This incident is closed; nothing more is added to it.")
@@ -173,7 +173,7 @@ def close_incident(incident, *, by, note, request=None):
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": "Say how the incident ended (the patient's outcome)."})
-    with transaction.atomic():
+    with audited_transaction():
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
         if locked.status != IncidentStatus.OPEN:
             raise ValidationError(

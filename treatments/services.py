@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.access import Refused
 from accounts.models import Role
 from audit.models import Action
-from audit.services import record
+from audit.services import audited_transaction, record
 
 from .models import NeedlePoint, NeedlingSession, RiskRegion, SideEffect
 
@@ -225,7 +225,7 @@ def start_session(*, patient, clinician, appointment=None, request=None):
             detail=f"refused: start a needling session: {' '.join(refused.messages)}"[:1000],
         )
         raise
-    with transaction.atomic():
+    with audited_transaction():
         existing = open_draft(patient, clinician)
         reusable = existing is not None and (
             appointment is None or existing.appointment_id in (None, appointment.pk)
@@ -268,7 +268,7 @@ def start_session_from_appointment(appointment, *, by, request=None):
     clinician's open draft for the patient when there is one (linking it to the appointment)."""
     from appointments.services import mark_in_treatment
 
-    with transaction.atomic():
+    with audited_transaction():
         existing = NeedlingSession.objects.filter(appointment=appointment).first()
         if existing is not None:
             return existing
@@ -422,7 +422,7 @@ def acknowledge_precautions(session, *, by, items, request=None):
     items = list(dict.fromkeys(items))
     if not items:
         raise ValidationError("Tick the precautions you acknowledge for this session.")
-    with transaction.atomic():
+    with audited_transaction():
         locked = _locked(session)
         screening, found, due, _unasked = screening_at(locked)
         if due:
@@ -494,7 +494,7 @@ def add_point(session, *, by, request=None, **fields):
     accepted on a current consent, and a neck / mid back point without that region's consent."""
     check_session_access(session, by, Intent.NEEDLE, request=request)
     what = f"add a needle point to session {session.pk}"
-    with _refusals_audited(session, by=by, request=request, what=what), transaction.atomic():
+    with _refusals_audited(session, by=by, request=request, what=what), audited_transaction():
         locked = _locked(session)
         point = NeedlePoint(session=locked, order=0, **fields)
         point.clean_fields(exclude=["order", "session", "consent", "region_consent"])
@@ -518,7 +518,7 @@ def update_point(point, *, by, request=None, **fields):
     if hasattr(point, "removal") or NeedlePoint.objects.filter(pk=point.pk, removal__isnull=False).exists():
         raise ValidationError("This point was removed (entered in error); add a new point instead.")
     what = f"change needle point {point.order} of session {point.session_id}"
-    with _refusals_audited(point.session, by=by, request=request, what=what), transaction.atomic():
+    with _refusals_audited(point.session, by=by, request=request, what=what), audited_transaction():
         locked = _locked(point.session)
         point = NeedlePoint.objects.get(pk=point.pk)
         point.session = locked
@@ -549,7 +549,7 @@ def remove_point(point, *, by, reason, request=None):
         raise ValidationError(
             {"reason": "Say why the point is removed (for example: entered on the wrong side)."}
         )
-    with transaction.atomic():
+    with audited_transaction():
         locked = _locked(point.session)
         if PointRemoval.objects.filter(point_id=point.pk).exists():
             raise ValidationError(f"Point {point.order} was already removed.")
@@ -571,7 +571,7 @@ def add_side_effect(session, *, by, request=None, **fields):
     addendum instead)."""
     check_session_access(session, by, Intent.NEEDLE, request=request)
     what = f"record a side effect on session {session.pk}"
-    with _refusals_audited(session, by=by, request=request, what=what), transaction.atomic():
+    with _refusals_audited(session, by=by, request=request, what=what), audited_transaction():
         locked = _locked(session)
         if not _authorised(by, timezone.now()):
             raise NotAuthorised(
@@ -612,7 +612,7 @@ def save_draft(session, changes, *, expected_version, by, request=None):
     for name, value in changes.items():
         setattr(candidate, name, value)
     candidate.clean_fields(exclude=[f.name for f in NeedlingSession._meta.fields if f.name not in changes])
-    with transaction.atomic():
+    with audited_transaction():
         updated = NeedlingSession.objects.filter(
             pk=session.pk, version=expected_version, signed_at__isnull=True
         ).update(**changes, version=F("version") + 1, updated_at=timezone.now(), updated_by=by)
@@ -705,7 +705,7 @@ def sign_session(session, *, by, request=None):
     incomplete session (the message lists everything missing)."""
     check_session_access(session, by, Intent.SIGN, request=request)
     what = f"sign session {session.pk}"
-    with _refusals_audited(session, by=by, request=request, what=what), transaction.atomic():
+    with _refusals_audited(session, by=by, request=request, what=what), audited_transaction():
         locked = _locked(session)
         if not _authorised(by):
             raise NotAuthorised(
@@ -730,7 +730,7 @@ def sign_session(session, *, by, request=None):
             from appointments.services import complete
 
             try:
-                with transaction.atomic():
+                with audited_transaction():
                     complete(locked.appointment, by=by, request=request)
             except ValidationError:
                 # The record is what matters clinically: a cancelled or no-show appointment the
@@ -761,7 +761,7 @@ def add_addendum(session, *, by, text, request=None):
         raise ValidationError(
             "This session is still a draft: edit it directly; addenda are for signed sessions."
         )
-    with transaction.atomic():
+    with audited_transaction():
         addendum = Addendum.objects.create(session=session, author=by, text=text)
         _audit(Action.ADDENDUM, session, by=by, request=request, detail=f"addendum {addendum.pk}")
     return addendum

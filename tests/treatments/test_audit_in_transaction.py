@@ -4,38 +4,20 @@ audit event cannot be written, the change is not saved either (and a change that
 claiming it happened)."""
 
 import pytest
+from django.db import DatabaseError
 
 from audit.models import Action, AuditEvent
+from tests.audit.refusal import audit_refused
 from tests.factories import complete_session, give_consent
 from treatments.models import Addendum, NeedlePoint, NeedlingSession, PointRemoval, PrecautionAcknowledgement
 
 pytestmark = pytest.mark.django_db
 
 
-class AuditDown(Exception):
-    """The audit trail refused the event (say, its chain lock timed out)."""
-
-
-def refuse(*args, **kwargs):
-    raise AuditDown()
-
-
-@pytest.fixture
-def audit_down(monkeypatch):
-    """Make every audit event fail, for the services of treatments and consent alike."""
-    import consent.services
-    import treatments.incidents
-    import treatments.services
-
-    monkeypatch.setattr(treatments.services, "record", refuse)
-    monkeypatch.setattr(treatments.incidents, "record", refuse)
-    monkeypatch.setattr(consent.services, "audit", refuse)
-
-
-def test_no_point_is_saved_when_its_audit_event_fails(consented_draft, clinician, point_fields, audit_down):
+def test_no_point_is_saved_when_its_audit_event_fails(consented_draft, clinician, point_fields):
     from treatments.services import add_point
 
-    with pytest.raises(AuditDown):
+    with audit_refused(), pytest.raises(DatabaseError, match="audit trail unavailable"):
         add_point(consented_draft, by=clinician, **point_fields)
     assert not NeedlePoint.objects.exists()
 
@@ -50,20 +32,18 @@ def test_a_point_and_its_audit_event_are_saved_together(consented_draft, clinici
 
 
 def test_no_correction_removal_or_side_effect_outlives_a_failed_audit(
-    consented_draft, clinician, point_fields, monkeypatch
+    consented_draft, clinician, point_fields
 ):
-    import treatments.services
     from treatments.services import add_point, add_side_effect, remove_point, save_draft, update_point
 
     point = add_point(consented_draft, by=clinician, **point_fields)
-    monkeypatch.setattr(treatments.services, "record", refuse)
     for attempt in [
         lambda: update_point(point, by=clinician, depth_mm=20),
         lambda: remove_point(point, by=clinician, reason="Entered twice"),
         lambda: add_side_effect(consented_draft, by=clinician, type="bruising", severity="mild"),
         lambda: save_draft(consented_draft, {"plan": "Weekly"}, expected_version=1, by=clinician),
     ]:
-        with pytest.raises(AuditDown):
+        with audit_refused(), pytest.raises(DatabaseError, match="audit trail unavailable"):
             attempt()
     point.refresh_from_db()
     consented_draft.refresh_from_db()
@@ -75,65 +55,51 @@ def test_no_correction_removal_or_side_effect_outlives_a_failed_audit(
     )
 
 
-def test_no_session_starts_and_none_is_signed_without_its_audit_event(
-    clinician, patient, point_fields, monkeypatch
-):
-    import treatments.services
+def test_no_session_starts_and_none_is_signed_without_its_audit_event(clinician, patient, point_fields):
     from treatments.services import add_point, sign_session, start_session
 
-    monkeypatch.setattr(treatments.services, "record", refuse)
-    with pytest.raises(AuditDown):
+    with audit_refused(), pytest.raises(DatabaseError, match="audit trail unavailable"):
         start_session(patient=patient, clinician=clinician)
     assert not NeedlingSession.objects.exists()
-    monkeypatch.undo()
     give_consent(patient)
     session = start_session(patient=patient, clinician=clinician)
     add_point(session, by=clinician, **point_fields)
     complete_session(session)
-    monkeypatch.setattr(treatments.services, "record", refuse)
-    with pytest.raises(AuditDown):
+    with audit_refused(), pytest.raises(DatabaseError, match="audit trail unavailable"):
         sign_session(session, by=clinician)
     session.refresh_from_db()
     assert session.signed_at is None and session.content_hash == ""
 
 
-def test_no_addendum_or_acknowledgement_without_its_audit_event(draft, clinician, point_fields, monkeypatch):
-    import treatments.services
+def test_no_addendum_or_acknowledgement_without_its_audit_event(draft, clinician, point_fields):
     from tests.factories import ScreeningFactory
     from treatments.services import acknowledge_precautions, add_addendum, add_point, sign_session
 
     ScreeningFactory(patient=draft.patient, bleeding_risk=True)
-    monkeypatch.setattr(treatments.services, "record", refuse)
-    with pytest.raises(AuditDown):
+    with audit_refused(), pytest.raises(DatabaseError, match="audit trail unavailable"):
         acknowledge_precautions(draft, by=clinician, items=["bleeding_risk"])
     assert not PrecautionAcknowledgement.objects.exists()
-    monkeypatch.undo()
     acknowledge_precautions(draft, by=clinician, items=["bleeding_risk"])
     add_point(draft, by=clinician, **point_fields)
     complete_session(draft)
     sign_session(draft, by=clinician)
-    monkeypatch.setattr(treatments.services, "record", refuse)
-    with pytest.raises(AuditDown):
+    with audit_refused(), pytest.raises(DatabaseError, match="audit trail unavailable"):
         add_addendum(draft, by=clinician, text="Soreness settled")
     assert not Addendum.objects.exists()
 
 
-def test_an_incident_entry_and_its_closing_fail_with_their_audit_event(draft, clinician, monkeypatch):
-    import treatments.incidents
+def test_an_incident_entry_and_its_closing_fail_with_their_audit_event(draft, clinician):
     from tests.factories import ManagerFactory
     from treatments.incidents import close_incident, record_entry
     from treatments.models import Incident, IncidentEntry, SideEffect
 
     SideEffect.objects.create(session=draft, type="fainting", severity="significant")
     incident = Incident.objects.get()
-    monkeypatch.setattr(treatments.incidents, "record", refuse)
-    with pytest.raises(AuditDown):
+    with audit_refused(), pytest.raises(DatabaseError, match="audit trail unavailable"):
         record_entry(incident, by=clinician, kind="follow_up", contact_method="phone", text="Fine")
     assert not IncidentEntry.objects.exists()
-    monkeypatch.undo()
     record_entry(incident, by=clinician, kind="follow_up", contact_method="phone", text="Fine")
-    monkeypatch.setattr(treatments.incidents, "record", refuse)
-    with pytest.raises(AuditDown):
+    with audit_refused(), pytest.raises(DatabaseError, match="audit trail unavailable"):
         close_incident(incident, by=ManagerFactory(), note="Recovered")
     incident.refresh_from_db()
     assert incident.is_open

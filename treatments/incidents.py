@@ -35,7 +35,10 @@ def check_incident_access(incident, user, intent, *, request=None):
     manager and the administrator read it; the follow-up (actions, contact with the patient, notes) is
     recorded by any physiotherapist (the treating one, or a colleague who called the patient) or the
     manager; it is closed by the treating clinician or the manager, who answer for the follow-up. The
-    front desk does none of it."""
+    front desk does none of it. With chart privacy on, a physiotherapist outside the patient's care team
+    breaks the glass first (patients.privacy.may_open_chart), as for any page of the chart."""
+    from patients.privacy import may_open_chart
+
     if intent == IncidentIntent.READ:
         allowed = user.has_role(Role.PHYSIO, Role.MANAGER, Role.ADMIN)
     elif intent == IncidentIntent.RECORD:
@@ -44,12 +47,19 @@ def check_incident_access(incident, user, intent, *, request=None):
         allowed = user.has_role(Role.MANAGER) or (
             user.has_role(Role.PHYSIO) and user.pk == incident.clinician_id
         )
+    reason = None
     if not allowed:
         reason = {
             IncidentIntent.READ: "Incidents are for clinicians and the manager.",
             IncidentIntent.RECORD: "The follow-up is recorded by a physiotherapist or the manager.",
             IncidentIntent.CLOSE: "An incident is closed by its treating clinician or the manager.",
         }[IncidentIntent(intent)]
+    elif not may_open_chart(user, incident.patient_id):
+        reason = (
+            "This patient is not on your care team (chart privacy): break the glass from the patient's "
+            "chart, saying why, to open it."
+        )
+    if reason is not None:
         record(
             Action.PERMISSION_DENIED,
             request=request,

@@ -140,8 +140,13 @@ def check_session_access(session, user, intent, *, request=None):
     reads any session, drafts included: a colleague covering a patient needs the draft as it stands.
     Only the session's own clinician writes, needles on and signs its draft; an addendum is written by
     the session's clinician or by another clinician with a current needling authorisation (covering a
-    colleague), always under their own name. Nobody else does any of it. Whether the clinician's own
-    authorisation is current is checked by the writing services themselves (a form error, not a 403)."""
+    colleague), always under their own name. Nobody else does any of it. With chart privacy on
+    (CHART_ACCESS=care_team), a physiotherapist outside the patient's care team does none of it either
+    until they break the glass: the chart's own rule (patients.privacy.may_open_chart), asked here too so
+    that no door to a session escapes it. Whether the clinician's own authorisation is current is checked
+    by the writing services themselves (a form error, not a 403)."""
+    from patients.privacy import may_open_chart
+
     reason = None
     if user is None or not user.is_authenticated or not user.is_active:
         reason = "Sign in first."
@@ -160,6 +165,11 @@ def check_session_access(session, user, intent, *, request=None):
         reason = (
             f"This session belongs to {session.clinician}: only the clinician who treated the patient "
             "writes, needles on or signs it. Colleagues may read it, and add an addendum once it is signed."
+        )
+    if reason is None and not may_open_chart(user, session.patient_id):
+        reason = (
+            "This patient is not on your care team (chart privacy): break the glass from the patient's "
+            "chart, saying why, to open it."
         )
     if reason is not None:
         what = f"{INTENT_WORDS[Intent(intent)]} needling session {session.pk}"

@@ -72,6 +72,10 @@ URLS = {
     "patients:edit": Expect(REGISTRY, REGISTRY, {"pk": "patient"}),
     "patients:archive": Expect(METHOD_NOT_ALLOWED(FRONT), FRONT, {"pk": "patient"}),
     "patients:screening": Expect(CLINICAL, CLINICAL, {"pk": "patient"}),
+    # chart privacy (issue 12): a physiotherapist breaks the glass (with CHART_ACCESS=all they need not,
+    # and are sent on to the chart); the administrator reads each patient's access report
+    "patients:break_glass": Expect(PHYSIOS, PHYSIOS, {"pk": "patient"}),
+    "patients:access_report": Expect({ADMIN}, {ADMIN}, {"pk": "patient"}),
     # consent: clinicians read; a physiotherapist records a consent or its withdrawal
     "consent:obtain": Expect(CLINICAL, PHYSIOS, {"patient_pk": "patient"}),
     "consent:detail": Expect(CLINICAL, CLINICAL, {"pk": "consent"}),
@@ -110,6 +114,11 @@ URLS = {
 }
 # URLs with a parameter that names no object: a report's key, a password reset link.
 NOT_OBJECTS = {"reports:export", "password_reset_confirm"}
+# Objects named in a form field rather than the path, each with the test that shows nobody reaches
+# another person's: a staff session ended from the security page (by its handle).
+OBJECTS_IN_FORM_FIELDS = {
+    "end_session": "tests.accounts.test_sessions.test_nobody_ends_someone_elses_session_by_its_handle",
+}
 
 # The admin is the administrator's room (everyone else: 403). For each model registered there: whether
 # its rows may be changed (POST to the change page), and deleted.
@@ -141,6 +150,12 @@ ADMIN_MODELS = {
 }
 
 
+def chart_url_names():
+    from patients.privacy import chart_urls
+
+    return set(chart_urls())
+
+
 def takes_an_object(route):
     return bool(re.search(r"<(?:\w+:)?\w+>", route))
 
@@ -154,6 +169,8 @@ OBJECT_URLS = [
     for route, entry, namespace in ALL_URLS
     if takes_an_object(route) and not namespace.startswith("admin")
 ]
+# The pages of a chart (patients/privacy.py chart_urls), which CHART_ACCESS=care_team closes first.
+CHART_URL_NAMES = sorted(name for name in URLS if name in chart_url_names())
 ADMIN_OBJECT_URLS = [
     (route, entry.name)
     for route, entry, namespace in ALL_URLS
@@ -180,6 +197,17 @@ def test_every_url_that_takes_an_object_is_in_the_table():
     assert not unlisted, f"list these in URLS with who may use them: {unlisted}"
     stale = set(URLS) - {name for _route, name in OBJECT_URLS}
     assert not stale, f"URLS names URLs that no longer exist: {stale}"
+
+
+def test_every_object_named_in_a_form_field_has_its_test():
+    from importlib import import_module
+
+    from django.urls import reverse as url_of
+
+    for name, dotted in OBJECTS_IN_FORM_FIELDS.items():
+        url_of(name)
+        module, function = dotted.rsplit(".", 1)
+        assert callable(getattr(import_module(module), function, None)), dotted
 
 
 def test_every_model_in_the_admin_is_in_the_table():
@@ -339,6 +367,34 @@ def test_view_on_site_is_the_administrators_alone(client, world):
     for case in CASES:
         client.force_login(users[case])
         check(client, users[case], "GET", path, allowed=case == ADMIN)
+
+
+@pytest.mark.parametrize("name", sorted(CHART_URL_NAMES))
+def test_with_chart_privacy_other_clinicians_are_sent_to_break_the_glass_first(client, world, name, settings):
+    """CHART_ACCESS=care_team (issue 12) closes every page of a chart to a physiotherapist outside the
+    patient's care team (here the other and the unauthorised clinician: the owner booked, treated and
+    obtained consent) before the object's own rule is asked; the owner meets the table as before."""
+    from patients.privacy import chart_urls
+
+    settings.CHART_ACCESS = "care_team"
+    users, objects = world
+    expect = URLS[name]
+    kwargs = {param: objects[key].pk for param, key in expect.objects.items()}
+    path = reverse(name, kwargs=kwargs)
+    glass = reverse("patients:break_glass", args=[chart_urls()[name](kwargs)])
+    for method in ("GET", "POST"):
+        for case in (OTHER, INTERN):
+            client.force_login(users[case])
+            denied_before = AuditEvent.objects.filter(action=Action.PERMISSION_DENIED).count()
+            response = request(client, method, path)
+            assert response.status_code == 302 and response.url.startswith(glass), (case, method, path)
+            assert AuditEvent.objects.filter(action=Action.PERMISSION_DENIED).count() == denied_before + 1
+        rule = expect.get if method == "GET" else expect.post
+        client.force_login(users[OWNER])
+        if isinstance(rule, MethodNotAllowed):
+            check(client, users[OWNER], method, path, allowed=False, method_not_allowed=OWNER in rule.cases)
+        elif method == "GET" or OWNER not in rule:
+            check(client, users[OWNER], method, path, allowed=OWNER in rule)
 
 
 # --- the reproductions of issue 11, part 1, by name --------------------------------------------------

@@ -1,5 +1,6 @@
 """Bad input to the new safety forms (acknowledging precautions, removing a point, an incident's follow-up)
-gets a message and saves nothing; never a server error."""
+gets a message and saves nothing; never a server error. A NUL character is refused with 400 before any
+form sees it (clinic/middleware.py: PostgreSQL cannot hold one)."""
 
 import pytest
 from django.urls import reverse
@@ -18,7 +19,7 @@ def test_acknowledging_garbage_saves_nothing(client, consented_draft, clinician,
     ScreeningFactory(patient=consented_draft.patient, diabetes=True)
     client.force_login(clinician)
     response = client.post(reverse("treatments:acknowledge", args=[consented_draft.pk]), {"item": [value]})
-    assert response.status_code == 302
+    assert response.status_code == (400 if "\x00" in value else 302)
     assert not PrecautionAcknowledgement.objects.exists()
 
 
@@ -31,7 +32,7 @@ def test_removing_a_point_with_a_garbage_reason_or_none(
     response = client.post(
         reverse("treatments:point_remove", args=[consented_draft.pk, point.pk]), {"reason": value}
     )
-    assert response.status_code in (200, 302)
+    assert response.status_code in ((400,) if "\x00" in value else (200, 302))
     if value.strip() in ("", "\x00") or len(value) > 300:
         assert not PointRemoval.objects.exists()
 
@@ -50,7 +51,7 @@ def test_an_incident_entry_with_garbage_saves_nothing_wrong(client, draft, field
         field: value,
     }
     response = client.post(reverse("treatments:incident", args=[incident.pk]), data)
-    assert response.status_code in (302, 422)
+    assert response.status_code in ((400,) if "\x00" in value else (302, 422))
     for entry in IncidentEntry.objects.all():
         assert (
             entry.kind in ("action", "follow_up", "note") and entry.text.strip() and "\x00" not in entry.text

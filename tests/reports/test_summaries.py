@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from reports.models import AppointmentDay, MuscleDay, MuscleDayTotal, SessionSummary
 from tests.factories import PatientFactory, PhysioFactory, give_consent, muscle, needle
@@ -88,17 +89,20 @@ def test_a_bulk_insert_of_points_is_counted_by_one_statement():
     ]
     consents = [give_consent(session.patient) for session in sessions]
     with connection.cursor() as cursor:
-        # Recorded now (the column's default), under the consent each patient has just given.
+        # Recorded now, under the consent each patient has just given. "Now" is the test's clock, stated
+        # in the row: the column's default reads the database's clock, which `make test-clock` does not
+        # move, so a consent signed at the test's instant would postdate the point.
         cursor.execute(
             """INSERT INTO treatments_needlepoint (session_id, "order", muscle_id, side, segment,
                    needle_size_id, depth_mm, insertions, technique, twitch_response, patient_response,
-                   depth_confirmed, notes, consent_id, region_consent_id)
+                   depth_confirmed, notes, consent_id, region_consent_id, recorded_at)
                SELECT s, k, %s, 'L', '', %s, 10, 1, 'pistoning',
-                      CASE WHEN k %% 2 = 0 THEN 'single' ELSE 'none' END, 'none', false, '', c, c
+                      CASE WHEN k %% 2 = 0 THEN 'single' ELSE 'none' END, 'none', false, '', c, c, %s
                FROM unnest(%s::bigint[], %s::bigint[]) u(s, c), generate_series(1, 40) k""",
             [
                 muscle("Upper trapezius").pk,
                 needle("0.25", 40).pk,
+                timezone.now(),
                 [s.pk for s in sessions],
                 [c.pk for c in consents],
             ],

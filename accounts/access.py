@@ -23,6 +23,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 PUBLIC = "public"
 
 
+class Refused(PermissionDenied):
+    """A refusal decided on the object (not the role): the view answers 403 with the styled page. The
+    service that raises it has already written the audit event saying what was refused (`audited`), so
+    the 403 handler does not write a second one."""
+
+    def __init__(self, message, *, patient_id=None, audited=False):
+        super().__init__(message)
+        self.message = message
+        self.patient_id = patient_id
+        self.audited = audited
+
+
 def role_required(*roles):
     if not roles:
         raise ValueError("role_required needs at least one role; use @public for open pages.")

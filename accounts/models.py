@@ -93,11 +93,36 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_clinical(self):
         return self.has_role(*CLINICAL_ROLES)
 
+    def may_needle(self, on=None):
+        """True when this is an active physiotherapist with a needling authorisation covering the day
+        `on` (a date, an aware datetime, or today): DESIGN.md rule 4."""
+        if not self.has_role(Role.PHYSIO):
+            return False
+        profile = getattr(self, "clinician_profile", None)
+        if on is not None and hasattr(on, "tzinfo") and hasattr(on, "hour"):
+            on = timezone.localdate(on)
+        return profile is not None and profile.needling_authorised(on)
+
     def get_full_name(self):
         return self.full_name
 
     def get_short_name(self):
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+def needling_authorised_q(day, prefix=""):
+    """The Q selecting users (through `prefix`, e.g. "therapist__") who may needle on `day`: active
+    physiotherapists whose authorisation has begun and not lapsed (the same test as may_needle)."""
+    return models.Q(
+        **{
+            f"{prefix}role": Role.PHYSIO,
+            f"{prefix}is_active": True,
+            f"{prefix}clinician_profile__needling_authorised_on__lte": day,
+        }
+    ) & (
+        models.Q(**{f"{prefix}clinician_profile__needling_authorisation_expires__isnull": True})
+        | models.Q(**{f"{prefix}clinician_profile__needling_authorisation_expires__gte": day})
+    )
 
 
 class ClinicianProfile(models.Model):

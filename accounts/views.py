@@ -261,14 +261,18 @@ password_reset_complete = public(auth_views.PasswordResetCompleteView.as_view())
 
 
 def permission_denied(request, exception=None):
-    record(
-        Action.PERMISSION_DENIED,
-        request=request,
-        object_type="url",
-        object_id=request.path[:64],
-        detail=f"{request.method} {request.path}"[:500],
-    )
-    return render(request, "403.html", status=403)
+    # A refusal a service decided on the object was audited there, with what was refused.
+    if not getattr(exception, "audited", False):
+        reason = str(exception or "").strip()
+        record(
+            Action.PERMISSION_DENIED,
+            request=request,
+            object_type="url",
+            object_id=request.path[:64],
+            patient_id=getattr(exception, "patient_id", None),
+            detail=(f"{request.method} {request.path}" + (f": {reason}" if reason else ""))[:500],
+        )
+    return render(request, "403.html", {"reason": getattr(exception, "message", "")}, status=403)
 
 
 def page_not_found(request, exception=None):

@@ -46,10 +46,16 @@ class Room(models.Model):
 
 
 class AppointmentType(models.Model):
-    """What is booked and how long it takes by default (editable by the clinic)."""
+    """What is booked and how long it takes by default (editable by the clinic). A needling type is
+    booked only with a physiotherapist authorised to needle on that day (DESIGN.md rule 4)."""
 
     name = models.CharField(max_length=120, unique=True)
     default_minutes = models.PositiveSmallIntegerField()
+    needling = models.BooleanField(
+        default=True,
+        help_text="The visit includes IMS / dry needling: only physiotherapists with a current needling "
+        "authorisation are booked or offered for it.",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Role, User, needling_authorised_q
 from audit.models import Action
 from audit.services import audited_transaction, record
 from patients.models import Patient
@@ -95,6 +95,18 @@ def _check_parties(patient, therapist, type):
         raise BookingError(f"{therapist} is not an active physiotherapist.", code="not_a_therapist")
     if not isinstance(type, AppointmentType) or type.pk is None:
         raise BookingError("Choose an appointment type.", code="unknown_type")
+
+
+def _check_needling(therapist, type, start):
+    """A needling type is booked only with a physiotherapist authorised to needle that day (the intern,
+    a lapsed authorisation: refused, naming them)."""
+    if type.needling and start is not None and not therapist.may_needle(start):
+        raise BookingError(
+            f"{therapist} has no needling authorisation on file for {timezone.localtime(start):%a %d %b}: "
+            f"{type.name} includes needling. Choose an authorised physiotherapist, or a type without "
+            "needling.",
+            code="not_authorised",
+        )
 
 
 # --- availability ----------------------------------------------------------------------------------
@@ -178,20 +190,14 @@ def available_slots(*, type, therapist=None, after=None, days=SEARCH_DAYS, limit
     after = _round_up(after or timezone.now())
     duration = timedelta(minutes=type.default_minutes)
     if therapist is not None:
-        therapists = [therapist]
+        therapists = [therapist] if not type.needling or therapist.may_needle() else []
     else:
-        # "Anyone" means anyone who may needle: every appointment type here is an IMS visit.
-        today = timezone.localdate()
-        therapists = list(
-            User.objects.filter(
-                Q(clinician_profile__needling_authorisation_expires__isnull=True)
-                | Q(clinician_profile__needling_authorisation_expires__gte=today),
-                role=Role.PHYSIO,
-                is_active=True,
-                working_hours__isnull=False,
-                clinician_profile__needling_authorised_on__lte=today,
-            ).distinct()
-        )
+        # "Anyone" means anyone who may be booked for the type: for a needling type, only physiotherapists
+        # authorised to needle (DESIGN.md rule 4); for any other, every active physiotherapist.
+        people = User.objects.filter(role=Role.PHYSIO, is_active=True, working_hours__isnull=False)
+        if type.needling:
+            people = people.filter(needling_authorised_q(timezone.localdate()))
+        therapists = list(people.distinct())
     if not therapists:
         return []
     first_day = timezone.localtime(after).date()
@@ -315,6 +321,7 @@ def check_booking(
     if end is None and start is not None:
         end = start + timedelta(minutes=type.default_minutes)
     _check_time(therapist, start, end, confirm_outside_hours=confirm_outside_hours, confirm_past=confirm_past)
+    _check_needling(therapist, type, start)
     clash = _clash_message(therapist, patient, start, end)
     if clash:
         raise BookingError(clash, code="overlap")
@@ -417,6 +424,7 @@ def reschedule(
     if end is None and start is not None:
         end = start + (appointment.end - appointment.start)
     _check_time(therapist, start, end, confirm_outside_hours=confirm_outside_hours, confirm_past=confirm_past)
+    _check_needling(therapist, appointment.type, start)
     clash = _clash_message(therapist, appointment.patient, start, end, exclude_pk=appointment.pk)
     if clash:
         raise BookingError(clash, code="overlap")
@@ -581,15 +589,15 @@ def appointments_for_therapist_on(therapist, day):
     )
 
 
-def next_appointment(patient, after=None):
-    """The patient's next active appointment starting after `after` (now by default), or None."""
+def next_appointment(patient, after=None, exclude=None):
+    """The patient's next appointment still to come (booked, confirmed or arrived) starting after `after`
+    (now by default), leaving out the appointment `exclude` (the visit being summarised), or None."""
     after = after or timezone.now()
-    return (
-        Appointment.objects.filter(patient=patient, start__gt=after, status__in=ACTIVE_STATUSES)
-        .select_related("therapist", "type", "location")
-        .order_by("start")
-        .first()
-    )
+    upcoming = (Status.BOOKED, Status.CONFIRMED, Status.ARRIVED)
+    found = Appointment.objects.filter(patient=patient, start__gt=after, status__in=upcoming)
+    if exclude is not None:
+        found = found.exclude(pk=getattr(exclude, "pk", exclude))
+    return found.select_related("therapist", "type", "location").order_by("start").first()
 
 
 def therapists(location=None):

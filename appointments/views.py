@@ -240,8 +240,12 @@ def next_available(request):
     """htmx: the first free times for a type (and a physiotherapist, or anyone), as links to book them."""
     form = NextAvailableForm(request.GET)
     slots = []
+    unauthorised = None
     if form.is_valid():
         data = form.cleaned_data
+        if data["type"].needling and data["therapist"] is not None and not data["therapist"].may_needle():
+            # Said, rather than "nothing free": a needling type is offered with authorised clinicians only.
+            unauthorised = data["therapist"]
         slots = services.available_slots(
             type=data["type"], therapist=data["therapist"], patient=data["patient"], limit=8
         )
@@ -260,7 +264,11 @@ def next_available(request):
         links.append(
             (slot, timezone.localtime(slot.start), f"{reverse('appointments:book')}?{query.urlencode()}")
         )
-    return render(request, "appointments/_next_available.html", {"form": form, "links": links})
+    return render(
+        request,
+        "appointments/_next_available.html",
+        {"form": form, "links": links, "unauthorised": unauthorised},
+    )
 
 
 # --- one appointment -----------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def bench_session():
     from accounts.models import ClinicianProfile, Role, User
     from consent.models import ConsentForm, Region, RiskItem
     from consent.services import obtain_consent, publish_form
-    from patients.models import Patient
+    from patients.models import Patient, Screening
     from treatments.models import Muscle, NeedleSize, NeedlingSession
     from treatments.services import add_point, add_side_effect, save_draft, sign_session, start_session
 
@@ -90,6 +90,14 @@ def bench_session():
         signature="data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHZpZXdCb3g9IjAgMCAz"
         "MDAgMTAwIj48cGF0aCBkPSJNIDEwIDYwIEMgNDAgMTAsIDY1IDEwLCA5NSA2MCIgc3Ryb2tlPSJibGFjayIgZmlsbD0ibm9uZSIvPjwvc3ZnPg==",
         form=form,
+    )
+    # Screened today with nothing found: a point needs a current screening (issue 11).
+    Screening.objects.create(
+        patient=patient,
+        answered_by=physio,
+        chronic_lung_disease=False,
+        previous_pneumothorax=False,
+        low_body_mass=False,
     )
     session = start_session(patient=patient, clinician=physio)
     muscles = list(Muscle.objects.filter(risk_region="none").order_by("pk")[:10]) + list(

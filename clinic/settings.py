@@ -257,6 +257,9 @@ TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE", "America/Vancouver")
 zoneinfo.reset_tzpath([])
 USE_I18N = True
 USE_TZ = True
+# The database judges clinic days too (a consent version's effective date, a report's day): it reads the
+# zone from the one-row table clinic_time_zone, which `manage.py migrate` keeps equal to this setting
+# (clinic/time_zone.py), never from a per-connection setting that PgBouncer or psql would not carry.
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "var" / "staticfiles")

@@ -10,6 +10,10 @@ How a region's status is decided at a moment `at` (DESIGN.md rule 1):
   is not undone by an older one still on file.
 Region.GENERAL (the general risks of needling) is decided the same way and gates every point: without it
 accepted nothing may be needled; a neck or mid back point needs both the general risks and its region's.
+
+The decision itself is the database's (consent_allowing_record() of migration 0004, which the needle point
+trigger and the reports' coverage call too): consents_allowing() asks it, and consent_status() explains
+it in words for screens and messages (tests/consent/test_consent_allows_sql.py holds the two together).
 """
 
 import base64
@@ -21,12 +25,13 @@ from dataclasses import dataclass, replace
 from xml.etree import ElementTree
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Role
 from audit.models import Action
+from audit.services import audited_transaction
 from audit.services import record as audit
 
 from .models import (
@@ -102,14 +107,15 @@ def publish_form(form, *, by, request=None):
         raise ConsentRefused("A consent form needs the general risks of needling before it is published.")
     form.published_at = timezone.now()
     form.published_by = by
-    form.save(update_fields=["published_at", "published_by"])
-    audit(
-        Action.PUBLISH,
-        request=request,
-        user=by,
-        obj=form,
-        detail=f"version {form.version}" + (" (requires re-consent)" if form.requires_reconsent else ""),
-    )
+    with audited_transaction():
+        form.save(update_fields=["published_at", "published_by"])
+        audit(
+            Action.PUBLISH,
+            request=request,
+            user=by,
+            obj=form,
+            detail=f"version {form.version}" + (" (requires re-consent)" if form.requires_reconsent else ""),
+        )
     return form
 
 
@@ -280,7 +286,7 @@ def obtain_consent(
         submission_key=submission_key or uuid.uuid4(),
     )
     try:
-        with transaction.atomic():
+        with audited_transaction():
             consent.save(force_insert=True)
             RiskDecision.objects.bulk_create(
                 [
@@ -288,21 +294,21 @@ def obtain_consent(
                     for risk_id in risks
                 ]
             )
+            # The detail names the version only: the chart's recent activity shows it to the front desk
+            # too, which may know whether consent is on file, not what was declined.
+            audit(
+                Action.SIGN,
+                request=request,
+                user=recorded_by,
+                obj=consent,
+                patient_id=patient.pk,
+                detail=f"consent on version {form.version}",
+            )
     except IntegrityError as error:
         existing = ConsentRecord.objects.filter(submission_key=consent.submission_key).first()
         if existing is not None:
             raise DuplicateSubmission(existing) from error
         raise
-    # The detail names the version only: the chart's recent activity shows it to the front desk too,
-    # which may know whether consent is on file, not what was declined.
-    audit(
-        Action.SIGN,
-        request=request,
-        user=recorded_by,
-        obj=consent,
-        patient_id=patient.pk,
-        detail=f"consent on version {form.version}",
-    )
     return consent
 
 
@@ -315,7 +321,7 @@ def withdraw_consent(record, *, by, reason, request=None):
         raise ConsentRefused({"reason": "Give the reason for the withdrawal."})
     if by is None or not by.is_clinical:
         raise ConsentRefused("Only a clinician records a withdrawal of consent.")
-    with transaction.atomic():
+    with audited_transaction():
         locked = ConsentRecord.objects.select_for_update().get(pk=record.pk)
         if locked.withdrawn_at is not None:
             raise ConsentRefused(f"This consent was already withdrawn on {locked.withdrawn_at:%Y-%m-%d}.")
@@ -323,14 +329,14 @@ def withdraw_consent(record, *, by, reason, request=None):
         record.withdrawn_by = by
         record.withdrawal_reason = reason
         record.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
-    audit(
-        Action.WITHDRAW,
-        request=request,
-        user=by,
-        obj=record,
-        patient_id=record.patient_id,
-        detail="withdrawn",
-    )
+        audit(
+            Action.WITHDRAW,
+            request=request,
+            user=by,
+            obj=record,
+            patient_id=record.patient_id,
+            detail="withdrawn",
+        )
     return record
 
 
@@ -484,23 +490,56 @@ def _general_refusal(patient, status):
     )
 
 
-def check_region_allowed(patient, region, at=None):
-    """Refuse (NeedlingNotAllowed, with a message naming what is missing and why) a point the patient's
-    consent does not cover at `at` (now by default). Every point needs the general risks of needling
-    accepted on a current, signed, not withdrawn consent (DOMAIN.md: informed consent for any needling);
-    a point in a risk region (the neck, the mid back: DESIGN.md rule 1) needs that region's risks accepted
-    too. Any other region is decided by the general risks alone."""
+@dataclass(frozen=True)
+class AllowingConsents:
+    """The consents that allow a point: `general` (the general risks) and, for a neck or mid back point,
+    `region`. A needle point refers to both (treatments' database trigger checks the references)."""
+
+    general_id: int
+    region_id: int | None = None
+
+
+def consents_allowing(patient, region, at=None):
+    """The consents allowing a point in `region` for the patient at `at` (now by default), as the database
+    decides it (one query); refuses (NeedlingNotAllowed, the message naming what is missing and why) a
+    point the consent does not cover. Every point needs the general risks of needling accepted on a
+    current, signed, not withdrawn consent (DOMAIN.md: informed consent for any needling); a point in a
+    risk region (the neck, the mid back: DESIGN.md rule 1) needs that region's risks accepted too. Any
+    other region is decided by the general risks alone."""
     pk = getattr(patient, "pk", patient)
-    statuses = consent_status([pk], at=at)[pk]
+    at = at or timezone.now()
+    risk = region in RISK_REGIONS
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT consent_allowing_record(%s, 'general', %s), "
+            "CASE WHEN %s THEN consent_allowing_record(%s, %s, %s) END",
+            [pk, at, risk, pk, str(region), at],
+        )
+        general_id, region_id = cursor.fetchone()
+    if general_id is not None and (not risk or region_id is not None):
+        return AllowingConsents(general_id, region_id)
+    _refuse(patient, region, consent_status([pk], at=at)[pk])
+
+
+def check_region_allowed(patient, region, at=None):
+    """Refuse (NeedlingNotAllowed) a point in `region` the patient's consent does not cover at `at`: see
+    consents_allowing(), which this asks."""
+    consents_allowing(patient, region, at=at)
+
+
+def _refuse(patient, region, statuses):
+    """Raise NeedlingNotAllowed explaining, from the statuses, why a point in `region` is not allowed."""
     general = statuses[Region.GENERAL]
     if not general.allowed:
         raise NeedlingNotAllowed(_general_refusal(patient, general), code="consent_missing")
-    if region not in RISK_REGIONS:
-        return
+    if region not in RISK_REGIONS or statuses[region].allowed:
+        # The words disagree with the database's decision: say no, plainly, rather than guess why.
+        raise NeedlingNotAllowed(
+            "The consent on file does not allow this point now: open the patient's consent to check it.",
+            code="consent_missing",
+        )
     region = Region(region)
     status = statuses[region]
-    if status.allowed:
-        return
     name = region.label.split(" (")[0].lower()
     consent = status.record
     if status.state == "withdrawn":

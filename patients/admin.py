@@ -3,9 +3,9 @@ from django.core.exceptions import ValidationError
 
 from audit.models import Action
 from audit.services import audited_transaction, record
-from clinic.admin import ViewOnlyAdmin
+from clinic.admin import AuditedChangesAdmin, AuditedOpenAdmin, ViewOnlyAdmin
 
-from .models import SCREENING_ITEMS, Patient, Screening
+from .models import SCREENING_ITEMS, SITE_ITEMS, Patient, Screening, ScreeningRule
 from .services import archive_patient
 
 
@@ -49,12 +49,35 @@ class PatientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Screening)
-class ScreeningAdmin(ViewOnlyAdmin):
-    """Read-only: screenings are answered on the chart and kept as history."""
+class ScreeningAdmin(AuditedOpenAdmin, ViewOnlyAdmin):
+    """Read-only: screenings are answered on the chart and kept as history. Opening one is audited."""
 
     list_display = ("patient", "answered_at", "answered_by")
     list_select_related = ("patient", "answered_by")
     raw_id_fields = ("patient",)
-    readonly_fields = ["patient", "answered_by", "answered_at"] + [
-        name for key, _label in SCREENING_ITEMS for name in (key, f"{key}_note")
-    ]
+    readonly_fields = (
+        ["patient", "answered_by", "answered_at"]
+        + [name for key, _label in SCREENING_ITEMS for name in (key, f"{key}_note")]
+        + [name for key in SITE_ITEMS for name in (f"{key}_site", f"{key}_side")]
+    )
+
+
+@admin.register(ScreeningRule)
+class ScreeningRuleAdmin(AuditedChangesAdmin):
+    """What a yes to each screening item means for needling: contraindication or precaution, and where it
+    applies. One row per item (seeded with documented defaults, docs/safety.md); changes are audited."""
+
+    list_display = ("item_label", "kind", "applies_to")
+    list_filter = ("kind", "applies_to")
+    fields = ("item_label", "kind", "applies_to", "reason")
+    readonly_fields = ("item_label",)
+
+    @admin.display(description="screening item", ordering="item")
+    def item_label(self, obj):
+        return obj.get_item_display()
+
+    def has_add_permission(self, request):
+        return False  # one rule per checklist item, seeded by the migration that adds the item
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -13,7 +13,7 @@ from django.apps import apps
 from django.utils.module_loading import import_string
 
 from .models import SCREENING_LABELS
-from .services import latest_screenings, screening_cutoff
+from .services import findings, latest_screenings, screening_cutoff, screening_rules
 
 BADGE_LEVELS = ("danger", "warning", "success", "secondary")
 
@@ -38,14 +38,24 @@ def chart_panels(request, patient):
 
 
 def screening_badges(patients):
-    """Flags of each patient's latest screening (danger), and "Screening due" when it is missing or
-    older than SCREENING_VALID_MONTHS (warning). One query."""
+    """Findings of each patient's latest screening: contraindications in red (danger), precautions in
+    amber (warning), and "Screening due" when it is missing or older than SCREENING_VALID_MONTHS
+    (warning). Two queries (the screenings, the clinic's rules)."""
     latest = latest_screenings(patients)
+    rules = screening_rules() if latest else {}
     cutoff = screening_cutoff()
     badges = {}
     for patient in patients:
         screening = latest.get(patient.pk)
-        items = [{"label": label, "level": "danger"} for label in (screening.flags if screening else [])]
+        items = [
+            {
+                "label": finding.label,
+                "level": "danger" if finding.is_contraindication else "warning",
+                "title": ("Contraindication: " if finding.is_contraindication else "Precaution: ")
+                + finding.where,
+            }
+            for finding in findings(screening, rules)
+        ]
         if screening is None:
             items.append({"label": "Screening due (none on file)", "level": "warning"})
         elif screening.answered_at < cutoff:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection, transaction
 
-from .models import SCREENING_ITEMS, Patient, Sex
+from .models import SCREENING_ITEMS, SITE_ITEMS, Patient, Sex
 from .validators import phn_check_digit
 
 DEMO_SEED = 20261124
@@ -74,9 +74,11 @@ PATIENT_COLUMNS = [
     "archived_at",
     "created_at",
 ]
-SCREENING_COLUMNS = ["patient_id", "answered_by_id", "answered_at"] + [
-    name for key, _label in SCREENING_ITEMS for name in (key, f"{key}_note")
-]
+SCREENING_COLUMNS = (
+    ["patient_id", "answered_by_id", "answered_at"]
+    + [name for key, _label in SCREENING_ITEMS for name in (key, f"{key}_note")]
+    + [name for key in SITE_ITEMS for name in (f"{key}_site", f"{key}_side")]
+)
 # Rough share of patients answering yes to each item, so the demo shows some flags without drowning in them.
 FLAG_RATE = 0.04
 FLAG_NOTES = {
@@ -91,6 +93,15 @@ FLAG_NOTES = {
     "recent_surgery": "Shoulder arthroscopy 6 weeks ago",
     "infection_at_site": "Cellulitis right calf",
     "unable_to_consent": "Consent from guardian",
+    "chronic_lung_disease": "COPD, on inhalers",
+    "previous_pneumothorax": "Spontaneous, left, 2019",
+    "low_body_mass": "BMI 17; thin chest wall",
+}
+# Where the items that name a site are, as the notes above say (the shoulder: the right one).
+FLAG_SITES = {
+    "lymphoedema": (["upper_arm_front", "upper_arm_back", "forearm_front", "forearm_back"], "L"),
+    "recent_surgery": (["shoulder_front", "shoulder_back"], "R"),
+    "infection_at_site": (["calf"], "R"),
 }
 
 
@@ -148,11 +159,16 @@ def screening_row(index, patient_id, physiotherapists, patient):
     answered = NOW - timedelta(days=rng.randint(0, 540))
     age = (answered.date() - date.fromisoformat(patient[3])).days // 365
     row = [patient_id, rng.choice(physiotherapists).pk, answered.isoformat()]
+    answers = {}
     for key, _label in SCREENING_ITEMS:
         positive = rng.random() < FLAG_RATE
         if key == "pregnancy":
             positive = positive and patient[4] == Sex.FEMALE and 16 <= age <= 48
         row += [positive, FLAG_NOTES[key] if positive else ""]
+        answers[key] = positive
+    for key in SITE_ITEMS:
+        regions, side = FLAG_SITES[key] if answers[key] else ([], "")
+        row += [regions, side]
     return row
 
 

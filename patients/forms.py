@@ -3,7 +3,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Fieldset, Layout
 from django import forms
 
-from .models import SCREENING_ITEMS, Patient, Screening
+from .models import SCREENING_ITEMS, SITE_ITEMS, BodyRegion, Patient, Screening, SiteSide
 
 PATIENT_FIELDS = [
     "given_name",
@@ -92,11 +92,15 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 
 
 class ScreeningForm(forms.ModelForm):
-    """Each item must be answered yes or no (no default: an unasked question is not a "no")."""
+    """Each item must be answered yes or no (no default: an unasked question is not a "no"). An item
+    that names a site (lymphoedema, recent surgery, infection) records where: body regions and a side, so
+    that only that site is refused; with none named, the whole session is (the site is unknown)."""
 
     class Meta:
         model = Screening
-        fields = [name for key, _label in SCREENING_ITEMS for name in (key, f"{key}_note")]
+        fields = [name for key, _label in SCREENING_ITEMS for name in (key, f"{key}_note")] + [
+            name for key in SITE_ITEMS for name in (f"{key}_site", f"{key}_side")
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -113,18 +117,42 @@ class ScreeningForm(forms.ModelForm):
                 {"placeholder": "Note (optional)", "aria-label": f"{label}: note"}
             )
             self.fields[f"{key}_note"].label = ""
+        for key in SITE_ITEMS:
+            self.fields[f"{key}_site"] = forms.MultipleChoiceField(
+                label="Where (if yes)",
+                choices=BodyRegion.choices,
+                required=False,
+                widget=forms.SelectMultiple(attrs={"size": 4, "aria-label": f"{key}: where"}),
+                help_text="Name the site: only it is refused. None named: every point is.",
+            )
+            self.fields[f"{key}_side"] = forms.ChoiceField(
+                label="Side",
+                choices=[("", "—")] + list(SiteSide.choices),
+                required=False,
+            )
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.layout = Layout(
-            *[
-                Div(
-                    Div(InlineRadios(key), css_class="col-md-6"),
-                    Div(Field(f"{key}_note"), css_class="col-md-6"),
-                    css_class="row border-bottom pt-2",
-                )
-                for key, _label in SCREENING_ITEMS
+        rows = []
+        for key, _label in SCREENING_ITEMS:
+            parts = [
+                Div(InlineRadios(key), css_class="col-md-5"),
+                Div(Field(f"{key}_note"), css_class="col-md-4" if key in SITE_ITEMS else "col-md-7"),
             ]
-        )
+            if key in SITE_ITEMS:
+                parts.append(
+                    Div(Field(f"{key}_site"), Field(f"{key}_side"), css_class="col-md-3", data_site=key)
+                )
+            rows.append(Div(*parts, css_class="row border-bottom pt-2"))
+        self.helper.layout = Layout(*rows)
+
+    def clean(self):
+        cleaned = super().clean()
+        for key in SITE_ITEMS:
+            if not cleaned.get(key):
+                # A site belongs to a yes: a "no" keeps none, whatever was ticked.
+                cleaned[f"{key}_site"] = []
+                cleaned[f"{key}_side"] = ""
+        return cleaned
 
 
 class BreakGlassForm(forms.Form):

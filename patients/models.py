@@ -1,6 +1,7 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
@@ -97,7 +98,43 @@ class Patient(models.Model):
         raise PermissionDenied("Patients are archived, never deleted.")
 
 
-# The screening checklist of DOMAIN.md ("Screening before needling"): key, question as the clinic asks it.
+class BodyRegion(models.TextChoices):
+    """Regions of the body: where a screening finding lies (an infection at the right calf) and where a
+    muscle lies (treatments' catalogue, and the body chart drawing one clickable zone per region and side).
+    """
+
+    FACE_JAW = "face_jaw", "Face and jaw"
+    NECK_ANTERIOR = "neck_anterior", "Front of neck"
+    NECK_POSTERIOR = "neck_posterior", "Back of neck and upper trapezius"
+    SHOULDER_FRONT = "shoulder_front", "Shoulder (front)"
+    SHOULDER_BACK = "shoulder_back", "Shoulder blade and rotator cuff"
+    CHEST = "chest", "Chest wall"
+    UPPER_BACK = "upper_back", "Mid back (thoracic)"
+    LOWER_BACK = "lower_back", "Low back and sacrum"
+    ABDOMEN = "abdomen", "Abdomen"
+    UPPER_ARM_FRONT = "upper_arm_front", "Upper arm (front)"
+    UPPER_ARM_BACK = "upper_arm_back", "Upper arm (back)"
+    FOREARM_FRONT = "forearm_front", "Forearm (flexors)"
+    FOREARM_BACK = "forearm_back", "Forearm and hand (extensors)"
+    HIP_FRONT = "hip_front", "Hip (front)"
+    BUTTOCK = "buttock", "Buttock and hip (back)"
+    THIGH_FRONT = "thigh_front", "Thigh (front and inner)"
+    THIGH_BACK = "thigh_back", "Thigh (back)"
+    LEG_FRONT = "leg_front", "Shin and outer leg"
+    CALF = "calf", "Calf"
+
+
+class SiteSide(models.TextChoices):
+    """The side of a screening finding's site."""
+
+    LEFT = "L", "Left"
+    RIGHT = "R", "Right"
+    BOTH = "B", "Both sides (or the midline)"
+
+
+# The screening checklist of DOMAIN.md ("Screening before needling"), with the pneumothorax risk factors
+# of issue 11: key, question as the clinic asks it. Whether each is a contraindication or a precaution,
+# and where it applies, is the clinic's ScreeningRule for that item (seeded by migration 0004).
 SCREENING_ITEMS = [
     ("bleeding_risk", "Bleeding disorder or anticoagulants"),
     ("pregnancy", "Pregnancy"),
@@ -110,13 +147,23 @@ SCREENING_ITEMS = [
     ("recent_surgery", "Recent surgery near the site"),
     ("infection_at_site", "Infection at the site"),
     ("unable_to_consent", "Inability to consent"),
+    ("chronic_lung_disease", "Chronic lung disease (COPD, emphysema)"),
+    ("previous_pneumothorax", "Previous pneumothorax"),
+    ("low_body_mass", "Low body mass / thin chest wall"),
 ]
 SCREENING_LABELS = dict(SCREENING_ITEMS)
+# Items that name where they are (an infection at the right calf, lymphoedema of the left arm): the
+# screening records the site as body regions and a side, so that a rule limited to the named site can
+# refuse just that site.
+SITE_ITEMS = ("lymphoedema", "recent_surgery", "infection_at_site")
+# Items added after screenings were first recorded: older screenings never asked them (NULL, "not asked").
+LATER_ITEMS = ("chronic_lung_disease", "previous_pneumothorax", "low_body_mass")
 
 
 class Screening(models.Model):
-    """One pre-needling screening: a yes/no answer and a note for each item of SCREENING_ITEMS, who
-    asked and when. A new screening is a new row, so the history stays (a trigger refuses edits)."""
+    """One pre-needling screening: a yes/no answer and a note for each item of SCREENING_ITEMS (and the
+    site of the items that have one), who asked and when. A new screening is a new row, so the history
+    stays (a trigger refuses edits)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="screenings")
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -131,9 +178,11 @@ class Screening(models.Model):
 
     @property
     def answers(self):
-        """[(key, label, answer, note)] in checklist order."""
+        """[(key, label, answer, note, site)] in checklist order (answer None: not asked on this screening;
+        site: "Calf, right" for an item that names one)."""
         return [
-            (key, label, getattr(self, key), getattr(self, f"{key}_note")) for key, label in SCREENING_ITEMS
+            (key, label, getattr(self, key), getattr(self, f"{key}_note"), self.site_label(key))
+            for key, label in SCREENING_ITEMS
         ]
 
     @property
@@ -141,8 +190,103 @@ class Screening(models.Model):
         """Labels of the items answered yes: the contraindications and precautions found."""
         return [label for key, label in SCREENING_ITEMS if getattr(self, key)]
 
+    def site_of(self, key):
+        """(regions, side) a site item names, or ((), "") for any other item or none named."""
+        if key not in SITE_ITEMS:
+            return (), ""
+        return tuple(getattr(self, f"{key}_site") or ()), getattr(self, f"{key}_side")
+
+    def site_label(self, key):
+        """ "Calf, right" for a named site, "" when none is named."""
+        regions, side = self.site_of(key)
+        if not regions:
+            return ""
+        names = ", ".join(BodyRegion(region).label.lower() for region in regions)
+        side_name = f", {SiteSide(side).label.split(' (')[0].lower()}" if side else ""
+        return names[0].upper() + names[1:] + side_name
+
+    def not_asked(self):
+        """Labels of the items this screening did not ask (recorded before they joined the checklist)."""
+        return [label for key, label in SCREENING_ITEMS if getattr(self, key) is None]
+
 
 # One yes/no field and one note field per checklist item, written from the list so the two never drift.
 for _key, _label in SCREENING_ITEMS:
-    Screening.add_to_class(_key, models.BooleanField(_label, default=False))
+    if _key in LATER_ITEMS:
+        Screening.add_to_class(_key, models.BooleanField(_label, null=True, default=None))
+    else:
+        Screening.add_to_class(_key, models.BooleanField(_label, default=False))
     Screening.add_to_class(f"{_key}_note", models.CharField(f"{_label}: note", max_length=300, blank=True))
+for _key in SITE_ITEMS:
+    Screening.add_to_class(
+        f"{_key}_site",
+        ArrayField(
+            models.CharField(max_length=20, choices=BodyRegion.choices),
+            verbose_name=f"{SCREENING_LABELS[_key]}: where",
+            default=list,
+            blank=True,
+        ),
+    )
+    Screening.add_to_class(
+        f"{_key}_side",
+        models.CharField(
+            f"{SCREENING_LABELS[_key]}: side", max_length=1, choices=SiteSide.choices, blank=True
+        ),
+    )
+
+
+class FindingKind(models.TextChoices):
+    CONTRAINDICATION = "contraindication", "Contraindication: no needling where it applies"
+    PRECAUTION = "precaution", "Precaution: needling once the clinician acknowledges it for the session"
+
+
+class AppliesTo(models.TextChoices):
+    ALL_POINTS = "all", "Every point of the session"
+    NAMED_SITE = "site", "The site the screening names (every point when no site is named)"
+    NECK_AND_MID_BACK = "neck_and_mid_back", "Neck and mid back points (over the lung fields)"
+
+
+class ScreeningRule(models.Model):
+    """What a yes to one screening item means for needling: a contraindication (no needling where it
+    applies) or a precaution (needling once the clinician acknowledges it for that session), and where
+    it applies. One row per item, seeded with documented defaults (migration 0004, docs/safety.md); the
+    administrator may change them in the admin (audited). Read by treatments' point rules, in Python and
+    in the database trigger alike."""
+
+    item = models.CharField(max_length=40, unique=True, choices=SCREENING_ITEMS, editable=False)
+    kind = models.CharField(max_length=20, choices=FindingKind.choices)
+    applies_to = models.CharField(max_length=20, choices=AppliesTo.choices, default=AppliesTo.ALL_POINTS)
+    reason = LimitedTextField(
+        max_length=2000, help_text="Why, with the source: shown to clinicians beside the finding."
+    )
+
+    class Meta:
+        ordering = ["item"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=FindingKind.values), name="screeningrule_kind"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(applies_to__in=AppliesTo.values), name="screeningrule_applies_to"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(applies_to=AppliesTo.NAMED_SITE) | models.Q(item__in=SITE_ITEMS),
+                name="screeningrule_site_only_for_site_items",
+                violation_error_message="Only an item that names a site can apply to that site alone.",
+            ),
+            *length_limits(reason=2000),
+        ]
+
+    def __str__(self):
+        kind = self.get_kind_display().split(":")[0].lower()
+        return f"{SCREENING_LABELS.get(self.item, self.item)}: {kind}"
+
+    def clean(self):
+        # The admin's form leaves `item` out, so the database constraint alone would answer with an error.
+        if self.applies_to == AppliesTo.NAMED_SITE and self.item not in SITE_ITEMS:
+            raise ValidationError(
+                {"applies_to": "Only an item that names a site can apply to that site alone."}
+            )
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Screening rules are changed, never deleted (every item needs one).")

@@ -1,6 +1,7 @@
 """Rules about patients that span rows: duplicates, registration, archiving, search, screening."""
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 import phonenumbers
@@ -15,7 +16,16 @@ from phonenumber_field.phonenumber import to_python as phone_to_python
 from audit.models import Action
 from audit.services import audited_transaction, record
 
-from .models import SCREENING_ITEMS, Patient, Screening
+from .models import (
+    LATER_ITEMS,
+    SCREENING_ITEMS,
+    SCREENING_LABELS,
+    AppliesTo,
+    FindingKind,
+    Patient,
+    Screening,
+    ScreeningRule,
+)
 
 SEARCH_LIMIT = 25
 
@@ -210,9 +220,12 @@ def screening_is_due(screening, now=None):
     return screening is None or screening.answered_at < screening_cutoff(now)
 
 
-def latest_screening(patient):
-    """The patient's most recent screening, or None."""
-    return Screening.objects.filter(patient=patient).select_related("answered_by").first()
+def latest_screening(patient, at=None):
+    """The patient's most recent screening (answered by `at`, when given), or None."""
+    found = Screening.objects.filter(patient=patient).select_related("answered_by")
+    if at is not None:
+        found = found.filter(answered_at__lte=at)
+    return found.first()
 
 
 def latest_screenings(patients):
@@ -236,6 +249,94 @@ def screening_flags(patients):
         getattr(p, "pk", p): (latest[getattr(p, "pk", p)].flags if getattr(p, "pk", p) in latest else [])
         for p in patients
     }
+
+
+# --- what a screening means for needling ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Finding:
+    """An item answered yes on a screening, with what the clinic's rule makes of it."""
+
+    item: str
+    label: str
+    note: str
+    kind: str  # FindingKind
+    applies_to: str  # AppliesTo
+    reason: str
+    regions: tuple
+    side: str
+    site_label: str
+    answered_at: object
+
+    @property
+    def is_contraindication(self):
+        return self.kind == FindingKind.CONTRAINDICATION
+
+    def covers(self, *, body_region, risk_region, side):
+        """Does this finding reach a point in `body_region` (risk region, side L / R / B)? The same
+        definition as the database's patients_finding_covers() (migration 0004)."""
+        if self.applies_to == AppliesTo.NECK_AND_MID_BACK:
+            return risk_region in ("neck", "mid_back")
+        if self.applies_to == AppliesTo.NAMED_SITE and self.regions:
+            return body_region in self.regions and (self.side in ("", "B") or side in ("B", self.side))
+        return True
+
+    @property
+    def where(self):
+        """Where the finding applies, in words: "every point", "the calf, right", ..."""
+        if self.applies_to == AppliesTo.NECK_AND_MID_BACK:
+            return "neck and mid back points"
+        if self.applies_to == AppliesTo.NAMED_SITE:
+            if not self.regions:
+                return "every point (no site named)"
+            return f"at the site: {self.site_label.lower()}"
+        return "every point"
+
+    @property
+    def described(self):
+        """ "Infection at the site (Cellulitis right calf)": the item and the note the clinician wrote."""
+        return f"{self.label} ({self.note})" if self.note else self.label
+
+
+def screening_rules():
+    """{item: ScreeningRule}: what the clinic makes of each screening item (one query)."""
+    return {rule.item: rule for rule in ScreeningRule.objects.all()}
+
+
+def findings(screening, rules=None):
+    """The items answered yes on `screening`, each with its rule (an item without a rule counts as a
+    precaution on every point), contraindications first. Empty for no screening."""
+    if screening is None:
+        return []
+    rules = screening_rules() if rules is None else rules
+    found = []
+    for key, label in SCREENING_ITEMS:
+        if not getattr(screening, key):
+            continue
+        rule = rules.get(key)
+        regions, side = screening.site_of(key)
+        found.append(
+            Finding(
+                item=key,
+                label=label,
+                note=getattr(screening, f"{key}_note"),
+                kind=rule.kind if rule else FindingKind.PRECAUTION,
+                applies_to=rule.applies_to if rule else AppliesTo.ALL_POINTS,
+                reason=rule.reason if rule else "",
+                regions=regions,
+                side=side,
+                site_label=screening.site_label(key),
+                answered_at=screening.answered_at,
+            )
+        )
+    return sorted(found, key=lambda f: not f.is_contraindication)
+
+
+def pneumothorax_questions_unasked(screening):
+    """Labels of the pneumothorax risk factors a screening recorded before they were asked never
+    answered (LATER_ITEMS): a neck or mid back point waits for a new screening."""
+    if screening is None:
+        return []
+    return [SCREENING_LABELS[key] for key in LATER_ITEMS if getattr(screening, key) is None]
 
 
 def record_screening(screening, *, request):

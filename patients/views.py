@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -82,6 +83,23 @@ def patient_edit(request, pk):
     )
 
 
+# What the front desk may see of a chart's recent activity (DESIGN.md: demographics, appointments,
+# whether consent is on file; never clinical notes, needle points or side effects): the patient's own
+# record, appointments, and consents signed or withdrawn (their detail names the version only).
+NON_CLINICAL_ACTIVITY = Q(object_type__in=["patients.patient", "appointments.appointment"]) | Q(
+    object_type="consent.consentrecord", action__in=[Action.SIGN, Action.WITHDRAW]
+)
+
+
+def recent_activity(patient, user):
+    """The chart's latest audit events: all of them for clinical roles, the non-clinical ones for the rest.
+    One query."""
+    events = AuditEvent.objects.filter(patient_id=patient.pk)
+    if not user.is_clinical:
+        events = events.filter(NON_CLINICAL_ACTIVITY)
+    return events.order_by("-id")[:RECENT_ACTIVITY]
+
+
 @role_required(*REGISTRY)
 def patient_chart(request, pk):
     """Demographics, flags, every app's panels the user may see, and recent activity. Audited."""
@@ -98,7 +116,7 @@ def patient_chart(request, pk):
             render_to_string(panel["template"], {"patient": patient, **panel["context"]}, request=request)
             for panel in chart_panels(request, patient)
         ],
-        "activity": AuditEvent.objects.filter(patient_id=patient.pk).order_by("-id")[:RECENT_ACTIVITY],
+        "activity": recent_activity(patient, request.user),
     }
     return render(request, "patients/chart.html", context)
 

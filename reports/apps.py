@@ -1,23 +1,21 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 # DESIGN.md: the clinic manager's room; the administrator sees everything.
 REPORT_ROLES = ("manager", "administrator")
 
 
-def keep_time_zone(sender, using, **kwargs):
-    """After every migrate: the summary SQL reads its local days in the zone recorded in the database
-    (reports/migrations/0002); when CLINIC_TIME_ZONE has changed since, record it and recount."""
+def recount_in_the_new_zone(sender, using, **kwargs):
+    """CLINIC_TIME_ZONE changed (clinic/time_zone.py, after migrate): the summaries count by clinic day, so
+    everything counted in the old zone is recounted."""
     from django.db import connections
 
-    from .summaries import rebuild, record_time_zone
+    from .summaries import rebuild
 
     with connections[using].cursor() as cursor:
-        cursor.execute("SELECT to_regclass('reports_clinic_time_zone') IS NOT NULL")
+        cursor.execute("SELECT to_regprocedure('reports_rebuild_summaries()') IS NOT NULL")
         if not cursor.fetchone()[0]:
             return  # migrated back before 0002
-    if using == "default" and record_time_zone():
-        rebuild()
+    rebuild(using)
 
 
 class ReportsConfig(AppConfig):
@@ -30,4 +28,6 @@ class ReportsConfig(AppConfig):
     ]
 
     def ready(self):
-        post_migrate.connect(keep_time_zone, sender=self)
+        from clinic.time_zone import time_zone_changed
+
+        time_zone_changed.connect(recount_in_the_new_zone)

@@ -410,7 +410,8 @@ class NeedlePointExport(Export):
         from treatments.models import NeedlePoint
 
         return (
-            _sessions_in(NeedlePoint.objects.all(), report_filter, "session__")
+            # Needled points only: a point removed as entered in error was not needled.
+            _sessions_in(NeedlePoint.objects.filter(removal__isnull=True), report_filter, "session__")
             .annotate(
                 chart_number=F("session__patient__chart_number"),
                 local_started=local_time("session__started_at"),

@@ -294,9 +294,10 @@ def consent_coverage(report_filter, *, list_sessions=False):
     """Share of sessions with neck or mid back points whose consent covered every such region, and, for
     clinical roles (list_sessions), the newest LIST_LIMIT sessions that were not covered. One query.
 
-    Covered is judged by the database when the points are recorded (reports/migrations/0006: the patient's
-    newest consent on file that decided on the region accepted it and was not withdrawn), the moment
-    treatments' consent gate checks; a later withdrawal does not uncover earlier sessions.
+    Covered is judged by the database when the points are recorded, by consent's own definition
+    (consent_allows() of consent migration 0004, read through reports 0007) at the later of the
+    database's clock and the patient's newest consent event (reports 0006): the moment treatments'
+    consent gate checks; a later withdrawal does not uncover earlier sessions.
     """
     s_join, s_where, params = session_scope(report_filter)
     listing = "NULL"
@@ -337,6 +338,18 @@ def consent_coverage(report_filter, *, list_sessions=False):
 
 
 # --- safety --------------------------------------------------------------------------------------------
+def open_incidents():
+    """Every open incident (a significant or serious side effect not followed up and closed yet), oldest
+    first: the safety page's list. One query."""
+    from treatments.models import Incident, IncidentStatus
+
+    return list(
+        Incident.objects.filter(status=IncidentStatus.OPEN)
+        .select_related("side_effect", "patient", "clinician", "session")
+        .order_by("opened_at", "id")
+    )
+
+
 @dataclass
 class SafetyRow:
     key: str

@@ -1,31 +1,20 @@
 """The report summaries (reports/models.py) the database keeps in step with the needling and appointment
 tables. The functions and triggers that keep them are plain SQL frozen in their migrations (0002 installs
-them; 0005 and 0006 change them), so replaying history installs the SQL of each day, never this module's.
+them; 0005 to 0009 change them), so replaying history installs the SQL of each day, never this module's.
 
-What is left here is what the app does around them: record the clinic's time zone the SQL reads, and
-recount everything (after a bulk load with triggers off, or a change of CLINIC_TIME_ZONE).
+What is left here is what the app does around them: recount everything (after a bulk load with triggers
+off, or a change of CLINIC_TIME_ZONE, which the SQL reads from the clinic's one-row table
+clinic_time_zone: clinic/time_zone.py).
 """
 
-from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
+
+from clinic.time_zone import record_time_zone
 
 
-def record_time_zone():
-    """Write CLINIC_TIME_ZONE into reports_clinic_time_zone, the zone the summary SQL reads its local days
-    in; returns True when it changed (the days already counted are then in the old zone: recount)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """INSERT INTO reports_clinic_time_zone AS z (name) VALUES (%s)
-               ON CONFLICT (only_row) DO UPDATE SET name = EXCLUDED.name WHERE z.name <> EXCLUDED.name
-               RETURNING name""",
-            [settings.TIME_ZONE],
-        )
-        return cursor.fetchone() is not None
-
-
-def rebuild():
+def rebuild(using=DEFAULT_DB_ALIAS):
     """Recount both summaries from the needling tables (after a load with triggers off)."""
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute("SELECT reports_rebuild_summaries()")
 
 

@@ -125,6 +125,8 @@ def safety(request):
             value="Per 100 sessions",
         )
         record(Action.VIEW, request=request, object_type="reports.safety", detail=report_filter.as_audit())
+    # Open incidents whatever the range: each needs its follow-up until it is closed.
+    context["open_incidents"] = services.open_incidents()
     return render(request, "reports/safety.html", context, status=200 if report_filter else 400)
 
 

@@ -102,6 +102,10 @@ class ScreeningFactory(factory.django.DjangoModelFactory):
 
     patient = factory.SubFactory(PatientFactory)
     answered_by = factory.SubFactory(PhysioFactory)
+    # The pneumothorax risk factors: asked ("no") on a screening made today.
+    chronic_lung_disease = False
+    previous_pneumothorax = False
+    low_body_mass = False
 
 
 # --- consent ----------------------------------------------------------------------------------------
@@ -259,10 +263,10 @@ class NeedlingSessionFactory(factory.django.DjangoModelFactory):
 
 
 def complete_session(session, **overrides):
-    """Fill every field signing needs (needles in = out = the number of points, at least 1)."""
+    """Fill every field signing needs (needles in = out = the number of needled points, at least 1)."""
     from treatments.models import NeedlingSession
 
-    count = session.points.count() or 1
+    count = session.points.filter(removal__isnull=True).count() or 1
     values = {
         "presenting_complaint": "Right neck and shoulder pain for 3 months",
         "pain_before": 6,

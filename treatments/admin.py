@@ -1,22 +1,32 @@
-"""The administrator's room: catalogues are edited here; sessions can be read, and drafts corrected,
-through the same rules as every other door (model clean() calls treatments.services). Nothing clinical
-is deletable, and signed sessions are read-only (the model and a database trigger refuse too)."""
+"""The administrator's room: catalogues (muscles, needle sizes) are edited here, every change audited.
+Needling records are read here, never written: a draft is written only by its own clinician on the
+session screen (DESIGN.md rule 4), a signed session by nobody (addenda instead), and nothing clinical is
+deleted. Opening a record here is audited like opening it in the app."""
 
 from django.contrib import admin
 
-from audit.models import Action
-from audit.services import record
+from clinic.admin import AuditedChangesAdmin, AuditedOpenAdmin, ViewOnlyAdmin
 
-from .models import Addendum, Muscle, NeedlePoint, NeedleSize, NeedlingSession, SideEffect
+from .models import (
+    Addendum,
+    Incident,
+    IncidentEntry,
+    Muscle,
+    NeedlePoint,
+    NeedleSize,
+    NeedlingSession,
+    SideEffect,
+)
 
 
 @admin.register(Muscle)
-class MuscleAdmin(admin.ModelAdmin):
+class MuscleAdmin(AuditedChangesAdmin):
     list_display = (
         "name",
         "body_region",
         "risk_region",
         "advisory_max_depth_mm",
+        "advisory_depth_source",
         "segment_applies",
         "active",
     )
@@ -28,7 +38,7 @@ class MuscleAdmin(admin.ModelAdmin):
 
 
 @admin.register(NeedleSize)
-class NeedleSizeAdmin(admin.ModelAdmin):
+class NeedleSizeAdmin(AuditedChangesAdmin):
     list_display = ("__str__", "gauge_mm", "length_mm", "active")
     list_filter = ("active",)
 
@@ -36,55 +46,27 @@ class NeedleSizeAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyWhenSigned:
-    def has_delete_permission(self, request, obj=None):
-        return False  # BC: records kept 16 years; a trigger refuses DELETE as well
+class ClinicalRecordAdmin(AuditedOpenAdmin, ViewOnlyAdmin):
+    """Read-only, and every opening audited under the session's patient."""
+
+    def audit_patient_id(self, obj):
+        return obj.session.patient_id
 
 
 @admin.register(NeedlingSession)
-class NeedlingSessionAdmin(ReadOnlyWhenSigned, admin.ModelAdmin):
+class NeedlingSessionAdmin(ClinicalRecordAdmin):
     list_display = ("id", "patient", "clinician", "started_at", "signed_at")
     list_select_related = ("patient", "clinician")
     list_filter = ("signed_at",)
     raw_id_fields = ("patient", "clinician", "appointment")
-    readonly_fields = ("signed_at", "signed_by", "content_hash", "version", "updated_by")
     date_hierarchy = "started_at"
 
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and not (obj is not None and obj.is_signed)
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        record(
-            Action.UPDATE if change else Action.CREATE,
-            request=request,
-            obj=obj,
-            patient_id=obj.patient_id,
-            detail=("changed in the admin: " + ", ".join(sorted(form.changed_data)))
-            if change
-            else "started in the admin",
-        )
-
-
-class ChildAdmin(ReadOnlyWhenSigned, admin.ModelAdmin):
-    raw_id_fields = ("session",)
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and not (obj is not None and obj.session.is_signed)
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        record(
-            Action.UPDATE,
-            request=request,
-            obj=obj.session,
-            patient_id=obj.session.patient_id,
-            detail=f"{obj._meta.verbose_name} {'changed' if change else 'added'} in the admin",
-        )
+    def audit_patient_id(self, obj):
+        return obj.patient_id
 
 
 @admin.register(NeedlePoint)
-class NeedlePointAdmin(ChildAdmin):
+class NeedlePointAdmin(ClinicalRecordAdmin):
     list_display = (
         "session",
         "order",
@@ -96,22 +78,42 @@ class NeedlePointAdmin(ChildAdmin):
         "twitch_response",
     )
     list_select_related = ("session", "session__patient", "muscle", "needle_size")
+    raw_id_fields = ("session",)
 
 
 @admin.register(SideEffect)
-class SideEffectAdmin(ChildAdmin):
+class SideEffectAdmin(ClinicalRecordAdmin):
     list_display = ("session", "type", "severity", "onset", "resolved")
     list_select_related = ("session", "session__patient")
+    raw_id_fields = ("session",)
 
 
-@admin.register(Addendum)
-class AddendumAdmin(ReadOnlyWhenSigned, admin.ModelAdmin):
-    list_display = ("session", "author", "written_at")
-    list_select_related = ("session", "session__patient", "author")
-    readonly_fields = ("session", "author", "written_at", "text")
+class IncidentEntryInline(admin.TabularInline):
+    model = IncidentEntry
+    fields = ["kind", "contact_method", "text", "happened_at", "recorded_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
 
-    def has_add_permission(self, request):
-        return False  # written by the physiotherapist on the session page
+    def has_add_permission(self, request, obj=None):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(AuditedOpenAdmin, ViewOnlyAdmin):
+    """Read here; followed up and closed on the incident page (treatments/incidents.py)."""
+
+    list_display = ("id", "opened_at", "severity", "clinician", "status", "closed_at")
+    list_filter = ("status", "severity")
+    list_select_related = ("clinician",)
+    raw_id_fields = ("side_effect", "session", "patient")
+    inlines = [IncidentEntryInline]
+
+
+@admin.register(Addendum)
+class AddendumAdmin(ClinicalRecordAdmin):
+    list_display = ("session", "author", "written_at")
+    list_select_related = ("session", "session__patient", "author")

@@ -8,7 +8,7 @@ class TreatmentsConfig(AppConfig):
     # The chart page's hooks (patients/chart.py): the session history with pain before / after.
     chart_panels = ["treatments.chart.sessions_panel"]
     # Chart privacy (patients/privacy.py): whoever needled the patient is on the care team; every page,
-    # fragment and PDF of a session is a page of the chart.
+    # fragment and PDF of a session, and an incident's page, is a page of the chart.
     care_team = ["treatments.privacy.treated"]
     chart_urls = {
         "treatments:start": "treatments.privacy.patient_of_new_session",
@@ -16,8 +16,9 @@ class TreatmentsConfig(AppConfig):
         **{
             f"treatments:{name}": "treatments.privacy.patient_of_session"
             for name in [
-                "session", "save", "point_form", "point_add", "point_edit", "side_effect_add", "sign",
-                "addendum_add", "pdf",
+                "session", "save", "point_form", "point_add", "point_edit", "point_remove", "acknowledge",
+                "side_effect_add", "sign", "addendum_add", "pdf",
             ]
         },
+        "treatments:incident": "treatments.privacy.patient_of_incident",
     }  # fmt: skip

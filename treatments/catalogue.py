@@ -1,10 +1,39 @@
 """The muscles and needle sizes seeded by migration 0002, which keeps a frozen copy of these lists
 (administrators edit them afterwards in the admin).
 
-Advisory maximum depths are set only where the literature gives one (DOMAIN.md: over the rhomboid, 19 mm
-or less); risk regions follow DOMAIN.md: the neck (cervical) and the mid back (thoracic, intrascapular,
-chest wall) carry the risk of pneumothorax and need an accepted consent for that region.
+Risk regions follow DOMAIN.md: the neck (cervical) and the mid back (thoracic, intrascapular, chest wall)
+carry the risk of pneumothorax and need an accepted consent for that region.
+
+Advisory maximum depths are set only where a published source gives a figure for that muscle, and the
+source is cited beside it (DEPTH_SOURCES; the admin shows it and refuses a depth without one). Never
+invent one: a depth that is safe for most people is not safe for a thin patient, and an average distance
+to the lung is not a limit (half of all people are shallower). So:
+- Rhomboid major, 19 mm: Valera-Calero et al., an ultrasound study of 59 healthy adults (236
+  measurements), recommend "a maximum length of 19 mm ... to reach the deep limit of rhomboid major"
+  without passing the pleura. The study measured rhomboid major only: rhomboid minor gets no figure
+  (migration 0007 removes the 19 mm it was seeded with).
+- The neck: in cadavers the average distance to the lung field at the angle of the neck was 33 mm, and a
+  31 mm needle has been documented to reach lung tissue (as cited in the Allied Health Professions
+  Council of South Africa's dry needling safety guidelines, 5.1 Thorax). That is a distance to the lung,
+  not a safe depth for any one muscle, so no neck muscle carries a number.
+Every muscle over the lung fields (the neck and mid back risk regions) without a figure shows the prompt
+LUNG_FIELD_PROMPT instead of a number (treatments/templates/treatments/_point_form.html).
 """
+
+LUNG_FIELD_PROMPT = (
+    "Lung field: no published safe depth for this muscle. Angle the needle away from the chest wall, "
+    "bracket the rib between two fingers (or pincer-grip the muscle), and use the shortest needle that "
+    "reaches the muscle."
+)
+# The prompt as the point form's muscle list shows it.
+LUNG_FIELD_SHORT = "lung field: angle away, bracket the rib"
+VALERA_CALERO_RHOMBOID = (
+    "Valera-Calero JA et al., ultrasound of rhomboid major and pleura depth in 59 healthy adults: "
+    "a maximum of 19 mm to reach the deep limit of rhomboid major (Authorea preprint, "
+    "authorea.com/users/319890)"
+)
+# Muscle name -> the published source of its advisory maximum depth.
+DEPTH_SOURCES = {"Rhomboid major": VALERA_CALERO_RHOMBOID}
 
 # (name, body region, risk region, advisory max depth mm or None, segment applies)
 # fmt: off
@@ -28,7 +57,7 @@ MUSCLES = [
     ("Lateral pterygoid", "face_jaw", "none", None, False),
     # Mid back: thoracic risk region
     ("Rhomboid major", "upper_back", "mid_back", 19, False),
-    ("Rhomboid minor", "upper_back", "mid_back", 19, False),
+    ("Rhomboid minor", "upper_back", "mid_back", None, False),
     ("Middle trapezius", "upper_back", "mid_back", None, False),
     ("Lower trapezius", "upper_back", "mid_back", None, False),
     ("Thoracic paraspinals / erector spinae", "upper_back", "mid_back", None, True),
@@ -127,6 +156,7 @@ def ensure_catalogue():
                     "body_region": body_region,
                     "risk_region": risk_region,
                     "advisory_max_depth_mm": advisory,
+                    "advisory_depth_source": DEPTH_SOURCES.get(name, ""),
                     "segment_applies": segment_applies,
                 },
             )

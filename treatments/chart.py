@@ -1,6 +1,6 @@
 """The patient chart's needling panel (clinical): sessions newest first with a small pain chart."""
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from .models import NeedlingSession
 
@@ -49,7 +49,8 @@ def sessions_panel(request, patient):
     sessions = list(
         NeedlingSession.objects.filter(patient=patient)
         .select_related("clinician")
-        .annotate(point_count=Count("points"))
+        # Needled points: one removed as entered in error is not counted.
+        .annotate(point_count=Count("points", filter=Q(points__removal__isnull=True)))
         .order_by("-started_at", "-id")[: HISTORY + 1]
     )
     more = len(sessions) > HISTORY

@@ -1,9 +1,11 @@
 """Demo needling sessions: one signed session for every completed demo appointment of a patient with
 consent on file, each with needle points (about 10 on average), twitch and patient responses, and side
 effects at rates close to the published ones (DOMAIN.md: Brady et al. 2014 for the mild effects, Boyce
-et al. 2020 for the major ones). Only patients whose demo consent accepts the general risks of needling
-now have sessions (no needling at all without them: their completed appointments stay without one), and
-neck and mid back muscles are needled only for patients whose demo consent allows that region too.
+et al. 2020 for the major ones). A completed visit has a session only when the patient's consent accepted
+the general risks of needling at that visit (no needling at all without them: before the consent was
+signed, after it was withdrawn, the appointment stays without one), and neck and mid back muscles are
+needled only where that consent allows the region too; each point refers to the consents that allowed it,
+as the database requires of every point.
 Today, the first arrived patient of each demo physiotherapist is "in treatment" with a draft session,
 started through the services like a real one.
 
@@ -11,6 +13,8 @@ Deterministic (everything follows from ids through a hash), idempotent (appointm
 a session are skipped) and set-based: INSERT ... SELECT over generate_series, so --size 100000 (about
 770,000 sessions and 7.7 million points) takes minutes, not hours.
 """
+
+from datetime import timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -71,24 +75,34 @@ ACTIONS = {
     "pneumothorax": "Sent to the emergency department; physician informed",
 }
 
-# The patients whose current consent allows needling (general) and the neck / the mid back: their newest
-# consent, not withdrawn, with every risk of that region accepted (the rule consent.services applies, for
-# the demo's one version).
+# The consents allowing needling (the general risks) and the neck and the mid back, for each completed
+# appointment's patient at the moment its points are recorded: consent's own SQL definition
+# (consent_decisions() of consent migration 0004), the one the needle point trigger checks, so a visit
+# before the consent was signed or after it was withdrawn has no session, and a region is needled only
+# where that visit's consent allows.
 ALLOWED_SQL = """
 CREATE TEMP TABLE demo_allowed ON COMMIT DROP AS
-WITH latest AS (
-    SELECT DISTINCT ON (patient_id) id, patient_id, withdrawn_at
-    FROM consent_consentrecord ORDER BY patient_id, signed_at DESC, id DESC
-)
-SELECT l.patient_id,
-       coalesce(bool_and(d.accepted) FILTER (WHERE ri.region = 'general'), false) AS general,
-       coalesce(bool_and(d.accepted) FILTER (WHERE ri.region = 'neck'), false) AS neck,
-       coalesce(bool_and(d.accepted) FILTER (WHERE ri.region = 'mid_back'), false) AS mid_back
-FROM latest l
-JOIN consent_riskdecision d ON d.record_id = l.id
-JOIN consent_riskitem ri ON ri.id = d.risk_item_id
-WHERE l.withdrawn_at IS NULL
-GROUP BY l.patient_id;
+SELECT a.id AS appointment_id, a.patient_id, t.recorded_at,
+       max(d.record_id) FILTER (WHERE d.region = 'general' AND d.allows) AS general_id,
+       max(d.record_id) FILTER (WHERE d.region = 'neck' AND d.allows) AS neck_id,
+       max(d.record_id) FILTER (WHERE d.region = 'mid_back' AND d.allows) AS mid_back_id,
+       (SELECT sc.id FROM patients_screening sc
+        WHERE sc.patient_id = a.patient_id AND sc.answered_at <= t.recorded_at
+        ORDER BY sc.answered_at DESC, sc.id DESC LIMIT 1) AS screening_id
+FROM appointments_appointment a
+-- Points are recorded ten minutes into the session, within the visit (today's visits can be minutes long
+-- near midnight: appointments/demo.py todays_grid()), so never after the moment of seeding.
+CROSS JOIN LATERAL (SELECT a.start + LEAST(interval '15 minutes', (a."end" - a.start) / 3) AS recorded_at) t
+LEFT JOIN LATERAL consent_decisions(a.patient_id, t.recorded_at) d ON true
+WHERE a.status = 'completed'
+  AND NOT EXISTS (SELECT 1 FROM treatments_needlingsession s WHERE s.appointment_id = a.id)
+GROUP BY a.id, t.recorded_at;
+DELETE FROM demo_allowed WHERE general_id IS NULL;
+-- A contraindication to all needling at that visit (inability to consent, say): no needling session.
+DELETE FROM demo_allowed d WHERE EXISTS (
+    SELECT 1 FROM patients_screening_finding f LEFT JOIN patients_screeningrule r ON r.item = f.item
+    WHERE f.screening_id = d.screening_id AND r.kind = 'contraindication'
+      AND (r.applies_to = 'all' OR (r.applies_to = 'site' AND coalesce(cardinality(f.regions), 0) = 0)));
 """
 
 SESSIONS_SQL = """
@@ -108,28 +122,41 @@ WITH inserted AS (
            (%(plans)s::text[])[a.id %% cardinality(%(plans)s::text[]) + 1],
            greatest(0, 3 + (a.id * 7 %% 6) - (a.id %% 5)),  -- one visit in five: no change
            'Improved', (%(responses)s::text[])[a.id %% cardinality(%(responses)s::text[]) + 1],
-           true, al.neck OR al.mid_back, '', 0, 0, true, '', 1,
+           true, al.neck_id IS NOT NULL OR al.mid_back_id IS NOT NULL, '', 0, 0, true, '', 1,
            a.start + LEAST(interval '5 minutes', (a."end" - a.start) / 6),
            LEAST(a.start + interval '45 minutes', %(now)s::timestamptz), a.therapist_id
     FROM appointments_appointment a
-    JOIN demo_allowed al ON al.patient_id = a.patient_id AND al.general
-    WHERE a.status = 'completed'
-      AND NOT EXISTS (SELECT 1 FROM treatments_needlingsession s WHERE s.appointment_id = a.id)
-    RETURNING id, patient_id, started_at
+    JOIN demo_allowed al ON al.appointment_id = a.id
+    RETURNING id, patient_id, clinician_id, started_at, appointment_id
 )
-SELECT i.id, i.patient_id, i.started_at, al.neck, al.mid_back,
+SELECT i.id, i.patient_id, i.clinician_id, i.started_at, al.recorded_at, al.screening_id,
+       al.general_id, al.neck_id, al.mid_back_id,
+       al.neck_id IS NOT NULL AS neck, al.mid_back_id IS NOT NULL AS mid_back,
        -- 2 to 18 points, 10 on average
        2 + ((i.id * 2654435761) %% 1000003) %% 17 AS points
-FROM inserted i JOIN demo_allowed al ON al.patient_id = i.patient_id;
+FROM inserted i JOIN demo_allowed al ON al.appointment_id = i.appointment_id;
+"""
+
+# The clinician acknowledges, at the start of each visit, every precaution its screening found (DESIGN.md
+# rule 6: needed again each session).
+ACKNOWLEDGEMENTS_SQL = """
+INSERT INTO treatments_precautionacknowledgement
+    (session_id, item, screening_id, acknowledged_by_id, acknowledged_at)
+SELECT s.id, f.item, s.screening_id, s.clinician_id, s.started_at
+FROM demo_sessions s
+JOIN patients_screening_finding f ON f.screening_id = s.screening_id
+LEFT JOIN patients_screeningrule r ON r.item = f.item
+WHERE coalesce(r.kind, 'precaution') = 'precaution';
 """
 
 # Each point draws a bucket (neck, mid back, other) allowed by consent, a muscle in it, a needle size,
-# a depth within the needle and within the muscle's advisory maximum, and its responses.
+# a depth within the needle and within the muscle's advisory maximum, and its responses; a point at a
+# site a contraindication covers (an infection at the right calf) is not needled.
 POINTS_SQL = """
 INSERT INTO treatments_needlepoint
     (session_id, "order", muscle_id, side, segment, needle_size_id, depth_mm, insertions, technique,
-     twitch_response, patient_response, depth_confirmed, notes)
-SELECT c.id, c.k, c.muscle_id,
+     twitch_response, patient_response, depth_confirmed, notes, recorded_at, consent_id, region_consent_id)
+SELECT c.id, row_number() OVER (PARTITION BY c.id ORDER BY c.k), c.muscle_id,
        (ARRAY['L', 'R', 'R', 'L', 'B'])[c.h %% 5 + 1],
        CASE WHEN c.segmental THEN
            CASE c.bucket WHEN 'neck' THEN (ARRAY['C3','C4','C5','C6','C7'])[c.h %% 5 + 1]
@@ -143,7 +170,8 @@ SELECT c.id, c.k, c.muscle_id,
        CASE WHEN c.h2 < 50 THEN 'none' WHEN c.h2 < 85 THEN 'single' ELSE 'multiple' END,
        CASE WHEN c.h3 < 25 THEN 'none' WHEN c.h3 < 65 THEN 'ache' WHEN c.h3 < 80 THEN 'referred'
             ELSE 'familiar' END,
-       false, ''
+       false, '', c.recorded_at, c.general_id,
+       CASE c.bucket WHEN 'neck' THEN c.neck_id WHEN 'mid_back' THEN c.mid_back_id END
 FROM (
     SELECT b.*,
            CASE b.bucket
@@ -155,7 +183,8 @@ FROM (
                WHEN 'mid_back' THEN (%(mid_back_seg)s::bool[])[b.h %% cardinality(%(mid_back)s::int[]) + 1]
                ELSE (%(other_seg)s::bool[])[b.h %% cardinality(%(other)s::int[]) + 1] END AS segmental
     FROM (
-        SELECT s.id, g.k, r.h, r.h2, r.h3,
+        SELECT s.id, s.recorded_at, s.screening_id, s.general_id, s.neck_id, s.mid_back_id, g.k, r.h, r.h2,
+               r.h3,
                CASE WHEN s.neck AND r.h %% 10 < 2 THEN 'neck'
                     WHEN s.mid_back AND r.h %% 10 BETWEEN 2 AND 3 THEN 'mid_back'
                     ELSE 'other' END AS bucket
@@ -167,7 +196,24 @@ FROM (
                    ((s.id * 13 + g.k) * 69069) %% 100 AS h3
         ) r
     ) b
-) c;
+) c
+JOIN treatments_muscle cm ON cm.id = c.muscle_id
+WHERE NOT EXISTS (
+    SELECT 1 FROM demo_blocked b
+    WHERE b.session_id = c.id
+      AND patients_finding_covers(b.applies_to, b.regions, b.side, cm.body_region, cm.risk_region,
+                                  (ARRAY['L', 'R', 'R', 'L', 'B'])[c.h %% 5 + 1]));
+"""
+
+# The contraindications each visit's screening found (few), read once rather than for every point.
+BLOCKED_SQL = """
+CREATE TEMP TABLE demo_blocked ON COMMIT DROP AS
+SELECT s.id AS session_id, f.regions, f.side, r.applies_to
+FROM demo_sessions s
+JOIN patients_screening_finding f ON f.screening_id = s.screening_id
+JOIN patients_screeningrule r ON r.item = f.item
+WHERE r.kind = 'contraindication';
+ANALYZE demo_blocked;
 """
 
 SIDE_EFFECTS_SQL = """
@@ -192,13 +238,55 @@ WHERE r.type <> 'pneumothorax' OR EXISTS (
     WHERE p.session_id = s.id AND m.risk_region <> 'none');
 """
 
+# A small demo still shows a critical event being followed up: when no visit of the last fortnight drew a
+# significant or serious side effect, the most recent one brings a prolonged aggravation (about 1 in 2,500
+# treatments in Boyce 2020). The database opens an incident for each such side effect (migration 0010).
+A_RECENT_INCIDENT_SQL = """
+INSERT INTO treatments_sideeffect
+    (session_id, type, severity, onset, duration, action_taken, resolved, description, recorded_at)
+SELECT s.id, 'prolonged_aggravation', 'significant', 'within_24h', '5 days',
+       'Reviewed by the physician; needling paused', false, '',
+       LEAST(s.started_at + interval '30 minutes', %(now)s::timestamptz)
+FROM demo_sessions s
+WHERE NOT EXISTS (SELECT 1 FROM treatments_sideeffect e JOIN demo_sessions d ON d.id = e.session_id
+                  WHERE e.severity IN ('significant', 'serious') AND e.recorded_at >= %(cutoff)s)
+ORDER BY s.started_at DESC, s.id DESC
+LIMIT 1;
+"""
+
+# Incidents of more than a fortnight ago have been followed up and closed: the action taken, a phone
+# call to the patient the next day, and the closing by the manager; the recent ones are still open.
+FOLLOW_UP_SQL = """
+INSERT INTO treatments_incidententry
+    (incident_id, kind, contact_method, text, happened_at, recorded_by_id, recorded_at)
+SELECT i.id, x.kind, x.method, x.text, i.opened_at + x.later, i.clinician_id, i.opened_at + x.later
+FROM treatments_incident i
+JOIN demo_sessions d ON d.id = i.session_id
+CROSS JOIN (VALUES
+    ('action', '', 'Advised rest and when to seek care; informed the family physician', interval '1 hour'),
+    ('follow_up', 'phone', 'Phoned the patient: symptoms settling, no further care needed', interval '1 day')
+) AS x(kind, method, text, later)
+WHERE i.status = 'open' AND i.opened_at < %(cutoff)s;
+UPDATE treatments_incident i
+SET alerted_at = i.opened_at, status = 'closed', closed_at = i.opened_at + interval '3 days',
+    closed_by_id = coalesce(%(manager)s, i.clinician_id),
+    closing_note = 'Recovered fully; no change to the treatment plan needed.'
+FROM demo_sessions d
+WHERE d.id = i.session_id AND i.status = 'open' AND i.opened_at < %(cutoff)s;
+UPDATE treatments_incident i SET alerted_at = i.opened_at
+FROM demo_sessions d WHERE d.id = i.session_id AND i.alerted_at IS NULL;
+"""
+
 SIGN_SQL = """
+-- Needles in and out: the points actually needled (a contraindicated site drew none).
 UPDATE treatments_needlingsession t
-SET needles_in = d.points, needles_out = d.points,
-    aftercare_warning_signs = EXISTS (
-        SELECT 1 FROM treatments_needlepoint p JOIN treatments_muscle m ON m.id = p.muscle_id
-        WHERE p.session_id = t.id AND m.risk_region <> 'none')
-FROM demo_sessions d WHERE d.id = t.id;
+SET needles_in = c.needled, needles_out = c.needled, aftercare_warning_signs = c.risk
+FROM (SELECT d.id, count(p.id) AS needled, coalesce(bool_or(m.risk_region <> 'none'), false) AS risk
+      FROM demo_sessions d
+      LEFT JOIN treatments_needlepoint p ON p.session_id = d.id
+      LEFT JOIN treatments_muscle m ON m.id = p.muscle_id
+      GROUP BY d.id) c
+WHERE c.id = t.id;
 UPDATE treatments_needlingsession t
 SET signed_at = x.signed_at, signed_by_id = t.clinician_id,
     content_hash = treatments_content_hash(t.id, x.signed_at, t.clinician_id)
@@ -236,16 +324,17 @@ def _side_effect_params():
     return {"types": types, "severities": severities, "lower": lower, "rates": rates}
 
 
-def add_sessions():
-    """Signed sessions for every completed appointment that has none, of patients whose current consent
-    accepts the general risks; returns how many were added."""
+def add_sessions(manager=None):
+    """Signed sessions for every completed appointment that has none, of patients whose consent accepted
+    the general risks at that visit, and the follow-up of the incidents they opened (closed by `manager`
+    when over a fortnight old); returns how many were added."""
     import json
 
     buckets, short, deep = _catalogue()
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         # Dropped by hand too: inside an outer transaction (tests) ON COMMIT has not come yet.
-        cursor.execute("DROP TABLE IF EXISTS demo_allowed, demo_sessions")
+        cursor.execute("DROP TABLE IF EXISTS demo_allowed, demo_sessions, demo_blocked")
         cursor.execute(ALLOWED_SQL)
         cursor.execute(
             SESSIONS_SQL,
@@ -263,6 +352,8 @@ def add_sessions():
             cursor.execute("DROP TABLE demo_allowed, demo_sessions")
             return 0
         cursor.execute("ANALYZE demo_sessions")
+        cursor.execute(ACKNOWLEDGEMENTS_SQL)
+        cursor.execute(BLOCKED_SQL)
         cursor.execute(
             POINTS_SQL,
             {
@@ -275,10 +366,13 @@ def add_sessions():
         cursor.execute(
             SIDE_EFFECTS_SQL, {"actions": json.dumps(ACTIONS), "now": now, **_side_effect_params()}
         )
+        fortnight_ago = now - timedelta(days=14)
+        cursor.execute(A_RECENT_INCIDENT_SQL, {"cutoff": fortnight_ago, "now": now})
         cursor.execute(SIGN_SQL, {"now": now})
+        cursor.execute(FOLLOW_UP_SQL, {"cutoff": fortnight_ago, "manager": manager.pk if manager else None})
         for table in ("treatments_needlingsession", "treatments_needlepoint", "treatments_sideeffect"):
             cursor.execute(f"ANALYZE {table}")
-        cursor.execute("DROP TABLE demo_allowed, demo_sessions")
+        cursor.execute("DROP TABLE demo_allowed, demo_sessions, demo_blocked")
     return added
 
 
@@ -316,6 +410,8 @@ def seed(demo):
         for user in demo.shared.get("physiotherapists", [])
         if hasattr(user, "clinician_profile") and user.clinician_profile.needling_authorised()
     ]
-    added = add_sessions()
+    staff = demo.shared.get("staff", {}).values()
+    manager = next((user for user in staff if user.role == "manager"), None)
+    added = add_sessions(manager)
     drafts = start_todays_drafts(physiotherapists)
     demo.say(f"treatments: {added} signed sessions added, {drafts} draft(s) in treatment today")

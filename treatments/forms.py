@@ -2,7 +2,19 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Fieldset, Layout
 from django import forms
 
-from .models import CLINICAL_NOTE, Muscle, NeedlePoint, NeedleSize, NeedlingSession, SideEffect
+from .catalogue import LUNG_FIELD_SHORT
+from .models import (
+    CLINICAL_NOTE,
+    INCIDENT_NOTE,
+    ContactMethod,
+    IncidentEntryKind,
+    Muscle,
+    NeedlePoint,
+    NeedleSize,
+    NeedlingSession,
+    Side,
+    SideEffect,
+)
 from .services import DRAFT_FIELDS, POINT_FIELDS, SIDE_EFFECT_FIELDS
 
 
@@ -66,9 +78,18 @@ class AssessmentForm(forms.ModelForm):
 
 
 class MuscleChoiceField(forms.ModelChoiceField):
+    """Each muscle with its risk region and, over the lung fields, its published advisory depth or, where
+    no source gives one, the lung-field prompt instead of a number (treatments/catalogue.py)."""
+
     def label_from_instance(self, muscle):
         risk = f" (risk: {muscle.get_risk_region_display().split(' ')[0].lower()})" if muscle.is_risk else ""
-        return f"{muscle.name}{risk}"
+        if muscle.advisory_max_depth_mm is not None:
+            guide = f" · advisory max {muscle.advisory_max_depth_mm.normalize():f} mm"
+        elif muscle.over_lung_field:
+            guide = f" · {LUNG_FIELD_SHORT}"
+        else:
+            guide = ""
+        return f"{muscle.name}{risk}{guide}"
 
 
 class PointForm(forms.ModelForm):
@@ -85,8 +106,20 @@ class PointForm(forms.ModelForm):
         }
         labels = {"depth_confirmed": "Depth beyond the advisory maximum confirmed"}
 
-    def __init__(self, *args, region=None, **kwargs):
+    def __init__(self, *args, region=None, carried_needle=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # No silent default in a clinical field: the side is chosen for each point (a click on one side
+        # of the body chart chooses it), and a needle size carried over from the last point says so.
+        self.fields["side"].choices = [("", "Choose side")] + list(Side.choices)
+        self.fields["side"].error_messages["required"] = "Choose the side of this point."
+        if carried_needle is not None and not self.is_bound:
+            self.initial["needle_size"] = carried_needle.pk
+            self.fields[
+                "needle_size"
+            ].help_text = (
+                f"Carried over from your last point ({carried_needle}): check it is the needle in your hand."
+            )
+            self.carried_needle = carried_needle
         muscles = Muscle.objects.filter(active=True)
         if region:
             muscles = muscles.filter(body_region=region)
@@ -119,6 +152,47 @@ class SideEffectForm(forms.ModelForm):
         self.helper.layout = Layout(
             row("type", "severity", "onset"), row("duration", "action_taken", "description"), "resolved"
         )
+
+
+class RemovePointForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is this point removed?",
+        max_length=300,
+        error_messages={"required": "Say why the point is removed (for example: entered on the wrong side)."},
+    )
+
+
+class IncidentEntryForm(forms.Form):
+    kind = forms.ChoiceField(label="What", choices=[("", "Choose")] + list(IncidentEntryKind.choices))
+    contact_method = forms.ChoiceField(
+        label="How (for a follow-up contact)",
+        choices=[("", "—")] + list(ContactMethod.choices),
+        required=False,
+    )
+    text = forms.CharField(
+        label="What was done or said", widget=forms.Textarea(attrs={"rows": 2}), max_length=INCIDENT_NOTE
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(row("kind", "contact_method"), "text")
+
+
+class CloseIncidentForm(forms.Form):
+    note = forms.CharField(
+        label="Outcome",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=INCIDENT_NOTE,
+        help_text="How it ended for the patient, and anything the clinic changes because of it.",
+        error_messages={"required": "Say how the incident ended (the patient's outcome)."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
 
 
 class AddendumForm(forms.Form):

@@ -1,7 +1,8 @@
 """Needling sessions: the catalogues (muscles, needle sizes), the session with its assessment, needle
-points, side effects and addenda. Rules that span models live in treatments/services.py; each model's
-clean() calls them so the admin and every other door obey the same rules, and the database refuses
-changes to signed sessions (migration 0003)."""
+points, side effects and addenda. Rules that span models live in treatments/services.py, which validates
+once and then saves (model save() holds no business rule); the database holds the same rules for every
+other door: signed sessions are read-only (migration 0003), and a point is refused unless the consent it
+refers to allows it and its clinician is authorised (migration 0006)."""
 
 from decimal import Decimal
 
@@ -12,34 +13,12 @@ from django.db import models
 from django.utils import timezone
 
 from clinic.fields import LimitedTextField, length_limits
-from patients.models import Patient
+from patients.models import SCREENING_ITEMS, BodyRegion, Patient  # noqa: F401 (BodyRegion: named here too)
 
 # A clinical note (complaint, findings, plan, addendum): a few pages of text at most.
 CLINICAL_NOTE = 10_000
-
-
-class BodyRegion(models.TextChoices):
-    """Regions of the body chart (treatments/bodychart.py draws one clickable zone per region and side)."""
-
-    FACE_JAW = "face_jaw", "Face and jaw"
-    NECK_ANTERIOR = "neck_anterior", "Front of neck"
-    NECK_POSTERIOR = "neck_posterior", "Back of neck and upper trapezius"
-    SHOULDER_FRONT = "shoulder_front", "Shoulder (front)"
-    SHOULDER_BACK = "shoulder_back", "Shoulder blade and rotator cuff"
-    CHEST = "chest", "Chest wall"
-    UPPER_BACK = "upper_back", "Mid back (thoracic)"
-    LOWER_BACK = "lower_back", "Low back and sacrum"
-    ABDOMEN = "abdomen", "Abdomen"
-    UPPER_ARM_FRONT = "upper_arm_front", "Upper arm (front)"
-    UPPER_ARM_BACK = "upper_arm_back", "Upper arm (back)"
-    FOREARM_FRONT = "forearm_front", "Forearm (flexors)"
-    FOREARM_BACK = "forearm_back", "Forearm and hand (extensors)"
-    HIP_FRONT = "hip_front", "Hip (front)"
-    BUTTOCK = "buttock", "Buttock and hip (back)"
-    THIGH_FRONT = "thigh_front", "Thigh (front and inner)"
-    THIGH_BACK = "thigh_back", "Thigh (back)"
-    LEG_FRONT = "leg_front", "Shin and outer leg"
-    CALF = "calf", "Calf"
+# One line of an incident's follow-up, or its outcome: a paragraph or two.
+INCIDENT_NOTE = 2000
 
 
 class RiskRegion(models.TextChoices):
@@ -69,7 +48,14 @@ class Muscle(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        help_text="A deeper point needs the clinician's explicit confirmation (e.g. rhomboids 19 mm).",
+        help_text="Only where a published source gives a figure for this muscle (cite it below). A deeper "
+        "point needs the clinician's explicit confirmation (e.g. rhomboid major 19 mm).",
+    )
+    advisory_depth_source = models.CharField(
+        "source of the advisory depth",
+        max_length=300,
+        blank=True,
+        help_text="The published source of the advisory maximum depth: authors, study, where to find it.",
     )
     segment_applies = models.BooleanField(
         default=False, help_text="Paraspinal muscle: a point records its spinal segment (Gunn IMS)."
@@ -87,6 +73,12 @@ class Muscle(models.Model):
                 | models.Q(advisory_max_depth_mm__gt=0),
                 name="muscle_advisory_depth_positive",
             ),
+            # Never invent a depth: a figure comes with its published source (treatments/catalogue.py).
+            models.CheckConstraint(
+                condition=models.Q(advisory_max_depth_mm__isnull=True) | ~models.Q(advisory_depth_source=""),
+                name="muscle_advisory_depth_cited",
+                violation_error_message="An advisory maximum depth needs its published source.",
+            ),
         ]
 
     def __str__(self):
@@ -95,6 +87,18 @@ class Muscle(models.Model):
     @property
     def is_risk(self):
         return self.risk_region != RiskRegion.NONE
+
+    @property
+    def over_lung_field(self):
+        """Over the lung fields (the neck and mid back risk regions) with no published depth: the point
+        form shows the lung-field prompt instead of a number."""
+        return self.is_risk and self.advisory_max_depth_mm is None
+
+    def clean(self):
+        if self.advisory_max_depth_mm is not None and not self.advisory_depth_source.strip():
+            raise ValidationError(
+                {"advisory_depth_source": "Cite the published source of the advisory maximum depth."}
+            )
 
 
 class NeedleSize(models.Model):
@@ -269,20 +273,8 @@ class NeedlingSession(models.Model):
         return f"Needling session {self.pk or 'new'} for {self.patient} on {self.started_at:%Y-%m-%d}"
 
     def save(self, *args, **kwargs):
-        # Every door (admin, shell, import) meets the same refusal as the database trigger, with a message.
-        signed = (
-            self.pk is not None
-            and NeedlingSession.objects.filter(pk=self.pk, signed_at__isnull=False).exists()
-        )
-        if signed:
-            raise ValidationError(
-                "This session is signed and read-only; write an addendum to correct it.", code="signed"
-            )
-        if self.pk is None:
-            # Only an authorised clinician starts a session, whichever door creates it (DESIGN.md rule 4).
-            from .services import check_can_start
-
-            check_can_start(self.clinician, self.patient, on=self.started_at)
+        # The database refuses too (migration 0003); this only turns its refusal into a message.
+        _refuse_if_signed(self.pk)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -292,15 +284,18 @@ class NeedlingSession(models.Model):
     def is_signed(self):
         return self.signed_at is not None
 
-    def clean(self):
-        from .services import check_can_start
 
-        if self.pk is None and self.clinician_id:
-            check_can_start(self.clinician, self.patient if self.patient_id else None, on=self.started_at)
+class ClockTimestamp(models.Func):
+    """clock_timestamp(): the moment of the statement itself, not of its transaction's start."""
+
+    template = "clock_timestamp()"
+    output_field = models.DateTimeField()
 
 
 class NeedlePoint(models.Model):
-    """One needle point of a session, in order."""
+    """One needle point of a session, in order. It refers to the consents that allowed it when it was
+    recorded (the general risks, and the neck or mid back for a point in those regions); the database
+    refuses a point whose references are missing or do not allow it (migration 0006)."""
 
     session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="points")
     order = models.PositiveSmallIntegerField()
@@ -334,6 +329,27 @@ class NeedlePoint(models.Model):
         help_text="Needed past the muscle's advisory depth.",
     )
     notes = models.CharField(max_length=300, blank=True)
+    # When the point was recorded (or last corrected): consent, authorisation and screening are judged at
+    # this moment, by the service and by the database alike. Raw INSERTs get the statement's own time.
+    recorded_at = models.DateTimeField(default=timezone.now, db_default=ClockTimestamp(), editable=False)
+    consent = models.ForeignKey(
+        "consent.ConsentRecord",
+        verbose_name="consent (general risks)",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        help_text="The consent whose acceptance of the general risks allowed this point.",
+    )
+    region_consent = models.ForeignKey(
+        "consent.ConsentRecord",
+        verbose_name="consent (neck or mid back)",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        help_text="For a neck or mid back point: the consent whose acceptance of that region allowed it.",
+    )
 
     class Meta:
         ordering = ["session", "order"]
@@ -365,11 +381,8 @@ class NeedlePoint(models.Model):
         return f"{self.order}. {self.muscle} ({self.get_side_display()})"
 
     def save(self, *args, **kwargs):
-        # The consent, depth and draft rules hold for a shell or an import that never calls clean() too.
-        from .services import check_point
-
+        # The database refuses too (migration 0003); this only turns its refusal into a message.
         _refuse_if_signed(self.session_id)
-        check_point(self)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -380,11 +393,55 @@ class NeedlePoint(models.Model):
         """The technique without its explanation in brackets, for narrow tables."""
         return self.get_technique_display().split(" (")[0]
 
-    def clean(self):
-        from .services import check_point
 
-        if self.session_id and self.muscle_id and self.needle_size_id and self.depth_mm is not None:
-            check_point(self)
+class PointRemoval(models.Model):
+    """A point entered in error on a draft, removed with a reason. The point itself is kept (nothing
+    clinical is hard-deleted, BC: 16 years): it stays in the record struck through with this reason, on
+    the session screen and the visit summary, and in the signed content hash; it no longer counts as a
+    needled point (the body chart, needles in, the reports). On a signed session the correction is an
+    addendum instead: the database refuses a removal there, and any change to one (migration 0009)."""
+
+    point = models.OneToOneField(NeedlePoint, on_delete=models.PROTECT, related_name="removal")
+    session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="removals")
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    removed_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["session", "removed_at", "id"]
+        constraints = [models.CheckConstraint(condition=~models.Q(reason=""), name="removal_has_a_reason")]
+
+    def __str__(self):
+        return f"Point {self.point.order} removed by {self.removed_by}: {self.reason}"
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("A removal is kept as written.")
+
+
+class PrecautionAcknowledgement(models.Model):
+    """The clinician's acknowledgement, for one session, of a precaution found at screening (a bleeding
+    risk, a pneumothorax risk factor...): needed before any point the precaution covers, recorded on the
+    session and its visit summary, and needed again at the next session. Never changed or removed
+    (migration 0008)."""
+
+    session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="acknowledgements")
+    item = models.CharField(max_length=40, choices=SCREENING_ITEMS)
+    screening = models.ForeignKey("patients.Screening", on_delete=models.PROTECT, related_name="+")
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["session", "acknowledged_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "item"], name="acknowledgement_once_per_session")
+        ]
+
+    def __str__(self):
+        day = f"{self.acknowledged_at:%Y-%m-%d}"
+        return f"{self.get_item_display()} acknowledged by {self.acknowledged_by} on {day}"
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Acknowledgements are never deleted.")
 
 
 class SideEffectType(models.TextChoices):
@@ -473,6 +530,117 @@ class SideEffect(models.Model):
             raise ValidationError(
                 {"description": "Describe the side effect when its type is \u201cother\u201d."}
             )
+
+
+class IncidentStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+# Severities that open an incident (DOMAIN.md, White's scale): needs medical attention or worse.
+INCIDENT_SEVERITIES = (Severity.SIGNIFICANT, Severity.SERIOUS)
+
+
+class Incident(models.Model):
+    """A critical event followed up (Physiotherapy Alberta asks for a critical event management plan): a
+    significant or serious side effect opens one, by the database itself whatever door recorded the side
+    effect (migration 0010). The clinician and the manager are alerted at once (home page banner and
+    e-mail); the incident then records the actions taken and the follow-up contact with the patient
+    (IncidentEntry), and who closed it and when. Nothing about an incident is ever deleted: the only
+    changes the database allows are the alert being sent and the one closing."""
+
+    side_effect = models.OneToOneField(SideEffect, on_delete=models.PROTECT, related_name="incident")
+    session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="incidents")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    severity = models.CharField(max_length=12, choices=Severity.choices)
+    opened_at = models.DateTimeField()
+    alerted_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=IncidentStatus.choices, default=IncidentStatus.OPEN)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closing_note = LimitedTextField(blank=True, max_length=INCIDENT_NOTE)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["status", "-opened_at"], name="incident_status_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=IncidentStatus.values), name="incident_status"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status="open", closed_at__isnull=True, closed_by__isnull=True, closing_note=""
+                )
+                | (
+                    models.Q(status="closed", closed_at__isnull=False, closed_by__isnull=False)
+                    & ~models.Q(closing_note="")
+                ),
+                name="incident_closed_completely",
+                violation_error_message="A closed incident says who closed it, when and why.",
+            ),
+            *length_limits(closing_note=INCIDENT_NOTE),
+        ]
+
+    def __str__(self):
+        return f"Incident {self.pk}: {self.side_effect.get_type_display()} ({self.severity})"
+
+    @property
+    def is_open(self):
+        return self.status == IncidentStatus.OPEN
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Incidents are never deleted.")
+
+
+class IncidentEntryKind(models.TextChoices):
+    ACTION = "action", "Action taken"
+    FOLLOW_UP = "follow_up", "Follow-up contact with the patient"
+    NOTE = "note", "Note"
+
+
+class ContactMethod(models.TextChoices):
+    PHONE = "phone", "Phone"
+    IN_PERSON = "in_person", "In person"
+    EMAIL = "email", "E-mail"
+    OTHER = "other", "Other"
+
+
+class IncidentEntry(models.Model):
+    """One dated line of an incident's follow-up: an action taken, a contact with the patient (how, and
+    what they said), or a note. Kept as written (migration 0010)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=12, choices=IncidentEntryKind.choices)
+    contact_method = models.CharField(max_length=12, choices=ContactMethod.choices, blank=True)
+    text = LimitedTextField(max_length=INCIDENT_NOTE)
+    happened_at = models.DateTimeField(default=timezone.now, help_text="When it was done.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["incident", "happened_at", "id"]
+        verbose_name_plural = "incident entries"
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(text=""), name="incident_entry_not_empty"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=IncidentEntryKind.values), name="incident_entry_kind"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="follow_up") | ~models.Q(contact_method=""),
+                name="incident_follow_up_says_how",
+                violation_error_message="Say how the patient was contacted.",
+            ),
+            *length_limits(text=INCIDENT_NOTE),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.happened_at:%Y-%m-%d %H:%M}"
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Incident entries are never deleted.")
 
 
 class Addendum(models.Model):

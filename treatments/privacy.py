@@ -2,7 +2,7 @@
 
 from appointments.models import Appointment
 
-from .models import NeedlingSession
+from .models import Incident, NeedlingSession
 
 
 def treated(user, patient_id):
@@ -23,3 +23,7 @@ def patient_of_appointment(kwargs):
 
 def patient_of_session(kwargs):
     return NeedlingSession.objects.filter(pk=kwargs.get("pk")).values_list("patient_id", flat=True).first()
+
+
+def patient_of_incident(kwargs):
+    return Incident.objects.filter(pk=kwargs.get("pk")).values_list("patient_id", flat=True).first()

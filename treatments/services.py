@@ -1,17 +1,26 @@
-"""Rules of a needling session that span models: who may start and sign, the consent gate for every
-point (the general risks; the neck and mid back regions too), depths, optimistic concurrency of drafts,
-signing with a content hash, and addenda. Every write is audited. Forms, the admin (through model
-clean()) and imports all call these."""
+"""Rules of a needling session that span models: who may act on a session (DESIGN.md rule 4: its own
+clinician writes its draft, an authorised clinician may add an addendum, the care team reads), who may
+start and sign, the consent gate for every point (the general risks; the neck and mid back regions too),
+depths, optimistic concurrency of drafts, signing with a content hash, and addenda.
 
+Each service validates once and then saves (model save() holds no rule); the database holds the same
+rules for every other door (migrations 0003 and 0006). Every change is audited inside its own
+transaction, so a change and its audit event commit or roll back together; a refused attempt leaves an
+audit event saying what was refused."""
+
+from contextlib import contextmanager
 from decimal import Decimal
+from enum import StrEnum
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from accounts.access import Refused
+from accounts.models import Role
 from audit.models import Action
-from audit.services import record
+from audit.services import audited_transaction, record
 
 from .models import NeedlePoint, NeedlingSession, RiskRegion, SideEffect
 
@@ -25,6 +34,46 @@ class SessionSigned(ValidationError):
 
     def __init__(self, message="This session is signed and read-only; write an addendum to correct it."):
         super().__init__(message, code="signed")
+
+
+class NotAuthorised(ValidationError):
+    """The clinician has no current needling authorisation at this moment (DESIGN.md rule 4)."""
+
+
+class ScreeningRefusal(ValidationError):
+    """A point the patient's screening does not allow now (DESIGN.md rule 6)."""
+
+
+class ScreeningDue(ScreeningRefusal):
+    """No screening, one older than SCREENING_VALID_MONTHS, or (for the neck and mid back) one that never
+    asked the pneumothorax questions: a new screening comes before the point."""
+
+
+class Contraindicated(ScreeningRefusal):
+    """A contraindication found at screening covers the point: it is not needled."""
+
+
+class PrecautionNotAcknowledged(ScreeningRefusal):
+    """A precaution found at screening covers the point and is not acknowledged for this session."""
+
+
+class Intent(StrEnum):
+    """What someone wants to do with a session, for check_session_access()."""
+
+    READ = "read"  # the session page, its PDF
+    WRITE = "write"  # the draft's assessment, a point's correction form, removing a point
+    NEEDLE = "needle"  # add or change a needle point, record a side effect (needs the authorisation too)
+    SIGN = "sign"
+    ADDENDUM = "addendum"
+
+
+INTENT_WORDS = {
+    Intent.READ: "open",
+    Intent.WRITE: "change",
+    Intent.NEEDLE: "add needle points or side effects to",
+    Intent.SIGN: "sign",
+    Intent.ADDENDUM: "add an addendum to",
+}
 
 
 # Fields of the assessment / after-treatment form that save_draft may change.
@@ -67,16 +116,89 @@ def _audit(action, session, *, by, request, detail):
     record(action, request=request, user=by, obj=session, patient_id=session.patient_id, detail=detail)
 
 
-def _authorised(clinician, on):
-    profile = getattr(clinician, "clinician_profile", None)
-    day = timezone.localdate(on) if on is not None and timezone.is_aware(on) else (on or timezone.localdate())
-    return profile is not None and clinician.role == "physiotherapist" and profile.needling_authorised(day)
+def _record_refusal(session, *, by, request, what, reason):
+    """The audit event of a refused attempt on a session: who tried what, and why it was refused."""
+    record(
+        Action.PERMISSION_DENIED,
+        request=request,
+        user=by,
+        obj=session,
+        patient_id=session.patient_id,
+        detail=f"refused: {what}: {reason}"[:1000],
+    )
+
+
+def _authorised(clinician, on=None):
+    """May `clinician` needle at `on` (a moment or a day; now by default)?"""
+    return clinician is not None and clinician.may_needle(on)
+
+
+# --- who may act on a session ---------------------------------------------------------------------
+def check_session_access(session, user, intent, *, request=None):
+    """Refuse (Refused: the view answers 403, and the attempt is audited here) what `user` may not do
+    with `session`. The care team (every physiotherapist, and the administrator, who reads everything)
+    reads any session, drafts included: a colleague covering a patient needs the draft as it stands.
+    Only the session's own clinician writes, needles on and signs its draft; an addendum is written by
+    the session's clinician or by another clinician with a current needling authorisation (covering a
+    colleague), always under their own name. Nobody else does any of it. With chart privacy on
+    (CHART_ACCESS=care_team), a physiotherapist outside the patient's care team does none of it either
+    until they break the glass: the chart's own rule (patients.privacy.may_open_chart), asked here too so
+    that no door to a session escapes it. Whether the clinician's own authorisation is current is checked
+    by the writing services themselves (a form error, not a 403)."""
+    from patients.privacy import may_open_chart
+
+    reason = None
+    if user is None or not user.is_authenticated or not user.is_active:
+        reason = "Sign in first."
+    elif intent == Intent.READ:
+        if not user.is_clinical:
+            reason = "Needling sessions are clinical records, for clinicians only."
+    elif not user.has_role(Role.PHYSIO):
+        reason = "Only physiotherapists write needling records."
+    elif intent == Intent.ADDENDUM:
+        if user.pk != session.clinician_id and not _authorised(user):
+            reason = (
+                f"{user} has no current needling authorisation: an addendum is written by the session's "
+                "clinician or by another authorised clinician."
+            )
+    elif user.pk != session.clinician_id:
+        reason = (
+            f"This session belongs to {session.clinician}: only the clinician who treated the patient "
+            "writes, needles on or signs it. Colleagues may read it, and add an addendum once it is signed."
+        )
+    if reason is None and not may_open_chart(user, session.patient_id):
+        reason = (
+            "This patient is not on your care team (chart privacy): break the glass from the patient's "
+            "chart, saying why, to open it."
+        )
+    if reason is not None:
+        what = f"{INTENT_WORDS[Intent(intent)]} needling session {session.pk}"
+        _record_refusal(
+            session,
+            by=user if user and user.is_authenticated else None,
+            request=request,
+            what=what,
+            reason=reason,
+        )
+        raise Refused(f"You may not {what}. {reason}", patient_id=session.patient_id, audited=True)
+
+
+@contextmanager
+def _refusals_audited(session, *, by, request, what):
+    """Audit a clinical rule's refusal (authorisation, consent) of `what`, outside the rolled-back work."""
+    from consent.services import NeedlingNotAllowed
+
+    try:
+        yield
+    except (NotAuthorised, NeedlingNotAllowed, ScreeningRefusal) as refused:
+        _record_refusal(session, by=by, request=request, what=what, reason=" ".join(refused.messages))
+        raise
 
 
 def check_can_start(clinician, patient=None, on=None):
     """Refuses a clinician without a current needling authorisation on file, and an archived patient."""
     if not _authorised(clinician, on):
-        raise ValidationError(
+        raise NotAuthorised(
             f"{clinician} has no current needling authorisation on file: only clinicians on the needling "
             "roster may start or sign a needling session.",
             code="not_authorised",
@@ -85,40 +207,85 @@ def check_can_start(clinician, patient=None, on=None):
         raise ValidationError("This patient is archived: restore the patient before starting a session.")
 
 
+def open_draft(patient, clinician):
+    """The clinician's newest unsigned session for the patient, or None."""
+    return (
+        NeedlingSession.objects.filter(patient=patient, clinician=clinician, signed_at__isnull=True)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+
+
 def start_session(*, patient, clinician, appointment=None, request=None):
-    """Create a draft session for the patient by the clinician (optionally for an appointment).
+    """Create a draft session for the patient by the clinician (optionally for an appointment), or, when
+    the clinician already has an open draft for this patient (and no other appointment is named), open
+    that one: two clicks make one draft.
 
     Refuses an unauthorised clinician and an archived patient. Consent is not needed to start (the
     assessment comes first; consent may be obtained during the visit): it is needed for every point."""
-    check_can_start(clinician, patient)
-    session = NeedlingSession(patient=patient, clinician=clinician, updated_by=clinician)
-    if appointment is not None:
-        session.appointment = appointment
-    session.save()
-    _audit(
-        Action.CREATE,
-        session,
-        by=clinician,
-        request=request,
-        detail="needling session started" + (f" for appointment {appointment.pk}" if appointment else ""),
-    )
+    try:
+        check_can_start(clinician, patient)
+    except ValidationError as refused:
+        record(
+            Action.PERMISSION_DENIED,
+            request=request,
+            user=clinician,
+            obj=patient,
+            patient_id=patient.pk,
+            detail=f"refused: start a needling session: {' '.join(refused.messages)}"[:1000],
+        )
+        raise
+    with audited_transaction():
+        existing = open_draft(patient, clinician)
+        reusable = existing is not None and (
+            appointment is None or existing.appointment_id in (None, appointment.pk)
+        )
+        if reusable:
+            if appointment is not None and existing.appointment_id is None:
+                # The draft started from the chart now belongs to the visit being started.
+                NeedlingSession.objects.filter(pk=existing.pk).update(appointment=appointment)
+                existing.appointment = appointment
+                _audit(
+                    Action.UPDATE,
+                    existing,
+                    by=clinician,
+                    request=request,
+                    detail=f"draft linked to appointment {appointment.pk}",
+                )
+            return existing
+        session = NeedlingSession(patient=patient, clinician=clinician, updated_by=clinician)
+        if appointment is not None:
+            session.appointment = appointment
+        try:
+            with transaction.atomic():
+                session.save()
+        except IntegrityError as error:
+            raise NotAuthorised(_database_reason(error), code="not_authorised") from error
+        _audit(
+            Action.CREATE,
+            session,
+            by=clinician,
+            request=request,
+            detail="needling session started" + (f" for appointment {appointment.pk}" if appointment else ""),
+        )
     return session
 
 
 def start_session_from_appointment(appointment, *, by, request=None):
     """Start (or reopen) the session linked to an appointment and mark the appointment in treatment.
 
-    Refuses an unauthorised clinician; returns the existing session when one is already linked."""
+    Refuses an unauthorised clinician; returns the existing session when one is already linked, and the
+    clinician's open draft for the patient when there is one (linking it to the appointment)."""
     from appointments.services import mark_in_treatment
 
-    with transaction.atomic():
+    with audited_transaction():
         existing = NeedlingSession.objects.filter(appointment=appointment).first()
         if existing is not None:
             return existing
         session = start_session(
             patient=appointment.patient, clinician=by, appointment=appointment, request=request
         )
-        mark_in_treatment(appointment, by=by)
+        mark_in_treatment(appointment, by=by, request=request)
     return session
 
 
@@ -130,17 +297,31 @@ def _locked(session):
     return current
 
 
-def check_point(point):
-    """The rules of one needle point: the session is a draft; the depth is positive, within the needle's
-    length, and confirmed past the muscle's advisory maximum; the consent service allows needling now (the
-    general risks accepted, for every point) and the muscle's risk region (neck, mid back) when it has
-    one. Raises ValidationError (NeedlingNotAllowed for consent)."""
+def _database_reason(error):
+    """The sentence a trigger of migration 0006 refused a row with (after "refused: ")."""
+    text = str(getattr(error, "__cause__", None) or error).splitlines()[0]
+    return text.split("refused: ", 1)[-1].rstrip(".") + "."
+
+
+def _check_point(point, *, by, at):
+    """The rules of one needle point, judged at `at`, in the order a clinician would want to hear them:
+    the session is a draft; the clinician may needle now; the depth is positive, within the needle's
+    length, and confirmed past the muscle's advisory maximum; the consent allows needling now (the general
+    risks, for every point) and the muscle's risk region (neck, mid back) when it has one. Sets the
+    point's recorded_at and the consents it refers to. Raises SessionSigned, NotAuthorised,
+    ValidationError (by field) or consent's NeedlingNotAllowed."""
     from consent.models import Region
-    from consent.services import check_region_allowed
+    from consent.services import consents_allowing
 
     session = point.session
     if session.signed_at is not None:
         raise SessionSigned()
+    if not _authorised(by, at):
+        raise NotAuthorised(
+            f"{by} has no current needling authorisation on file (it lapsed or was never granted): no "
+            "further point or side effect may be recorded. The assessment and notes can still be saved.",
+            code="not_authorised",
+        )
     errors = {}
     depth = Decimal(point.depth_mm)
     if depth <= 0:
@@ -164,18 +345,149 @@ def check_point(point):
         errors["insertions"] = "A point needs at least one insertion."
     if errors:
         raise ValidationError(errors)
-    # Every point needs the general risks of needling accepted; a neck or mid back muscle its region's too
-    # (check_region_allowed checks the general risks for every region: one query).
     risk_region = point.muscle.risk_region
-    check_region_allowed(
-        session.patient, Region.GENERAL if risk_region == RiskRegion.NONE else Region(risk_region)
+    allowing = consents_allowing(
+        session.patient_id, Region.GENERAL if risk_region == RiskRegion.NONE else Region(risk_region), at=at
+    )
+    _check_screening(point, at=at)
+    point.recorded_at = at
+    point.consent_id = allowing.general_id
+    point.region_consent_id = allowing.region_id
+
+
+def screening_at(session, at=None):
+    """(screening, findings, due, unasked) for the session's patient at `at` (now by default): the latest
+    screening answered by then, what the clinic's rules make of its yes answers, whether it is due (none,
+    or older than SCREENING_VALID_MONTHS), and the pneumothorax questions it never asked."""
+    from patients.services import findings, latest_screening, pneumothorax_questions_unasked, screening_is_due
+
+    at = at or timezone.now()
+    screening = latest_screening(session.patient_id, at=at)
+    return (
+        screening,
+        findings(screening),
+        screening_is_due(screening, now=at),
+        pneumothorax_questions_unasked(screening),
     )
 
 
+def _check_screening(point, *, at):
+    """DESIGN.md rule 6 for one point: refuse it when the screening is due (ScreeningDue), when a
+    contraindication covers it (Contraindicated, naming the item and where it applies), or when a
+    precaution covers it and is not acknowledged for this session (PrecautionNotAcknowledged)."""
+    session = point.session
+    screening, found, due, unasked = screening_at(session, at)
+    if due:
+        when = (
+            f"the last one was on {timezone.localtime(screening.answered_at):%Y-%m-%d}"
+            if screening
+            else "none is on file"
+        )
+        raise ScreeningDue(
+            f"The screening is due ({when}): record a new screening with the patient before the first point.",
+            code="screening_due",
+        )
+    muscle = point.muscle
+    if unasked and muscle.is_risk:
+        raise ScreeningDue(
+            f"The screening of {timezone.localtime(screening.answered_at):%Y-%m-%d} did not ask about the "
+            f"pneumothorax risk factors ({', '.join(label.lower() for label in unasked)}): record a new "
+            "screening before needling the neck or mid back.",
+            code="screening_due",
+        )
+    acknowledged = None
+    for finding in found:
+        if not finding.covers(
+            body_region=muscle.body_region, risk_region=muscle.risk_region, side=point.side
+        ):
+            continue
+        day = f"{timezone.localtime(finding.answered_at):%Y-%m-%d}"
+        if finding.is_contraindication:
+            raise Contraindicated(
+                f"{finding.described}, found at the screening of {day}, is a contraindication: no needling "
+                f"{'at all this session' if finding.where == 'every point' else finding.where} ({muscle}, "
+                f"{point.get_side_display().lower()}, refused). {finding.reason}".strip(),
+                code="contraindicated",
+            )
+        if acknowledged is None:
+            acknowledged = set(session.acknowledgements.values_list("item", flat=True))
+        if finding.item not in acknowledged:
+            raise PrecautionNotAcknowledged(
+                f"{finding.described}, found at the screening of {day}, is a precaution for "
+                f"{finding.where}: acknowledge it for this session (Screening, at the top of the session) "
+                f"before needling {muscle}.",
+                code="precaution",
+            )
+
+
+def acknowledge_precautions(session, *, by, items, request=None):
+    """Record the clinician's acknowledgement, for this session, of precautions found on the patient's
+    current screening (each at most once). Refuses (403) anyone but the session's clinician; refuses a
+    signed session, a due screening, and an item that is not a precaution found on it."""
+    from patients.models import SCREENING_LABELS
+
+    from .models import PrecautionAcknowledgement
+
+    check_session_access(session, by, Intent.WRITE, request=request)
+    items = list(dict.fromkeys(items))
+    if not items:
+        raise ValidationError("Tick the precautions you acknowledge for this session.")
+    with audited_transaction():
+        locked = _locked(session)
+        screening, found, due, _unasked = screening_at(locked)
+        if due:
+            raise ScreeningDue("The screening is due: record a new screening with the patient first.")
+        precautions = {f.item for f in found if not f.is_contraindication}
+        unknown = [item for item in items if item not in precautions]
+        if unknown:
+            raise ValidationError(
+                "Not a precaution found on the current screening: "
+                + ", ".join(SCREENING_LABELS.get(item, item) for item in unknown)
+                + "."
+            )
+        already = set(locked.acknowledgements.values_list("item", flat=True))
+        added = [
+            PrecautionAcknowledgement.objects.create(
+                session=locked, item=item, screening=screening, acknowledged_by=by
+            )
+            for item in items
+            if item not in already
+        ]
+        if added:
+            _audit(
+                Action.UPDATE,
+                locked,
+                by=by,
+                request=request,
+                detail="precautions acknowledged: " + ", ".join(a.get_item_display() for a in added),
+            )
+    return added
+
+
+def _save_point(point):
+    """Save a checked point; a refusal by the database (a consent withdrawn or an authorisation lapsed a
+    moment ago, by another door) becomes the same kind of message as the service's own."""
+    from consent.services import NeedlingNotAllowed
+
+    try:
+        with transaction.atomic():
+            point.save()
+    except IntegrityError as error:
+        reason = _database_reason(error)
+        if "authorisation" in reason:
+            raise NotAuthorised(f"The point was not saved: {reason}", code="not_authorised") from error
+        if "consent" in reason:
+            raise NeedlingNotAllowed(
+                f"The point was not saved: {reason} The consent may have changed a moment ago; check it.",
+                code="consent_missing",
+            ) from error
+        raise
+
+
 def last_needle_size(clinician):
-    """The needle size the clinician used last, the default for the next point (or None)."""
+    """The needle size the clinician used last, offered (and shown as carried over) for the next point."""
     last = (
-        NeedlePoint.objects.filter(session__clinician=clinician)
+        NeedlePoint.objects.filter(session__clinician=clinician, removal__isnull=True)
         .order_by("-session__started_at", "-order")
         .select_related("needle_size")
         .first()
@@ -183,76 +495,124 @@ def last_needle_size(clinician):
     return last.needle_size if last else None
 
 
-def _validated(instance, exclude=()):
-    """Field checks, then the model's rules; domain errors (NeedlingNotAllowed) reach the caller as raised."""
-    instance.clean_fields(exclude=list(exclude))
-    instance.clean()
-
-
 def add_point(session, *, by, request=None, **fields):
-    """Add the next needle point to a draft session.
+    """Add the next needle point to a draft session, as its own clinician.
 
-    Refuses a signed session, a bad depth or insertion count, a segment that does not exist, an
-    unconfirmed depth past the advisory maximum, any point without the general risks accepted on a
-    current consent, and a neck / mid back point without that region's consent."""
-    with transaction.atomic():
+    Refuses (403) anyone but the session's clinician; refuses a signed session, a clinician whose
+    needling authorisation is not current at this moment, a bad depth or insertion count, a segment that
+    does not exist, an unconfirmed depth past the advisory maximum, any point without the general risks
+    accepted on a current consent, and a neck / mid back point without that region's consent."""
+    check_session_access(session, by, Intent.NEEDLE, request=request)
+    what = f"add a needle point to session {session.pk}"
+    with _refusals_audited(session, by=by, request=request, what=what), audited_transaction():
         locked = _locked(session)
         point = NeedlePoint(session=locked, order=0, **fields)
-        _validated(point, exclude=["order", "session"])
+        point.clean_fields(exclude=["order", "session", "consent", "region_consent"])
+        _check_point(point, by=by, at=timezone.now())
         point.order = (locked.points.aggregate(m=Max("order"))["m"] or 0) + 1
-        point.save()
-    _audit(
-        Action.UPDATE,
-        session,
-        by=by,
-        request=request,
-        detail=f"needle point {point.order} added ({point.muscle}, {point.side})",
-    )
+        _save_point(point)
+        _audit(
+            Action.UPDATE,
+            locked,
+            by=by,
+            request=request,
+            detail=f"needle point {point.order} added ({point.muscle}, {point.side})",
+        )
     return point
 
 
 def update_point(point, *, by, request=None, **fields):
-    """Change a needle point of a draft session; the same rules as add_point."""
-    with transaction.atomic():
+    """Correct a needle point of a draft session; the same rules as add_point, judged now (a correction is
+    recorded again, under the consent and authorisation in force now)."""
+    check_session_access(point.session, by, Intent.NEEDLE, request=request)
+    if hasattr(point, "removal") or NeedlePoint.objects.filter(pk=point.pk, removal__isnull=False).exists():
+        raise ValidationError("This point was removed (entered in error); add a new point instead.")
+    what = f"change needle point {point.order} of session {point.session_id}"
+    with _refusals_audited(point.session, by=by, request=request, what=what), audited_transaction():
         locked = _locked(point.session)
         point = NeedlePoint.objects.get(pk=point.pk)
         point.session = locked
         for name, value in fields.items():
             setattr(point, name, value)
-        _validated(point, exclude=["session"])
-        point.save()
-    _audit(
-        Action.UPDATE,
-        locked,
-        by=by,
-        request=request,
-        detail=f"needle point {point.order} changed: {', '.join(sorted(fields))}",
-    )
+        point.clean_fields(exclude=["session", "consent", "region_consent"])
+        _check_point(point, by=by, at=timezone.now())
+        _save_point(point)
+        _audit(
+            Action.UPDATE,
+            locked,
+            by=by,
+            request=request,
+            detail=f"needle point {point.order} changed: {', '.join(sorted(fields))}",
+        )
     return point
 
 
+def remove_point(point, *, by, reason, request=None):
+    """Remove a point entered in error on a draft, with a reason: it is kept, struck through, and no longer
+    counts as needled (nothing clinical is deleted). Refuses (403) anyone but the session's clinician;
+    refuses a signed session (write an addendum), a point already removed, and an empty reason."""
+    from .models import PointRemoval
+
+    check_session_access(point.session, by, Intent.WRITE, request=request)
+    reason = " ".join((reason or "").split())[:300]
+    if not reason:
+        raise ValidationError(
+            {"reason": "Say why the point is removed (for example: entered on the wrong side)."}
+        )
+    with audited_transaction():
+        locked = _locked(point.session)
+        if PointRemoval.objects.filter(point_id=point.pk).exists():
+            raise ValidationError(f"Point {point.order} was already removed.")
+        removal = PointRemoval.objects.create(point=point, session=locked, removed_by=by, reason=reason)
+        _audit(
+            Action.UPDATE,
+            locked,
+            by=by,
+            request=request,
+            detail=f"needle point {point.order} removed (entered in error): {reason}",
+        )
+    return removal
+
+
 def add_side_effect(session, *, by, request=None, **fields):
-    """Record a side effect on a draft session. Refuses a missing type or severity, an undescribed
-    "other", and a signed session (add an addendum instead)."""
-    with transaction.atomic():
+    """Record a side effect on a draft session, as its own clinician with a current authorisation; a
+    significant or serious one opens an incident and alerts the clinician and the manager. Refuses (403)
+    anyone else; refuses a missing type or severity, an undescribed "other", and a signed session (add an
+    addendum instead)."""
+    check_session_access(session, by, Intent.NEEDLE, request=request)
+    what = f"record a side effect on session {session.pk}"
+    with _refusals_audited(session, by=by, request=request, what=what), audited_transaction():
         locked = _locked(session)
+        if not _authorised(by, timezone.now()):
+            raise NotAuthorised(
+                f"{by} has no current needling authorisation on file: side effects of this session "
+                "are recorded by an authorised clinician, or in an addendum once it is signed.",
+                code="not_authorised",
+            )
         effect = SideEffect(session=locked, **fields)
-        _validated(effect, exclude=["session"])
+        effect.clean_fields(exclude=["session"])
+        effect.clean()
         effect.save()
-    _audit(
-        Action.UPDATE,
-        session,
-        by=by,
-        request=request,
-        detail=f"side effect recorded: {effect.type} ({effect.severity})",
-    )
+        _audit(
+            Action.UPDATE,
+            locked,
+            by=by,
+            request=request,
+            detail=f"side effect recorded: {effect.type} ({effect.severity})",
+        )
+        # A significant or serious one has opened an incident (the database did): alert at once.
+        from .incidents import opened_for
+
+        opened_for(effect, by=by, request=request)
     return effect
 
 
 def save_draft(session, changes, *, expected_version, by, request=None):
-    """Save assessment / after-treatment fields of a draft, only if nobody saved it since
-    `expected_version` was read. Refuses a stale version (ConflictError: nothing is overwritten), a
-    signed session, and invalid values (pain outside 0 to 10)."""
+    """Save assessment / after-treatment fields of a draft, as its own clinician, only if nobody saved it
+    since `expected_version` was read. Refuses (403) anyone but the session's clinician; refuses a stale
+    version (ConflictError: nothing is overwritten), a signed session, and invalid values (pain outside
+    0 to 10)."""
+    check_session_access(session, by, Intent.WRITE, request=request)
     unknown = set(changes) - set(DRAFT_FIELDS)
     if unknown:
         raise ValueError(f"save_draft cannot change {', '.join(sorted(unknown))}.")
@@ -262,7 +622,7 @@ def save_draft(session, changes, *, expected_version, by, request=None):
     for name, value in changes.items():
         setattr(candidate, name, value)
     candidate.clean_fields(exclude=[f.name for f in NeedlingSession._meta.fields if f.name not in changes])
-    with transaction.atomic():
+    with audited_transaction():
         updated = NeedlingSession.objects.filter(
             pk=session.pk, version=expected_version, signed_at__isnull=True
         ).update(**changes, version=F("version") + 1, updated_at=timezone.now(), updated_by=by)
@@ -277,13 +637,13 @@ def save_draft(session, changes, *, expected_version, by, request=None):
                 "then enter your changes again.",
                 code="conflict",
             )
-    _audit(
-        Action.UPDATE,
-        session,
-        by=by,
-        request=request,
-        detail="changed: " + ", ".join(sorted(changes)) if changes else "saved without change",
-    )
+        _audit(
+            Action.UPDATE,
+            session,
+            by=by,
+            request=request,
+            detail="changed: " + ", ".join(sorted(changes)) if changes else "saved without change",
+        )
     return NeedlingSession.objects.get(pk=session.pk)
 
 
@@ -314,7 +674,7 @@ def missing_for_signing(session):
             f"Needles out ({session.needles_out}) differ from needles in ({session.needles_in}): "
             "find every needle before signing."
         )
-    points = list(session.points.select_related("muscle"))
+    points = list(session.points.filter(removal__isnull=True).select_related("muscle"))
     if points and not session.needles_in:
         problems.append("Needles in must be at least 1 when needle points are recorded.")
     if (session.needles_in or 0) > 0 and not session.sharps_disposed:
@@ -350,16 +710,17 @@ def verify_content_hash(session):
 
 def sign_session(session, *, by, request=None):
     """Sign a draft: stores signed_at, signed_by and the content hash; the session is read-only from
-    then on, and a linked appointment is marked completed. Refuses anyone but the session's clinician,
-    a clinician without a current authorisation, a session already signed, and an incomplete session
-    (the message lists everything missing)."""
-    with transaction.atomic():
+    then on, and a linked appointment is marked completed. Refuses (403) anyone but the session's
+    clinician; refuses a clinician without a current authorisation, a session already signed, and an
+    incomplete session (the message lists everything missing)."""
+    check_session_access(session, by, Intent.SIGN, request=request)
+    what = f"sign session {session.pk}"
+    with _refusals_audited(session, by=by, request=request, what=what), audited_transaction():
         locked = _locked(session)
-        if by.pk != locked.clinician_id:
-            raise ValidationError("Only the clinician who treated the patient can sign this session.")
-        if not _authorised(by, None):
-            raise ValidationError(
-                f"{by} has no current needling authorisation on file, so cannot sign a needling session."
+        if not _authorised(by):
+            raise NotAuthorised(
+                f"{by} has no current needling authorisation on file, so cannot sign a needling session.",
+                code="not_authorised",
             )
         problems = missing_for_signing(locked)
         if problems:
@@ -369,8 +730,9 @@ def sign_session(session, *, by, request=None):
             # One statement: the hash covers the signing time and signer it writes (the trigger allows
             # this UPDATE because the row was not signed before it).
             cursor.execute(
-                "UPDATE treatments_needlingsession SET signed_at = %s, signed_by_id = %s, updated_at = %s, "
-                "content_hash = treatments_content_hash(id, %s, %s) WHERE id = %s AND signed_at IS NULL",
+                "UPDATE treatments_needlingsession SET signed_at = %s, signed_by_id = %s, "
+                "updated_at = %s, content_hash = treatments_content_hash(id, %s, %s) "
+                "WHERE id = %s AND signed_at IS NULL",
                 [signed_at, by.pk, signed_at, signed_at, by.pk, locked.pk],
             )
         locked.refresh_from_db()
@@ -378,26 +740,30 @@ def sign_session(session, *, by, request=None):
             from appointments.services import complete
 
             try:
-                with transaction.atomic():
+                with audited_transaction():
                     complete(locked.appointment, by=by, request=request)
             except ValidationError:
-                # The record is what matters clinically: a cancelled or no-show appointment the session
-                # was nonetheless given under stays as the front desk left it (its history shows why).
+                # The record is what matters clinically: a cancelled or no-show appointment the
+                # session was nonetheless given under stays as the front desk left it (its history
+                # shows why).
                 pass
-    _audit(
-        Action.SIGN,
-        locked,
-        by=by,
-        request=request,
-        detail=f"signed; content sha256 {locked.content_hash[:16]}",
-    )
+        _audit(
+            Action.SIGN,
+            locked,
+            by=by,
+            request=request,
+            detail=f"signed; content sha256 {locked.content_hash[:16]}",
+        )
     return locked
 
 
 def add_addendum(session, *, by, text, request=None):
-    """Add a dated addendum to a signed session. Refuses empty text and a draft (edit the draft)."""
+    """Add a dated addendum to a signed session, under its author's name. Refuses (403) anyone but the
+    session's clinician or another clinician with a current needling authorisation; refuses empty text
+    and a draft (edit the draft)."""
     from .models import Addendum
 
+    check_session_access(session, by, Intent.ADDENDUM, request=request)
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": "Write the addendum's text."})
@@ -405,8 +771,7 @@ def add_addendum(session, *, by, text, request=None):
         raise ValidationError(
             "This session is still a draft: edit it directly; addenda are for signed sessions."
         )
-    if not by.has_role("physiotherapist"):
-        raise ValidationError("Only physiotherapists write addenda to needling sessions.")
-    addendum = Addendum.objects.create(session=session, author=by, text=text)
-    _audit(Action.ADDENDUM, session, by=by, request=request, detail=f"addendum {addendum.pk}")
+    with audited_transaction():
+        addendum = Addendum.objects.create(session=session, author=by, text=text)
+        _audit(Action.ADDENDUM, session, by=by, request=request, detail=f"addendum {addendum.pk}")
     return addendum

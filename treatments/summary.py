@@ -7,12 +7,13 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Role
 from consent.models import RISK_REGIONS, Region
 from consent.services import consent_status
 from patients.chart import patient_badges
-from patients.services import latest_screening, screening_is_due
 
 from . import bodychart
+from .forms import RemovePointForm
 from .models import NeedlingSession, RiskRegion
 from .services import missing_for_signing
 
@@ -43,26 +44,59 @@ def body_chart_svg(session, points, link=True):
 
 
 def session_context(session, request=None):
-    points = list(session.points.select_related("muscle", "needle_size").order_by("order"))
-    screening = latest_screening(session.patient)
+    from .services import screening_at
+
+    points = list(
+        session.points.select_related("muscle", "needle_size", "removal", "removal__removed_by").order_by(
+            "order"
+        )
+    )
+    for point in points:
+        # A point removed as entered in error stays in the record, struck through, but was not needled.
+        point.removed = getattr(point, "removal", None)
+    needled = [point for point in points if point.removed is None]
+    # What the screening says now (a draft) or said when the session was signed.
+    screening, found, due, unasked = screening_at(session, session.signed_at)
+    acknowledgements = list(session.acknowledgements.select_related("acknowledged_by"))
+    acknowledged = {a.item: a for a in acknowledgements}
     statuses = consent_status([session.patient_id])
-    editable = not session.is_signed and request is not None and request.user.role == "physiotherapist"
+    # Only the session's own clinician gets the forms of a draft (treatments.services.check_session_access);
+    # the care team reads it. Whether they may needle now is said by the forms' own refusals.
+    user = getattr(request, "user", None)
+    editable = not session.is_signed and user is not None and user.pk == session.clinician_id
+    may_add_addendum = (
+        session.is_signed
+        and user is not None
+        and user.has_role(Role.PHYSIO)
+        and (user.pk == session.clinician_id or user.may_needle())
+    )
     return {
         "session": session,
         "patient": session.patient,
         "points": points,
-        "side_effects": list(session.side_effects.all()),
+        "needled_points": needled,
+        "removed_points": [point for point in points if point.removed is not None],
+        "side_effects": list(session.side_effects.select_related("incident")),
         "addenda": list(session.addenda.select_related("author")),
         "screening": screening,
-        "screening_due": screening_is_due(screening),
+        "screening_due": due,
+        "screening_unasked": unasked,
         "flags": screening.flags if screening else [],
+        "contraindications": [f for f in found if f.is_contraindication],
+        "precautions": [(f, acknowledged.get(f.item)) for f in found if not f.is_contraindication],
+        "unacknowledged": [f for f in found if not f.is_contraindication and f.item not in acknowledged],
+        "acknowledgements": acknowledgements,
         "consent_rows": consent_rows(session.patient_id, statuses),
         # No point at all without the general risks accepted (consent.services.check_region_allowed).
         "needling_allowed": statuses[session.patient_id][Region.GENERAL].allowed,
-        "body_chart": body_chart_svg(session, points, link=editable),
+        "body_chart": body_chart_svg(session, needled, link=editable),
         "missing": [] if session.is_signed else missing_for_signing(session),
         "editable": editable,
-        "risk_points": any(p.muscle.risk_region != RiskRegion.NONE for p in points),
+        "may_add_addendum": may_add_addendum,
+        "is_own_draft": editable,
+        "risk_points": any(p.muscle.risk_region != RiskRegion.NONE for p in needled),
+        "depth_confirmed": any(p.depth_confirmed for p in needled),
+        "remove_form": RemovePointForm(),
     }
 
 
@@ -102,15 +136,23 @@ def visit_summary_context(session):
     from appointments.services import next_appointment
 
     context = session_context(session)
-    context["body_chart"] = bodychart.render(context["points"], plain=True)
-    context["points_text"] = points_text(context["points"])
+    context["body_chart"] = bodychart.render(context["needled_points"], plain=True)
+    context["points_text"] = points_text(context["needled_points"])
     profile = getattr(session.clinician, "clinician_profile", None)
     context.update(
         {
             "clinic_name": settings.CLINIC_NAME,
             "profile": profile,
+            # The next visit after this one: not this session's own appointment (started early, it would
+            # still lie ahead), nor one before this visit ended.
             "next_appointment": next_appointment(
-                session.patient, after=max(session.started_at, timezone.now())
+                session.patient,
+                after=max(
+                    session.started_at,
+                    session.appointment.end if session.appointment_id else session.started_at,
+                    timezone.now(),
+                ),
+                exclude=session.appointment_id,
             ),
             "printed_at": timezone.now(),
         }

@@ -14,8 +14,11 @@ urlpatterns = [
     path("<int:pk>/points/new/", views.point_form, name="point_form"),
     path("<int:pk>/points/", views.point_add, name="point_add"),
     path("<int:pk>/points/<int:point_pk>/edit/", views.point_edit, name="point_edit"),
+    path("<int:pk>/points/<int:point_pk>/remove/", views.point_remove, name="point_remove"),
+    path("<int:pk>/precautions/", views.acknowledge, name="acknowledge"),
     path("<int:pk>/side-effects/", views.side_effect_add, name="side_effect_add"),
     path("<int:pk>/sign/", views.session_sign, name="sign"),
     path("<int:pk>/addenda/", views.addendum_add, name="addendum_add"),
     path("<int:pk>/visit-summary.pdf", views.session_pdf, name="pdf"),
+    path("incidents/<int:pk>/", views.incident_detail, name="incident"),
 ]

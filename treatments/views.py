@@ -15,9 +15,17 @@ from audit.services import record
 from clinic.pdf import pdf_response
 from patients.models import Patient
 
-from . import services
-from .forms import AddendumForm, AssessmentForm, PointForm, SideEffectForm
-from .models import BodyRegion, NeedlePoint, NeedlingSession
+from . import incidents, services
+from .forms import (
+    AddendumForm,
+    AssessmentForm,
+    CloseIncidentForm,
+    IncidentEntryForm,
+    PointForm,
+    RemovePointForm,
+    SideEffectForm,
+)
+from .models import BodyRegion, Incident, NeedlePoint, NeedlingSession
 from .summary import my_day_rows, session_context, visit_summary_pdf
 
 CLINICAL = (Role.PHYSIO, Role.ADMIN)
@@ -33,11 +41,11 @@ def _session(pk):
 
 
 def _point_form(request, session, data=None, region=None, side=None):
-    initial = {}
-    if data is None:
-        size = services.last_needle_size(session.clinician)
-        initial = {"needle_size": size.pk if size else None, "side": side or "R"}
-    return PointForm(data, region=region, initial=initial)
+    """A fresh point form: the side only when a side of the body chart was clicked, the needle size
+    carried over from the clinician's last point and shown as such."""
+    initial = {"side": side} if side else {}
+    carried = services.last_needle_size(session.clinician) if data is None else None
+    return PointForm(data, region=region, initial=initial, carried_needle=carried)
 
 
 def _points_section(request, session, form=None, status=200):
@@ -49,8 +57,10 @@ def _points_section(request, session, form=None, status=200):
 
 @role_required(*CLINICAL)
 def session_detail(request, pk):
-    """The session screen: flags and consent at the top, assessment, points, side effects, signing."""
+    """The session screen: flags and consent at the top, assessment, points, side effects, signing. The
+    care team reads any session, drafts included; only its own clinician gets the forms."""
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.READ, request=request)
     record(
         Action.VIEW, request=request, obj=session, patient_id=session.patient_id, detail="needling session"
     )
@@ -87,6 +97,7 @@ def session_start(request, patient_pk):
 def session_save(request, pk):
     """Save the assessment form of a draft, refusing a stale version (someone saved in between)."""
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.WRITE, request=request)
     form = AssessmentForm(request.POST, instance=NeedlingSession.objects.get(pk=pk))
     if form.is_valid():
         try:
@@ -121,6 +132,7 @@ def session_save(request, pk):
 def point_form(request, pk):
     """A fresh add-point form, narrowed to a body chart region (htmx, from a click on the chart)."""
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.WRITE, request=request)
     region = request.GET.get("region") if request.GET.get("region") in BodyRegion.values else None
     side = request.GET.get("side") if request.GET.get("side") in ("L", "R") else None
     form = _point_form(request, session, region=region, side=side)
@@ -134,6 +146,7 @@ def point_form(request, pk):
 def point_add(request, pk):
     """Add a needle point row; htmx gets the points section back, a plain POST the whole page."""
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.NEEDLE, request=request)
     region = request.POST.get("region") if request.POST.get("region") in BodyRegion.values else None
     form = PointForm(request.POST, region=region)
     if form.is_valid():
@@ -159,7 +172,18 @@ def point_add(request, pk):
 def point_edit(request, pk, point_pk):
     """Correct a point of a draft in place (htmx): GET the filled form, POST it through update_point."""
     session = _session(pk)
+    services.check_session_access(
+        session,
+        request.user,
+        services.Intent.NEEDLE if request.method == "POST" else services.Intent.WRITE,
+        request=request,
+    )
     point = get_object_or_404(NeedlePoint.objects.select_related("muscle"), pk=point_pk, session=session)
+    if NeedlePoint.objects.filter(pk=point.pk, removal__isnull=False).exists():
+        messages.error(
+            request, f"Point {point.order} was removed (entered in error); add a new point instead."
+        )
+        return redirect(reverse("treatments:session", args=[pk]) + "#points")
     if request.method == "POST":
         form = PointForm(request.POST, instance=NeedlePoint.objects.get(pk=point.pk))
         if form.is_valid():
@@ -188,8 +212,52 @@ def point_edit(request, pk, point_pk):
 
 @role_required(Role.PHYSIO)
 @require_POST
+def point_remove(request, pk, point_pk):
+    """Remove a point entered in error on a draft, with a reason (kept, struck through, not counted)."""
+    session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.WRITE, request=request)
+    point = get_object_or_404(NeedlePoint, pk=point_pk, session=session)
+    form = RemovePointForm(request.POST)
+    if form.is_valid():
+        try:
+            services.remove_point(point, by=request.user, reason=form.cleaned_data["reason"], request=request)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, f"Point {point.order} removed (entered in error); it stays struck through."
+            )
+    else:
+        messages.error(request, " ".join(_messages(form)))
+    if request.htmx:
+        return _points_section(request, session)
+    return redirect(reverse("treatments:session", args=[pk]) + "#points")
+
+
+@role_required(Role.PHYSIO)
+@require_POST
+def acknowledge(request, pk):
+    """The clinician acknowledges, for this session, precautions found at screening."""
+    session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.WRITE, request=request)
+    try:
+        added = services.acknowledge_precautions(
+            session, by=request.user, items=request.POST.getlist("item"), request=request
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if added:
+            names = ", ".join(a.get_item_display() for a in added)
+            messages.success(request, f"Acknowledged for this session: {names}.")
+    return redirect(reverse("treatments:session", args=[pk]) + "#safety")
+
+
+@role_required(Role.PHYSIO)
+@require_POST
 def side_effect_add(request, pk):
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.NEEDLE, request=request)
     form = SideEffectForm(request.POST)
     if form.is_valid():
         try:
@@ -216,6 +284,7 @@ def side_effect_add(request, pk):
 @require_POST
 def session_sign(request, pk):
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.SIGN, request=request)
     try:
         services.sign_session(session, by=request.user, request=request)
     except ValidationError as error:
@@ -230,6 +299,7 @@ def session_sign(request, pk):
 @require_POST
 def addendum_add(request, pk):
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.ADDENDUM, request=request)
     form = AddendumForm(request.POST)
     if form.is_valid():
         try:
@@ -247,6 +317,7 @@ def addendum_add(request, pk):
 def session_pdf(request, pk):
     """The visit summary PDF; every download audited."""
     session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.READ, request=request)
     pdf = visit_summary_pdf(session, request=request)
     record(
         Action.PRINT,
@@ -259,13 +330,69 @@ def session_pdf(request, pk):
     return pdf_response(pdf, f"visit-summary-{session.patient.chart_number}-{day:%Y-%m-%d}-{session.pk}.pdf")
 
 
+@role_required(Role.PHYSIO, Role.MANAGER, Role.ADMIN)
+def incident_detail(request, pk):
+    """An incident: the side effect and its session, the follow-up so far, and (while open) the forms to
+    record an action or a follow-up contact and to close it. Audited as a view of the chart."""
+    incident = get_object_or_404(
+        Incident.objects.select_related("side_effect", "session", "patient", "clinician", "closed_by"), pk=pk
+    )
+    incidents.check_incident_access(incident, request.user, incidents.IncidentIntent.READ, request=request)
+    entry_form, close_form = IncidentEntryForm(), CloseIncidentForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        intent = incidents.IncidentIntent.CLOSE if action == "close" else incidents.IncidentIntent.RECORD
+        incidents.check_incident_access(incident, request.user, intent, request=request)
+        try:
+            if action == "close":
+                close_form = CloseIncidentForm(request.POST)
+                if close_form.is_valid():
+                    incidents.close_incident(
+                        incident, by=request.user, note=close_form.cleaned_data["note"], request=request
+                    )
+                    messages.success(request, "Incident closed.")
+                    return redirect("treatments:incident", pk=pk)
+            else:
+                entry_form = IncidentEntryForm(request.POST)
+                if entry_form.is_valid():
+                    incidents.record_entry(
+                        incident, by=request.user, request=request, **entry_form.cleaned_data
+                    )
+                    messages.success(request, "Recorded.")
+                    return redirect("treatments:incident", pk=pk)
+        except ValidationError as error:
+            _add_errors(close_form if action == "close" else entry_form, error)
+    else:
+        record(Action.VIEW, request=request, obj=incident, patient_id=incident.patient_id, detail="incident")
+        if incident.alerted_at is None and incident.is_open:
+            incidents.send_alert(incident.pk)  # a mail that could not go out before goes now
+    context = {
+        "incident": incident,
+        "entries": list(incident.entries.select_related("recorded_by")),
+        "entry_form": entry_form,
+        "close_form": close_form,
+        "may_record": request.user.has_role(Role.PHYSIO, Role.MANAGER) and incident.is_open,
+        "may_close": incident.is_open
+        and (request.user.has_role(Role.MANAGER) or request.user.pk == incident.clinician_id),
+        "clinical": request.user.is_clinical,
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, "treatments/incident.html", context, status=status)
+
+
 @role_required(Role.PHYSIO)
 def my_day(request):
     """Today's appointments of the logged-in physiotherapist with status, flags and consent."""
     day = timezone.localdate()
     rows, drafts = my_day_rows(request.user, day)
     template = "treatments/_my_day.html" if request.htmx else "treatments/my_day.html"
-    return render(request, template, {"rows": rows, "drafts": drafts, "day": day})
+    context = {
+        "rows": rows,
+        "drafts": drafts,
+        "day": day,
+        "incidents": incidents.open_incidents_for(request.user),
+    }
+    return render(request, template, context)
 
 
 @role_required(Role.PHYSIO)

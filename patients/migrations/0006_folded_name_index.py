@@ -13,6 +13,6 @@ DROP_INDEX = "DROP INDEX IF EXISTS patient_dob_folded_names_idx;"
 
 
 class Migration(migrations.Migration):
-    dependencies = [("patients", "0003_free_text_length_limits")]
+    dependencies = [("patients", "0005_safety_free_text_length_limits")]
 
     operations = [migrations.RunSQL(INDEX, DROP_INDEX)]

@@ -13,6 +13,14 @@ register = template.Library()
 SUMMARY_DAYS = 30
 
 
+@register.inclusion_tag("treatments/_incident_banner.html", takes_context=True)
+def open_incidents_banner(context):
+    """The open incidents banner of the manager's home page (one query): every open incident."""
+    from treatments.incidents import open_incidents_for
+
+    return {"incidents": open_incidents_for(context["request"].user)}
+
+
 @register.inclusion_tag("reports/_summary.html")
 def manager_summary():
     today = timezone.localdate()

@@ -58,14 +58,23 @@ def a_month_of_work(start, end):
                 if status == "completed":
                     points = [("Gluteus medius", "single"), ("Infraspinatus", "none")][: 1 + n % 2]
                     effects = [("bruising", "mild")] if n % 5 == 0 else []
-                    add_session(patient, therapist, at(day, hour), points, pain=(6, 3), effects=effects)
+                    # History loaded from the clinic's previous system (consent was on paper then).
+                    add_session(
+                        patient, therapist, at(day, hour), points, pain=(6, 3), effects=effects, legacy=True
+                    )
                 n += 1
         day += timedelta(days=1)
     # One session with a neck point and no consent on file: the consent coverage alarm.
-    add_session(PatientFactory(), anna, at(start + timedelta(days=2), 13), [("Upper trapezius", "single")])
+    add_session(
+        PatientFactory(),
+        anna,
+        at(start + timedelta(days=2), 13),
+        [("Upper trapezius", "single")],
+        legacy=True,
+    )
     # Work either side of the month, which the month's figures must leave out.
-    add_session(PatientFactory(), anna, at(start - timedelta(days=1), 9), [("Gluteus medius", "none")])
-    add_session(PatientFactory(), anna, at(end + timedelta(days=1), 9), [("Gluteus medius", "none")])
+    for day in (start - timedelta(days=1), end + timedelta(days=1)):
+        add_session(PatientFactory(), anna, at(day, 9), [("Gluteus medius", "none")], legacy=True)
     return anna
 
 

@@ -14,11 +14,13 @@ from tests.factories import (
     FrontDeskFactory,
     PatientFactory,
     PhysioFactory,
+    ScreeningFactory,
     give_consent,
 )
 from treatments.models import NeedlePoint, NeedlingSession, SideEffect
 
 pytestmark = pytest.mark.django_db(transaction=True)
+LUNG_FIELD = " · lung field: angle away, bracket the rib"
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +49,7 @@ def add_point(page, muscle_name, *, side, depth, twitch, response="None", needle
 def test_physio_session_from_refused_neck_point_to_signed_pdf(page, log_in):
     consent_form = ConsentFormFactory()
     patient = PatientFactory(given_name="Zoë", family_name="Côté")
+    ScreeningFactory(patient=patient)  # screened today, nothing found
     give_consent(
         patient, accepted=(Region.GENERAL, Region.MID_BACK), declined=(Region.NECK,), form=consent_form
     )
@@ -64,7 +67,7 @@ def test_physio_session_from_refused_neck_point_to_signed_pdf(page, log_in):
     # An upper trapezius point (neck) is refused with the consent message; nothing is saved.
     add_point(
         page,
-        "Upper trapezius (risk: neck)",
+        "Upper trapezius (risk: neck)" + LUNG_FIELD,
         side="Right",
         depth=15,
         twitch="None",
@@ -92,7 +95,7 @@ def test_physio_session_from_refused_neck_point_to_signed_pdf(page, log_in):
     assert "Gluteus medius" not in page.locator("#point-form").get_by_label("Muscle").inner_text()
     add_point(
         page,
-        "Upper trapezius (risk: neck)",
+        "Upper trapezius (risk: neck)" + LUNG_FIELD,
         side="Right",
         depth=15,
         twitch="Multiple",
@@ -100,11 +103,21 @@ def test_physio_session_from_refused_neck_point_to_signed_pdf(page, log_in):
         needle_size="0.25 x 30 mm",
     )
     page.get_by_test_id("point-row").first.wait_for()
-    # Keyboard friendly: the muscle is focused again, and the needle size stays as last used.
+    # Keyboard friendly: the muscle is focused again; the needle size is carried over and says so, and
+    # the side is asked again (no silent default).
     # Locator waits, not wait_for_function: the page's Content-Security-Policy forbids the eval() it uses.
     expect(page.locator("#id_muscle")).to_be_focused()
     assert page.locator("#id_needle_size option:checked").inner_text() == "0.25 x 30 mm"
-    add_point(page, "Levator scapulae (risk: neck)", side="Left", depth=12, twitch="Single", submit="enter")
+    expect(page.locator("#point-form")).to_contain_text("Carried over from your last point (0.25 x 30 mm)")
+    assert page.locator("#id_side option:checked").inner_text() == "Choose side"
+    add_point(
+        page,
+        "Levator scapulae (risk: neck)" + LUNG_FIELD,
+        side="Left",
+        depth=12,
+        twitch="Single",
+        submit="enter",
+    )
     expect(page.get_by_test_id("point-row")).to_have_count(2)
     add_point(
         page,
@@ -188,6 +201,7 @@ def test_physio_session_from_refused_neck_point_to_signed_pdf(page, log_in):
 def test_physio_starts_a_session_without_consent_and_cannot_add_any_point_until_it_is_on_file(page, log_in):
     consent_form = ConsentFormFactory()
     patient = PatientFactory(given_name="Zoë", family_name="Côté")
+    ScreeningFactory(patient=patient)
     physio = PhysioFactory(full_name="Priya Natarajan")
     log_in(physio)
 

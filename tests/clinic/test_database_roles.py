@@ -14,6 +14,7 @@ from tests.clinic.conftest import ROOT, command_environment
 from tests.factories import (
     NeedlingSessionFactory,
     PhysioFactory,
+    ScreeningFactory,
     complete_session,
     give_consent,
     muscle,
@@ -35,6 +36,7 @@ def signed_session():
     from consent.models import Region
 
     session = NeedlingSessionFactory(clinician=PhysioFactory())
+    ScreeningFactory(patient=session.patient)  # a screening comes before the first point (issue 11)
     give_consent(session.patient, accepted=(Region.GENERAL,))
     add_point(
         session,

@@ -55,10 +55,20 @@ def test_panels_come_in_order_and_clinical_ones_only_for_clinicians(hooks, physi
 
 
 def test_badges_merge_screening_flags_due_and_other_apps(hooks):
-    flagged = ScreeningFactory(pregnancy=True).patient
+    flagged = ScreeningFactory(
+        pregnancy=True, infection_at_site=True, infection_at_site_site=["calf"]
+    ).patient
     unscreened = PatientFactory()
     badges = patient_badges([flagged, unscreened])
-    assert {"label": "Pregnancy", "level": "danger"} in badges[flagged.pk]
+    # A precaution in amber, a contraindication in red, each saying where it applies.
+    assert {"label": "Pregnancy", "level": "warning", "title": "Precaution: every point"} in badges[
+        flagged.pk
+    ]
+    assert {
+        "label": "Infection at the site",
+        "level": "danger",
+        "title": "Contraindication: at the site: calf",
+    } in badges[flagged.pk]
     assert {"label": "No consent on file", "level": "secondary"} in badges[flagged.pk]
     assert any("Screening due" in b["label"] for b in badges[unscreened.pk])
     assert not any("Screening due" in b["label"] for b in badges[flagged.pk])
@@ -72,4 +82,7 @@ def test_badges_take_the_same_queries_for_1_or_40_patients(hooks):
     with CaptureQueriesContext(connection) as for_many:
         badges = patient_badges(many)
     assert len(for_one) == len(for_many) >= 1
-    assert all({"label": "Epilepsy", "level": "danger"} in badges[p.pk] for p in many)
+    assert all(
+        {"label": "Epilepsy", "level": "warning", "title": "Precaution: every point"} in badges[p.pk]
+        for p in many
+    )

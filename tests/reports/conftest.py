@@ -32,16 +32,24 @@ def at(day, hour):
     return datetime.combine(day, time(hour), tzinfo=timezone.get_current_timezone())
 
 
-def add_session(patient, clinician, started_at, points, pain=(None, None), effects=()):
+def add_session(patient, clinician, started_at, points, pain=(None, None), effects=(), legacy=False):
+    """A session with its points recorded five minutes in, each referring to the consents that allowed it.
+    legacy=True loads the points as a legacy import made with the entry rule's trigger off would (only
+    the table's owner can): points without a matching consent, which the consent-coverage alarm exists to
+    catch. The report summaries' triggers run either way."""
+    from django.db import connection
+
+    from consent.models import Region
+    from consent.services import consents_allowing
     from treatments.models import NeedlePoint, NeedlingSession, SideEffect
 
     session = NeedlingSession.objects.create(
         patient=patient, clinician=clinician, started_at=started_at, pain_before=pain[0], pain_after=pain[1]
     )
-    # Loaded as an import would (bulk, past the entry rules), so that points without a matching consent,
-    # which the consent-coverage alarm exists to catch, can be set up; the database triggers still run.
-    NeedlePoint.objects.bulk_create(
-        NeedlePoint(
+    recorded_at = started_at + timedelta(minutes=5)
+    rows = []
+    for order, (name, twitch) in enumerate(points, start=1):
+        row = NeedlePoint(
             session=session,
             order=order,
             muscle=muscle(name),
@@ -49,9 +57,28 @@ def add_session(patient, clinician, started_at, points, pain=(None, None), effec
             needle_size=needle("0.25", 40),
             depth_mm=15,
             twitch_response=twitch,
+            recorded_at=recorded_at,
         )
-        for order, (name, twitch) in enumerate(points, start=1)
-    )
+        if not legacy:
+            region = row.muscle.risk_region
+            allowing = consents_allowing(
+                patient, Region.GENERAL if region == "none" else region, at=recorded_at
+            )
+            row.consent_id, row.region_consent_id = allowing.general_id, allowing.region_id
+        rows.append(row)
+    if legacy:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(
+                "ALTER TABLE treatments_needlepoint DISABLE TRIGGER treatments_point_allowed_on_insert"
+            )
+            NeedlePoint.objects.bulk_create(rows)
+            cursor.execute(
+                "ALTER TABLE treatments_needlepoint ENABLE TRIGGER treatments_point_allowed_on_insert"
+            )
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    else:
+        NeedlePoint.objects.bulk_create(rows)
     for kind, severity in effects:
         SideEffect.objects.create(session=session, type=kind, severity=severity)
     return session
@@ -65,7 +92,9 @@ def clinic(db):
     anna, ben = PhysioFactory(full_name="Anna Physio"), PhysioFactory(full_name="Ben Physio")
     main, east = LocationFactory(name="Main clinic"), LocationFactory(name="East clinic")
     consented, unconsented, declined = PatientFactory(), PatientFactory(), PatientFactory()
+    treated_by_ben = PatientFactory()
     give_consent(consented)
+    give_consent(treated_by_ben)
     give_consent(declined, accepted=(Region.GENERAL, Region.NECK), declined=(Region.MID_BACK,))
 
     def book(therapist, day, hour, status, location=main, patient=None):
@@ -96,16 +125,17 @@ def clinic(db):
             effects=[("bruising", "mild"), ("bleeding", "mild")],
         ),
         "no_consent": add_session(
-            unconsented, anna, at(first, 10), [("Rhomboid major", "multiple")], pain=(5, 5)
+            unconsented, anna, at(first, 10), [("Rhomboid major", "multiple")], pain=(5, 5), legacy=True
         ),
         "declined_mid_back": add_session(
             declined,
             anna,
             at(first + timedelta(days=1), 11),
             [("Upper trapezius", "none"), ("Middle trapezius", "single")],
+            legacy=True,
         ),
         "ben": add_session(
-            PatientFactory(),
+            treated_by_ben,
             ben,
             at(first, 9),
             [("Gluteus medius", "none")] * 3,

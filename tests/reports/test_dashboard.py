@@ -104,6 +104,7 @@ def test_the_dashboard_runs_the_same_queries_for_many_rows(clinic, client_for, d
                 at(first + timedelta(days=day), hour),
                 [("Upper trapezius", "single"), ("Rhomboid minor", "none")],
                 effects=[("bruising", "significant")],
+                legacy=True,
             )
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get("/reports/", query)

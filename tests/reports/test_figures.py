@@ -1,6 +1,7 @@
 """The dashboard's figures against a small clinic whose answers are counted by hand (conftest.py)."""
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -10,9 +11,17 @@ from tests.reports.conftest import add_session, at
 
 
 def add_point(session, name):
+    from consent.models import Region
+    from consent.services import consents_allowing
     from treatments.models import NeedlePoint
 
-    # Bulk, as an import would, past the entry rules (see conftest.add_session).
+    # Bulk, as an import would, recorded five minutes into the session and referring to the consents
+    # that allowed it then (the database refuses any other; see conftest.add_session).
+    recorded_at = session.started_at + timedelta(minutes=5)
+    region = muscle(name).risk_region
+    allowing = consents_allowing(
+        session.patient, Region.GENERAL if region == "none" else region, at=recorded_at
+    )
     (point,) = NeedlePoint.objects.bulk_create(
         [
             NeedlePoint(
@@ -22,6 +31,9 @@ def add_point(session, name):
                 side="R",
                 needle_size=needle("0.25", 40),
                 depth_mm=12,
+                recorded_at=recorded_at,
+                consent_id=allowing.general_id,
+                region_consent_id=allowing.region_id,
             )
         ]
     )
@@ -97,8 +109,9 @@ def test_a_withdrawn_consent_does_not_cover_sessions_recorded_after_it(clinic):
 
     patient = clinic.sessions["covered"].patient
     withdraw_consent(patient.consents.get(), by=clinic.anna, reason="Changed their mind")
+    # Only a load with the entry rules off can record a point after the withdrawal now.
     later = add_session(
-        patient, clinic.anna, at(clinic.report_filter.start, 15), [("Upper trapezius", "none")]
+        patient, clinic.anna, at(clinic.report_filter.start, 15), [("Upper trapezius", "none")], legacy=True
     )
     coverage = services.consent_coverage(clinic.report_filter, list_sessions=True)
     # The session recorded while consent held stays covered; the one recorded after the withdrawal is not.
@@ -162,6 +175,7 @@ def test_a_location_filter_keeps_the_sessions_of_its_appointments(clinic):
         start=at(clinic.report_filter.start, 15),
         status="completed",
     )
+    give_consent(appointment.patient)
     session = NeedlingSession.objects.create(
         patient=appointment.patient,
         clinician=clinic.ben,

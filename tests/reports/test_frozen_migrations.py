@@ -22,6 +22,7 @@ TRIGGERS = {
     "reports_points_changed",
     "reports_appointments_added",
     "reports_appointments_changed",
+    "reports_points_removed",
 }
 
 
@@ -55,7 +56,7 @@ def test_the_summaries_read_the_time_zone_when_they_run():
     AppointmentFactory(start=LATE_UTC)
     assert appointment_days() == ["2026-12-02"]
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE reports_clinic_time_zone SET name = 'Asia/Tokyo'")
+        cursor.execute("UPDATE clinic_time_zone SET name = 'Asia/Tokyo'")
     AppointmentFactory(start=LATE_UTC.replace(hour=21))
     assert appointment_days() == ["2026-12-02", "2026-12-03"]
 
@@ -74,6 +75,9 @@ def test_the_report_migrations_replay_backwards_and_forwards():
     assert scalar("SELECT to_regclass('reports_clinic_time_zone')") is None
     call_command("migrate", "reports", verbosity=0)
     assert summary_triggers() == TRIGGERS
+    # The zone is the clinic's one row again (reports 0009), not a table of the reports' own.
+    assert scalar("SELECT to_regclass('reports_clinic_time_zone')") is None
+    assert scalar("SELECT reports_time_zone()") == "America/Vancouver"
     AppointmentFactory(start=LATE_UTC)
     assert appointment_days() == ["2026-12-02"]
 

@@ -6,9 +6,10 @@ from datetime import date, timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from reports.models import AppointmentDay, MuscleDay, MuscleDayTotal, SessionSummary
-from tests.factories import PatientFactory, PhysioFactory, muscle, needle
+from tests.factories import PatientFactory, PhysioFactory, give_consent, muscle, needle
 from tests.reports.conftest import add_session, at
 
 # Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
@@ -51,9 +52,10 @@ def test_sessions_and_points_saved_through_the_orm_are_counted(clinic):
 
 def test_editing_a_draft_point_moves_its_counts(clinic):
     point = clinic.sessions["ben"].points.first()
-    # An UPDATE statement, as an import or a correction script would run (the patient has no consent, so
-    # the model's own save() would refuse the point).
-    moved = {"muscle": muscle("Rhomboid major"), "twitch_response": "multiple"}
+    # An UPDATE statement, as an import or a correction script would run: a mid back point now, so it
+    # names the consent allowing the mid back (the database requires it).
+    consent = point.session.patient.consents.get()
+    moved = {"muscle": muscle("Rhomboid major"), "twitch_response": "multiple", "region_consent": consent}
     type(point).objects.filter(pk=point.pk).update(**moved)
     summary = SessionSummary.objects.get(session_id=clinic.sessions["ben"].pk)
     assert (summary.points, summary.twitches, summary.mid_back_points) == (3, 1, 1)
@@ -85,15 +87,25 @@ def test_a_bulk_insert_of_points_is_counted_by_one_statement():
         add_session(PatientFactory(), physio, at(day, 9), [])
         for day in (date(2026, 5, 4), date(2026, 5, 5), date(2026, 5, 6))
     ]
+    consents = [give_consent(session.patient) for session in sessions]
     with connection.cursor() as cursor:
+        # Recorded now, under the consent each patient has just given. "Now" is the test's clock, stated
+        # in the row: the column's default reads the database's clock, which `make test-clock` does not
+        # move, so a consent signed at the test's instant would postdate the point.
         cursor.execute(
             """INSERT INTO treatments_needlepoint (session_id, "order", muscle_id, side, segment,
                    needle_size_id, depth_mm, insertions, technique, twitch_response, patient_response,
-                   depth_confirmed, notes)
+                   depth_confirmed, notes, consent_id, region_consent_id, recorded_at)
                SELECT s, k, %s, 'L', '', %s, 10, 1, 'pistoning',
-                      CASE WHEN k %% 2 = 0 THEN 'single' ELSE 'none' END, 'none', false, ''
-               FROM unnest(%s::bigint[]) s, generate_series(1, 40) k""",
-            [muscle("Upper trapezius").pk, needle("0.25", 40).pk, [s.pk for s in sessions]],
+                      CASE WHEN k %% 2 = 0 THEN 'single' ELSE 'none' END, 'none', false, '', c, c, %s
+               FROM unnest(%s::bigint[], %s::bigint[]) u(s, c), generate_series(1, 40) k""",
+            [
+                muscle("Upper trapezius").pk,
+                needle("0.25", 40).pk,
+                timezone.now(),
+                [s.pk for s in sessions],
+                [c.pk for c in consents],
+            ],
         )
     for session in sessions:
         summary = SessionSummary.objects.get(session_id=session.pk)

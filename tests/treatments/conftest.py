@@ -4,6 +4,7 @@ from tests.factories import (
     NeedlingSessionFactory,
     PatientFactory,
     PhysioFactory,
+    ScreeningFactory,
     give_consent,
     muscle,
     needle,
@@ -17,7 +18,10 @@ def clinician(db):
 
 @pytest.fixture
 def patient(db):
-    return PatientFactory(given_name="Zoë", family_name="Côté")
+    """Zoë Côté, screened today with nothing found (a screening is needed before any point)."""
+    patient = PatientFactory(given_name="Zoë", family_name="Côté")
+    ScreeningFactory(patient=patient)
+    return patient
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """No needling at all without consent on file: every point needs the general risks of needling accepted
-on a current, signed, not withdrawn consent (DOMAIN.md), through every door (service, point form POST,
-admin). A session may still be started without consent: the assessment comes first."""
+on a current, signed, not withdrawn consent (DOMAIN.md), through every door (service, point form POST, the
+database; tests/treatments/test_needle_point_consent.py walks each door for each way consent is missing).
+A session may still be started without consent: the assessment comes first."""
 
 import pytest
 from django.urls import reverse
@@ -41,8 +42,10 @@ def test_without_consent_a_general_point_is_refused_by_the_service(
     assert not NeedlePoint.objects.exists()
 
 
-def test_without_consent_a_direct_model_save_is_refused_too(unconsented_draft, point_fields):
-    with pytest.raises(NeedlingNotAllowed, match=NO_CONSENT):
+def test_without_consent_a_direct_model_save_is_refused_by_the_database(unconsented_draft, point_fields):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError, match="no consent allowing needling"), transaction.atomic():
         NeedlePoint.objects.create(session=unconsented_draft, order=1, **point_fields)
     assert not NeedlePoint.objects.exists()
 
@@ -56,28 +59,6 @@ def test_without_consent_the_point_form_post_shows_the_message_and_saves_nothing
     assert NO_CONSENT in page and 'data-testid="point-errors"' in page
     response = client.post(url, gluteus_post(), follow=True)  # without htmx too
     assert response.status_code == 200 and NO_CONSENT in response.content.decode()
-    assert not NeedlePoint.objects.exists()
-
-
-def test_without_consent_the_admin_refuses_a_general_point(client_for, unconsented_draft):
-    response = client_for("administrator").post(
-        "/admin/treatments/needlepoint/add/",
-        {
-            "session": unconsented_draft.pk,
-            "order": 1,
-            "muscle": muscle("Gluteus medius").pk,
-            "side": "R",
-            "segment": "",
-            "needle_size": needle("0.30", 60).pk,
-            "depth_mm": "40",
-            "insertions": 1,
-            "technique": "pistoning",
-            "twitch_response": "none",
-            "patient_response": "none",
-        },
-    )
-    assert response.status_code == 200
-    assert NO_CONSENT in response.content.decode()
     assert not NeedlePoint.objects.exists()
 
 

@@ -152,26 +152,3 @@ def test_the_last_needle_size_used_is_the_default(draft, clinician, point_fields
     assert last_needle_size(clinician) is None
     add_point(draft, by=clinician, **{**point_fields, "needle_size": needle("0.25", 50)})
     assert str(last_needle_size(clinician)) == "0.25 x 50 mm"
-
-
-def test_the_admin_refuses_a_neck_point_without_consent(client_for, unconsented_draft):
-    client = client_for("administrator")
-    response = client.post(
-        "/admin/treatments/needlepoint/add/",
-        {
-            "session": unconsented_draft.pk,
-            "order": 1,
-            "muscle": muscle("Upper trapezius").pk,
-            "side": "R",
-            "segment": "",
-            "needle_size": needle("0.25", 30).pk,
-            "depth_mm": "15",
-            "insertions": 1,
-            "technique": "pistoning",
-            "twitch_response": "none",
-            "patient_response": "none",
-        },
-    )
-    assert response.status_code == 200
-    assert "No consent for needling is on file" in response.content.decode()
-    assert not NeedlePoint.objects.exists()

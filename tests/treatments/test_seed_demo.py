@@ -2,8 +2,6 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
-from consent.models import Region
-from consent.services import consent_status
 from treatments.models import NeedlePoint, NeedlingSession, SideEffect
 from treatments.services import missing_for_signing, verify_content_hash
 
@@ -33,33 +31,83 @@ def test_signed_demo_sessions_are_complete_and_their_hashes_hold(seeded):
         assert session.appointment.status == "completed"
 
 
-def test_neck_and_mid_back_are_needled_only_where_the_demo_consent_allows(seeded):
-    risk_points = (
-        NeedlePoint.objects.exclude(muscle__risk_region="none")
-        .values("session__patient_id", "muscle__risk_region")
-        .distinct()
-    )
-    assert risk_points
-    statuses = consent_status({row["session__patient_id"] for row in risk_points})
-    for row in risk_points:
-        assert statuses[row["session__patient_id"]][Region(row["muscle__risk_region"])].allowed
+def test_neck_and_mid_back_are_needled_only_where_the_demo_consent_allowed_them_at_the_visit(seeded):
+    from django.db import connection
+
+    risk_points = NeedlePoint.objects.exclude(muscle__risk_region="none")
+    assert risk_points.exists()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE NOT consent_allows(s.patient_id, m.risk_region, p.recorded_at)), "
+            "count(*) FILTER (WHERE p.region_consent_id IS NULL OR p.consent_id IS NULL) "
+            "FROM treatments_needlepoint p JOIN treatments_needlingsession s ON s.id = p.session_id "
+            "JOIN treatments_muscle m ON m.id = p.muscle_id WHERE m.risk_region <> 'none'"
+        )
+        assert cursor.fetchone() == (0, 0)
 
 
-def test_only_patients_whose_consent_accepts_the_general_risks_have_demo_sessions(seeded):
+def test_a_completed_visit_has_a_session_only_when_consent_allowed_needling_at_that_visit(seeded):
+    from django.db import connection
+
     from appointments.models import Appointment
-    from patients.models import Patient
 
-    statuses = consent_status(Patient.objects.values_list("id", flat=True))
-    treated = set(
-        NeedlingSession.objects.filter(signed_at__isnull=False).values_list("patient_id", flat=True)
-    )
-    assert treated and all(statuses[pk][Region.GENERAL].allowed for pk in treated)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*) FILTER (WHERE s.id IS NOT NULL AND NOT allowed),
+                   count(*) FILTER (WHERE s.id IS NULL AND NOT allowed)
+            FROM appointments_appointment a
+            LEFT JOIN treatments_needlingsession s ON s.appointment_id = a.id
+            CROSS JOIN LATERAL (
+                SELECT consent_allows(a.patient_id, 'general', a.start + interval '15 minutes') AS allowed) c
+            WHERE a.status = 'completed'
+            """
+        )
+        needled_without, left_without = cursor.fetchone()
+    assert needled_without == 0
+    assert left_without > 0  # visits before consent, after a withdrawal, or without the general risks
     completed = Appointment.objects.filter(status="completed")
-    without = completed.filter(needling_session__isnull=True).values_list("patient_id", flat=True)
-    assert without.exists()  # patients without the general risks accepted: their visits have no session
-    assert not any(statuses[pk][Region.GENERAL].allowed for pk in without)
     # Most completed visits still have their session.
     assert completed.filter(needling_session__isnull=False).count() >= 0.7 * completed.count()
+
+
+def test_the_demo_needles_no_contraindicated_site_acknowledges_precautions_and_follows_up_incidents(seeded):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT count(*) FROM treatments_needlepoint p
+            JOIN treatments_needlingsession s ON s.id = p.session_id
+            JOIN treatments_muscle m ON m.id = p.muscle_id
+            JOIN LATERAL (
+                SELECT id FROM patients_screening sc
+                WHERE sc.patient_id = s.patient_id AND sc.answered_at <= p.recorded_at
+                ORDER BY answered_at DESC, id DESC LIMIT 1) sc ON true
+            JOIN patients_screening_finding f ON f.screening_id = sc.id
+            JOIN patients_screeningrule r ON r.item = f.item
+            WHERE patients_finding_covers(
+                      r.applies_to, f.regions, f.side, m.body_region, m.risk_region, p.side)
+              AND (r.kind = 'contraindication' OR NOT EXISTS (
+                   SELECT 1 FROM treatments_precautionacknowledgement a
+                   WHERE a.session_id = s.id AND a.item = f.item))
+            """
+        )
+        assert cursor.fetchone() == (0,)
+    from patients.models import Screening
+    from treatments.models import Incident, PrecautionAcknowledgement
+
+    assert PrecautionAcknowledgement.objects.exists()
+    assert Screening.objects.filter(infection_at_site=True, infection_at_site_site=["calf"]).exists()
+    from django.db.models import Q
+
+    pneumothorax_factors = (
+        Q(chronic_lung_disease=True) | Q(previous_pneumothorax=True) | Q(low_body_mass=True)
+    )
+    assert Screening.objects.filter(pneumothorax_factors).exists()
+    assert Incident.objects.filter(status="open").exists()  # a recent one, on the manager's home page
+    for incident in Incident.objects.filter(status="closed"):
+        assert incident.entries.filter(kind="follow_up").exists() and incident.closed_by_id
 
 
 def test_twitch_responses_and_side_effect_rates_are_close_to_the_published_ones(seeded):

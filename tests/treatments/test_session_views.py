@@ -120,7 +120,7 @@ def test_a_neck_point_refused_by_consent_shows_the_message_and_saves_nothing(phy
         ({"insertions": "0"}, "at least one insertion"),
         ({"segment": "C9"}, "not one of the available choices"),
         ({"muscle": "999999"}, "not one of the available choices"),
-        ({"side": ""}, "This field is required"),
+        ({"side": ""}, "Choose the side of this point."),
     ],
 )
 def test_bad_point_input_shows_a_message_on_the_form_and_saves_nothing(physio_client, draft, change, message):

@@ -58,9 +58,13 @@ def test_neck_points_need_the_warning_signs_advice(consented_draft, clinician, p
 
 
 def test_only_the_treating_clinician_signs(draft, clinician):
+    from django.core.exceptions import PermissionDenied
+
     complete_session(draft)
-    with pytest.raises(ValidationError, match="Only the clinician who treated"):
+    with pytest.raises(PermissionDenied, match="only the clinician who treated the patient"):
         sign_session(draft, by=PhysioFactory())
+    draft.refresh_from_db()
+    assert draft.signed_at is None
 
 
 def test_a_clinician_whose_authorisation_lapsed_cannot_sign(draft, clinician):

@@ -51,7 +51,7 @@ def test_an_archived_patient_is_refused(clinician):
         start_session(patient=archived, clinician=clinician)
 
 
-def test_the_admin_refuses_an_unauthorised_clinician_too(client_for, patient):
+def test_the_admin_starts_no_session_at_all(client_for, patient):
     intern = PhysioFactory(full_name="Sam Lee", clinician_profile__needling_authorised_on=None)
     client = client_for("administrator")
     response = client.post(
@@ -63,13 +63,51 @@ def test_the_admin_refuses_an_unauthorised_clinician_too(client_for, patient):
             "started_at_1": "10:00",
         },
     )
-    assert response.status_code == 200
-    assert "Sam Lee has no current needling authorisation" in response.content.decode()
+    assert response.status_code == 403
     assert not NeedlingSession.objects.exists()
 
 
-def test_a_direct_model_save_by_an_unauthorised_clinician_is_refused(patient):
+def test_a_direct_model_save_by_an_unauthorised_clinician_is_refused_by_the_database(patient):
+    from django.db import IntegrityError, transaction
+
     intern = PhysioFactory(full_name="Sam Lee", clinician_profile__needling_authorised_on=None)
-    with pytest.raises(ValidationError, match="Sam Lee has no current needling authorisation"):
+    with pytest.raises(IntegrityError, match="has no needling authorisation on file"), transaction.atomic():
         NeedlingSession.objects.create(patient=patient, clinician=intern, updated_by=intern)
     assert not NeedlingSession.objects.exists()
+
+
+def test_a_refused_start_is_audited(patient):
+    intern = PhysioFactory(full_name="Sam Lee", clinician_profile__needling_authorised_on=None)
+    with pytest.raises(ValidationError):
+        start_session(patient=patient, clinician=intern)
+    refused = AuditEvent.objects.get(action=Action.PERMISSION_DENIED, actor=intern)
+    assert refused.patient_id == patient.pk
+    assert "start a needling session" in refused.detail and "Sam Lee" in refused.detail
+
+
+def test_starting_twice_opens_the_same_draft(clinician, patient):
+    first = start_session(patient=patient, clinician=clinician)
+    assert start_session(patient=patient, clinician=clinician) == first
+    assert NeedlingSession.objects.count() == 1
+
+
+def test_two_clicks_on_start_a_session_open_one_draft(client, clinician, patient):
+    """Issue 11, part 4: two clicks made two drafts for the same visit."""
+    from django.urls import reverse
+
+    client.force_login(clinician)
+    first = client.post(reverse("treatments:start", args=[patient.pk]))
+    second = client.post(reverse("treatments:start", args=[patient.pk]))
+    assert first["Location"] == second["Location"]
+    assert NeedlingSession.objects.filter(patient=patient).count() == 1
+
+
+def test_starting_from_the_appointment_opens_the_draft_begun_on_the_chart(clinician, patient):
+    from tests.factories import AppointmentFactory
+    from treatments.services import start_session_from_appointment
+
+    draft = start_session(patient=patient, clinician=clinician)
+    appointment = AppointmentFactory(patient=patient, therapist=clinician, status="arrived")
+    assert start_session_from_appointment(appointment, by=clinician) == draft
+    draft.refresh_from_db()
+    assert draft.appointment == appointment and NeedlingSession.objects.count() == 1

@@ -123,3 +123,41 @@ def test_every_download_is_audited_as_a_print(client_for, treated):
 def test_the_front_desk_gets_403_and_no_pdf(client_for, treated):
     response = client_for(Role.FRONT_DESK).get(reverse("treatments:pdf", args=[treated.pk]))
     assert response.status_code == 403 and response["Content-Type"] != "application/pdf"
+
+
+def test_next_appointment_is_the_one_after_this_session_not_the_visit_itself(client, treated, clinician):
+    """Issue 11, part 6: a session started early for its appointment showed that same appointment as
+    the "next" one."""
+    visit = AppointmentFactory(
+        patient=treated.patient,
+        therapist=clinician,
+        start=timezone.localtime().replace(hour=10, minute=0) + timedelta(days=1),
+        status="arrived",
+    )
+    treated.__class__.objects.filter(pk=treated.pk).update(
+        appointment=visit, started_at=visit.start - timedelta(minutes=10)
+    )
+    following = AppointmentFactory(
+        patient=treated.patient, therapist=clinician, start=visit.start + timedelta(days=7)
+    )
+    client.force_login(clinician)
+    text = " ".join(pdf_text(client.get(reverse("treatments:pdf", args=[treated.pk]))))
+    next_line = text[text.index("Next appointment") :]
+    assert f"{timezone.localtime(following.start):%-d %B %Y}" in next_line
+    assert f"{timezone.localtime(visit.start):%-d %B %Y}" not in next_line[:80]
+
+
+def test_the_depth_footnote_appears_only_when_a_row_uses_it(client, consented_draft, clinician):
+    client.force_login(clinician)
+    url = reverse("treatments:pdf", args=[consented_draft.pk])
+    assert "advisory maximum, confirmed" not in " ".join(pdf_text(client.get(url)))
+    add_point(
+        consented_draft,
+        by=clinician,
+        muscle=muscle("Rhomboid major"),
+        side="R",
+        needle_size=needle("0.25", 30),
+        depth_mm=22,
+        depth_confirmed=True,
+    )
+    assert "depth beyond the muscle's advisory maximum, confirmed" in " ".join(pdf_text(client.get(url)))

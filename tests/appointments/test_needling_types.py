@@ -1,0 +1,117 @@
+"""The right person in the right slot (issue 11, part 4): an appointment type says whether it includes
+needling, and a needling type is booked and offered only with a physiotherapist authorised to needle on
+that day. The reproduction: booking the intern for an IMS visit."""
+
+from datetime import date, time
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from appointments.models import Appointment, Break
+from appointments.services import BookingError, available_slots, book, reschedule
+from tests.appointments.test_admin import admin_data, local
+from tests.factories import (
+    AppointmentFactory,
+    AppointmentTypeFactory,
+    LocationFactory,
+    PatientFactory,
+    PhysioFactory,
+    WorkingHoursFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def intern(db):
+    """A physiotherapist without needling authorisation, working Monday to Friday like Dana."""
+    person = PhysioFactory(full_name="Sam Lee (intern)", clinician_profile__needling_authorised_on=None)
+    location = LocationFactory()
+    for weekday in range(5):
+        hours = WorkingHoursFactory(therapist=person, weekday=weekday, location=location)
+        Break.objects.create(working_hours=hours, start=time(12, 0), end=time(12, 30), label="Lunch")
+    return person
+
+
+@pytest.fixture
+def exercise_class(db):
+    return AppointmentTypeFactory(name="Exercise review", default_minutes=30, needling=False)
+
+
+def test_booking_the_intern_for_a_needling_type_is_refused_naming_them(
+    intern, follow_up, patient, at, front_desk
+):
+    assert follow_up.needling
+    with pytest.raises(
+        BookingError, match=r"Sam Lee \(intern\) has no needling authorisation on file"
+    ) as refused:
+        book(patient=patient, therapist=intern, type=follow_up, start=at(9), by=front_desk)
+    assert refused.value.code == "not_authorised"
+    assert not Appointment.objects.exists()
+
+
+def test_the_booking_form_refuses_it_with_the_message(client_for, intern, follow_up, patient, monday):
+    response = client_for(Role.FRONT_DESK).post(
+        reverse("appointments:book"),
+        {"patient": patient.pk, "therapist": intern.pk, "type": follow_up.pk, "date": monday.isoformat(),
+         "time": "09:00"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "has no needling authorisation on file" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_the_admin_refuses_it_too(client_for, administrator, intern, follow_up, at):
+    response = client_for(administrator).post(
+        reverse("admin:appointments_appointment_add"),
+        admin_data(PatientFactory(), intern, follow_up, local(at(9)), local(at(9, 30))),
+    )
+    assert response.status_code == 200
+    assert "has no needling authorisation on file" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_a_type_without_needling_is_booked_with_the_intern(intern, exercise_class, patient, at, front_desk):
+    appointment = book(patient=patient, therapist=intern, type=exercise_class, start=at(9), by=front_desk)
+    assert appointment.therapist == intern
+
+
+def test_an_authorisation_that_lapses_before_the_day_is_refused(
+    therapist, follow_up, patient, at, front_desk
+):
+    profile = therapist.clinician_profile
+    profile.needling_authorisation_expires = date(2021, 1, 1)
+    profile.save()
+    with pytest.raises(BookingError, match="no needling authorisation on file"):
+        book(patient=patient, therapist=therapist, type=follow_up, start=at(9), by=front_desk)
+
+
+def test_rescheduling_a_needling_visit_to_the_intern_is_refused(therapist, intern, follow_up, at, front_desk):
+    booked = AppointmentFactory(therapist=therapist, type=follow_up, start=at(9))
+    with pytest.raises(BookingError, match="has no needling authorisation"):
+        reschedule(booked, start=at(10), therapist=intern, by=front_desk)
+    booked.refresh_from_db()
+    assert booked.therapist == therapist
+
+
+def test_find_next_available_offers_only_authorised_clinicians_for_needling(
+    therapist, intern, follow_up, exercise_class, at
+):
+    needling = {slot.therapist for slot in available_slots(type=follow_up, after=at(6), limit=10)}
+    assert needling == {therapist}
+    anyone = {slot.therapist for slot in available_slots(type=exercise_class, after=at(6), limit=10)}
+    assert anyone == {therapist, intern}
+    assert available_slots(type=follow_up, therapist=intern, after=at(6)) == []
+
+
+def test_find_next_available_says_why_the_intern_is_not_offered(client_for, intern, follow_up):
+    response = client_for(Role.FRONT_DESK).get(
+        reverse("appointments:next_available"), {"type": follow_up.pk, "therapist": intern.pk}
+    )
+    page = response.content.decode()
+    assert (
+        'data-testid="not-authorised"' in page
+        and "Sam Lee (intern) has no current needling authorisation" in page
+    )
+    assert 'data-testid="slot"' not in page

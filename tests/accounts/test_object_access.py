@@ -111,6 +111,11 @@ URLS = {
     "treatments:pdf": Expect(CLINICAL, CLINICAL, {"pk": "draft"}),
     # incidents: clinicians and the manager read; physiotherapists and the manager record the follow-up
     "treatments:incident": Expect(PHYSIOS | {MANAGER, ADMIN}, PHYSIOS | {MANAGER}, {"pk": "incident"}),
+    # interop (issue 16): the administrator imports; clinicians export a patient's record as FHIR
+    "interop:batch": Expect({ADMIN}, {ADMIN}, {"pk": "import_batch"}),
+    "interop:confirm": Expect(METHOD_NOT_ALLOWED({ADMIN}), {ADMIN}, {"pk": "import_batch"}),
+    "interop:discard": Expect(METHOD_NOT_ALLOWED({ADMIN}), {ADMIN}, {"pk": "import_batch"}),
+    "interop:patient_bundle": Expect(CLINICAL, CLINICAL, {"patient_pk": "patient"}),
 }
 # URLs with a parameter that names no object: a report's key, a password reset link.
 NOT_OBJECTS = {"reports:export", "password_reset_confirm"}
@@ -258,6 +263,16 @@ def world(db):
     complete_session(signed)
     sign_session(signed, by=owner)
     appointment = AppointmentFactory(patient=patient, therapist=owner)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from interop.services import start_import
+    from tests.interop.conftest import fixture_bytes
+
+    import_batch = start_import(
+        patients_file=SimpleUploadedFile("patients.csv", fixture_bytes("jane_patients.csv")),
+        options={"encoding": "utf-8", "date_order": "auto"},
+        by=users[ADMIN],
+    )
     objects = {
         "patient": patient,
         "consent": consent,
@@ -266,6 +281,7 @@ def world(db):
         "signed": signed,
         "appointment": appointment,
         "incident": Incident.objects.get(),
+        "import_batch": import_batch,
         OWNER: owner,
     }
     # One row of every model the admin shows.

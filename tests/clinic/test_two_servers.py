@@ -22,6 +22,7 @@ from tests.factories import (
     ManagerFactory,
     PatientFactory,
     PhysioFactory,
+    ScreeningFactory,
     WorkingHoursFactory,
     give_authenticator,
     give_consent,
@@ -74,6 +75,7 @@ def test_two_servers_book_sign_and_export_with_requests_alternating_between_them
     follow_up = AppointmentTypeFactory(name="IMS follow-up", default_minutes=30)
     patient = PatientFactory(given_name="Zoë", family_name="Côté")
     give_consent(patient, accepted=(Region.GENERAL,))
+    ScreeningFactory(patient=patient, answered_by=physio_user)  # a due screening blocks the first point
     day = timezone.localdate() + timedelta(days=1)
 
     env = production_environment(app_url(), STATIC_MANIFEST="0")

@@ -13,6 +13,7 @@ from tests.factories import (
     NeedlingSessionFactory,
     PatientFactory,
     PhysioFactory,
+    ScreeningFactory,
     complete_session,
     give_consent,
     muscle,
@@ -94,6 +95,8 @@ def record(db):
         emergency_contact_phone="+16045550199",
         emergency_contact_relationship="brother",
     )
+    # Screened before the first point (issue 11: a due screening blocks needling).
+    ScreeningFactory(patient=patient, answered_by=physio)
     old = give_consent(patient, by=physio)
     withdraw_consent(old, by=physio, reason="Patient wished to think it over")
     consent = give_consent(

@@ -225,3 +225,10 @@ def patient_appointments(patient, *, limit=20):
     upcoming = list(base.filter(start__gte=now).order_by("start")[:limit])
     past = list(base.filter(start__lt=now).order_by("-start")[:limit])
     return upcoming, past
+
+
+def active_appointment_count(*, therapist, start, end):
+    """How many of the therapist's active appointments (not cancelled, not missed) overlap [start, end):
+    those a new time off leaves for the front desk to reschedule. One query."""
+    found = overlapping(Appointment.objects.filter(therapist=therapist), start, end)
+    return found.exclude(status__in=INACTIVE_STATUSES).count()

@@ -1,6 +1,8 @@
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,8 +13,6 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
 from accounts.models import Role, User
-from audit.models import Action
-from audit.services import audited_transaction, record
 from patients.models import Patient
 from patients.services import search_patients
 
@@ -29,7 +29,6 @@ from .forms import (
     WorkingHoursForm,
 )
 from .models import (
-    INACTIVE_STATUSES,
     Appointment,
     AppointmentType,
     Location,
@@ -38,7 +37,7 @@ from .models import (
     WorkingHours,
     overlapping,
 )
-from .services import booking, status_changes
+from .services import booking, status_changes, working_time
 
 DESK = (Role.FRONT_DESK, Role.ADMIN)
 CALENDAR = (Role.FRONT_DESK, Role.ADMIN, Role.MANAGER, Role.PHYSIO)
@@ -432,39 +431,45 @@ def therapist_schedule(request, pk):
             removal = RemovalForm(request.POST, kind=kind, therapist=therapist)
             if not removal.is_valid():
                 raise Http404("No such working hours, break or time off for this physiotherapist.")
-            item = removal.cleaned_data["id"]
-            detail = f"removed {RemovalForm.NAMES[kind]} {item}"
-            with audited_transaction():
-                record(Action.UPDATE, request=request, obj=therapist, detail=detail)
-                item.delete()
+            working_time.schedule_entry_remove(
+                therapist=therapist,
+                entry=removal.cleaned_data["id"],
+                what=RemovalForm.NAMES[kind],
+                request=request,
+            )
             if kind == "remove_hours":
                 messages.success(request, "Working hours removed.")
             return redirect("appointments:therapist_schedule", pk=therapist.pk)
         if kind == "hours":
-            form = WorkingHoursForm(request.POST, prefix="hours", instance=WorkingHours(therapist=therapist))
+            form = WorkingHoursForm(request.POST, prefix="hours")
+            add = partial(working_time.working_hours_add, therapist=therapist)
         elif kind == "break":
             form = BreakForm(request.POST, prefix="break", therapist=therapist)
+            add = working_time.break_add
         elif kind == "time_off":
-            form = TimeOffForm(request.POST, prefix="time_off", instance=TimeOff(therapist=therapist))
+            form = TimeOffForm(request.POST, prefix="time_off")
+            add = partial(working_time.time_off_add, therapist=therapist)
         else:
             form = None
         if form is not None:
             if form.is_valid():
-                with audited_transaction():
-                    saved = form.save()
-                    record(Action.UPDATE, request=request, obj=therapist, detail=f"added {saved}")
-                messages.success(request, f"Saved: {saved}.")
-                if kind == "time_off":
-                    booked = overlapping(
-                        Appointment.objects.filter(therapist=therapist), saved.start, saved.end
-                    ).exclude(status__in=INACTIVE_STATUSES)
-                    if count := booked.count():
+                try:
+                    saved = add(**form.cleaned_data, request=request)
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    messages.success(request, f"Saved: {saved}.")
+                    if kind == "time_off" and (
+                        count := selectors.active_appointment_count(
+                            therapist=therapist, start=saved.start, end=saved.end
+                        )
+                    ):
                         messages.warning(
                             request,
                             f"{count} appointment(s) are booked in this time off: the front desk should "
                             "reschedule them (the day view still shows them).",
                         )
-                return redirect("appointments:therapist_schedule", pk=therapist.pk)
+                    return redirect("appointments:therapist_schedule", pk=therapist.pk)
             forms_by_kind[kind] = form
     hours = (
         WorkingHours.objects.filter(therapist=therapist).select_related("location").prefetch_related("breaks")

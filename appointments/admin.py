@@ -5,7 +5,6 @@ from audit.models import Action
 from audit.services import audited_transaction, record
 from clinic.admin import ViewOnlyAdmin
 
-from . import services
 from .models import (
     Appointment,
     AppointmentStatusChange,
@@ -17,6 +16,7 @@ from .models import (
     TimeOff,
     WorkingHours,
 )
+from .services import booking
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -102,9 +102,9 @@ class AppointmentAdminForm(forms.ModelForm):
         data = super().clean()
         required = ("patient", "therapist", "type", "start")
         if self.instance.pk is None and all(data.get(name) for name in required):
-            # The same checks as every other door (appointments.services.book).
+            # The same checks as every other door (appointments.services.booking.book).
             try:
-                data["end"] = services.check_booking(
+                data["end"] = booking.check_booking(
                     patient=data.get("patient"),
                     therapist=data.get("therapist"),
                     type=data.get("type"),
@@ -113,7 +113,7 @@ class AppointmentAdminForm(forms.ModelForm):
                     confirm_outside_hours=data.get("confirm_outside_hours", False),
                     confirm_past=data.get("confirm_past", False),
                 )
-            except services.BookingError as error:
+            except booking.BookingError as error:
                 # Overlaps and backwards times are reported by the model's own validation (clean() and
                 # the exclusion constraints' messages); saying them twice helps nobody.
                 if error.code not in ("overlap", "end_before_start"):
@@ -123,7 +123,7 @@ class AppointmentAdminForm(forms.ModelForm):
 
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
-    """Booking goes through appointments.services.book; afterwards only place and notes are edited here
+    """Booking goes through services.booking.book; afterwards only place and notes are edited here
     (status changes happen on the appointment page, where each is recorded)."""
 
     form = AppointmentAdminForm
@@ -173,7 +173,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                 )
             return
         data = form.cleaned_data
-        created = services.book(
+        created = booking.book(
             patient=data["patient"],
             therapist=data["therapist"],
             type=data["type"],

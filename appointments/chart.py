@@ -1,6 +1,6 @@
 """The chart's appointments panel (patients/chart.py hook): upcoming and past, with their statuses."""
 
-from .services import patient_appointments
+from .selectors import patient_appointments
 
 
 def appointments_panel(request, patient):

@@ -26,7 +26,7 @@ from accounts.models import ClinicianProfile, Role, User
 from patients.models import Patient
 
 from .models import Appointment, AppointmentType, Break, Location, WorkingHours
-from .services import local_day_bounds
+from .selectors import local_day_bounds
 
 GROUP_SIZE = 520
 PER_PATIENT = 12
@@ -215,7 +215,7 @@ def todays_grid(now):
     evenly (just after midnight the three done sit in the minutes since midnight; at 23:50 the four to
     come in the ten minutes left), minutes or seconds apart. In the first and last minute of the day the
     grid is laid as if a minute into the day, or a minute before its end."""
-    from .services import local_day_bounds
+    from .selectors import local_day_bounds
 
     day_start, day_end = local_day_bounds(timezone.localdate(now))
     day_start, day_end = day_start.astimezone(UTC), day_end.astimezone(UTC)

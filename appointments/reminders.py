@@ -27,7 +27,7 @@ from audit.models import Action
 from audit.services import audited_transaction, record
 
 from .models import ACTIVE_STATUSES, Appointment, Reminder, ReminderKind, Status
-from .services import local_day_bounds
+from .selectors import local_day_bounds
 
 logger = logging.getLogger(__name__)
 CLINIC_NAME = "IMS Clinic"

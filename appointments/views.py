@@ -1,6 +1,8 @@
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,12 +13,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
 from accounts.models import Role, User
-from audit.models import Action
-from audit.services import audited_transaction, record
 from patients.models import Patient
 from patients.services import search_patients
 
-from . import services
+from . import selectors
 from .calendar import Column, build_grid, week_days
 from .forms import (
     BookingForm,
@@ -29,7 +29,6 @@ from .forms import (
     WorkingHoursForm,
 )
 from .models import (
-    INACTIVE_STATUSES,
     Appointment,
     AppointmentType,
     Location,
@@ -38,6 +37,7 @@ from .models import (
     WorkingHours,
     overlapping,
 )
+from .services import booking, status_changes, working_time
 
 DESK = (Role.FRONT_DESK, Role.ADMIN)
 CALENDAR = (Role.FRONT_DESK, Role.ADMIN, Role.MANAGER, Role.PHYSIO)
@@ -80,7 +80,7 @@ def day_view(request):
     location = _location_from(request, locations)
     columns = [
         Column(label=str(person), day=day, therapist=person, appointments=appointments, blocks=blocks)
-        for person, appointments, blocks in services.day_schedule(day, location=location)
+        for person, appointments, blocks in selectors.day_schedule(day, location=location)
     ]
     rows = build_grid(columns)
     context = {
@@ -104,17 +104,17 @@ def week_view(request, therapist_id):
     therapist = get_object_or_404(User, pk=therapist_id, role=Role.PHYSIO)
     days = week_days(_day_from(request))
     first, last = days[0], days[-1]
-    start, _ = services.local_day_bounds(first)
-    _, end = services.local_day_bounds(last)
+    start, _ = selectors.local_day_bounds(first)
+    _, end = selectors.local_day_bounds(last)
     appointments = list(
         overlapping(Appointment.objects.filter(therapist=therapist), start, end)
         .select_related("patient", "type")
         .order_by("start", "id")
     )
-    blocks = services.working_blocks([therapist], first, last)[therapist.pk]
+    blocks = selectors.working_blocks([therapist], first, last)[therapist.pk]
     columns = []
     for day in days:
-        day_start, day_end = services.local_day_bounds(day)
+        day_start, day_end = selectors.local_day_bounds(day)
         columns.append(
             Column(
                 label=f"{day:%a %d %b}",
@@ -132,7 +132,7 @@ def week_view(request, therapist_id):
         "previous": first - timedelta(days=7),
         "next": first + timedelta(days=7),
         "can_book": _can_book(request.user),
-        "therapists": services.therapists(),
+        "therapists": selectors.therapists(),
     }
     return render(request, "appointments/week.html", context)
 
@@ -141,7 +141,7 @@ def week_view(request, therapist_id):
 def today(request):
     """The front desk's start page panel: today's counts by status and who is due next (htmx partial)."""
     now = timezone.now()
-    start, end = services.local_day_bounds(timezone.localdate())
+    start, end = selectors.local_day_bounds(timezone.localdate())
     todays = Appointment.objects.filter(start__gte=start, start__lt=end)
     counts = dict(todays.values_list("status").annotate(n=Count("id")).order_by())
     upcoming = list(
@@ -192,7 +192,7 @@ def book(request):
             data = form.cleaned_data
             start, end = form.start_and_end(data["type"].default_minutes)
             try:
-                appointment = services.book(
+                appointment = booking.book(
                     patient=data["patient"],
                     therapist=data["therapist"],
                     type=data["type"],
@@ -205,7 +205,7 @@ def book(request):
                     confirm_past=data["confirm_past"],
                     request=request,
                 )
-            except services.BookingError as error:
+            except booking.BookingError as error:
                 if error.code in CONFIRMABLE:
                     show_confirm = (CONFIRMABLE[error.code],)
                     form = BookingForm(request.POST, patient_choices=chosen, show_confirm=show_confirm)
@@ -246,7 +246,7 @@ def next_available(request):
         if data["type"].needling and data["therapist"] is not None and not data["therapist"].may_needle():
             # Said, rather than "nothing free": a needling type is offered with authorised clinicians only.
             unauthorised = data["therapist"]
-        slots = services.available_slots(
+        slots = selectors.available_slots(
             type=data["type"], therapist=data["therapist"], patient=data["patient"], limit=8
         )
     links = []
@@ -288,7 +288,7 @@ def detail(request, pk):
         "history": history,
         "can_book": _can_book(request.user),
         "cancel_form": CancelForm(),
-        "actions": services.NEXT_STATUSES[Status(appointment.status)],
+        "actions": status_changes.NEXT_STATUSES[Status(appointment.status)],
         "Status": Status,
     }
     return render(request, "appointments/detail.html", context)
@@ -298,7 +298,7 @@ def _act(request, pk, action, success):
     appointment = _appointment(pk)
     try:
         action(appointment)
-    except services.BookingError as error:
+    except booking.BookingError as error:
         messages.error(request, error.messages[0])
     else:
         messages.success(request, success.format(patient=appointment.patient.full_name))
@@ -313,14 +313,19 @@ def _act(request, pk, action, success):
 @require_POST
 def check_in(request, pk):
     return _act(
-        request, pk, lambda a: services.check_in(a, by=request.user, request=request), "{patient} checked in."
+        request,
+        pk,
+        lambda a: status_changes.check_in(a, by=request.user, request=request),
+        "{patient} checked in.",
     )
 
 
 @role_required(*DESK)
 @require_POST
 def confirm(request, pk):
-    return _act(request, pk, lambda a: services.confirm(a, by=request.user, request=request), "Confirmed.")
+    return _act(
+        request, pk, lambda a: status_changes.confirm(a, by=request.user, request=request), "Confirmed."
+    )
 
 
 @role_required(*DESK)
@@ -329,7 +334,7 @@ def no_show(request, pk):
     return _act(
         request,
         pk,
-        lambda a: services.mark_no_show(a, by=request.user, request=request),
+        lambda a: status_changes.mark_no_show(a, by=request.user, request=request),
         "{patient} marked as a no-show.",
     )
 
@@ -345,7 +350,9 @@ def cancel(request, pk):
     return _act(
         request,
         pk,
-        lambda a: services.cancel(a, by=request.user, reason=form.cleaned_data["reason"], request=request),
+        lambda a: status_changes.cancel(
+            a, by=request.user, reason=form.cleaned_data["reason"], request=request
+        ),
         "Cancelled: the time is free again.",
     )
 
@@ -359,7 +366,7 @@ def reschedule(request, pk):
         if form.is_valid():
             start, end = form.start_and_end(form.cleaned_data.get("minutes") or appointment.minutes)
             try:
-                services.reschedule(
+                booking.reschedule(
                     appointment,
                     start=start,
                     end=end,
@@ -369,7 +376,7 @@ def reschedule(request, pk):
                     confirm_past=form.cleaned_data["confirm_past"],
                     request=request,
                 )
-            except services.BookingError as error:
+            except booking.BookingError as error:
                 if error.code in CONFIRMABLE:
                     show_confirm = (CONFIRMABLE[error.code],)
                     form = RescheduleForm(request.POST, show_confirm=show_confirm)
@@ -424,39 +431,45 @@ def therapist_schedule(request, pk):
             removal = RemovalForm(request.POST, kind=kind, therapist=therapist)
             if not removal.is_valid():
                 raise Http404("No such working hours, break or time off for this physiotherapist.")
-            item = removal.cleaned_data["id"]
-            detail = f"removed {RemovalForm.NAMES[kind]} {item}"
-            with audited_transaction():
-                record(Action.UPDATE, request=request, obj=therapist, detail=detail)
-                item.delete()
+            working_time.schedule_entry_remove(
+                therapist=therapist,
+                entry=removal.cleaned_data["id"],
+                what=RemovalForm.NAMES[kind],
+                request=request,
+            )
             if kind == "remove_hours":
                 messages.success(request, "Working hours removed.")
             return redirect("appointments:therapist_schedule", pk=therapist.pk)
         if kind == "hours":
-            form = WorkingHoursForm(request.POST, prefix="hours", instance=WorkingHours(therapist=therapist))
+            form = WorkingHoursForm(request.POST, prefix="hours")
+            add = partial(working_time.working_hours_add, therapist=therapist)
         elif kind == "break":
             form = BreakForm(request.POST, prefix="break", therapist=therapist)
+            add = working_time.break_add
         elif kind == "time_off":
-            form = TimeOffForm(request.POST, prefix="time_off", instance=TimeOff(therapist=therapist))
+            form = TimeOffForm(request.POST, prefix="time_off")
+            add = partial(working_time.time_off_add, therapist=therapist)
         else:
             form = None
         if form is not None:
             if form.is_valid():
-                with audited_transaction():
-                    saved = form.save()
-                    record(Action.UPDATE, request=request, obj=therapist, detail=f"added {saved}")
-                messages.success(request, f"Saved: {saved}.")
-                if kind == "time_off":
-                    booked = overlapping(
-                        Appointment.objects.filter(therapist=therapist), saved.start, saved.end
-                    ).exclude(status__in=INACTIVE_STATUSES)
-                    if count := booked.count():
+                try:
+                    saved = add(**form.cleaned_data, request=request)
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    messages.success(request, f"Saved: {saved}.")
+                    if kind == "time_off" and (
+                        count := selectors.active_appointment_count(
+                            therapist=therapist, start=saved.start, end=saved.end
+                        )
+                    ):
                         messages.warning(
                             request,
                             f"{count} appointment(s) are booked in this time off: the front desk should "
                             "reschedule them (the day view still shows them).",
                         )
-                return redirect("appointments:therapist_schedule", pk=therapist.pk)
+                    return redirect("appointments:therapist_schedule", pk=therapist.pk)
             forms_by_kind[kind] = form
     hours = (
         WorkingHours.objects.filter(therapist=therapist).select_related("location").prefetch_related("breaks")

@@ -7,7 +7,7 @@ Creates the database named in DATABASE_URL if it is missing, migrates it, loads 
 patients (patients/demo.py, COPY) and 12 appointments per patient (appointments/demo.py, one
 INSERT ... SELECT), then times GET /appointments/?date=<today>&location=<main> (one location's ten
 physiotherapists, their working hours and the day's appointments) through Django's test client, and the
-schedule query alone (appointments.services.day_schedule). The baseline runs the same code with the
+schedule query alone (appointments.selectors.day_schedule). The baseline runs the same code with the
 planner forbidden to use indexes, so PostgreSQL reads every appointment to find one day's.
 """
 
@@ -43,7 +43,7 @@ def main():
     from accounts.models import Role, User
     from appointments import demo as appointments_demo
     from appointments.models import Appointment, Location
-    from appointments.services import day_schedule
+    from appointments.selectors import day_schedule
     from patients.demo import add_patients
 
     class Lines:

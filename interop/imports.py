@@ -5,7 +5,7 @@ Every patient row is refused (with its reason), already imported (its source id 
 patient already registered (patients.services.match_registered: same PHN, or same name and date of birth)
 or to an earlier row of the file, or created. Every appointment row is refused, already imported, or
 booked with the patient its row names (by the patient's id in the source system) and the physiotherapist
-whose name or e-mail it gives, under the booking rules (appointments.services.clashes_among).
+whose name or e-mail it gives, under the booking rules (appointments.services.imports.clashes_among).
 """
 
 import hashlib
@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from appointments.models import MAX_LENGTH, Appointment, AppointmentType, Location, Status
-from appointments.services import Booking, clashes_among
+from appointments.services.imports import Booking, clashes_among
 from patients.models import Patient
 from patients.services import match_registered
 from patients.validators import validate_date_of_birth, validate_phn

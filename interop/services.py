@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from appointments.services import book_imported
+from appointments.services.imports import book_imported
 from audit.models import Action
 from audit.services import audited_transaction, record
 from consent.printing import consent_pdf

@@ -219,7 +219,7 @@ def _tomorrow_at_ten(n):
 class AppointmentFactory(factory.django.DjangoModelFactory):
     """An active booking tomorrow at 10:00 (clinic time) with a new patient and physiotherapist, unless
     given: AppointmentFactory(patient=..., therapist=..., start=...). Saved directly, not through
-    appointments.services.book: no history row, no e-mail, no working-hours check."""
+    appointments.services.booking.book: no history row, no e-mail, no working-hours check."""
 
     class Meta:
         model = "appointments.Appointment"

@@ -380,7 +380,7 @@ def start_todays_drafts(physiotherapists):
     """The first arrived patient of each demo physiotherapist today is in treatment with a draft session
     (through the services, so the appointment's history and the audit trail show it)."""
     from appointments.models import Appointment
-    from appointments.services import local_day_bounds
+    from appointments.selectors import local_day_bounds
 
     from .services import start_session_from_appointment
 

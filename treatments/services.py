@@ -276,7 +276,7 @@ def start_session_from_appointment(appointment, *, by, request=None):
 
     Refuses an unauthorised clinician; returns the existing session when one is already linked, and the
     clinician's open draft for the patient when there is one (linking it to the appointment)."""
-    from appointments.services import mark_in_treatment
+    from appointments.services.status_changes import mark_in_treatment
 
     with audited_transaction():
         existing = NeedlingSession.objects.filter(appointment=appointment).first()
@@ -737,7 +737,7 @@ def sign_session(session, *, by, request=None):
             )
         locked.refresh_from_db()
         if locked.appointment_id:
-            from appointments.services import complete
+            from appointments.services.status_changes import complete
 
             try:
                 with audited_transaction():

@@ -133,7 +133,7 @@ def points_text(points):
 
 
 def visit_summary_context(session):
-    from appointments.services import next_appointment
+    from appointments.selectors import next_appointment
 
     context = session_context(session)
     context["body_chart"] = bodychart.render(context["needled_points"], plain=True)
@@ -170,7 +170,7 @@ def visit_summary_pdf(session, request=None):
 def my_day_rows(therapist, day):
     """(rows, drafts): today's appointments as dicts with the patient's badges, consent by region and the
     linked session; and the therapist's unsigned sessions. Constant queries whatever the count."""
-    from appointments.services import appointments_for_therapist_on
+    from appointments.selectors import appointments_for_therapist_on
 
     appointments = appointments_for_therapist_on(therapist, day)
     patients = list({a.patient_id: a.patient for a in appointments}.values())

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from appointments.models import Break
-from appointments.services import at_local
+from appointments.selectors import at_local
 from tests.factories import (
     AppointmentTypeFactory,
     LocationFactory,

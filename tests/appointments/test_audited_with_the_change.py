@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from accounts.models import Role
 from appointments.models import Appointment, AppointmentStatusChange, Location, Status, TimeOff, WorkingHours
-from appointments.services import book, check_in, reschedule
+from appointments.services.booking import book, reschedule
+from appointments.services.status_changes import check_in
 from audit.models import AuditEvent
 from tests.audit.refusal import audit_refused
 from tests.factories import AppointmentFactory, FrontDeskFactory, LocationFactory

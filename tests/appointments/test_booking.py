@@ -7,7 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentStatusChange, Status, TimeOff
-from appointments.services import BookingError, book
+from appointments.services.booking import BookingError, book
 from audit.models import AuditEvent
 from tests.factories import FrontDeskFactory, PatientFactory, PhysioFactory
 
@@ -102,7 +102,7 @@ def test_back_to_back_appointments_do_not_overlap(therapist, follow_up, at, desk
 
 
 def test_a_cancelled_appointment_frees_its_time(therapist, patient, follow_up, at, desk):
-    from appointments.services import cancel
+    from appointments.services.status_changes import cancel
 
     first = book(patient=patient, therapist=therapist, type=follow_up, start=at(9), by=desk)
     cancel(first, by=desk, reason="Patient phoned: sick")

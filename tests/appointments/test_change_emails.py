@@ -16,7 +16,8 @@ from django.utils import timezone
 from accounts.models import Role
 from appointments.models import Appointment, Reminder, ReminderKind, Status
 from appointments.reminders import send_cancellation, send_moved_notice
-from appointments.services import BookingError, book, cancel, mark_no_show, reschedule
+from appointments.services.booking import BookingError, book, reschedule
+from appointments.services.status_changes import cancel, mark_no_show
 from audit.models import Action, AuditEvent
 from tests.factories import AppointmentFactory, FrontDeskFactory, PatientFactory
 

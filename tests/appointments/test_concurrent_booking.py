@@ -9,7 +9,7 @@ import pytest
 from django.db import connection, connections
 
 from appointments.models import Appointment
-from appointments.services import TAKEN, BookingError, book
+from appointments.services.booking import TAKEN, BookingError, book
 from tests.factories import (
     AppointmentTypeFactory,
     FrontDeskFactory,
@@ -56,7 +56,7 @@ def setup_slot(transactional_db):
 
     from django.utils import timezone
 
-    from appointments.services import at_local
+    from appointments.selectors import at_local
 
     therapist = PhysioFactory()
     location = LocationFactory()
@@ -71,7 +71,7 @@ def setup_slot(transactional_db):
 @pytest.mark.django_db(transaction=True)
 def test_exactly_one_of_many_simultaneous_bookings_wins(setup_slot, monkeypatch):
     # Skip the friendly pre-check so every racer reaches the INSERT: the constraint alone must decide.
-    monkeypatch.setattr("appointments.services._clash_message", lambda *a, **k: None)
+    monkeypatch.setattr("appointments.services.booking._clash_message", lambda *a, **k: None)
     outcomes = race(*setup_slot)
     assert outcomes.count("booked") == 1, outcomes
     assert outcomes.count(TAKEN) == RACERS - 1, outcomes
@@ -89,7 +89,7 @@ def test_with_the_pre_check_too_only_clear_messages(setup_slot):
 @pytest.mark.django_db(transaction=True)
 def test_without_the_constraint_a_double_booking_gets_in(setup_slot, monkeypatch):
     """Proof the constraint is what holds the line: drop it, and the same race double-books."""
-    monkeypatch.setattr("appointments.services._clash_message", lambda *a, **k: None)
+    monkeypatch.setattr("appointments.services.booking._clash_message", lambda *a, **k: None)
     start, therapist, patients, kind, desk = setup_slot
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s", [CONSTRAINT])

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from appointments.demo import todays_grid
 from appointments.models import Appointment
-from appointments.services import local_day_bounds
+from appointments.selectors import local_day_bounds
 
 VANCOUVER = ZoneInfo("America/Vancouver")
 DEMO_PHYSIOS = ["physio@demo.imsclinic.test", "physio2@demo.imsclinic.test"]

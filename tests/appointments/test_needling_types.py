@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from accounts.models import Role
 from appointments.models import Appointment, Break
-from appointments.services import BookingError, available_slots, book, reschedule
+from appointments.selectors import available_slots
+from appointments.services.booking import BookingError, book, reschedule
 from tests.appointments.test_admin import admin_data, local
 from tests.factories import (
     AppointmentFactory,

@@ -3,7 +3,7 @@
 import pytest
 
 from appointments.models import TimeOff
-from appointments.services import available_slots, next_available
+from appointments.selectors import available_slots, next_available
 from tests.factories import AppointmentFactory, PatientFactory, PhysioFactory, WorkingHoursFactory
 
 # Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.

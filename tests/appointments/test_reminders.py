@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from appointments.models import Reminder, ReminderKind
-from appointments.services import book
+from appointments.services.booking import book
 from tests.factories import AppointmentFactory, FrontDeskFactory, PatientFactory
 
 # Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from appointments.models import Appointment, AppointmentStatusChange, WorkingHours
-from appointments.services import appointments_for_therapist_on, local_day_bounds
+from appointments.selectors import appointments_for_therapist_on, local_day_bounds
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_hashing")]
 

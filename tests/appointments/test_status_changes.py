@@ -6,16 +6,9 @@ import pytest
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentStatusChange, Status
-from appointments.services import (
-    BookingError,
-    cancel,
-    check_in,
-    complete,
-    mark_in_treatment,
-    mark_no_show,
-    next_appointment,
-    reschedule,
-)
+from appointments.selectors import next_appointment
+from appointments.services.booking import BookingError, reschedule
+from appointments.services.status_changes import cancel, check_in, complete, mark_in_treatment, mark_no_show
 from audit.models import AuditEvent
 from tests.factories import AppointmentFactory, FrontDeskFactory, PatientFactory
 

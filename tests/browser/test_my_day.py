@@ -4,7 +4,7 @@ and starts the needling session from the appointment."""
 import pytest
 from django.utils import timezone
 
-from appointments.services import check_in
+from appointments.services.status_changes import check_in
 from tests.factories import (
     AppointmentFactory,
     FrontDeskFactory,

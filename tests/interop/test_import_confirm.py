@@ -149,7 +149,8 @@ def test_the_database_refuses_an_overlap_that_slips_past_the_plan(clinic):
 
     from accounts.models import User
     from appointments.models import AppointmentType, Location
-    from appointments.services import BookingError, book_imported
+    from appointments.services.booking import BookingError
+    from appointments.services.imports import book_imported
     from audit.services import audited_transaction
     from tests.factories import AppointmentFactory
 

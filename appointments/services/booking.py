@@ -1,0 +1,296 @@
+"""Booking and rescheduling: the checks every door asks before an appointment takes a time, then the save.
+
+The database holds the last line (exclusion constraints in migration 0001): whatever happens here, no
+therapist, patient or room is ever double-booked. These functions add the clear message before it.
+"""
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from audit.models import Action
+from audit.services import audited_transaction, record
+from patients.models import Patient
+
+from ..models import (
+    INACTIVE_STATUSES,
+    MAX_LENGTH,
+    Appointment,
+    AppointmentStatusChange,
+    AppointmentType,
+    Location,
+    Status,
+    WorkingHours,
+    overlapping,
+)
+from ..selectors import within_working_hours
+
+TAKEN = "That time was just taken by another booking. Pick another time: the calendar now shows what is free."
+OVERLAP_CONSTRAINTS = {
+    "appointment_therapist_no_overlap",
+    "appointment_patient_no_overlap",
+    "appointment_room_no_overlap",
+}
+
+
+class BookingError(ValidationError):
+    """A booking, reschedule or status change refused, with a message for the person at the desk.
+
+    `code` says why: "past" and "outside_hours" can be overridden by confirming; the rest cannot."""
+
+
+def _check_parties(patient, therapist, type):
+    if not isinstance(patient, Patient) or patient.pk is None:
+        raise BookingError("Choose a registered patient.", code="unknown_patient")
+    if patient.archived_at is not None:
+        raise BookingError(
+            f"{patient.full_name} is archived. Restore the record before booking.", code="archived_patient"
+        )
+    if not isinstance(therapist, User) or therapist.pk is None:
+        raise BookingError("Choose a physiotherapist.", code="unknown_therapist")
+    if not therapist.has_role(Role.PHYSIO):
+        raise BookingError(f"{therapist} is not an active physiotherapist.", code="not_a_therapist")
+    if not isinstance(type, AppointmentType) or type.pk is None:
+        raise BookingError("Choose an appointment type.", code="unknown_type")
+
+
+def _check_needling(therapist, type, start):
+    """A needling type is booked only with a physiotherapist authorised to needle that day (the intern,
+    a lapsed authorisation: refused, naming them)."""
+    if type.needling and start is not None and not therapist.may_needle(start):
+        raise BookingError(
+            f"{therapist} has no needling authorisation on file for {timezone.localtime(start):%a %d %b}: "
+            f"{type.name} includes needling. Choose an authorised physiotherapist, or a type without "
+            "needling.",
+            code="not_authorised",
+        )
+
+
+# --- booking ---------------------------------------------------------------------------------------
+def _default_location(therapist, start):
+    local = timezone.localtime(start)
+    block = (
+        WorkingHours.objects.filter(
+            therapist=therapist, weekday=local.weekday(), start__lte=local.time(), end__gt=local.time()
+        )
+        .select_related("location")
+        .first()
+    )
+    if block is not None:
+        return block.location
+    location = Location.objects.first()
+    if location is None:
+        raise BookingError(
+            "No clinic location is set up. An administrator adds one in the admin.", code="location"
+        )
+    return location
+
+
+def _clash_message(therapist, patient, start, end, exclude_pk=None):
+    """The friendly reason a time is not free, or None. The exclusion constraints decide in the end."""
+    active = overlapping(Appointment.objects.all(), start, end).exclude(status__in=INACTIVE_STATUSES)
+    if exclude_pk is not None:
+        active = active.exclude(pk=exclude_pk)
+    clash = active.filter(therapist=therapist).first()
+    if clash is not None:
+        local = timezone.localtime(clash.start)
+        return (
+            f"{therapist} already has an appointment from {local:%H:%M} to "
+            f"{timezone.localtime(clash.end):%H:%M} on {local:%a %d %b}. Choose another time."
+        )
+    clash = active.filter(patient=patient).first()
+    if clash is not None:
+        local = timezone.localtime(clash.start)
+        return (
+            f"{patient.full_name} already has an appointment from {local:%H:%M} to "
+            f"{timezone.localtime(clash.end):%H:%M} on {local:%a %d %b}. Choose another time."
+        )
+    return None
+
+
+def _check_time(therapist, start, end, *, confirm_outside_hours, confirm_past):
+    if start is None:
+        raise BookingError("Give a start time.", code="no_start")
+    if end <= start:
+        raise BookingError("The end must come after the start.", code="end_before_start")
+    if end - start > MAX_LENGTH:
+        raise BookingError("An appointment cannot last more than 8 hours.", code="too_long")
+    if start < timezone.now() and not confirm_past:
+        raise BookingError(
+            "This time is in the past. Tick \u201cbook in the past\u201d to record it anyway.", code="past"
+        )
+    if not confirm_outside_hours and not within_working_hours(therapist, start, end):
+        raise BookingError(
+            f"This time is outside {therapist}'s working hours (or in a break or time off). "
+            "Tick \u201cbook outside working hours\u201d to book it anyway.",
+            code="outside_hours",
+        )
+
+
+def overlap_refused(error):
+    """True when the database refused the row for overlapping another booking (a booking made meanwhile)."""
+    constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+    return constraint in OVERLAP_CONSTRAINTS
+
+
+def check_booking(
+    *, patient, therapist, type, start, end=None, confirm_outside_hours=False, confirm_past=False
+):
+    """Everything book() checks before saving (for forms that validate first, such as the admin's);
+    returns the end (the type's default length when not given). Raises BookingError."""
+    _check_parties(patient, therapist, type)
+    if end is None and start is not None:
+        end = start + timedelta(minutes=type.default_minutes)
+    _check_time(therapist, start, end, confirm_outside_hours=confirm_outside_hours, confirm_past=confirm_past)
+    _check_needling(therapist, type, start)
+    clash = _clash_message(therapist, patient, start, end)
+    if clash:
+        raise BookingError(clash, code="overlap")
+    return end
+
+
+def book(
+    *,
+    patient,
+    therapist,
+    type,
+    start,
+    end=None,
+    location=None,
+    by,
+    notes="",
+    confirm_outside_hours=False,
+    confirm_past=False,
+    request=None,
+    room=None,
+):
+    """Book an appointment (status booked), record its first history step, audit it, and e-mail the patient
+    once the transaction commits.
+
+    Refuses (BookingError): an unknown or archived patient, someone not a physiotherapist, end not after
+    start, a start in the past or outside working hours unless confirmed, and any overlap with the
+    therapist's or the patient's active appointments, including one committed a moment ago by someone
+    else (the exclusion constraint's refusal becomes "That time was just taken")."""
+    end = check_booking(
+        patient=patient,
+        therapist=therapist,
+        type=type,
+        start=start,
+        end=end,
+        confirm_outside_hours=confirm_outside_hours,
+        confirm_past=confirm_past,
+    )
+    if location is None:
+        location = _default_location(therapist, start)
+    appointment = Appointment(
+        patient=patient,
+        therapist=therapist,
+        type=type,
+        location=location,
+        room=room,
+        start=start,
+        end=end,
+        notes=notes,
+        booked_by=by,
+    )
+    try:
+        with audited_transaction():
+            appointment.save(force_insert=True)
+            AppointmentStatusChange.objects.create(
+                appointment=appointment, from_status="", to_status=Status.BOOKED, by=by, note="booked"
+            )
+            record(
+                Action.BOOK,
+                request=request,
+                user=by,
+                obj=appointment,
+                patient_id=patient.pk,
+                detail=f"{type.name} with {therapist} at {timezone.localtime(start):%Y-%m-%d %H:%M}",
+            )
+    except IntegrityError as error:
+        if overlap_refused(error):
+            raise BookingError(TAKEN, code="taken") from error
+        raise
+    from ..reminders import send_booking_confirmation
+
+    pk = appointment.pk
+    transaction.on_commit(lambda: send_booking_confirmation(pk))
+    return appointment
+
+
+def reschedule(
+    appointment,
+    *,
+    start,
+    end=None,
+    therapist=None,
+    location=None,
+    by,
+    confirm_outside_hours=False,
+    confirm_past=False,
+    request=None,
+):
+    """Move a booked or confirmed appointment to a new time (and optionally therapist), keeping its
+    history, raising its calendar SEQUENCE and e-mailing the patient the updated event once the
+    transaction commits. Refuses what book() refuses, and appointments that arrived, ended or were
+    cancelled."""
+    from ..reminders import send_moved_notice
+
+    if appointment.status not in (Status.BOOKED, Status.CONFIRMED):
+        raise BookingError(
+            f"A {appointment.get_status_display().lower()} appointment cannot be rescheduled.", code="status"
+        )
+    therapist = therapist or appointment.therapist
+    _check_parties(appointment.patient, therapist, appointment.type)
+    if end is None and start is not None:
+        end = start + (appointment.end - appointment.start)
+    _check_time(therapist, start, end, confirm_outside_hours=confirm_outside_hours, confirm_past=confirm_past)
+    _check_needling(therapist, appointment.type, start)
+    clash = _clash_message(therapist, appointment.patient, start, end, exclude_pk=appointment.pk)
+    if clash:
+        raise BookingError(clash, code="overlap")
+    old_start = timezone.localtime(appointment.start)
+    if location is None:
+        location = (
+            appointment.location
+            if therapist == appointment.therapist
+            else _default_location(therapist, start)
+        )
+    try:
+        with audited_transaction():
+            locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+            if locked.status not in (Status.BOOKED, Status.CONFIRMED):
+                raise BookingError("This appointment changed meanwhile; reload the page.", code="status")
+            Appointment.objects.filter(pk=appointment.pk).update(
+                start=start,
+                end=end,
+                therapist=therapist,
+                location=location,
+                sequence=locked.sequence + 1,
+                updated_at=timezone.now(),
+            )
+            note = (
+                f"rescheduled from {old_start:%Y-%m-%d %H:%M} to {timezone.localtime(start):%Y-%m-%d %H:%M}"
+            )
+            AppointmentStatusChange.objects.create(
+                appointment=appointment, from_status=locked.status, to_status=locked.status, by=by, note=note
+            )
+            record(
+                Action.RESCHEDULE,
+                request=request,
+                user=by,
+                obj=appointment,
+                patient_id=appointment.patient_id,
+                detail=note + (f" with {therapist}" if therapist.pk != locked.therapist_id else ""),
+            )
+            pk, moved_from = appointment.pk, locked.start
+            transaction.on_commit(lambda: send_moved_notice(pk, moved_from=moved_from))
+    except IntegrityError as error:
+        if overlap_refused(error):
+            raise BookingError(TAKEN, code="taken") from error
+        raise
+    appointment.refresh_from_db()
+    return appointment

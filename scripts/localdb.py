@@ -32,12 +32,14 @@ user (created once) and the server runs as that user. LOCALDB_VAR moves var/ els
 build scratch clusters that way).
 """
 
+import hashlib
 import importlib.util
 import os
 import pwd
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -74,7 +76,7 @@ class Cluster:
         home = self.var if kind == "run" else self.var / "test"
         self.home = home
         self.data = home / "postgres"
-        self.sockets = home / "run"
+        self.sockets = socket_folder(home / "run")
         self.log = home / "postgres.log"
 
     @property
@@ -86,6 +88,21 @@ class Cluster:
 
     def flag(self):
         return "--test " if self.kind == "test" else ""
+
+
+# A Unix socket's path must fit in 107 bytes (sun_path, with its NUL). PostgreSQL names its socket
+# .s.PGSQL.5432 inside unix_socket_directories.
+SOCKET_PATH_MAX = 107
+
+
+def socket_folder(preferred):
+    """var/.../run, or, when the checkout lies so deep that the socket's path would not fit (a scratch cluster
+    of the tests inside a clone under /tmp/tmp.XXXX/project/var/scratch/...), a short folder in the system's
+    temporary directory named after the preferred one, so each cluster still has its own."""
+    if len(str(preferred / ".s.PGSQL.5432").encode()) <= SOCKET_PATH_MAX:
+        return preferred
+    digest = hashlib.sha256(str(preferred).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"ims-pg-{digest}"
 
 
 def bin_path(name):

@@ -1,6 +1,7 @@
 from django.conf import settings
 
 from .navigation import entries_for
+from .roles import Role
 
 
 def navigation(request):
@@ -18,3 +19,9 @@ def _second_factor_due(request):
     from .second_factor import pending
 
     return pending(request) is not None
+
+
+def roles(request):
+    """`Role` for templates, so they compare `user.role == Role.PHYSIO`, never a raw string (Django's
+    choices are not called in templates: `Role.PHYSIO` reads as the value)."""
+    return {"Role": Role}

@@ -5,16 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-
-class Role(models.TextChoices):
-    PHYSIO = "physiotherapist", "Physiotherapist"
-    FRONT_DESK = "front_desk", "Front desk"
-    MANAGER = "manager", "Clinic manager"
-    ADMIN = "administrator", "Administrator"
-
-
-# Roles that may read clinical content (DESIGN.md: front desk sees demographics only).
-CLINICAL_ROLES = (Role.PHYSIO, Role.ADMIN)
+from .roles import CLINICAL_ROLES, Role
 
 
 class UserManager(BaseUserManager):

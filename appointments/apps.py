@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 
-CALENDAR_ROLES = ("front_desk", "administrator", "manager", "physiotherapist")
+from accounts.roles import Role
+
+CALENDAR_ROLES = (Role.FRONT_DESK, Role.ADMIN, Role.MANAGER, Role.PHYSIO)
 
 
 class AppointmentsConfig(AppConfig):
@@ -8,8 +10,8 @@ class AppointmentsConfig(AppConfig):
     # Navigation entries this app adds: (label, url name, roles); see accounts/navigation.py.
     navigation = [
         ("Appointments", "appointments:day", CALENDAR_ROLES),
-        ("Book", "appointments:book", ("front_desk", "administrator")),
-        ("Schedules", "appointments:schedules", ("manager", "administrator")),
+        ("Book", "appointments:book", (Role.FRONT_DESK, Role.ADMIN)),
+        ("Schedules", "appointments:schedules", (Role.MANAGER, Role.ADMIN)),
     ]
     # Upcoming and past appointments on the chart (not clinical: the front desk sees it).
     chart_panels = ["appointments.chart.appointments_panel"]

@@ -1,5 +1,7 @@
 """The chart's appointments panel (patients/chart.py hook): upcoming and past, with their statuses."""
 
+from accounts.models import Role
+
 from .selectors import patient_appointments
 
 
@@ -11,7 +13,7 @@ def appointments_panel(request, patient):
         "context": {
             "upcoming": upcoming,
             "past": past,
-            "can_book": request.user.has_role("front_desk", "administrator"),
+            "can_book": request.user.has_role(Role.FRONT_DESK, Role.ADMIN),
         },
         "order": 20,
         "clinical": False,

@@ -1,7 +1,10 @@
 """What the consent app adds to the patient chart and to patient lists (hooks of patients/chart.py)."""
 
+from accounts.models import Role
+
 from .models import Region
 from .services import consent_status
+from .states import ALLOWED_COLOUR, STATE_COLOURS, RegionState
 
 RECENT_RECORDS = 10
 
@@ -25,7 +28,7 @@ def consent_panel(request, patient):
                     :RECENT_RECORDS
                 ]
             ),
-            "may_obtain": request.user.role == "physiotherapist" and not patient.is_archived,
+            "may_obtain": request.user.role == Role.PHYSIO and not patient.is_archived,
         }
     return {"template": "consent/chart_panel.html", "context": context, "order": 1, "clinical": False}
 
@@ -39,9 +42,11 @@ def consent_badges(patients):
     for patient_id, by_region in statuses.items():
         if by_region[Region.GENERAL].on_file:
             regions = [Region(r).label.split(" (")[0].lower() for r in Region if by_region[r].on_file]
-            badges[patient_id] = [{"label": "Consent on file: " + ", ".join(regions), "level": "success"}]
-        elif any(status.state == "reconsent" for status in by_region.values()):
-            badges[patient_id] = [{"label": "Re-consent needed", "level": "warning"}]
+            label = "Consent on file: " + ", ".join(regions)
+            badges[patient_id] = [{"label": label, "level": ALLOWED_COLOUR}]
+        elif any(status.state == RegionState.RECONSENT for status in by_region.values()):
+            level = STATE_COLOURS[RegionState.RECONSENT]
+            badges[patient_id] = [{"label": "Re-consent needed", "level": level}]
         else:
-            badges[patient_id] = [{"label": "No consent on file", "level": "secondary"}]
+            badges[patient_id] = [{"label": "No consent on file", "level": STATE_COLOURS[RegionState.NONE]}]
     return badges

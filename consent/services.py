@@ -21,7 +21,7 @@ import binascii
 import io
 import re
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from xml.etree import ElementTree
 
 from django.core.exceptions import ValidationError
@@ -43,6 +43,7 @@ from .models import (
     RiskItem,
     SignerRelationship,
 )
+from .states import STATE_COLOURS, RegionState, state_badge
 
 
 class NeedlingNotAllowed(ValidationError):
@@ -347,9 +348,10 @@ class RegionStatus:
     allowed: bool
     label: str
     record: ConsentRecord | None = None
-    # "accepted", "declined", "withdrawn", "reconsent" or "none": why the region is (not) allowed.
-    state: str = "none"
+    # Why the region is (not) allowed; label and colour follow from it (consent/states.py).
+    state: RegionState = RegionState.NONE
     reconsent_version: str = ""
+    colour: str = STATE_COLOURS[RegionState.NONE]
 
     @property
     def on_file(self):
@@ -361,6 +363,15 @@ class RegionStatus:
         return self.label
 
 
+def _status(region, state, consent=None, reconsent_version="", general_allowed=True):
+    """A region's status in `state`, labelled and coloured by consent.states.state_badge."""
+    label, colour = state_badge(
+        state, record=consent, reconsent_version=reconsent_version, general_allowed=general_allowed
+    )
+    allowed = state == RegionState.ACCEPTED and general_allowed
+    return RegionStatus(region, allowed, label, consent, state, reconsent_version, colour)
+
+
 def _region_status(region, decisions_by_record):
     """The status of one region from the patient's counting records (newest first)."""
     for consent, decisions in decisions_by_record:
@@ -370,17 +381,14 @@ def _region_status(region, decisions_by_record):
         if not answers:
             continue
         if consent.withdrawn_now:
-            day = f"{timezone.localtime(consent.withdrawn_at):%Y-%m-%d}"
-            return RegionStatus(region, False, f"Withdrawn {day}", consent, "withdrawn")
-        day = f"{timezone.localtime(consent.signed_at):%Y-%m-%d}"
+            return _status(region, RegionState.WITHDRAWN, consent)
         if not all(answers):
-            return RegionStatus(region, False, f"Declined {day}", consent, "declined")
-        return RegionStatus(region, True, f"Accepted {day}", consent, "accepted")
+            return _status(region, RegionState.DECLINED, consent)
+        return _status(region, RegionState.ACCEPTED, consent)
     for consent, decisions in decisions_by_record:
         if consent.reconsent_version and any(item_region == region for item_region, _ in decisions):
-            label = f"Re-consent needed (version {consent.reconsent_version})"
-            return RegionStatus(region, False, label, consent, "reconsent", consent.reconsent_version)
-    return RegionStatus(region, False, "No consent", None, "none")
+            return _status(region, RegionState.RECONSENT, consent, consent.reconsent_version)
+    return _status(region, RegionState.NONE)
 
 
 def _reconsent_versions_after(form_ref, at):
@@ -437,9 +445,7 @@ def _with_general_first(records):
         for region in RISK_REGIONS:
             status = statuses[region]
             if status.allowed:
-                statuses[region] = replace(
-                    status, allowed=False, label=f"{status.label}, but not the general risks"
-                )
+                statuses[region] = _status(region, status.state, status.record, general_allowed=False)
     return statuses
 
 
@@ -467,19 +473,19 @@ def _general_refusal(patient, status):
     """Why no point at all may be needled, from the general region's status."""
     consent = status.record
     who = _patient_name(patient)
-    if status.state == "withdrawn":
+    if status.state == RegionState.WITHDRAWN:
         day = f"{timezone.localtime(consent.withdrawn_at):%Y-%m-%d}"
         return (
             f"The consent for needling was withdrawn on {day}: no point may be needled for {who} until "
             "a new consent is signed."
         )
-    if status.state == "declined":
+    if status.state == RegionState.DECLINED:
         day = f"{timezone.localtime(consent.signed_at):%Y-%m-%d}"
         return (
             f"The general risks of needling were declined on {day}: no point may be needled for {who} "
             "unless a new consent accepting them is signed."
         )
-    if status.state == "reconsent":
+    if status.state == RegionState.RECONSENT:
         return (
             f"{who} needs to re-consent on form version {status.reconsent_version}: no point may be "
             "needled until the new version is signed."
@@ -542,12 +548,12 @@ def _refuse(patient, region, statuses):
     status = statuses[region]
     name = region.label.split(" (")[0].lower()
     consent = status.record
-    if status.state == "withdrawn":
+    if status.state == RegionState.WITHDRAWN:
         withdrawn = timezone.localtime(consent.withdrawn_at)
         why = f"the consent covering the {name} was withdrawn on {withdrawn:%Y-%m-%d}"
-    elif status.state == "declined":
+    elif status.state == RegionState.DECLINED:
         why = f"the patient declined the {name} risk on {timezone.localtime(consent.signed_at):%Y-%m-%d}"
-    elif status.state == "reconsent":
+    elif status.state == RegionState.RECONSENT:
         why = f"the patient needs to re-consent on form version {status.reconsent_version}"
     else:
         why = f"there is no consent on file for the {name} risk"

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from accounts.roles import Role
+
 
 class InteropConfig(AppConfig):
     """FHIR R4 export of the record (per patient, and clinic-wide as Bulk Data NDJSON) and the import of
@@ -8,8 +10,8 @@ class InteropConfig(AppConfig):
     name = "interop"
     # Navigation entries this app adds: (label, url name, roles); see accounts/navigation.py.
     navigation = [
-        ("Import", "interop:import", ("administrator",)),
-        ("FHIR export", "interop:clinic_export", ("administrator",)),
+        ("Import", "interop:import", (Role.ADMIN,)),
+        ("FHIR export", "interop:clinic_export", (Role.ADMIN,)),
     ]
     # The chart page's hooks (patients/chart.py): a link to the patient's record as a FHIR Bundle.
     chart_panels = ["interop.chart.export_panel"]

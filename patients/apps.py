@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 
-REGISTRY_ROLES = ("physiotherapist", "front_desk", "administrator")
+from accounts.roles import Role
+
+REGISTRY_ROLES = (Role.PHYSIO, Role.FRONT_DESK, Role.ADMIN)
 
 
 class PatientsConfig(AppConfig):
@@ -9,7 +11,7 @@ class PatientsConfig(AppConfig):
     navigation = [
         ("Patients", "patients:list", REGISTRY_ROLES),
         ("Register a patient", "patients:register", REGISTRY_ROLES),
-        ("Chart access", "patients:break_glass_list", ("administrator",)),
+        ("Chart access", "patients:break_glass_list", (Role.ADMIN,)),
     ]
     # The chart page's hooks (patients/chart.py): this app's own screening history panel.
     chart_panels = ["patients.chart.screening_panel"]

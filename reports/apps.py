@@ -1,7 +1,9 @@
 from django.apps import AppConfig
 
+from accounts.roles import Role
+
 # DESIGN.md: the clinic manager's room; the administrator sees everything.
-REPORT_ROLES = ("manager", "administrator")
+REPORT_ROLES = (Role.MANAGER, Role.ADMIN)
 
 
 def recount_in_the_new_zone(sender, using, **kwargs):

@@ -33,10 +33,6 @@ def table(label):
     return connection.ops.quote_name(model(label)._meta.db_table)
 
 
-def has_field(label, name):
-    return any(f.name == name for f in model(label)._meta.get_fields())
-
-
 def fetch(sql, params):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -48,7 +44,7 @@ SUMMARY = "reports_sessionsummary"  # reports.models.SessionSummary, kept by tri
 
 
 def session_scope(report_filter, alias="s"):
-    """(join, where, params) selecting the filtered sessions' summaries (one row per needling session,
+    """(where, params) selecting the filtered sessions' summaries (one row per needling session,
     with session_id, patient_id, clinician_id, location_id, started_at, pain and point counts) as `alias`.
 
     A session's location is its appointment's; with a location chosen, sessions without an appointment
@@ -62,7 +58,7 @@ def session_scope(report_filter, alias="s"):
     if report_filter.location is not None:
         where.append(f"{alias}.location_id = %s")
         params.append(report_filter.location.pk)
-    return "", " AND ".join(where), params
+    return " AND ".join(where), params
 
 
 def day_scope(report_filter, alias, person="clinician_id", location=True):
@@ -138,7 +134,7 @@ def activity(report_filter):
     unit = period_unit(report_filter)
     tz = settings.TIME_ZONE
     a_where, a_params = day_scope(report_filter, "a", person="therapist_id")
-    s_join, s_where, s_params = session_scope(report_filter)
+    s_where, s_params = session_scope(report_filter)
     # One pass over the appointments' day summary: per period and per therapist at once (GROUPING SETS).
     rows = fetch(
         f"""SELECT date_trunc('{unit}', a.day)::date, a.therapist_id, GROUPING(a.therapist_id),
@@ -169,7 +165,7 @@ def activity(report_filter):
     rows = fetch(
         f"""SELECT period, clinician_id, GROUPING(clinician_id), count(*)
             FROM (SELECT {_local_period("s.started_at", unit)} AS period, s.clinician_id
-                  FROM {SUMMARY} s{s_join} WHERE {s_where}) done
+                  FROM {SUMMARY} s WHERE {s_where}) done
             GROUP BY GROUPING SETS ((period), (clinician_id))""",
         [tz, *s_params],
     )
@@ -223,7 +219,7 @@ class Needling:
 def needling(report_filter):
     """Points per session, muscles and regions, twitch response rate and pain change. Three queries."""
     Muscle = model("treatments.Muscle")
-    s_join, s_where, params = session_scope(report_filter)
+    s_where, params = session_scope(report_filter)
     result = Needling()
     # The histogram, the point totals and the pain figures in one pass over the session summaries.
     rows = fetch(
@@ -232,7 +228,7 @@ def needling(report_filter):
                    sum(s.pain_before) FILTER (WHERE s.pain_after IS NOT NULL),
                    sum(s.pain_after) FILTER (WHERE s.pain_before IS NOT NULL),
                    count(*) FILTER (WHERE s.pain_after < s.pain_before)
-            FROM {SUMMARY} s{s_join} WHERE {s_where} GROUP BY 1 ORDER BY 1""",
+            FROM {SUMMARY} s WHERE {s_where} GROUP BY 1 ORDER BY 1""",
         params,
     )
     histogram = {}
@@ -299,7 +295,7 @@ def consent_coverage(report_filter, *, list_sessions=False):
     database's clock and the patient's newest consent event (reports 0006): the moment treatments'
     consent gate checks; a later withdrawal does not uncover earlier sessions.
     """
-    s_join, s_where, params = session_scope(report_filter)
+    s_where, params = session_scope(report_filter)
     listing = "NULL"
     if list_sessions:
         listing = f"""(SELECT json_agg(u) FROM (
@@ -317,7 +313,7 @@ def consent_coverage(report_filter, *, list_sessions=False):
                    s.neck_consented, s.mid_back_consented,
                    (s.neck_points = 0 OR s.neck_consented) AND (s.mid_back_points = 0 OR s.mid_back_consented)
                    AS ok
-            FROM {SUMMARY} s{s_join}
+            FROM {SUMMARY} s
             WHERE {s_where} AND (s.neck_points > 0 OR s.mid_back_points > 0)
         )
         SELECT count(*), count(*) FILTER (WHERE ok), {listing} FROM risk"""
@@ -379,14 +375,14 @@ def safety(report_filter, sessions=None):
     SideEffect = model("treatments.SideEffect")
     type_labels = dict(SideEffect._meta.get_field("type").choices)
     severity_field = SideEffect._meta.get_field("severity")
-    s_join, s_where, params = session_scope(report_filter)
+    s_where, params = session_scope(report_filter)
     if sessions is None:
-        sessions = fetch(f"SELECT count(*) FROM {SUMMARY} s{s_join} WHERE {s_where}", params)[0][0]
+        sessions = fetch(f"SELECT count(*) FROM {SUMMARY} s WHERE {s_where}", params)[0][0]
     rows = fetch(
         f"""SELECT e.type, e.severity, GROUPING(e.type), count(DISTINCT e.session_id),
                    count(DISTINCT e.session_id) FILTER (WHERE e.severity IN ('significant', 'serious'))
             FROM {table("treatments.SideEffect")} e
-            JOIN {SUMMARY} s ON s.session_id = e.session_id{s_join}
+            JOIN {SUMMARY} s ON s.session_id = e.session_id
             WHERE {s_where} GROUP BY GROUPING SETS ((e.type), (e.severity), ())""",
         params,
     )
@@ -447,7 +443,7 @@ def safety(report_filter, sessions=None):
         f"""SELECT e.id, e.session_id, s.started_at, e.type, e.severity, e.onset, e.action_taken, e.resolved,
                    pt.chart_number, u.full_name
             FROM {table("treatments.SideEffect")} e
-            JOIN {SUMMARY} s ON s.session_id = e.session_id{s_join}
+            JOIN {SUMMARY} s ON s.session_id = e.session_id
             JOIN {table("patients.Patient")} pt ON pt.id = s.patient_id
             JOIN {table("accounts.User")} u ON u.id = s.clinician_id
             WHERE {s_where} AND e.severity IN ('significant', 'serious')

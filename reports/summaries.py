@@ -1,6 +1,6 @@
 """The report summaries (reports/models.py) the database keeps in step with the needling and appointment
 tables. The functions and triggers that keep them are plain SQL frozen in their migrations (0002 installs
-them; 0005 to 0009 change them), so replaying history installs the SQL of each day, never this module's.
+them; 0004 to 0009 change them), so replaying history installs the SQL of each day, never this module's.
 
 What is left here is what the app does around them: recount everything (after a bulk load with triggers
 off, or a change of CLINIC_TIME_ZONE, which the SQL reads from the clinic's one-row table
@@ -13,7 +13,8 @@ from clinic.time_zone import record_time_zone
 
 
 def rebuild(using=DEFAULT_DB_ALIAS):
-    """Recount both summaries from the needling tables (after a load with triggers off)."""
+    """Recount every summary (sessions, muscle days and their totals, appointment days) from the needling
+    and appointment tables (after a load with triggers off)."""
     with connections[using].cursor() as cursor:
         cursor.execute("SELECT reports_rebuild_summaries()")
 

@@ -1,10 +1,12 @@
 from django.apps import AppConfig
 
+from accounts.roles import Role
+
 
 class TreatmentsConfig(AppConfig):
     name = "treatments"
     # Navigation entries this app adds: (label, url name, roles); see accounts/navigation.py.
-    navigation = [("My day", "treatments:my_day", ("physiotherapist",))]
+    navigation = [("My day", "treatments:my_day", (Role.PHYSIO,))]
     # The chart page's hooks (patients/chart.py): the session history with pain before / after.
     chart_panels = ["treatments.chart.sessions_panel"]
     # Chart privacy (patients/privacy.py): whoever needled the patient is on the care team; every page,

@@ -2,6 +2,8 @@
 
 from django.db.models import Count, Q
 
+from accounts.models import Role
+
 from .models import NeedlingSession
 
 HISTORY = 20
@@ -60,7 +62,7 @@ def sessions_panel(request, patient):
         "context": {
             "sessions": sessions,
             "pain_chart": pain_chart_svg(sessions),
-            "can_start": request.user.role == "physiotherapist" and patient.archived_at is None,
+            "can_start": request.user.role == Role.PHYSIO and patient.archived_at is None,
             "more": more,
             "total": NeedlingSession.objects.filter(patient=patient).count() if more else len(sessions),
         },

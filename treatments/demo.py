@@ -19,6 +19,8 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import Role
+
 from .models import Muscle, NeedleSize, RiskRegion
 
 # fmt: off
@@ -411,7 +413,7 @@ def seed(demo):
         if hasattr(user, "clinician_profile") and user.clinician_profile.needling_authorised()
     ]
     staff = demo.shared.get("staff", {}).values()
-    manager = next((user for user in staff if user.role == "manager"), None)
+    manager = next((user for user in staff if user.role == Role.MANAGER), None)
     added = add_sessions(manager)
     drafts = start_todays_drafts(physiotherapists)
     demo.say(f"treatments: {added} signed sessions added, {drafts} draft(s) in treatment today")

@@ -8,10 +8,11 @@ from django.db import migrations
 #
 # Statement-level triggers with transition tables: one INSERT of 10 million points (a demo or benchmark
 # load) runs two aggregated statements, not 20 million single-row ones. The session's location comes
-# from its appointment when treatments records one (read through to_jsonb, so these functions need no
-# change on the day the appointment column appears). Points, sessions and appointments are never
-# deleted (their apps refuse DELETE), so there is no delete trigger. Every upsert takes its summary rows
-# in key order, so two transactions touching the same rows wait for each other instead of deadlocking.
+# from its appointment when the session has one (treatments_needlingsession.appointment_id, there since
+# treatments 0001; read through to_jsonb, a leftover from before that column existed). Points, sessions
+# and appointments are never deleted (their apps refuse DELETE), so there is no delete trigger. Every
+# upsert takes its summary rows in key order, so two transactions touching the same rows wait for each
+# other instead of deadlocking.
 #
 # Days are the clinic's local days, in the zone recorded in reports_clinic_time_zone and read when the
 # SQL runs: a change of CLINIC_TIME_ZONE needs no new SQL, only the row (updated, and the summaries

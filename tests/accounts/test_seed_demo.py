@@ -1,5 +1,5 @@
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from accounts.demo import DEMO_PASSWORD, DEMO_STAFF
 from accounts.models import Role, User
@@ -34,3 +34,10 @@ def test_demo_logins_prints_every_role(capsys):
     for email, *_ in DEMO_STAFF:
         assert email in out
     assert DEMO_PASSWORD in out
+
+
+def test_a_negative_size_is_refused_as_a_command_error_adding_nothing():
+    with pytest.raises(CommandError, match="--size cannot be negative") as refused:
+        call_command("seed_demo", "--size", "-1", "--quiet")
+    assert refused.value.returncode == 2
+    assert not User.objects.exists()

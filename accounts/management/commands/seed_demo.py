@@ -12,7 +12,7 @@ from importlib import import_module
 from importlib.util import find_spec
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 DEMO_SEED = 20261124
 
@@ -38,8 +38,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, size, quiet, **options):
         if size < 0:
-            self.stderr.write("--size cannot be negative.")
-            raise SystemExit(2)
+            raise CommandError("--size cannot be negative.", returncode=2)
         demo = Demo(size=size, rng=random.Random(DEMO_SEED), stdout=self.stdout)
         for config in apps.get_app_configs():
             module_name = f"{config.name}.demo"

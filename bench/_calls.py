@@ -91,7 +91,7 @@ def signed_in_cookie(user):
 def bench_patient(family_name):
     """A patient with every risk accepted on the current consent form (made once; found again later)."""
     from consent.models import ConsentForm
-    from consent.services import obtain_consent
+    from consent.services.obtaining import obtain_consent
     from patients.models import Patient
 
     patient = Patient.objects.filter(family_name=family_name).first()

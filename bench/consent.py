@@ -42,8 +42,9 @@ def main():
     from accounts.management.commands.seed_demo import Demo
     from consent import demo as consent_demo
     from consent.chart import consent_badges, consent_panel
+    from consent.errors import NeedlingNotAllowed
     from consent.models import ConsentRecord, Region, RiskDecision
-    from consent.services import NeedlingNotAllowed, allowed_regions, check_region_allowed, consent_status
+    from consent.selectors import allowed_regions, check_region_allowed, consent_status
     from patients.demo import add_patients
 
     demo = Demo(size=args.size, rng=random.Random(1), stdout=OutputWrapper(sys.stdout))

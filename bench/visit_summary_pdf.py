@@ -55,7 +55,8 @@ def bench_session():
 
     from accounts.models import ClinicianProfile, Role, User
     from consent.models import ConsentForm, Region, RiskItem
-    from consent.services import obtain_consent, publish_form
+    from consent.services.obtaining import obtain_consent
+    from consent.services.publishing import publish_form
     from patients.models import Patient, Screening
     from treatments.models import Muscle, NeedleSize, NeedlingSession
     from treatments.services import add_point, add_side_effect, save_draft, sign_session, start_session

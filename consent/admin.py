@@ -6,7 +6,7 @@ from audit.services import record as audit
 from clinic.admin import ViewOnlyAdmin
 
 from .models import ConsentForm, ConsentRecord, RiskDecision, RiskItem
-from .services import publish_form
+from .services.publishing import publish_form
 
 FORM_FIELDS = ["title", "version", "effective_date", "body", "requires_reconsent"]
 

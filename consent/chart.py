@@ -3,7 +3,7 @@
 from accounts.models import Role
 
 from .models import Region
-from .services import consent_status
+from .selectors import consent_status
 from .states import ALLOWED_COLOUR, STATE_COLOURS, RegionState
 
 RECENT_RECORDS = 10

@@ -11,10 +11,12 @@ from audit.services import record as audit
 from clinic.pdf import pdf_response
 from patients.models import Patient
 
-from . import services
+from .errors import ConsentRefused, DuplicateSubmission
 from .forms import ObtainConsentForm, WithdrawConsentForm
 from .models import ConsentRecord
 from .printing import consent_pdf, decisions_of
+from .selectors import current_form
+from .services.obtaining import obtain_consent, withdraw_consent
 
 # DESIGN.md: the front desk knows only whether consent is on file; the manager sees no clinical content.
 CLINICAL = (Role.PHYSIO, Role.ADMIN)
@@ -31,7 +33,7 @@ def obtain(request, patient_pk):
     """The current version for a patient: read, decide each risk, sign. The administrator may look at
     the page; only a physiotherapist records a consent."""
     patient = get_object_or_404(Patient, pk=patient_pk)
-    form_version = services.current_form()
+    form_version = current_form()
     if form_version is None:
         messages.error(request, "No consent form version is published yet; ask the administrator.")
         return redirect("patients:chart", pk=patient.pk)
@@ -58,7 +60,7 @@ def obtain(request, patient_pk):
         form = ObtainConsentForm(request.POST, risks=risks)
         if form.is_valid():
             try:
-                consent = services.obtain_consent(
+                consent = obtain_consent(
                     patient,
                     form=form_version,
                     decisions=form.decisions(),
@@ -70,10 +72,10 @@ def obtain(request, patient_pk):
                     submission_key=form.cleaned_data["submission_key"],
                     request=request,
                 )
-            except services.DuplicateSubmission as duplicate:
+            except DuplicateSubmission as duplicate:
                 messages.info(request, "This consent was already saved; here it is.")
                 return redirect("consent:detail", pk=duplicate.existing.pk)
-            except services.ConsentRefused as refused:
+            except ConsentRefused as refused:
                 _show_refusal(form, refused)
             else:
                 messages.success(request, "Consent signed and saved. Print the patient's copy below.")
@@ -132,10 +134,8 @@ def withdraw(request, pk):
     form = WithdrawConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.withdraw_consent(
-                consent, by=request.user, reason=form.cleaned_data["reason"], request=request
-            )
-        except services.ConsentRefused as refused:
+            withdraw_consent(consent, by=request.user, reason=form.cleaned_data["reason"], request=request)
+        except ConsentRefused as refused:
             _show_refusal(form, refused)
         else:
             messages.success(request, "Consent withdrawn: from now on it grants nothing.")

@@ -154,11 +154,12 @@ class ConsentFormFactory(factory.django.DjangoModelFactory):
 
 
 def give_consent(patient, *, accepted=None, declined=(), by=None, form=None):
-    """A signed consent for `patient` through consent.services.obtain_consent on `form` (the current
-    version, made with ConsentFormFactory when there is none): each risk in a `declined` region is
+    """A signed consent for `patient` through consent.services.obtaining.obtain_consent on `form` (the
+    current version, made with ConsentFormFactory when there is none): each risk in a `declined` region is
     declined, each in an `accepted` region (default general, neck, mid back) accepted, any other declined."""
     from consent.models import Region
-    from consent.services import current_form, obtain_consent
+    from consent.selectors import current_form
+    from consent.services.obtaining import obtain_consent
 
     accepted = (Region.GENERAL, Region.NECK, Region.MID_BACK) if accepted is None else accepted
     form = form or current_form() or ConsentFormFactory()

@@ -186,7 +186,7 @@ def check_session_access(session, user, intent, *, request=None):
 @contextmanager
 def _refusals_audited(session, *, by, request, what):
     """Audit a clinical rule's refusal (authorisation, consent) of `what`, outside the rolled-back work."""
-    from consent.services import NeedlingNotAllowed
+    from consent.errors import NeedlingNotAllowed
 
     try:
         yield
@@ -311,7 +311,7 @@ def _check_point(point, *, by, at):
     point's recorded_at and the consents it refers to. Raises SessionSigned, NotAuthorised,
     ValidationError (by field) or consent's NeedlingNotAllowed."""
     from consent.models import Region
-    from consent.services import consents_allowing
+    from consent.selectors import consents_allowing
 
     session = point.session
     if session.signed_at is not None:
@@ -467,7 +467,7 @@ def acknowledge_precautions(session, *, by, items, request=None):
 def _save_point(point):
     """Save a checked point; a refusal by the database (a consent withdrawn or an authorisation lapsed a
     moment ago, by another door) becomes the same kind of message as the service's own."""
-    from consent.services import NeedlingNotAllowed
+    from consent.errors import NeedlingNotAllowed
 
     try:
         with transaction.atomic():

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from consent.models import RISK_REGIONS, Region
-from consent.services import consent_status
+from consent.selectors import consent_status
 from patients.chart import patient_badges
 
 from . import bodychart
@@ -87,7 +87,7 @@ def session_context(session, request=None):
         "unacknowledged": [f for f in found if not f.is_contraindication and f.item not in acknowledged],
         "acknowledgements": acknowledgements,
         "consent_rows": consent_rows(session.patient_id, statuses),
-        # No point at all without the general risks accepted (consent.services.check_region_allowed).
+        # No point at all without the general risks accepted (consent.selectors.check_region_allowed).
         "needling_allowed": statuses[session.patient_id][Region.GENERAL].allowed,
         "body_chart": body_chart_svg(session, needled, link=editable),
         "missing": [] if session.is_signed else missing_for_signing(session),

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from audit.models import Action, AuditEvent
 from consent.models import ConsentRecord, Region
-from consent.services import allowed_regions
+from consent.selectors import allowed_regions
 from tests.factories import ConsentFormFactory, FrontDeskFactory, PatientFactory, PhysioFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,14 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from consent.errors import NeedlingNotAllowed
 from consent.models import Region
-from consent.services import (
-    NeedlingNotAllowed,
-    allowed_regions,
-    check_region_allowed,
-    consent_status,
-    withdraw_consent,
-)
+from consent.selectors import allowed_regions, check_region_allowed, consent_status
+from consent.services.obtaining import withdraw_consent
 from tests.factories import ConsentFormFactory, PhysioFactory, give_consent
 
 # Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
@@ -78,8 +74,9 @@ def test_a_neck_point_needs_both_the_general_risks_and_the_neck(consent_form, pa
 
 
 def test_a_version_without_general_risks_is_not_published(consent_form):
+    from consent.errors import ConsentRefused
     from consent.models import RiskItem
-    from consent.services import ConsentRefused, publish_form
+    from consent.services.publishing import publish_form
     from tests.factories import AdminFactory
 
     draft = ConsentFormFactory(published_at=None, risks=False)

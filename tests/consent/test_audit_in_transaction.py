@@ -12,7 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_no_consent_is_published_signed_or_withdrawn_without_its_audit_event(patient):
-    from consent.services import obtain_consent, publish_form, withdraw_consent
+    from consent.services.obtaining import obtain_consent, withdraw_consent
+    from consent.services.publishing import publish_form
     from tests.factories import SIGNATURE, AdminFactory
 
     draft_form = ConsentFormFactory(published_at=None)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from accounts.models import Role
 from consent.chart import consent_badges, consent_panel
 from consent.models import Region
-from consent.services import withdraw_consent
+from consent.services.obtaining import withdraw_consent
 from tests.factories import ConsentFormFactory, PatientFactory, give_consent
 
 pytestmark = pytest.mark.django_db

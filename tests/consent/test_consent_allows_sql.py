@@ -9,7 +9,8 @@ from django.db import connection
 from django.utils import timezone
 
 from consent.models import Region
-from consent.services import allowed_regions, consent_status, withdraw_consent
+from consent.selectors import allowed_regions, consent_status
+from consent.services.obtaining import withdraw_consent
 from tests.factories import ConsentFormFactory, PhysioFactory, give_consent
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from consent.models import ConsentForm, ConsentRecord, Region, RiskDecision
-from consent.services import consent_status, current_form
+from consent.selectors import consent_status, current_form
 from patients.models import Patient
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,9 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from consent.errors import ConsentRefused
 from consent.models import ConsentForm, ConsentRecord, Region, RiskDecision, RiskItem, SignedRecordError
-from consent.services import ConsentRefused, withdraw_consent
+from consent.services.obtaining import withdraw_consent
 from tests.factories import SIGNATURE, ConsentFormFactory, PhysioFactory, give_consent
 
 # Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.

@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 
 from accounts.models import Role
 from audit.models import Action, AuditEvent
+from consent.errors import ConsentRefused, DuplicateSubmission
 from consent.models import ConsentRecord, Region
-from consent.services import ConsentRefused, DuplicateSubmission, allowed_regions, obtain_consent
+from consent.selectors import allowed_regions
+from consent.services.obtaining import obtain_consent
 from tests.factories import SIGNATURE, ConsentFormFactory, FrontDeskFactory, PatientFactory, PhysioFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from consent.services import ConsentRefused, current_form, publish_form
+from consent.errors import ConsentRefused
+from consent.selectors import current_form
+from consent.services.publishing import publish_form
 from tests.factories import ConsentFormFactory, PhysioFactory
 
 # Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from accounts.models import Role
 from audit.models import Action, AuditEvent
 from consent.models import ConsentRecord, Region
-from consent.services import allowed_regions
+from consent.selectors import allowed_regions
 from tests.factories import PhysioFactory, give_consent
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +75,7 @@ def test_printing_the_pdf_is_audited(client_for, physio, consent):
 
 
 def test_the_pdf_of_a_withdrawn_consent_says_so(client_for, physio, consent):
-    from consent.services import withdraw_consent
+    from consent.services.obtaining import withdraw_consent
 
     withdraw_consent(consent, by=physio, reason="Patient moved to another clinic")
     text = pdf_text(client_for(physio).get(reverse("consent:pdf", args=[consent.pk])))

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from consent.chart import consent_badges
 from consent.models import Region
-from consent.services import consent_status, withdraw_consent
+from consent.selectors import consent_status
+from consent.services.obtaining import withdraw_consent
 from consent.states import ALLOWED_COLOUR, STATE_COLOURS, RegionState, state_badge
 from tests.factories import (
     AppointmentFactory,

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consent.services import ConsentRefused, clean_signature
+from consent.errors import ConsentRefused
+from consent.services.signatures import clean_signature
 from tests.factories import SIGNATURE, SIGNATURE_SVG
 
 

@@ -77,7 +77,7 @@ def record(db):
     and declining the mid back; a completed appointment with its signed session (two points, one in the
     neck; pain 6 -> 3; bruising, and a suspected pneumothorax), and a draft session by another physio."""
     from consent.models import Region
-    from consent.services import withdraw_consent
+    from consent.services.obtaining import withdraw_consent
     from treatments.services import add_point, add_side_effect, sign_session
 
     physio = PhysioFactory(full_name="Priya Natarajan")

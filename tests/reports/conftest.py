@@ -40,7 +40,7 @@ def add_session(patient, clinician, started_at, points, pain=(None, None), effec
     from django.db import connection
 
     from consent.models import Region
-    from consent.services import consents_allowing
+    from consent.selectors import consents_allowing
     from treatments.models import NeedlePoint, NeedlingSession, SideEffect
 
     session = NeedlingSession.objects.create(

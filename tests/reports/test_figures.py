@@ -12,7 +12,7 @@ from tests.reports.conftest import add_session, at
 
 def add_point(session, name):
     from consent.models import Region
-    from consent.services import consents_allowing
+    from consent.selectors import consents_allowing
     from treatments.models import NeedlePoint
 
     # Bulk, as an import would, recorded five minutes into the session and referring to the consents
@@ -105,7 +105,7 @@ def test_full_coverage_raises_no_alarm(clinic):
 
 
 def test_a_withdrawn_consent_does_not_cover_sessions_recorded_after_it(clinic):
-    from consent.services import withdraw_consent
+    from consent.services.obtaining import withdraw_consent
 
     patient = clinic.sessions["covered"].patient
     withdraw_consent(patient.consents.get(), by=clinic.anna, reason="Changed their mind")

@@ -106,7 +106,7 @@ def test_an_incident_entry_and_its_closing_fail_with_their_audit_event(draft, cl
 
 
 def test_a_refused_point_leaves_no_event_claiming_it_was_added(unconsented_draft, clinician, point_fields):
-    from consent.services import NeedlingNotAllowed
+    from consent.errors import NeedlingNotAllowed
     from treatments.services import add_point
 
     with pytest.raises(NeedlingNotAllowed):

@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from consent.errors import NeedlingNotAllowed
 from consent.models import Region
-from consent.services import NeedlingNotAllowed, withdraw_consent
+from consent.services.obtaining import withdraw_consent
 from tests.factories import AppointmentFactory, ConsentFormFactory, give_consent, muscle, needle
 from treatments.models import NeedlePoint, NeedlingSession
 from treatments.services import add_point, start_session, start_session_from_appointment, update_point

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from audit.models import Action, AuditEvent
 from consent.models import Region
-from consent.services import withdraw_consent
+from consent.services.obtaining import withdraw_consent
 from tests.factories import ConsentFormFactory, give_consent, muscle, needle
 from treatments.models import NeedlePoint
 
@@ -224,7 +224,7 @@ def test_a_withdrawal_committed_after_the_service_checked_is_still_refused_with_
 ):
     """The race: the consent is withdrawn between the service's check and the insert. The database's
     refusal reaches the clinician as a message, not a server error."""
-    from consent.services import NeedlingNotAllowed
+    from consent.errors import NeedlingNotAllowed
     from treatments import services
 
     record = consented_draft.patient.consents.order_by("-signed_at").first()

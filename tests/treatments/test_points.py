@@ -5,8 +5,9 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from consent.errors import NeedlingNotAllowed
 from consent.models import Region
-from consent.services import NeedlingNotAllowed, withdraw_consent
+from consent.services.obtaining import withdraw_consent
 from tests.factories import give_consent, muscle, needle
 from treatments.models import NeedlePoint
 from treatments.services import add_point, last_needle_size, update_point

@@ -1,0 +1,278 @@
+"""Reads of consent: the form versions in effect, each region's status for a patient, and the one answer the
+needling work asks: may this patient be needled now, and in which regions. Nothing here writes; the
+services (consent/services/) publish versions and obtain and withdraw consents.
+
+How a region's status is decided at a moment `at` (DESIGN.md rule 1):
+- only records signed at or before `at` count, and only on versions not superseded by a version that
+  requires re-consent and is in effect at `at` (published, effective date reached);
+- of those, the most recent record holding a decision for the region decides: withdrawn (at or before
+  `at`) grants nothing, a declined risk blocks, and the region is allowed only when every risk of that
+  region on the record was accepted. A newer consent replaces an older one, so withdrawing the newest
+  is not undone by an older one still on file.
+Region.GENERAL (the general risks of needling) is decided the same way and gates every point: without it
+accepted nothing may be needled; a neck or mid back point needs both the general risks and its region's.
+
+The decision itself is the database's (consent_allowing_record() of migration 0004, which the needle point
+trigger and the reports' coverage call too): consents_allowing() asks it, and consent_status() explains
+it in words for screens and messages (tests/consent/test_consent_allows_sql.py holds the two together).
+"""
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
+
+from .errors import NeedlingNotAllowed
+from .models import RISK_REGIONS, ConsentForm, ConsentRecord, Region, RiskDecision
+from .states import STATE_COLOURS, RegionState, state_badge
+
+
+# --- forms ------------------------------------------------------------------------------------------
+def form_order(form):
+    """Versions in the order they came into effect."""
+    return (form.effective_date, form.published_at, form.pk)
+
+
+def published_forms():
+    """Every published version, newest in effect first (one query; versions are few)."""
+    return list(
+        ConsentForm.objects.filter(published_at__isnull=False).order_by(
+            "-effective_date", "-published_at", "-id"
+        )
+    )
+
+
+def forms_in_effect(at=None, forms=None):
+    """Published versions whose effective date has come by `at` (now by default), newest first."""
+    at = at or timezone.now()
+    today = timezone.localdate(at)
+    forms = published_forms() if forms is None else forms
+    return [f for f in forms if f.effective_date <= today and f.published_at <= at]
+
+
+def current_form(at=None):
+    """The version a patient signs now: the newest published version in effect, or None."""
+    in_effect = forms_in_effect(at)
+    return in_effect[0] if in_effect else None
+
+
+# --- what consent allows ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RegionStatus:
+    region: str
+    allowed: bool
+    label: str
+    record: ConsentRecord | None = None
+    # Why the region is (not) allowed; label and colour follow from it (consent/states.py).
+    state: RegionState = RegionState.NONE
+    reconsent_version: str = ""
+    colour: str = STATE_COLOURS[RegionState.NONE]
+
+    @property
+    def on_file(self):
+        """A signed, current, not withdrawn consent accepting this region's risks is on file: all the
+        front desk may know."""
+        return self.allowed
+
+    def __str__(self):
+        return self.label
+
+
+def _status(region, state, consent=None, reconsent_version="", general_allowed=True):
+    """A region's status in `state`, labelled and coloured by consent.states.state_badge."""
+    label, colour = state_badge(
+        state, record=consent, reconsent_version=reconsent_version, general_allowed=general_allowed
+    )
+    allowed = state == RegionState.ACCEPTED and general_allowed
+    return RegionStatus(region, allowed, label, consent, state, reconsent_version, colour)
+
+
+def _region_status(region, decisions_by_record):
+    """The status of one region from the patient's counting records (newest first)."""
+    for consent, decisions in decisions_by_record:
+        if consent.reconsent_version:
+            continue
+        answers = [accepted for item_region, accepted in decisions if item_region == region]
+        if not answers:
+            continue
+        if consent.withdrawn_now:
+            return _status(region, RegionState.WITHDRAWN, consent)
+        if not all(answers):
+            return _status(region, RegionState.DECLINED, consent)
+        return _status(region, RegionState.ACCEPTED, consent)
+    for consent, decisions in decisions_by_record:
+        if consent.reconsent_version and any(item_region == region for item_region, _ in decisions):
+            return _status(region, RegionState.RECONSENT, consent, consent.reconsent_version)
+    return _status(region, RegionState.NONE)
+
+
+def _reconsent_versions_after(form_ref, at):
+    """Versions requiring re-consent, in effect at `at`, that came into effect after the version the
+    OuterRef `form_ref` points at, newest first."""
+    return ConsentForm.objects.filter(
+        Q(effective_date__gt=OuterRef(f"{form_ref}__effective_date"))
+        | Q(
+            effective_date=OuterRef(f"{form_ref}__effective_date"),
+            published_at__gt=OuterRef(f"{form_ref}__published_at"),
+        ),
+        requires_reconsent=True,
+        published_at__lte=at,
+        effective_date__lte=timezone.localdate(at),
+    ).order_by("-effective_date", "-published_at", "-id")
+
+
+def consent_status(patients, at=None):
+    """{patient_id: {Region: RegionStatus}} for the given patients (objects or ids) at `at` (now by
+    default). One query whatever the number of patients: every decision of their consents signed by
+    then, each with the newest re-consent version (if any) that supersedes its record's version."""
+    at = at or timezone.now()
+    ids = [getattr(p, "pk", p) for p in patients]
+    if not ids:
+        return {}
+    rows = (
+        RiskDecision.objects.filter(record__patient_id__in=ids, record__signed_at__lte=at)
+        .annotate(
+            reconsent_version=Subquery(_reconsent_versions_after("record__form", at).values("version")[:1])
+        )
+        .select_related("record__form", "record__explained_by", "risk_item")
+        # The signature (up to 512 kB each) and the form's text are not needed to answer; leave them.
+        .defer("record__signature", "record__form__body", "risk_item__description")
+        .order_by("record__patient_id", "-record__signed_at", "-record_id")
+    )
+    by_patient = {pk: [] for pk in ids}
+    seen = {}
+    for decision in rows:
+        consent = seen.get(decision.record_id)
+        if consent is None:
+            consent = seen[decision.record_id] = decision.record
+            consent.withdrawn_now = consent.withdrawn_at is not None and consent.withdrawn_at <= at
+            consent.reconsent_version = decision.reconsent_version or ""
+            by_patient[consent.patient_id].append((consent, []))
+        by_patient[consent.patient_id][-1][1].append((decision.risk_item.region, decision.accepted))
+    return {pk: _with_general_first(records) for pk, records in by_patient.items()}
+
+
+def _with_general_first(records):
+    """Every region's status; a risk region accepted while the general risks are not allowed grants
+    nothing either (no needling at all without the general consent), and says why."""
+    statuses = {region: _region_status(region, records) for region in Region}
+    if not statuses[Region.GENERAL].allowed:
+        for region in RISK_REGIONS:
+            status = statuses[region]
+            if status.allowed:
+                statuses[region] = _status(region, status.state, status.record, general_allowed=False)
+    return statuses
+
+
+def allowed_regions(patient, at=None):
+    """The regions that may be needled for the patient at `at` (now by default). Empty unless the general
+    risks of needling are accepted on a current, signed, not withdrawn consent (no needling at all without
+    it); then the general region and every risk region whose risks the patient accepted too."""
+    pk = getattr(patient, "pk", patient)
+    statuses = consent_status([pk], at=at)[pk]
+    if not statuses[Region.GENERAL].allowed:
+        return frozenset()
+    return frozenset({Region.GENERAL} | {region for region in RISK_REGIONS if statuses[region].allowed})
+
+
+def _patient_name(patient):
+    if hasattr(patient, "full_name"):
+        return patient.full_name
+    from patients.models import Patient
+
+    found = Patient.objects.filter(pk=patient).first()
+    return found.full_name if found is not None else f"patient {patient}"
+
+
+def _general_refusal(patient, status):
+    """Why no point at all may be needled, from the general region's status."""
+    consent = status.record
+    who = _patient_name(patient)
+    if status.state == RegionState.WITHDRAWN:
+        day = f"{timezone.localtime(consent.withdrawn_at):%Y-%m-%d}"
+        return (
+            f"The consent for needling was withdrawn on {day}: no point may be needled for {who} until "
+            "a new consent is signed."
+        )
+    if status.state == RegionState.DECLINED:
+        day = f"{timezone.localtime(consent.signed_at):%Y-%m-%d}"
+        return (
+            f"The general risks of needling were declined on {day}: no point may be needled for {who} "
+            "unless a new consent accepting them is signed."
+        )
+    if status.state == RegionState.RECONSENT:
+        return (
+            f"{who} needs to re-consent on form version {status.reconsent_version}: no point may be "
+            "needled until the new version is signed."
+        )
+    return (
+        f"No consent for needling is on file for {who}: obtain a signed consent accepting the general "
+        "risks before adding any point."
+    )
+
+
+@dataclass(frozen=True)
+class AllowingConsents:
+    """The consents that allow a point: `general` (the general risks) and, for a neck or mid back point,
+    `region`. A needle point refers to both (treatments' database trigger checks the references)."""
+
+    general_id: int
+    region_id: int | None = None
+
+
+def consents_allowing(patient, region, at=None):
+    """The consents allowing a point in `region` for the patient at `at` (now by default), as the database
+    decides it (one query); refuses (NeedlingNotAllowed, the message naming what is missing and why) a
+    point the consent does not cover. Every point needs the general risks of needling accepted on a
+    current, signed, not withdrawn consent (DOMAIN.md: informed consent for any needling); a point in a
+    risk region (the neck, the mid back: DESIGN.md rule 1) needs that region's risks accepted too. Any
+    other region is decided by the general risks alone."""
+    pk = getattr(patient, "pk", patient)
+    at = at or timezone.now()
+    risk = region in RISK_REGIONS
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT consent_allowing_record(%s, 'general', %s), "
+            "CASE WHEN %s THEN consent_allowing_record(%s, %s, %s) END",
+            [pk, at, risk, pk, str(region), at],
+        )
+        general_id, region_id = cursor.fetchone()
+    if general_id is not None and (not risk or region_id is not None):
+        return AllowingConsents(general_id, region_id)
+    _refuse(patient, region, consent_status([pk], at=at)[pk])
+
+
+def check_region_allowed(patient, region, at=None):
+    """Refuse (NeedlingNotAllowed) a point in `region` the patient's consent does not cover at `at`: see
+    consents_allowing(), which this asks."""
+    consents_allowing(patient, region, at=at)
+
+
+def _refuse(patient, region, statuses):
+    """Raise NeedlingNotAllowed explaining, from the statuses, why a point in `region` is not allowed."""
+    general = statuses[Region.GENERAL]
+    if not general.allowed:
+        raise NeedlingNotAllowed(_general_refusal(patient, general), code="consent_missing")
+    if region not in RISK_REGIONS or statuses[region].allowed:
+        # The words disagree with the database's decision: say no, plainly, rather than guess why.
+        raise NeedlingNotAllowed(
+            "The consent on file does not allow this point now: open the patient's consent to check it.",
+            code="consent_missing",
+        )
+    region = Region(region)
+    status = statuses[region]
+    name = region.label.split(" (")[0].lower()
+    consent = status.record
+    if status.state == RegionState.WITHDRAWN:
+        withdrawn = timezone.localtime(consent.withdrawn_at)
+        why = f"the consent covering the {name} was withdrawn on {withdrawn:%Y-%m-%d}"
+    elif status.state == RegionState.DECLINED:
+        why = f"the patient declined the {name} risk on {timezone.localtime(consent.signed_at):%Y-%m-%d}"
+    elif status.state == RegionState.RECONSENT:
+        why = f"the patient needs to re-consent on form version {status.reconsent_version}"
+    else:
+        why = f"there is no consent on file for the {name} risk"
+    raise NeedlingNotAllowed(
+        f"Needling in the {region.label.lower()} region is not allowed: {why}.", code="consent_missing"
+    )

@@ -8,12 +8,10 @@ gives screen readers and careful readers the exact numbers.
 import math
 from dataclasses import dataclass, field
 
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.template.loader import render_to_string
 
 WIDTH = 640
 COLOURS = ("#0d6efd", "#fd7e14", "#198754", "#6f42c1", "#dc3545")
-FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 
 
 @dataclass
@@ -52,13 +50,17 @@ def nice_ceiling(value):
     return 10 * power  # pragma: no cover - the loop always returns
 
 
-def _open(key, title, height):
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" '
-        f'style="max-height: {round(height * 1.4)}px" role="img" aria-labelledby="{key}-title" '
-        f'data-chart="{escape(key)}" class="report-chart">'
-        f'<title id="{key}-title">{escape(title)}</title>'
-    )
+def _draw(template, key, title, height, **marks):
+    """The chart's SVG from reports/svg/<template>: the template escapes every value (names, labels,
+    figures), so the result is safe to show as it is."""
+    context = {
+        "key": key,
+        "title": title,
+        "width": WIDTH,
+        "height": height,
+        "max_height": round(height * 1.4),
+    }
+    return render_to_string(f"reports/svg/{template}", context | marks)
 
 
 def bar_chart(key, title, rows, *, label="", value="", fmt=plain, note=""):
@@ -67,25 +69,39 @@ def bar_chart(key, title, rows, *, label="", value="", fmt=plain, note=""):
     rows = [(str(name), number) for name, number in rows]
     chart = Chart(key=key, title=title, columns=[label, value], rows=rows, note=note)
     if not rows:
-        chart.svg = mark_safe(_open(key, title, 40) + f'<text x="8" y="24" {FONT}>No data</text></svg>')  # noqa: S308
+        chart.svg = _draw("bar_chart.svg", key, title, 40, empty=True)
         return chart
     bar, gap, top, label_width = 20, 8, 8, 210
     height = top + len(rows) * (bar + gap) + 8
     plot = WIDTH - label_width - 70
     ceiling = nice_ceiling(max((number or 0) for _, number in rows))
-    parts = [_open(key, title, height)]
+    bars = []
     for index, (name, number) in enumerate(rows):
         y = top + index * (bar + gap)
         length = 0 if not number else plot * number / ceiling
-        short = name if len(name) <= 32 else name[:31] + "…"
-        parts.append(
-            f'<g data-label="{escape(name)}" data-value="{escape(number)}">'
-            f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end" {FONT}>{escape(short)}</text>'
-            f'<rect x="{label_width}" y="{y}" width="{length:.2f}" height="{bar}" fill="{COLOURS[0]}"/>'
-            f'<text x="{label_width + length + 4:.2f}" y="{y + 15}" {FONT}>{escape(fmt(number))}</text></g>'
+        bars.append(
+            {
+                "name": name,
+                "value": number,
+                "short": name if len(name) <= 32 else name[:31] + "…",
+                "y": y,
+                "text_y": y + 15,
+                "length": f"{length:.2f}",
+                "value_x": f"{label_width + length + 4:.2f}",
+                "shown": fmt(number),
+            }
         )
-    parts.append("</svg>")
-    chart.svg = mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above
+    chart.svg = _draw(
+        "bar_chart.svg",
+        key,
+        title,
+        height,
+        bars=bars,
+        label_x=label_width - 6,
+        bar_x=label_width,
+        bar_height=bar,
+        colour=COLOURS[0],
+    )
     return chart
 
 
@@ -97,7 +113,7 @@ def line_chart(key, title, x_labels, series, *, label="", fmt=plain, note=""):
     rows = [[x] + [values[i] for _, values in series] for i, x in enumerate(x_labels)]
     chart = Chart(key=key, title=title, columns=columns, rows=rows, note=note)
     if not x_labels:
-        chart.svg = mark_safe(_open(key, title, 40) + f'<text x="8" y="24" {FONT}>No data</text></svg>')  # noqa: S308
+        chart.svg = _draw("line_chart.svg", key, title, 40, empty=True)
         return chart
     left, right, top, bottom, height = 56, 16, 28, 40, 260
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
@@ -113,38 +129,44 @@ def line_chart(key, title, x_labels, series, *, label="", fmt=plain, note=""):
     def y_at(v):
         return top + plot_h - plot_h * (v or 0) / ceiling
 
-    parts = [_open(key, title, height)]
+    ticks = []
     for tick in range(5):  # grid lines and the y axis
         v = ceiling * tick / 4
         y = y_at(v)
-        parts.append(
-            f'<line x1="{left}" x2="{WIDTH - right}" y1="{y:.2f}" y2="{y:.2f}" stroke="#dee2e6"/>'
-            f'<text x="{left - 6}" y="{y + 4:.2f}" text-anchor="end" {FONT}>{escape(fmt(v))}</text>'
-        )
+        ticks.append({"y": f"{y:.2f}", "text_y": f"{y + 4:.2f}", "shown": fmt(v)})
     every = max(1, math.ceil(count / 8))  # at most about 8 x labels, so they never overlap
-    for i, x in enumerate(x_labels):
+    shown_labels = [
+        {"x": f"{x_at(i):.2f}", "text": x}
+        for i, x in enumerate(x_labels)
         # Every `every`th label and the last one, leaving out a regular label that would crowd the last.
-        if i == count - 1 or (i % every == 0 and count - 1 - i >= every / 2):
-            parts.append(
-                f'<text x="{x_at(i):.2f}" y="{height - bottom + 16}" text-anchor="middle" {FONT}>'
-                f"{escape(x)}</text>"
-            )
+        if i == count - 1 or (i % every == 0 and count - 1 - i >= every / 2)
+    ]
+    lines = []
     for n, (name, values) in enumerate(series):
-        colour = COLOURS[n % len(COLOURS)]
-        points = " ".join(f"{x_at(i):.2f},{y_at(v):.2f}" for i, v in enumerate(values))
-        parts.append(f'<g data-series="{escape(name)}">')
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
-        for i, v in enumerate(values):
-            parts.append(
-                f'<circle cx="{x_at(i):.2f}" cy="{y_at(v):.2f}" r="3" fill="{colour}" '
-                f'data-x="{escape(x_labels[i])}" data-value="{escape(v)}"/>'
-            )
-        parts.append("</g>")
-        legend_x = left + n * 160
-        parts.append(
-            f'<rect x="{legend_x}" y="6" width="12" height="12" fill="{colour}"/>'
-            f'<text x="{legend_x + 16}" y="16" {FONT}>{escape(name)}</text>'
+        lines.append(
+            {
+                "name": name,
+                "colour": COLOURS[n % len(COLOURS)],
+                "points": " ".join(f"{x_at(i):.2f},{y_at(v):.2f}" for i, v in enumerate(values)),
+                "dots": [
+                    {"cx": f"{x_at(i):.2f}", "cy": f"{y_at(v):.2f}", "x": x_labels[i], "value": v}
+                    for i, v in enumerate(values)
+                ],
+                "legend_x": left + n * 160,
+                "legend_text_x": left + n * 160 + 16,
+            }
         )
-    parts.append("</svg>")
-    chart.svg = mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above
+    chart.svg = _draw(
+        "line_chart.svg",
+        key,
+        title,
+        height,
+        ticks=ticks,
+        x_labels=shown_labels,
+        lines=lines,
+        left=left,
+        right=WIDTH - right,
+        tick_x=left - 6,
+        x_label_y=height - bottom + 16,
+    )
     return chart

@@ -4,7 +4,7 @@ SVG goes into the session page (zones are links that start a point there) and th
 
 from collections import defaultdict
 
-from django.utils.html import escape
+from django.template.loader import render_to_string
 
 from .models import BodyRegion
 
@@ -12,20 +12,6 @@ FIGURE_WIDTH = 160
 GAP = 40
 HEIGHT = 360
 CENTRE = 80
-
-# Outline of one figure (front and back share it): head, neck, trunk, arms, forearms, hands, legs.
-OUTLINE = (
-    '<ellipse cx="80" cy="28" rx="18" ry="22"/>'
-    '<rect x="70" y="48" width="20" height="18" rx="4"/>'
-    '<path d="M44 66 Q80 58 116 66 L118 190 Q80 200 42 190 Z"/>'
-    '<rect x="22" y="68" width="22" height="112" rx="10"/>'
-    '<rect x="116" y="68" width="22" height="112" rx="10"/>'
-    '<rect x="14" y="180" width="26" height="72" rx="10"/>'
-    '<rect x="120" y="180" width="26" height="72" rx="10"/>'
-    '<ellipse cx="26" cy="262" rx="11" ry="12"/><ellipse cx="134" cy="262" rx="11" ry="12"/>'
-    '<rect x="48" y="188" width="31" height="160" rx="12"/>'
-    '<rect x="81" y="188" width="31" height="160" rx="12"/>'
-)
 
 # Zones as (view, x0, y0, x1, y1) of the half on the viewer's left; the other half is mirrored about the
 # midline. Front view: the viewer's left is the patient's right. Back view: the viewer's left is the left.
@@ -64,7 +50,8 @@ def _half_box(region, side):
 
 
 def render(points=(), link=None, htmx=None, plain=False):
-    """The chart as an SVG string. points: NeedlePoint rows (muscle selected). link(region, side) -> URL
+    """The chart as SVG, from treatments/svg/body_chart.svg: the template escapes every value, so the
+    result is safe to show as it is. points: NeedlePoint rows (muscle selected). link(region, side) -> URL
     makes each zone a link (the session page); htmx(region, side) -> URL loads the add-point form for
     that zone in place. plain=True (the PDF) draws only the outline, the zones holding points and their
     dots: WeasyPrint lays out every text element on its own, slowly, and the points table beside the
@@ -74,59 +61,51 @@ def render(points=(), link=None, htmx=None, plain=False):
         sides = ["L", "R"] if point.side == "B" else [point.side]
         for side in sides:
             by_zone[(point.muscle.body_region, side)].append(point.order)
-    width = 2 * FIGURE_WIDTH + GAP
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {HEIGHT + 20}" class="body-chart" '
-        f'role="img" aria-label="Body chart, front and back" width="{width}" height="{HEIGHT + 20}">',
-        '<g fill="#f4f1ec" stroke="#7a7a7a" stroke-width="1.2">',
-        OUTLINE,
-        f'<g transform="translate({FIGURE_WIDTH + GAP} 0)">{OUTLINE}</g>',
-        "</g>",
-    ]
-    if not plain:
-        parts.append(
-            f'<text x="{CENTRE}" y="{HEIGHT + 14}" text-anchor="middle" font-size="11">Front</text>'
-            f'<text x="{FIGURE_WIDTH + GAP + CENTRE}" y="{HEIGHT + 14}" text-anchor="middle" '
-            'font-size="11">Back</text>'
-            f'<text x="4" y="10" font-size="8" fill="#555">R</text><text x="{FIGURE_WIDTH - 10}" y="10" '
-            f'font-size="8" fill="#555">L</text><text x="{FIGURE_WIDTH + GAP + 4}" y="10" font-size="8" '
-            f'fill="#555">L</text><text x="{width - 10}" y="10" font-size="8" fill="#555">R</text>'
-        )
+    zones = []
     for region in ZONES:
         for side in ("L", "R"):
             orders = by_zone.get((region, side), [])
             if plain and not orders:
                 continue
             x0, y0, x1, y1 = _half_box(region, side)
-            label = escape(f"{BodyRegion(region).label}, {SIDE_NAMES[side]}")
-            fill = "rgba(31,78,121,.22)" if orders else "rgba(31,78,121,0)"
-            title = "" if plain else f"<title>{label}</title>"
-            rect = (
-                f'<rect x="{x0}" y="{y0}" width="{x1 - x0}" height="{y1 - y0}" fill="{fill}" '
-                f'stroke="rgba(31,78,121,.35)" stroke-dasharray="2 2">{title}</rect>'
+            zones.append(
+                {
+                    "region": region,
+                    "side": side,
+                    "label": f"{BodyRegion(region).label}, {SIDE_NAMES[side]}",
+                    "x": x0,
+                    "y": y0,
+                    "width": x1 - x0,
+                    "height": y1 - y0,
+                    "fill": "rgba(31,78,121,.22)" if orders else "rgba(31,78,121,0)",
+                    # The session page's script loads the point form in place (htmx does not cancel the
+                    # default action of SVG links); without JavaScript the href opens the same form.
+                    "href": link(region, side) if link is not None else None,
+                    "point_form": htmx(region, side) if link is not None and htmx is not None else None,
+                    "dots": [_dot(x0, y0, index, order) for index, order in enumerate(orders[:6])],
+                }
             )
-            if link is not None:
-                # The session page's script loads this form in place (htmx does not cancel the default
-                # action of SVG links); without JavaScript the href opens the same narrowed form.
-                hx = f' data-point-form="{escape(htmx(region, side))}"' if htmx is not None else ""
-                parts.append(
-                    f'<a href="{escape(link(region, side))}"{hx} class="chart-zone" data-region="{region}" '
-                    f'data-side="{side}" aria-label="Start a point: {label}">{rect}</a>'
-                )
-            else:
-                parts.append(rect)
-            for index, order in enumerate(orders[:6]):
-                cx = x0 + 6 + (index % 3) * 9
-                cy = y0 + 7 + (index // 3) * 10
-                number = (
-                    ""
-                    if plain
-                    else f'<text x="{cx}" y="{cy + 2.5}" text-anchor="middle" font-size="6.5" '
-                    f'fill="#fff">{order}</text>'
-                )
-                parts.append(
-                    f'<g class="chart-point" data-region="{region}" data-side="{side}">'
-                    f'<circle cx="{cx}" cy="{cy}" r="4.5" fill="#b3261e"/>{number}</g>'
-                )
-    parts.append("</svg>")
-    return "".join(parts)
+    width = 2 * FIGURE_WIDTH + GAP
+    return render_to_string(
+        "treatments/svg/body_chart.svg",
+        {
+            "width": width,
+            "height": HEIGHT + 20,
+            "back_offset": FIGURE_WIDTH + GAP,
+            "front_centre": CENTRE,
+            "back_centre": FIGURE_WIDTH + GAP + CENTRE,
+            "caption_y": HEIGHT + 14,
+            "front_left_x": FIGURE_WIDTH - 10,
+            "back_right_x": FIGURE_WIDTH + GAP + 4,
+            "right_x": width - 10,
+            "zones": zones,
+            "plain": plain,
+        },
+    )
+
+
+def _dot(x0, y0, index, order):
+    """A point's numbered dot, up to three to a row from the zone's top left corner."""
+    cx = x0 + 6 + (index % 3) * 9
+    cy = y0 + 7 + (index // 3) * 10
+    return {"cx": cx, "cy": cy, "text_y": cy + 2.5, "order": order}

@@ -1,6 +1,7 @@
 """The patient chart's needling panel (clinical): sessions newest first with a small pain chart."""
 
 from django.db.models import Count, Q
+from django.template.loader import render_to_string
 
 from accounts.models import Role
 
@@ -10,22 +11,16 @@ HISTORY = 20
 
 
 def pain_chart_svg(sessions):
-    """Inline SVG: pain before (grey) and after (blue) per session, oldest on the left. None when no pain
-    was recorded."""
+    """Inline SVG from treatments/svg/pain_chart.svg (the template escapes every value): pain before
+    (grey) and after (blue) per session, oldest on the left. None when no pain was recorded."""
     scored = [s for s in reversed(sessions) if s.pain_before is not None or s.pain_after is not None]
     if not scored:
         return None
     width, height, pad = 320, 90, 18
     step = (width - 2 * pad) / max(len(scored), 1)
     bar = max(min(step / 2 - 2, 12), 2)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-        f'role="img" aria-label="Pain before and after each session (NRS 0 to 10)">',
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#999"/>',
-        f'<text x="2" y="{pad - 6}" font-size="8" fill="#555">10</text>'
-        f'<text x="2" y="{height - pad}" font-size="8" fill="#555">0</text>',
-    ]
     scale = (height - 2 * pad) / 10
+    bars = []
     for index, session in enumerate(scored):
         x = pad + index * step + 2
         for offset, value, colour, label in (
@@ -35,15 +30,31 @@ def pain_chart_svg(sessions):
             if value is None:
                 continue
             h = value * scale
-            parts.append(
-                f'<rect x="{x + offset:.1f}" y="{height - pad - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                f'fill="{colour}"><title>{session.started_at:%Y-%m-%d} {label}: {value}</title></rect>'
+            bars.append(
+                {
+                    "x": f"{x + offset:.1f}",
+                    "y": f"{height - pad - h:.1f}",
+                    "width": f"{bar:.1f}",
+                    "height": f"{h:.1f}",
+                    "colour": colour,
+                    "day": f"{session.started_at:%Y-%m-%d}",
+                    "label": label,
+                    "value": value,
+                }
             )
-    parts.append(
-        f'<text x="{width - pad}" y="{height - 4}" font-size="8" text-anchor="end" fill="#555">'
-        "grey: before · blue: after</text></svg>"
+    return render_to_string(
+        "treatments/svg/pain_chart.svg",
+        {
+            "width": width,
+            "height": height,
+            "pad": pad,
+            "axis_y": height - pad,
+            "axis_end": width - pad,
+            "top_label_y": pad - 6,
+            "legend_y": height - 4,
+            "bars": bars,
+        },
     )
-    return "".join(parts)
 
 
 def sessions_panel(request, patient):

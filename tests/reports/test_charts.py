@@ -1,8 +1,11 @@
 import xml.etree.ElementTree as ET
 
+from django.utils.safestring import SafeString
+
 from reports.charts import bar_chart, line_chart, nice_ceiling
 
 SVG = "{http://www.w3.org/2000/svg}"
+HOSTILE = '"><svg onload=alert(1)><script>alert(1)</script>'
 
 
 def parse(chart):
@@ -30,6 +33,33 @@ def test_labels_are_text_never_markup():
     root = parse(chart)
     assert root.find(f"{SVG}script") is None
     assert '<script>alert("x")</script>' in [g.get("data-label") for g in root.iter(f"{SVG}g")]
+
+
+def test_a_hostile_bar_label_and_key_come_out_as_text():
+    chart = bar_chart(HOSTILE, HOSTILE, [(HOSTILE, 1)])
+    root = parse(chart)
+    assert root.find(f".//{SVG}script") is None and root.find(f".//{SVG}svg") is None
+    assert root.get("data-chart") == HOSTILE and root.find(f"{SVG}title").text == HOSTILE
+    assert HOSTILE[:31] + "…" in [t.text for t in root.iter(f"{SVG}text")]  # shortened, still text
+
+
+def test_a_hostile_series_name_and_period_come_out_as_text():
+    chart = line_chart("activity", HOSTILE, [HOSTILE, "2026-10-12"], [(HOSTILE, [1, 2])])
+    root = parse(chart)
+    assert root.find(f".//{SVG}script") is None and root.find(f".//{SVG}svg") is None
+    assert [g.get("data-series") for g in root.iter(f"{SVG}g")] == [HOSTILE]
+    assert [c.get("data-x") for c in root.iter(f"{SVG}circle")] == [HOSTILE, "2026-10-12"]
+    assert HOSTILE in [t.text for t in root.iter(f"{SVG}text")]
+
+
+def test_an_empty_chart_escapes_its_title_too():
+    root = parse(line_chart("y", HOSTILE, [], []))
+    assert root.find(f".//{SVG}script") is None and root.find(f"{SVG}title").text == HOSTILE
+
+
+def test_a_chart_is_safe_to_show_without_the_safe_filter():
+    assert isinstance(bar_chart("x", "t", [("a", 1)]).svg, SafeString)
+    assert isinstance(line_chart("y", "t", ["w"], [("a", [1])]).svg, SafeString)
 
 
 def test_a_time_series_draws_one_point_per_period_and_series():

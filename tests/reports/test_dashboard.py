@@ -48,6 +48,19 @@ def test_every_chart_is_an_svg_with_its_table(clinic, client_for):
     assert muscles.rows[0] == ("Gluteus medius", 3)
 
 
+def test_a_muscle_name_holding_markup_is_shown_as_text_in_its_chart(clinic, client_for):
+    from treatments.models import Muscle
+
+    hostile = '"><svg onload=alert(1)><script>alert(1)</script>'
+    Muscle.objects.filter(name="Gluteus medius").update(name=hostile)
+    response = client_for(Role.MANAGER).get("/reports/", params(clinic.report_filter))
+    muscles = ET.fromstring(str(next(c for c in response.context["charts"] if c.key == "muscles").svg))
+    assert muscles.find(f".//{SVG}script") is None
+    assert hostile in [g.get("data-label") for g in muscles.iter(f"{SVG}g")]
+    html = response.content.decode()
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
 def test_the_manager_sees_the_consent_alarm_but_not_the_sessions(clinic, client_for):
     html = client_for(Role.MANAGER).get("/reports/", params(clinic.report_filter)).content.decode()
     assert 'data-testid="consent-alarm"' in html

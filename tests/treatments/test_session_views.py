@@ -253,6 +253,7 @@ def test_the_chart_panel_lists_sessions_newest_first_with_a_pain_chart(client_fo
     complete_session(older, pain_before=7, pain_after=4)
     page = client_for(clinician).get(reverse("patients:chart", args=[patient.pk])).content.decode()
     assert 'data-testid="sessions-panel"' in page and 'data-testid="pain-chart"' in page
+    assert 'aria-label="Pain before and after each session (NRS 0 to 10)"' in page  # markup, not text
     assert page.index(f"/sessions/{newer.pk}/") < page.index(f"/sessions/{older.pk}/")
     assert f"/sessions/{older.pk}/visit-summary.pdf" in page
     front_desk_page = (

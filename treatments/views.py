@@ -25,7 +25,7 @@ from .forms import (
     RemovePointForm,
     SideEffectForm,
 )
-from .models import BodyRegion, Incident, NeedlePoint, NeedlingSession
+from .models import BodyRegion, Incident, NeedlePoint, NeedlingSession, SessionSigned
 from .summary import my_day_rows, session_context, visit_summary_pdf
 
 CLINICAL = (Role.PHYSIO, Role.ADMIN)
@@ -108,7 +108,7 @@ def session_save(request, pk):
                 by=request.user,
                 request=request,
             )
-        except services.SessionSigned as error:
+        except SessionSigned as error:
             messages.error(request, error.messages[0])
             return redirect("treatments:session", pk=pk)
         except ValidationError as error:

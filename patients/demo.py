@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.db import connection, transaction
 
+from .forms import PATIENT_FIELDS
 from .models import SCREENING_ITEMS, SITE_ITEMS, Patient, Sex
 from .validators import phn_check_digit
 
@@ -55,25 +56,8 @@ RELATIONSHIPS = [
 # fmt: on
 GENDERS = {"female": ["Woman", "Woman", "Woman", ""], "male": ["Man", "Man", "Man", ""]}
 
-PATIENT_COLUMNS = [
-    "given_name",
-    "family_name",
-    "preferred_name",
-    "date_of_birth",
-    "sex",
-    "gender",
-    "phone",
-    "phone_alternate",
-    "email",
-    "address",
-    "phn",
-    "emergency_contact_name",
-    "emergency_contact_phone",
-    "emergency_contact_relationship",
-    "referral_source",
-    "archived_at",
-    "created_at",
-]
+# The registration form's fields, and the two the desk never types: the rows are drawn by name below.
+PATIENT_COLUMNS = [*PATIENT_FIELDS, "archived_at", "created_at"]
 SCREENING_COLUMNS = (
     ["patient_id", "answered_by_id", "answered_at"]
     + [name for key, _label in SCREENING_ITEMS for name in (key, f"{key}_note")]
@@ -129,25 +113,28 @@ def patient_row(index):
     preferred = given.split("-")[0][:3] if rng.random() < 0.05 else ""
     plain = unicodedata.normalize("NFKD", f"{given}.{family}".lower())
     email_name = "".join(ch for ch in plain if ch.isascii() and (ch.isalnum() or ch == "."))
-    return [
-        given,
-        family,
-        preferred,
-        born.isoformat(),
-        sex,
-        rng.choice(GENDERS.get(sex, ["", "Non-binary"])),
-        phone(rng),
-        phone(rng) if rng.random() < 0.2 else "",
-        f"{email_name}{index}@example.ca" if rng.random() < 0.8 else "",
-        f"{rng.randint(100, 9999)} {rng.choice(STREETS)}\n{rng.choice(CITIES)}",
-        demo_phn(index) if rng.random() < 0.6 else "",
-        f"{rng.choice(GIVEN_FEMALE + GIVEN_MALE)} {family}",
-        phone(rng),
-        rng.choice(RELATIONSHIPS),
-        rng.choice(REFERRALS),
-        (NOW - timedelta(days=rng.randint(1, 900))).isoformat() if rng.random() < 0.01 else None,
-        (NOW - timedelta(days=rng.randint(0, 3650))).isoformat(),
-    ]
+    # Drawn in this order (the generator's sequence keeps every patient as it was); written by column.
+    return {
+        "given_name": given,
+        "family_name": family,
+        "preferred_name": preferred,
+        "date_of_birth": born.isoformat(),
+        "sex": sex,
+        "gender": rng.choice(GENDERS.get(sex, ["", "Non-binary"])),
+        "phone": phone(rng),
+        "phone_alternate": phone(rng) if rng.random() < 0.2 else "",
+        "email": f"{email_name}{index}@example.ca" if rng.random() < 0.8 else "",
+        "address": f"{rng.randint(100, 9999)} {rng.choice(STREETS)}\n{rng.choice(CITIES)}",
+        "phn": demo_phn(index) if rng.random() < 0.6 else "",
+        "emergency_contact_name": f"{rng.choice(GIVEN_FEMALE + GIVEN_MALE)} {family}",
+        "emergency_contact_phone": phone(rng),
+        "emergency_contact_relationship": rng.choice(RELATIONSHIPS),
+        "referral_source": rng.choice(REFERRALS),
+        "archived_at": (
+            (NOW - timedelta(days=rng.randint(1, 900))).isoformat() if rng.random() < 0.01 else None
+        ),
+        "created_at": (NOW - timedelta(days=rng.randint(0, 3650))).isoformat(),
+    }
 
 
 def screening_row(index, patient_id, physiotherapists, patient):
@@ -157,13 +144,13 @@ def screening_row(index, patient_id, physiotherapists, patient):
     if rng.random() >= 0.8 or not physiotherapists:
         return None
     answered = NOW - timedelta(days=rng.randint(0, 540))
-    age = (answered.date() - date.fromisoformat(patient[3])).days // 365
+    age = (answered.date() - date.fromisoformat(patient["date_of_birth"])).days // 365
     row = [patient_id, rng.choice(physiotherapists).pk, answered.isoformat()]
     answers = {}
     for key, _label in SCREENING_ITEMS:
         positive = rng.random() < FLAG_RATE
         if key == "pregnancy":
-            positive = positive and patient[4] == Sex.FEMALE and 16 <= age <= 48
+            positive = positive and patient["sex"] == Sex.FEMALE and 16 <= age <= 48
         row += [positive, FLAG_NOTES[key] if positive else ""]
         answers[key] = positive
     for key in SITE_ITEMS:
@@ -184,7 +171,7 @@ def add_patients(size, physiotherapists=()):
         rows = [patient_row(index) for index in range(start, size)]
         with cursor.cursor.copy(f"COPY patients_patient ({', '.join(PATIENT_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row([row[column] for column in PATIENT_COLUMNS])
         cursor.execute("SELECT id FROM patients_patient WHERE id > %s ORDER BY id", [last_id])
         new_ids = [row[0] for row in cursor.fetchall()]
         physiotherapists = list(physiotherapists)

@@ -300,21 +300,6 @@ def xlsx_response(export, report_filter, *, user, names=False, request=None):
 
 
 # --- the exports the manager downloads -----------------------------------------------------------------
-def _sessions_in(queryset, report_filter, prefix=""):
-    """Filter rows of or under needling sessions (prefix "session__" for points and side effects)."""
-    queryset = queryset.filter(
-        **{
-            f"{prefix}started_at__gte": report_filter.starts_at,
-            f"{prefix}started_at__lt": report_filter.ends_before,
-        }
-    )
-    if report_filter.therapist is not None:
-        queryset = queryset.filter(**{f"{prefix}clinician": report_filter.therapist})
-    if report_filter.location is not None:
-        queryset = queryset.filter(**{f"{prefix}appointment__location": report_filter.location})
-    return queryset
-
-
 @register
 class AppointmentExport(Export):
     key = "appointments"
@@ -351,8 +336,48 @@ class AppointmentExport(Export):
         ).order_by("start", "id")
 
 
+class SessionRowsExport(Export):
+    """An export of needling sessions, or of rows under them (points, side effects, with session_path
+    "session__"): filtered by the session's start, clinician and location, each row with its patient's
+    chart number and its session's start, in session order."""
+
+    session_path = ""
+    # What orders the rows of one session, after the session's start.
+    ordering = ("id",)
+
+    @property
+    def patient_path(self):
+        return f"{self.session_path}patient__"
+
+    def queryset(self):
+        """The rows before filtering."""
+        raise NotImplementedError
+
+    def annotations(self):
+        """{alias: expression} of the export's own columns."""
+        return {}
+
+    def rows(self, report_filter):
+        path = self.session_path
+        queryset = self.queryset().filter(
+            **{
+                f"{path}started_at__gte": report_filter.starts_at,
+                f"{path}started_at__lt": report_filter.ends_before,
+            }
+        )
+        if report_filter.therapist is not None:
+            queryset = queryset.filter(**{f"{path}clinician": report_filter.therapist})
+        if report_filter.location is not None:
+            queryset = queryset.filter(**{f"{path}appointment__location": report_filter.location})
+        return queryset.annotate(
+            chart_number=F(f"{path}patient__chart_number"),
+            local_started=local_time(f"{path}started_at"),
+            **self.annotations(),
+        ).order_by(f"{path}started_at", *self.ordering)
+
+
 @register
-class SessionExport(Export):
+class SessionExport(SessionRowsExport):
     key = "sessions"
     name = "Needling sessions"
     columns = [
@@ -367,26 +392,21 @@ class SessionExport(Export):
         ("local_signed", "Signed"),
     ]
 
-    def rows(self, report_filter):
+    def queryset(self):
         from treatments.models import NeedlingSession
 
-        return (
-            _sessions_in(NeedlingSession.objects.all(), report_filter)
-            .annotate(
-                chart_number=F("patient__chart_number"),
-                local_started=local_time("started_at"),
-                clinician_name=F("clinician__full_name"),
-                local_signed=local_time("signed_at"),
-            )
-            .order_by("started_at", "id")
-        )
+        return NeedlingSession.objects.all()
+
+    def annotations(self):
+        return {"clinician_name": F("clinician__full_name"), "local_signed": local_time("signed_at")}
 
 
 @register
-class NeedlePointExport(Export):
+class NeedlePointExport(SessionRowsExport):
     key = "needle_points"
     name = "Needle points"
-    patient_path = "session__patient__"
+    session_path = "session__"
+    ordering = ("session_id", "order")
     columns = [
         ("session_id", "Session"),
         ("chart_number", "Chart number"),
@@ -406,30 +426,28 @@ class NeedlePointExport(Export):
         ("patient_response", "Patient response"),
     ]
 
-    def rows(self, report_filter):
+    def queryset(self):
         from treatments.models import NeedlePoint
 
-        return (
-            # Needled points only: a point removed as entered in error was not needled.
-            _sessions_in(NeedlePoint.objects.filter(removal__isnull=True), report_filter, "session__")
-            .annotate(
-                chart_number=F("session__patient__chart_number"),
-                local_started=local_time("session__started_at"),
-                muscle_name=F("muscle__name"),
-                body_region=F("muscle__body_region"),
-                risk_region=F("muscle__risk_region"),
-                gauge=F("needle_size__gauge_mm"),
-                length=F("needle_size__length_mm"),
-            )
-            .order_by("session__started_at", "session_id", "order")
-        )
+        # Needled points only: a point removed as entered in error was not needled.
+        return NeedlePoint.objects.filter(removal__isnull=True)
+
+    def annotations(self):
+        return {
+            "muscle_name": F("muscle__name"),
+            "body_region": F("muscle__body_region"),
+            "risk_region": F("muscle__risk_region"),
+            "gauge": F("needle_size__gauge_mm"),
+            "length": F("needle_size__length_mm"),
+        }
 
 
 @register
-class SideEffectExport(Export):
+class SideEffectExport(SessionRowsExport):
     key = "side_effects"
     name = "Side effects"
-    patient_path = "session__patient__"
+    session_path = "session__"
+    ordering = ("session_id", "id")
     columns = [
         ("id", "Side effect"),
         ("session_id", "Session"),
@@ -443,14 +461,7 @@ class SideEffectExport(Export):
         ("resolved", "Resolved"),
     ]
 
-    def rows(self, report_filter):
+    def queryset(self):
         from treatments.models import SideEffect
 
-        return (
-            _sessions_in(SideEffect.objects.all(), report_filter, "session__")
-            .annotate(
-                chart_number=F("session__patient__chart_number"),
-                local_started=local_time("session__started_at"),
-            )
-            .order_by("session__started_at", "session_id", "id")
-        )
+        return SideEffect.objects.all()

@@ -164,6 +164,15 @@ PAIN_VALIDATORS = [
 ]
 
 
+class SessionSigned(ValidationError):
+    """Raised on any attempt to change a signed session, its points or side effects."""
+
+    def __init__(self):
+        super().__init__(
+            "This session is signed and read-only; write an addendum to correct it.", code="signed"
+        )
+
+
 class NeedlingSession(models.Model):
     """One needling visit: assessment, needle points, immediate response, side effects, aftercare and the
     clinician's signature. Signed sessions are read-only (model, service and database trigger);
@@ -283,6 +292,12 @@ class NeedlingSession(models.Model):
     @property
     def is_signed(self):
         return self.signed_at is not None
+
+    def refuse_if_signed(self):
+        """Raise SessionSigned when this session, as loaded, is signed: the one place the rule "a signed
+        session is read-only" is written in Python (migration 0003's trigger is its database backstop)."""
+        if self.is_signed:
+            raise SessionSigned()
 
 
 class ClockTimestamp(models.Func):
@@ -672,7 +687,7 @@ class Addendum(models.Model):
 
 
 def _refuse_if_signed(session_id):
-    if session_id and NeedlingSession.objects.filter(pk=session_id, signed_at__isnull=False).exists():
-        raise ValidationError(
-            "This session is signed and read-only; write an addendum to correct it.", code="signed"
-        )
+    """The model doors (admin, shell): the session as stored decides, not a possibly stale instance."""
+    stored = NeedlingSession.objects.filter(pk=session_id).only("signed_at").first() if session_id else None
+    if stored is not None:
+        stored.refuse_if_signed()

@@ -29,13 +29,6 @@ class ConflictError(ValidationError):
     """Raised when a draft was saved by someone else since it was opened: nothing is overwritten."""
 
 
-class SessionSigned(ValidationError):
-    """Raised on any attempt to change a signed session, its points or side effects."""
-
-    def __init__(self, message="This session is signed and read-only; write an addendum to correct it."):
-        super().__init__(message, code="signed")
-
-
 class NotAuthorised(ValidationError):
     """The clinician has no current needling authorisation at this moment (DESIGN.md rule 4)."""
 
@@ -292,8 +285,7 @@ def start_session_from_appointment(appointment, *, by, request=None):
 def _locked(session):
     """The session row, locked for this transaction, refusing a signed one."""
     current = NeedlingSession.objects.select_for_update().get(pk=session.pk)
-    if current.signed_at is not None:
-        raise SessionSigned()
+    current.refuse_if_signed()
     return current
 
 
@@ -308,14 +300,13 @@ def _check_point(point, *, by, at):
     the session is a draft; the clinician may needle now; the depth is positive, within the needle's
     length, and confirmed past the muscle's advisory maximum; the consent allows needling now (the general
     risks, for every point) and the muscle's risk region (neck, mid back) when it has one. Sets the
-    point's recorded_at and the consents it refers to. Raises SessionSigned, NotAuthorised,
+    point's recorded_at and the consents it refers to. Raises SessionSigned (models), NotAuthorised,
     ValidationError (by field) or consent's NeedlingNotAllowed."""
     from consent.models import Region
     from consent.selectors import consents_allowing
 
     session = point.session
-    if session.signed_at is not None:
-        raise SessionSigned()
+    session.refuse_if_signed()
     if not _authorised(by, at):
         raise NotAuthorised(
             f"{by} has no current needling authorisation on file (it lapsed or was never granted): no "
@@ -617,8 +608,7 @@ def save_draft(session, changes, *, expected_version, by, request=None):
     if unknown:
         raise ValueError(f"save_draft cannot change {', '.join(sorted(unknown))}.")
     candidate = NeedlingSession.objects.get(pk=session.pk)
-    if candidate.signed_at is not None:
-        raise SessionSigned()
+    candidate.refuse_if_signed()
     for name, value in changes.items():
         setattr(candidate, name, value)
     candidate.clean_fields(exclude=[f.name for f in NeedlingSession._meta.fields if f.name not in changes])
@@ -628,8 +618,7 @@ def save_draft(session, changes, *, expected_version, by, request=None):
         ).update(**changes, version=F("version") + 1, updated_at=timezone.now(), updated_by=by)
         if not updated:
             current = NeedlingSession.objects.select_related("updated_by").get(pk=session.pk)
-            if current.signed_at is not None:
-                raise SessionSigned()
+            current.refuse_if_signed()
             who = current.updated_by or "someone else"
             raise ConflictError(
                 f"{who} saved this session at {timezone.localtime(current.updated_at):%H:%M:%S} after you "

@@ -1,6 +1,8 @@
 """The physiotherapist's session screen (htmx rows for points and side effects, the body chart, signing,
 addenda), the visit summary PDF and "My day". Views parse, call treatments.services, and render."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,7 +27,7 @@ from .forms import (
     RemovePointForm,
     SideEffectForm,
 )
-from .models import BodyRegion, Incident, NeedlePoint, NeedlingSession
+from .models import BodyRegion, Incident, NeedlePoint, NeedlingSession, SessionSigned
 from .summary import my_day_rows, session_context, visit_summary_pdf
 
 CLINICAL = (Role.PHYSIO, Role.ADMIN)
@@ -108,7 +110,7 @@ def session_save(request, pk):
                 by=request.user,
                 request=request,
             )
-        except services.SessionSigned as error:
+        except SessionSigned as error:
             messages.error(request, error.messages[0])
             return redirect("treatments:session", pk=pk)
         except ValidationError as error:
@@ -148,22 +150,10 @@ def point_add(request, pk):
     session = _session(pk)
     services.check_session_access(session, request.user, services.Intent.NEEDLE, request=request)
     region = request.POST.get("region") if request.POST.get("region") in BodyRegion.values else None
-    form = PointForm(request.POST, region=region)
-    if form.is_valid():
-        try:
-            services.add_point(
-                session,
-                by=request.user,
-                request=request,
-                **{name: form.cleaned_data[name] for name in services.POINT_FIELDS},
-            )
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            form = None
+    form = _post_point(
+        request, PointForm(request.POST, region=region), partial(services.add_point, session), "not saved"
+    )
     if not request.htmx:
-        if form is not None:
-            messages.error(request, "The point was not saved: " + " ".join(_messages(form)))
         return redirect(reverse("treatments:session", args=[pk]) + "#points")
     return _points_section(request, session, form=form, status=200)
 
@@ -185,24 +175,16 @@ def point_edit(request, pk, point_pk):
         )
         return redirect(reverse("treatments:session", args=[pk]) + "#points")
     if request.method == "POST":
-        form = PointForm(request.POST, instance=NeedlePoint.objects.get(pk=point.pk))
-        if form.is_valid():
-            try:
-                services.update_point(
-                    point,
-                    by=request.user,
-                    request=request,
-                    **{name: form.cleaned_data[name] for name in services.POINT_FIELDS},
-                )
-            except ValidationError as error:
-                _add_errors(form, error)
-            else:
-                if not request.htmx:
-                    return redirect(reverse("treatments:session", args=[pk]) + "#points")
-                return _points_section(request, session)
+        form = _post_point(
+            request,
+            PointForm(request.POST, instance=NeedlePoint.objects.get(pk=point.pk)),
+            partial(services.update_point, point),
+            "not changed",
+        )
         if not request.htmx:
-            messages.error(request, "The point was not changed: " + " ".join(_messages(form)))
             return redirect(reverse("treatments:session", args=[pk]) + "#points")
+        if form is None:
+            return _points_section(request, session)
     else:
         form = PointForm(instance=point)
     return render(
@@ -408,6 +390,27 @@ def start_from_appointment(request, appointment_pk):
         messages.error(request, " ".join(error.messages))
         return redirect("treatments:my_day")
     return redirect("treatments:session", pk=session.pk)
+
+
+def _post_point(request, form, save, outcome):
+    """The one POST handling of the add-point and edit-point forms: a valid form goes through `save`
+    (add_point or update_point, the session or point already bound); None when it saved, else the form
+    with the field or service refusal on it. A plain POST (no htmx) is told the refusal as a message:
+    "The point was <outcome>: ..."."""
+    if form.is_valid():
+        try:
+            save(
+                by=request.user,
+                request=request,
+                **{name: form.cleaned_data[name] for name in services.POINT_FIELDS},
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            return None
+    if not request.htmx:
+        messages.error(request, f"The point was {outcome}: " + " ".join(_messages(form)))
+    return form
 
 
 def _add_errors(form, error):

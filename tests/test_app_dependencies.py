@@ -39,7 +39,6 @@ RANK = {app: rank for rank, row in enumerate(DEPENDENCY_ORDER) for app in row}
 TEMPLATES_STILL_NAMING_HIGHER_APPS = {
     "accounts/templates/accounts/home_front_desk.html": {"patients", "appointments"},
     "accounts/templates/accounts/home_manager.html": {"reports"},
-    "accounts/templates/accounts/home_physiotherapist.html": {"treatments"},
 }
 
 # {% url 'app:name' %}, {% include "app/..." %} / {% extends "app/..." %}, {% load library ... %}

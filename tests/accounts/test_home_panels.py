@@ -1,0 +1,19 @@
+"""The role home pages get what higher apps give each role through the `home_panels` hook on their
+AppConfigs (accounts/home.py), in INSTALLED_APPS order; accounts names none of those apps."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.roles import Role
+
+
+def test_the_physiotherapists_home_page_loads_my_day_in_place(client_for):
+    page = client_for(Role.PHYSIO).get(reverse("home")).content.decode()
+    assert f'hx-get="{reverse("treatments:my_day")}"' in page
+    assert 'data-testid="home-my-day"' in page
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN])
+def test_a_role_no_app_gives_a_panel_has_none(client_for, role):
+    response = client_for(role).get(reverse("home"))
+    assert response.context["panels"] == []

@@ -17,3 +17,10 @@ def test_the_physiotherapists_home_page_loads_my_day_in_place(client_for):
 def test_a_role_no_app_gives_a_panel_has_none(client_for, role):
     response = client_for(role).get(reverse("home"))
     assert response.context["panels"] == []
+
+
+def test_the_front_desks_home_page_has_the_search_then_todays_appointments(client_for):
+    page = client_for(Role.FRONT_DESK).get(reverse("home")).content.decode()
+    assert page.index("Find or register a patient") < page.index('data-testid="home-today"')
+    assert f'href="{reverse("patients:register")}"' in page
+    assert f'hx-get="{reverse("appointments:today")}"' in page

@@ -24,3 +24,13 @@ def test_the_front_desks_home_page_has_the_search_then_todays_appointments(clien
     assert page.index("Find or register a patient") < page.index('data-testid="home-today"')
     assert f'href="{reverse("patients:register")}"' in page
     assert f'hx-get="{reverse("appointments:today")}"' in page
+
+
+def test_the_managers_home_page_has_the_figures_and_report_links(client_for):
+    page = client_for(Role.MANAGER).get(reverse("home")).content.decode()
+    for url_name, text in [
+        ("reports:dashboard", "Activity and outcomes"),
+        ("reports:safety", "Safety"),
+        ("reports:exports", "Exports"),
+    ]:
+        assert f'<a href="{reverse(url_name)}">{text}</a>' in page

@@ -14,6 +14,7 @@ from audit.services import audited_transaction, record
 from . import second_factor, sessions
 from .access import before_second_factor, public, role_required, with_rule
 from .forms import CodeForm, EnrolForm, LoginForm, PasswordResetRequestForm
+from .home import home_panels
 from .models import Role
 
 RECOVERY_CODES_SESSION_KEY = "recovery_codes_to_show"
@@ -21,8 +22,10 @@ RECOVERY_CODES_SESSION_KEY = "recovery_codes_to_show"
 
 @role_required(*Role.values)
 def home(request):
-    """Each role's start page; apps that have not landed yet are said to be missing, never faked."""
-    return render(request, f"accounts/home_{request.user.role}.html", {"role": request.user.role})
+    """Each role's start page: what each app gives the role comes through the `home_panels` hook
+    (accounts/home.py); apps that have not landed yet are said to be missing, never faked."""
+    context = {"role": request.user.role, "panels": home_panels(request)}
+    return render(request, f"accounts/home_{request.user.role}.html", context)
 
 
 class LoginView(auth_views.LoginView):

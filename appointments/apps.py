@@ -13,6 +13,8 @@ class AppointmentsConfig(AppConfig):
         ("Book", "appointments:book", (Role.FRONT_DESK, Role.ADMIN)),
         ("Schedules", "appointments:schedules", (Role.MANAGER, Role.ADMIN)),
     ]
+    # The role home pages' hook (accounts/home.py): today's appointments, loaded in place on the front desk's.
+    home_panels = {Role.FRONT_DESK: ["appointments.home.today_panel"]}
     # Upcoming and past appointments on the chart (not clinical: the front desk sees it).
     chart_panels = ["appointments.chart.appointments_panel"]
     # Chart privacy (patients/privacy.py): a patient on a physiotherapist's schedule (any appointment, any

@@ -13,6 +13,8 @@ class PatientsConfig(AppConfig):
         ("Register a patient", "patients:register", REGISTRY_ROLES),
         ("Chart access", "patients:break_glass_list", (Role.ADMIN,)),
     ]
+    # The role home pages' hook (accounts/home.py): the front desk's patient search.
+    home_panels = {Role.FRONT_DESK: ["patients.home.search_panel"]}
     # The chart page's hooks (patients/chart.py): this app's own screening history panel.
     chart_panels = ["patients.chart.screening_panel"]
     # Chart privacy (patients/privacy.py): the chart and its screening form.

@@ -28,6 +28,8 @@ class ReportsConfig(AppConfig):
         ("Safety", "reports:safety", REPORT_ROLES),
         ("Exports", "reports:exports", REPORT_ROLES),
     ]
+    # The role home pages' hook (accounts/home.py): the manager's incidents, figures and report links.
+    home_panels = {Role.MANAGER: ["reports.home.manager_panel"]}
 
     def ready(self):
         from clinic.time_zone import time_zone_changed

@@ -3,8 +3,8 @@ below it in DEPENDENCY_ORDER, never one above it or beside it, so there is no im
 
 Every `import` and `from ... import` in an app's modules counts, those inside functions included (a
 cycle imported lazily is still a cycle). An app's templates likewise name only lower apps in `{% url %}`,
-`{% include %}`, `{% extends %}` and `{% load %}`, but for the home pages listed below. A higher app that
-a lower one needs to show (a navigation entry, a chart panel, who is on a care team) reaches it through the
+`{% include %}`, `{% extends %}` and `{% load %}`. A higher app that a lower one needs to show (a
+navigation entry, a chart panel, a home page's panel, who is on a care team) reaches it through the
 hooks on each AppConfig, which name dotted paths as strings, not through an import.
 """
 
@@ -32,15 +32,11 @@ PROJECT = "clinic"
 
 RANK = {app: rank for rank, row in enumerate(DEPENDENCY_ORDER) for app in row}
 
-# Templates that still name pages of higher apps. The role home pages show, in place, what higher apps
-# give each role (today's appointments, My day, the manager's figures and reports); taking those through a
-# hook on the higher apps' AppConfigs, as the navigation bar does, is still to do (issue 13 item 3). The list
-# may only shrink: a new upward reference fails, and so does an entry no longer needed.
-TEMPLATES_STILL_NAMING_HIGHER_APPS = {
-    "accounts/templates/accounts/home_front_desk.html": {"patients", "appointments"},
-    "accounts/templates/accounts/home_manager.html": {"reports"},
-    "accounts/templates/accounts/home_physiotherapist.html": {"treatments"},
-}
+# Templates that still name pages of higher apps: none. The role home pages show what higher apps give each
+# role (today's appointments, My day, the manager's figures and reports) through the `home_panels` hook on
+# those apps' AppConfigs (accounts/home.py), as the navigation bar does (issue 13 item 3). The list may only
+# shrink: a new upward reference fails.
+TEMPLATES_STILL_NAMING_HIGHER_APPS = {}
 
 # {% url 'app:name' %}, {% include "app/..." %} / {% extends "app/..." %}, {% load library ... %}
 TEMPLATE_REFERENCE = re.compile(

@@ -1,0 +1,6 @@
+"""What treatments gives the role home pages (accounts/home.py): the physiotherapist's My day, loaded in
+place from its own page."""
+
+
+def my_day_panel(request):
+    return {"template": "treatments/home_my_day.html", "context": {}}

@@ -10,7 +10,7 @@ and the clock").
 
 import os
 import re
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import django.test
@@ -21,7 +21,14 @@ from django.db import connections
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts.models import Role
-from tests.factories import AdminFactory, FrontDeskFactory, ManagerFactory, PhysioFactory, give_authenticator
+from tests.factories import (
+    AdminFactory,
+    FrontDeskFactory,
+    ManagerFactory,
+    PatientFactory,
+    PhysioFactory,
+    give_authenticator,
+)
 
 ROLE_FACTORIES = {
     Role.PHYSIO: PhysioFactory,
@@ -53,6 +60,20 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     if owner:
         settings.DATABASES["default"].update(owner)
         connections["default"].close()
+
+
+@pytest.fixture
+def zoe(db):
+    """Zoë Côté with a valid PHN: the patients' tests' patient, and rule 6's screening-site tests'."""
+    from tests.patients.conftest import VALID_PHN
+
+    return PatientFactory(
+        given_name="Zoë",
+        family_name="Côté",
+        date_of_birth=date(1985, 4, 12),
+        phone="+16045550123",
+        phn=VALID_PHN,
+    )
 
 
 def clinic_test_now():

@@ -63,6 +63,17 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 
 @pytest.fixture
+def patient(db):
+    """Zoë Côté, who gave an e-mail address and was screened today with nothing found (a screening is
+    needed before any point): the one patient of the appointments', consent and treatments tests."""
+    from tests.factories import ScreeningFactory
+
+    patient = PatientFactory(given_name="Zoë", family_name="Côté", email="pat@example.test")
+    ScreeningFactory(patient=patient)
+    return patient
+
+
+@pytest.fixture
 def zoe(db):
     """Zoë Côté with a valid PHN: the patients' tests' patient, and rule 6's screening-site tests'."""
     from tests.patients.conftest import VALID_PHN

@@ -63,6 +63,12 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
 
 
 @pytest.fixture
+def clinician(db):
+    """A physiotherapist authorised to needle."""
+    return PhysioFactory(full_name="Priya Natarajan")
+
+
+@pytest.fixture
 def patient(db):
     """Zoë Côté, who gave an e-mail address and was screened today with nothing found (a screening is
     needed before any point): the one patient of the appointments', consent and treatments tests."""

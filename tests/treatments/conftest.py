@@ -2,16 +2,10 @@ import pytest
 
 from tests.factories import (
     NeedlingSessionFactory,
-    PhysioFactory,
     give_consent,
     muscle,
     needle,
 )
-
-
-@pytest.fixture
-def clinician(db):
-    return PhysioFactory(full_name="Priya Natarajan")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ and the clock").
 
 import os
 import re
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import django.test
@@ -21,7 +21,14 @@ from django.db import connections
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from accounts.models import Role
-from tests.factories import AdminFactory, FrontDeskFactory, ManagerFactory, PhysioFactory, give_authenticator
+from tests.factories import (
+    AdminFactory,
+    FrontDeskFactory,
+    ManagerFactory,
+    PatientFactory,
+    PhysioFactory,
+    give_authenticator,
+)
 
 ROLE_FACTORIES = {
     Role.PHYSIO: PhysioFactory,
@@ -53,6 +60,37 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     if owner:
         settings.DATABASES["default"].update(owner)
         connections["default"].close()
+
+
+@pytest.fixture
+def clinician(db):
+    """A physiotherapist authorised to needle."""
+    return PhysioFactory(full_name="Priya Natarajan")
+
+
+@pytest.fixture
+def patient(db):
+    """Zoë Côté, who gave an e-mail address and was screened today with nothing found (a screening is
+    needed before any point): the one patient of the appointments', consent and treatments tests."""
+    from tests.factories import ScreeningFactory
+
+    patient = PatientFactory(given_name="Zoë", family_name="Côté", email="pat@example.test")
+    ScreeningFactory(patient=patient)
+    return patient
+
+
+@pytest.fixture
+def zoe(db):
+    """Zoë Côté with a valid PHN: the patients' tests' patient, and rule 6's screening-site tests'."""
+    from tests.patients.conftest import VALID_PHN
+
+    return PatientFactory(
+        given_name="Zoë",
+        family_name="Côté",
+        date_of_birth=date(1985, 4, 12),
+        phone="+16045550123",
+        phn=VALID_PHN,
+    )
 
 
 def clinic_test_now():

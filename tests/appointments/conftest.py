@@ -8,7 +8,6 @@ from appointments.selectors import at_local
 from tests.factories import (
     AppointmentTypeFactory,
     LocationFactory,
-    PatientFactory,
     PhysioFactory,
     WorkingHoursFactory,
 )
@@ -50,8 +49,3 @@ def therapist(db):
         hours = WorkingHoursFactory(therapist=person, weekday=weekday, location=location)
         Break.objects.create(working_hours=hours, start=time(12, 0), end=time(12, 30), label="Lunch")
     return person
-
-
-@pytest.fixture
-def patient(db):
-    return PatientFactory(email="pat@example.test")

@@ -1,18 +1,13 @@
 import pytest
 
 from consent.models import Region
-from tests.factories import ConsentFormFactory, PatientFactory
+from tests.factories import ConsentFormFactory
 
 
 @pytest.fixture
 def consent_form(db):
     """The current published version: general, neck and mid-back risks."""
     return ConsentFormFactory()
-
-
-@pytest.fixture
-def patient(db):
-    return PatientFactory()
 
 
 @pytest.fixture

@@ -1,8 +1,4 @@
-from datetime import date
-
 import pytest
-
-from tests.factories import PatientFactory
 
 # 9698658215: digits 2-9 weighted 2,4,8,5,10,9,7,3 sum to 281; 281 mod 11 = 6; 11 - 6 = 5, the last digit.
 VALID_PHN = "9698658215"
@@ -29,14 +25,3 @@ def registration_data():
         "emergency_contact_relationship": "",
         "referral_source": "Family physician",
     }
-
-
-@pytest.fixture
-def zoe(db):
-    return PatientFactory(
-        given_name="Zoë",
-        family_name="Côté",
-        date_of_birth=date(1985, 4, 12),
-        phone="+16045550123",
-        phn=VALID_PHN,
-    )

@@ -2,26 +2,10 @@ import pytest
 
 from tests.factories import (
     NeedlingSessionFactory,
-    PatientFactory,
-    PhysioFactory,
-    ScreeningFactory,
     give_consent,
     muscle,
     needle,
 )
-
-
-@pytest.fixture
-def clinician(db):
-    return PhysioFactory(full_name="Priya Natarajan")
-
-
-@pytest.fixture
-def patient(db):
-    """Zoë Côté, screened today with nothing found (a screening is needed before any point)."""
-    patient = PatientFactory(given_name="Zoë", family_name="Côté")
-    ScreeningFactory(patient=patient)
-    return patient
 
 
 @pytest.fixture

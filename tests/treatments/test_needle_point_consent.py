@@ -1,20 +1,49 @@
-"""Consent is held by the database (issue 11, part 2): a needle point refers to the consents that allowed
+"""Rule 1 of DESIGN.md: a needle point is saved only when the patient holds a current, signed, not
+withdrawn consent whose general risks were accepted and, in a risk region (neck, mid back), whose risk for
+that region was accepted too; declined means blocked; the database holds it.
+
+Consent is held by the database (issue 11, part 2): a needle point refers to the consents that allowed
 it, and every door refuses a point the patient's consent does not allow, for each way consent can be
 missing. The doors: raw SQL, bulk_create, objects.create, the point form (a plain POST), the htmx row and
 the admin. The service answers first with a message naming what is missing (the form and the htmx row);
-the database is the backstop for the rest (consent migration 0004, treatments migration 0006)."""
+the database is the backstop for the rest (consent migration 0004, treatments migration 0006).
+
+No needling at all without consent on file: every point needs the general risks of needling accepted on a
+current, signed, not withdrawn consent (DOMAIN.md), through every door (service, point form POST, the
+database). A session may still be started without consent: the assessment comes first.
+
+One definition of consent: the database's consent_allows() (consent migration 0004), which the needle
+point trigger and the reports' coverage call, and consent_status(), which explains it in words on the
+screens, agree for every way consent can stand, at every moment.
+"""
+
+from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import Action, AuditEvent
+from consent.errors import NeedlingNotAllowed
 from consent.models import Region
+from consent.selectors import allowed_regions, consent_status
 from consent.services.obtaining import withdraw_consent
-from tests.factories import ConsentFormFactory, give_consent, muscle, needle
-from treatments.models import NeedlePoint
+from tests.factories import (
+    AppointmentFactory,
+    ConsentFormFactory,
+    PhysioFactory,
+    give_consent,
+    muscle,
+    needle,
+)
+from treatments.models import NeedlePoint, NeedlingSession
+from treatments.services import add_point, start_session, start_session_from_appointment, update_point
 
 pytestmark = pytest.mark.django_db
+
+
+# Every door, for each way consent can be missing.
 
 
 def no_consent(patient, clinician):
@@ -49,6 +78,8 @@ CASES = [
     (withdrawn, "consent for needling was withdrawn", "no consent allowing needling"),
     (superseded_by_reconsent, "re-consent on form version", "no consent allowing needling"),
 ]
+
+
 IDS = [case[0].__name__ for case in CASES]
 
 
@@ -241,3 +272,240 @@ def test_a_withdrawal_committed_after_the_service_checked_is_still_refused_with_
     with pytest.raises(NeedlingNotAllowed, match="The point was not saved: .*no consent allowing needling"):
         services.add_point(consented_draft, by=clinician, **point_fields)
     assert not NeedlePoint.objects.exists()
+
+
+# No needling at all without the general risks accepted; the assessment may come first.
+
+
+NO_CONSENT = "No consent for needling is on file for Zoë Côté"
+
+
+def gluteus_post(**overrides):
+    return {
+        "muscle": muscle("Gluteus medius").pk,
+        "side": "R",
+        "segment": "",
+        "needle_size": needle("0.30", 60).pk,
+        "depth_mm": "40",
+        "insertions": "2",
+        "technique": "pistoning",
+        "twitch_response": "single",
+        "patient_response": "familiar",
+        "notes": "",
+        **overrides,
+    }
+
+
+def test_without_consent_a_general_point_is_refused_by_the_service(
+    unconsented_draft, clinician, point_fields
+):
+    with pytest.raises(NeedlingNotAllowed, match=NO_CONSENT):
+        add_point(unconsented_draft, by=clinician, **point_fields)
+    assert not NeedlePoint.objects.exists()
+
+
+def test_without_consent_a_direct_model_save_is_refused_by_the_database(unconsented_draft, point_fields):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError, match="no consent allowing needling"), transaction.atomic():
+        NeedlePoint.objects.create(session=unconsented_draft, order=1, **point_fields)
+    assert not NeedlePoint.objects.exists()
+
+
+def test_without_consent_the_point_form_post_shows_the_message_and_saves_nothing(client, unconsented_draft):
+    client.force_login(unconsented_draft.clinician)
+    url = reverse("treatments:point_add", args=[unconsented_draft.pk])
+    response = client.post(url, gluteus_post(), HTTP_HX_REQUEST="true")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert NO_CONSENT in page and 'data-testid="point-errors"' in page
+    response = client.post(url, gluteus_post(), follow=True)  # without htmx too
+    assert response.status_code == 200 and NO_CONSENT in response.content.decode()
+    assert not NeedlePoint.objects.exists()
+
+
+def test_a_general_point_is_refused_when_the_general_risks_were_declined(
+    unconsented_draft, clinician, point_fields
+):
+    give_consent(unconsented_draft.patient, accepted=(Region.NECK, Region.MID_BACK))
+    today = timezone.localdate().isoformat()
+    with pytest.raises(NeedlingNotAllowed, match=f"general risks of needling were declined on {today}"):
+        add_point(unconsented_draft, by=clinician, **point_fields)
+    assert not NeedlePoint.objects.exists()
+
+
+def test_a_general_point_is_refused_once_the_consent_is_withdrawn(draft, clinician, point_fields):
+    consent = draft.patient.consents.get()
+    point = add_point(draft, by=clinician, **point_fields)
+    withdraw_consent(consent, by=clinician, reason="Does not want needling any more")
+    with pytest.raises(NeedlingNotAllowed, match="consent for needling was withdrawn"):
+        add_point(draft, by=clinician, **{**point_fields, "side": "L"})
+    with pytest.raises(NeedlingNotAllowed, match="withdrawn"):
+        update_point(point, by=clinician, depth_mm=30)  # a correction is a point too
+    assert draft.points.count() == 1 and draft.points.get().depth_mm == 40
+
+
+def test_a_neck_point_is_refused_when_the_neck_was_accepted_but_the_general_risks_declined(
+    unconsented_draft, clinician, point_fields
+):
+    give_consent(unconsented_draft.patient, accepted=(Region.NECK,))
+    with pytest.raises(NeedlingNotAllowed, match="general risks of needling were declined"):
+        add_point(
+            unconsented_draft,
+            by=clinician,
+            **{
+                **point_fields,
+                "muscle": muscle("Upper trapezius"),
+                "needle_size": needle("0.25", 30),
+                "depth_mm": 15,
+            },
+        )
+    assert not NeedlePoint.objects.exists()
+
+
+def test_a_version_requiring_reconsent_stops_every_point(draft, clinician, point_fields):
+    newer = ConsentFormFactory(requires_reconsent=True)
+    with pytest.raises(NeedlingNotAllowed, match=f"re-consent on form version {newer.version}"):
+        add_point(draft, by=clinician, **point_fields)
+    give_consent(draft.patient, form=newer)
+    assert add_point(draft, by=clinician, **point_fields).pk
+
+
+def test_a_session_is_started_without_consent_and_the_screen_says_no_point_can_be_added(
+    client, clinician, patient
+):
+    session = start_session(patient=patient, clinician=clinician)
+    assert session.pk and not patient.consents.exists()
+    client.force_login(clinician)
+    page = client.get(reverse("treatments:session", args=[session.pk])).content.decode()
+    assert 'data-testid="no-needling-consent"' in page
+    assert "No point can be added until consent is on file" in page
+    assert reverse("consent:obtain", args=[patient.pk]) in page
+    assert "General: No consent" in page
+    give_consent(patient)
+    page = client.get(reverse("treatments:session", args=[session.pk])).content.decode()
+    assert "No point can be added until consent is on file" not in page
+
+
+def test_sessions_start_without_consent_from_the_chart_and_from_an_appointment(client, clinician, patient):
+    client.force_login(clinician)
+    response = client.post(reverse("treatments:start", args=[patient.pk]))
+    session = NeedlingSession.objects.get(patient=patient)
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "treatments:session", args=[session.pk]
+    )
+    appointment = AppointmentFactory(therapist=clinician, status="arrived")
+    started = start_session_from_appointment(appointment, by=clinician)
+    assert started.appointment == appointment and not appointment.patient.consents.exists()
+    appointment.refresh_from_db()
+    assert appointment.status == "in_treatment"
+
+
+def test_a_signed_session_shows_no_consent_warning(client, draft, clinician, point_fields):
+    from tests.factories import complete_session
+    from treatments.services import sign_session
+
+    add_point(draft, by=clinician, **point_fields)
+    complete_session(draft)
+    sign_session(draft, by=clinician)
+    withdraw_consent(draft.patient.consents.get(), by=clinician, reason="Moved away")
+    client.force_login(clinician)
+    page = client.get(reverse("treatments:session", args=[draft.pk])).content.decode()
+    assert "General: Withdrawn" in page
+    assert 'data-testid="no-needling-consent"' not in page  # the record is signed: nothing to add
+
+
+# One definition: consent_allows() in SQL and consent_status() in Python agree.
+
+
+REGIONS = ("general", "neck", "mid_back")
+
+
+def sql_allows(patient, region, at):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT consent_allows(%s, %s, %s)", [patient.pk, region, at])
+        return cursor.fetchone()[0]
+
+
+def python_allows(patient, region, at):
+    statuses = consent_status([patient], at=at)[patient.pk]
+    return statuses[Region.GENERAL].allowed and (region == "general" or statuses[Region(region)].allowed)
+
+
+def agree_everywhere(patient, moments):
+    for at in moments:
+        for region in REGIONS:
+            assert sql_allows(patient, region, at) == python_allows(patient, region, at), (region, at)
+        assert {r for r in REGIONS if sql_allows(patient, r, at)} == set(allowed_regions(patient, at=at))
+
+
+@pytest.fixture
+def form(db):
+    return ConsentFormFactory()
+
+
+def test_no_consent(patient, form):
+    agree_everywhere(patient, [timezone.now()])
+    assert not sql_allows(patient, "general", timezone.now())
+
+
+@pytest.mark.parametrize(
+    ("accepted", "declined"),
+    [
+        ((Region.GENERAL, Region.NECK, Region.MID_BACK), ()),
+        ((Region.GENERAL,), (Region.NECK, Region.MID_BACK)),
+        ((Region.NECK, Region.MID_BACK), (Region.GENERAL,)),
+        ((Region.GENERAL, Region.MID_BACK), (Region.NECK,)),
+    ],
+)
+def test_each_decision_before_and_after_signing(patient, form, accepted, declined):
+    before = timezone.now()
+    give_consent(patient, accepted=accepted, declined=declined, form=form)
+    agree_everywhere(patient, [before, timezone.now()])
+
+
+def test_a_withdrawal_grants_nothing_from_then_on(patient, form):
+    record = give_consent(patient, form=form)
+    while_held = timezone.now()
+    withdraw_consent(record, by=PhysioFactory(), reason="Changed her mind")
+    agree_everywhere(patient, [while_held, timezone.now()])
+    assert sql_allows(patient, "neck", while_held) and not sql_allows(patient, "neck", timezone.now())
+
+
+def test_the_newest_consent_decides_not_an_older_acceptance(patient, form):
+    give_consent(patient, form=form)
+    give_consent(patient, accepted=(Region.GENERAL,), declined=(Region.NECK, Region.MID_BACK), form=form)
+    agree_everywhere(patient, [timezone.now()])
+    assert not sql_allows(patient, "neck", timezone.now())
+
+
+def test_a_version_requiring_reconsent_supersedes_earlier_consents_once_in_effect(patient, form):
+    give_consent(patient, form=form)
+    before = timezone.now()
+    later = ConsentFormFactory(requires_reconsent=True)
+    agree_everywhere(patient, [before, timezone.now()])
+    assert sql_allows(patient, "general", before) and not sql_allows(patient, "general", timezone.now())
+    give_consent(patient, form=later)
+    agree_everywhere(patient, [timezone.now()])
+    assert sql_allows(patient, "mid_back", timezone.now())
+
+
+def test_a_reconsent_version_not_yet_in_effect_supersedes_nothing(patient, form):
+    give_consent(patient, form=form)
+    ConsentFormFactory(requires_reconsent=True, effective_date=timezone.localdate() + timedelta(days=3))
+    agree_everywhere(patient, [timezone.now(), timezone.now() + timedelta(days=4)])
+    assert sql_allows(patient, "general", timezone.now())
+    assert not sql_allows(patient, "general", timezone.now() + timedelta(days=4))
+
+
+def test_a_version_without_a_region_leaves_it_to_the_consent_that_decided_it(patient, form):
+    from consent.models import RiskItem
+
+    give_consent(patient, form=form)  # accepts the neck
+    general_only = ConsentFormFactory(risks=False)
+    RiskItem.objects.create(
+        form=general_only, region=Region.GENERAL, title="Soreness", description="Soreness."
+    )
+    give_consent(patient, form=general_only)
+    agree_everywhere(patient, [timezone.now()])
+    assert sql_allows(patient, "neck", timezone.now())

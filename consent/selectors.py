@@ -14,7 +14,7 @@ accepted nothing may be needled; a neck or mid back point needs both the general
 
 The decision itself is the database's (consent_allowing_record() of migration 0004, which the needle point
 trigger and the reports' coverage call too): consents_allowing() asks it, and consent_status() explains
-it in words for screens and messages (tests/consent/test_consent_allows_sql.py holds the two together).
+it in words for screens and messages (tests/treatments/test_needle_point_consent.py holds the two together).
 """
 
 from dataclasses import dataclass

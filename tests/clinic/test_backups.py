@@ -137,3 +137,23 @@ def test_restore_puts_a_backup_in_place_and_keeps_the_old_data_aside(scratch_cli
         assert patients(scratch_clinic) == at_backup, "the database is as it was at the backup"
     finally:
         shutil.rmtree(aside)
+
+
+def test_an_archive_whose_bytes_still_inflate_but_changed_is_refused(tmp_path):
+    """A few bytes changed inside a gzip stream can still inflate, into other bytes, in a file
+    pg_verifybackup skips; the archive's own CRC-32 catches it (the check behind the drill's refusal)."""
+    import gzip
+
+    from tests.clinic.conftest import load_script
+
+    backup_module = load_script("backup")
+    base = tmp_path / "backup" / "base"
+    base.mkdir(parents=True)
+    archive = base / "base.tar.gz"
+    archive.write_bytes(gzip.compress(b"PG_VERSION 18\n" * 1000))
+    assert backup_module.verify_compression(tmp_path / "backup") == (True, "")
+    data = bytearray(archive.read_bytes())
+    data[-8] ^= 0xFF  # the CRC-32 of the inflated bytes: as if they had come out different
+    archive.write_bytes(bytes(data))
+    intact, why = backup_module.verify_compression(tmp_path / "backup")
+    assert not intact and why.startswith("base.tar.gz: ")

@@ -79,8 +79,12 @@ def test_the_drill_restores_the_latest_backup_and_passes(scratch_clinic):
 def test_the_drill_refuses_a_backup_whose_files_changed(scratch_clinic):
     backup = take_backup(scratch_clinic)
     with (backup / "base" / "base.tar.gz").open("r+b") as archive:
+        # Every bit of 16 bytes inverted: writing zeros changed nothing when the stretch already held
+        # zeros (a run of empty pages deflates to zero bits), and the drill then rightly passed.
         archive.seek(2000)
-        archive.write(b"\0" * 16)
+        stretch = archive.read(16)
+        archive.seek(2000)
+        archive.write(bytes(byte ^ 0xFF for byte in stretch))
     drill = backup_script(scratch_clinic, "drill", backup.name)
     assert drill.returncode == 1
     assert "verdict: FAIL: pg_verifybackup refused the backup" in drill.stdout

@@ -34,6 +34,11 @@ def _spelled(day, month, year):
 
 def _real_date(year, month, day, typed):
     """The date, or a ValidationError saying why those numbers are not one."""
+    if year < 1:
+        raise ValidationError(
+            f"{typed} is not a date: type the date of birth as {TYPED_AS}, for example {EXAMPLE}.",
+            code="dob_invalid",
+        )
     if not 1 <= month <= 12:
         raise ValidationError(
             f"{typed} has no month {month}: type the date of birth as {TYPED_AS}, for example {EXAMPLE}.",
@@ -73,11 +78,15 @@ def parse_date_of_birth(text):
         return _real_date(year, month, day, typed)
     if match := YEAR_LAST.match(typed):
         first, second, year = (int(part) for part in match.groups())
-        readings = {
-            (year, month, day)
-            for day, month in ((first, second), (second, first))
-            if 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
-        }
+        readings = (
+            set()
+            if year < 1
+            else {
+                (year, month, day)
+                for day, month in ((first, second), (second, first))
+                if 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]
+            }
+        )
         if len(readings) == 1:
             return date(*readings.pop())
         if not readings:

@@ -256,7 +256,8 @@ def find_patients(text, *, include_archived=False, limit=SEARCH_LIMIT):
 
 
 def _is_name(text):
-    return bool(text) and not CHART_NUMBER.match(text) and not PHONE_LIKE.match(text)
+    """True when search_condition read the text as words of a name (not a date, chart number or phone)."""
+    return bool(text) and not (looks_like_a_date(text) or CHART_NUMBER.match(text) or PHONE_LIKE.match(text))
 
 
 def search_patients(text, *, include_archived=False, limit=SEARCH_LIMIT):

@@ -82,6 +82,11 @@ def test_close_matches_leave_archived_patients_out_unless_asked_for(harriet, nei
     assert names(search_patients("quenel", include_archived=True))[0] == "Harriet Quennell-Ortiz"
 
 
+@pytest.mark.parametrize("typed", ["14 Sep 1962", "1962-09-14", "C000999", "604 555"])
+def test_a_date_a_chart_number_or_a_phone_that_finds_nobody_is_not_guessed_at(harriet, neighbours, typed):
+    assert find_patients(typed).patients == []
+
+
 def test_short_words_are_not_guessed_at(harriet, neighbours):
     # Two letters are too few for trigrams to tell a typo from another name.
     assert find_patients("hx").patients == []

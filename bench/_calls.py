@@ -394,7 +394,8 @@ def search(rounds):
     queries = {
         "search_by_chart": sample.chart_number,
         "search_by_phn": sample.phn,
-        "search_by_dob": "/".join(reversed(sample.date_of_birth.isoformat().split("-"))),
+        # As the search box takes it (patients/dates.py): a DD/MM date whose day is 12 or less is refused.
+        "search_by_dob": sample.date_of_birth.isoformat(),
         "search_by_phone": f"({phone[2:5]}) {phone[5:8]}-{phone[8:]}",
         "search_two_names": f"{sample.given_name} {sample.family_name}",
         "search_fragment": sample.family_name[:4].lower(),

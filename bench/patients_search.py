@@ -23,6 +23,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
 from _common import prepare_database, timed  # noqa: E402
 
 
+def typo(word):
+    """The word with its third letter typed twice ("Sato" -> "Satto"), as a hurried keystroke does."""
+    return word[:3] + word[2:]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=100_000)
@@ -46,16 +51,19 @@ def main():
     sample = Patient.objects.exclude(phn="").exclude(phone="").order_by("id")[min(4242, total // 3)]
     given, family, born = sample.given_name, sample.family_name, sample.date_of_birth.isoformat()
     phone, phn, chart = str(sample.phone), sample.phn, sample.chart_number
-    born_day_first = "/".join(reversed(born.split("-")))
     queries = [
         ("name fragment", family[:4].lower()),
         ("accented name, typed without accents", "nguyen"),
         ("given + family words", f"{given} {family}"),
         ("phone, last 4 digits", phone[-4:]),
         ("phone, full", f"({phone[2:5]}) {phone[5:8]}-{phone[8:]}"),
-        ("date of birth, DD/MM/YYYY", born_day_first),
+        ("date of birth, YYYY-MM-DD", born),
         ("PHN", phn),
         ("chart number", chart),
+        # No name holds these as typed, so the search falls back to trigram similarity (a second query).
+        ("typo in a family name", typo(family)),
+        ("given + family, typo in the family name", f"{given} {typo(family)}"),
+        ("nothing like any name", "xqzvwk"),
     ]
 
     # The whole htmx request as the front desk's browser sends it: access check, search, badges, template.

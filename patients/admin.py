@@ -1,22 +1,42 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.dateformat import format as date_format
 
 from audit.models import Action
 from audit.services import audited_transaction, record
 from clinic.admin import AuditedChangesAdmin, AuditedOpenAdmin, ViewOnlyAdmin
 
+from .dates import DATE_OF_BIRTH_FORMAT
+from .forms import PATIENT_FIELDS, DateOfBirthField
 from .models import SCREENING_ITEMS, SITE_ITEMS, Patient, Screening, ScreeningRule
 from .services import archive_patient
 
 
+class PatientAdminForm(forms.ModelForm):
+    # The admin takes a date of birth as every other form does (YYYY-MM-DD; patients/dates.py), not as
+    # the locale's input formats would (en-CA's include a two-digit year).
+    date_of_birth = DateOfBirthField()
+
+    class Meta:
+        model = Patient
+        fields = PATIENT_FIELDS
+
+
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
-    list_display = ("chart_number", "family_name", "given_name", "date_of_birth", "phone", "archived_at")
+    form = PatientAdminForm
+    list_display = ("chart_number", "family_name", "given_name", "born", "phone", "archived_at")
     list_filter = ("archived_at",)
     search_fields = ("chart_number", "family_name", "given_name", "phn", "phone_digits")
     readonly_fields = ("chart_number", "archived_at", "created_at", "created_by")
     actions = ["archive_selected"]
     list_per_page = 50
+
+    @admin.display(description="date of birth", ordering="date_of_birth")
+    def born(self, patient):
+        # YYYY-MM-DD as everywhere else (patients/dates.py), not the locale's "12 Apr 1985".
+        return date_format(patient.date_of_birth, DATE_OF_BIRTH_FORMAT)
 
     # BC: records kept at least 16 years; patients are archived, never deleted (a trigger refuses too).
     def has_delete_permission(self, request, obj=None):

@@ -54,6 +54,9 @@ RELATIONSHIPS = [
     "Spouse", "Partner", "Parent", "Sibling", "Friend", "Daughter", "Son",
 ]
 # fmt: on
+# Named patients the README and the tests find by name, at fixed places in the demo (drawn female, so the
+# rest of their row fits): "hariet", "quenel" and "harriet quenel" find the first (typo-tolerant search).
+NAMED = {12: ("Harriet", "Quennell-Ortiz")}
 GENDERS = {"female": ["Woman", "Woman", "Woman", ""], "male": ["Man", "Man", "Man", ""]}
 
 # The registration form's fields, and the two the desk never types: the rows are drawn by name below.
@@ -109,6 +112,7 @@ def patient_row(index):
         GIVEN_FEMALE if sex == Sex.FEMALE else GIVEN_MALE if sex == Sex.MALE else GIVEN_FEMALE + GIVEN_MALE
     )
     family = rng.choice(FAMILY)
+    given, family = NAMED.get(index, (given, family))
     born = date(1938, 1, 1) + timedelta(days=rng.randint(0, 365 * 70))  # adults of 18 to 88 in 2026
     preferred = given.split("-")[0][:3] if rng.random() < 0.05 else ""
     plain = unicodedata.normalize("NFKD", f"{given}.{family}".lower())

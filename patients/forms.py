@@ -1,8 +1,11 @@
+from datetime import date, datetime
+
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Fieldset, Layout
 from django import forms
 
+from .dates import EXAMPLE, TYPED_AS, parse_date_of_birth
 from .models import SCREENING_ITEMS, SITE_ITEMS, BodyRegion, Patient, Screening, SiteSide
 
 PATIENT_FIELDS = [
@@ -28,7 +31,30 @@ def row(*names):
     return Div(*[Div(Field(name), css_class="col-md") for name in names], css_class="row")
 
 
+class DateOfBirthField(forms.DateField):
+    """A date of birth typed as YYYY-MM-DD (patients/dates.py: what else it takes, what it refuses), in
+    a plain text box: a browser's date picker shows the date in its own locale's order, which is the
+    ambiguity this field exists to remove."""
+
+    widget = forms.DateInput(format="%Y-%m-%d", attrs={"placeholder": TYPED_AS, "autocomplete": "bday"})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Date of birth")
+        kwargs.setdefault("help_text", f"{TYPED_AS}, for example {EXAMPLE}.")
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        return parse_date_of_birth(value)
+
+
 class PatientForm(forms.ModelForm):
+    date_of_birth = DateOfBirthField()
     # Longer than the 10 digits stored: people type PHNs with spaces as printed on the card.
     phn = forms.CharField(
         label="BC Personal Health Number",
@@ -45,7 +71,6 @@ class PatientForm(forms.ModelForm):
         model = Patient
         fields = PATIENT_FIELDS
         widgets = {
-            "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "address": forms.Textarea(attrs={"rows": 2}),
         }
         help_texts = {"phone": "Canadian numbers may be typed as 604 555 0123; others with their + code."}

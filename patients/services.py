@@ -2,12 +2,12 @@
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
 import phonenumbers
 from django.conf import settings
+from django.contrib.postgres.search import TrigramSimilarity, TrigramStrictWordSimilarity
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, connections, router, transaction
 from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -16,6 +16,7 @@ from phonenumber_field.phonenumber import to_python as phone_to_python
 from audit.models import Action
 from audit.services import audited_transaction, record
 
+from .dates import looks_like_a_date, parse_date_of_birth
 from .models import (
     LATER_ITEMS,
     SCREENING_ITEMS,
@@ -130,39 +131,45 @@ def restore_patient(patient, *, request):
 
 # --- search -----------------------------------------------------------------------------------------
 CHART_NUMBER = re.compile(r"^c\d+$", re.IGNORECASE)
-ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-# Day first, as Canadian forms and BC health cards write it: 12/04/1985 is 12 April 1985.
-DAY_FIRST_DATE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
 PHONE_LIKE = re.compile(r"^[\d\s()+.\-]+$")
+# Words shorter than this are too short for trigrams to tell a typo from another name; in the typo
+# fallback they still have to appear in the name as typed.
+FUZZY_WORD_LENGTH = 3
+# The least word similarity (pg_trgm) at which a typed word counts as a typo of part of a name.
+CLOSE_MATCH_THRESHOLD = 0.5
 
 
-def parse_date(text):
-    """A date typed as YYYY-MM-DD or DD/MM/YYYY (also DD.MM.YYYY), or None."""
-    for pattern, order in ((ISO_DATE, (0, 1, 2)), (DAY_FIRST_DATE, (2, 1, 0))):
-        match = pattern.match(text)
-        if match:
-            parts = [int(match.group(i + 1)) for i in range(3)]
-            try:
-                return date(parts[order[0]], parts[order[1]], parts[order[2]])
-            except ValueError:
-                return None
-    return None
+@dataclass
+class PatientSearch:
+    """What one search box's text found: the patients, whether they are close matches for text that no
+    name holds as typed (a typo), and, for a date that cannot be read one way only, why nothing was."""
+
+    patients: list
+    close_matches: bool = False
+    problem: str = ""
+
+
+def _clean_search_text(text):
+    # PostgreSQL refuses NUL in text; nobody's name or phone needs more than 100 characters to be found.
+    return " ".join(text.replace("\x00", "").split())[:100]
 
 
 def search_condition(text):
     """The Q that one search box's text means, or None for text that cannot match anything.
 
-    A date (YYYY-MM-DD or DD/MM/YYYY) matches the date of birth; a chart number (C000123, C123) matches
-    exactly; digits match anywhere in the phone numbers (so the last four digits work), a PHN exactly,
-    and a chart number; anything else is split into words, each of which must appear in the name,
-    ignoring case and accents. Every branch is served by an index (trigram, b-tree or unique)."""
-    # PostgreSQL refuses NUL in text; nobody's name or phone needs more than 100 characters to be found.
-    text = " ".join(text.replace("\x00", "").split())[:100]
+    A date (YYYY-MM-DD, or as patients/dates.py reads it) matches the date of birth; a chart number
+    (C000123, C123) matches exactly; digits match anywhere in the phone numbers (so the last four digits
+    work), a PHN exactly, and a chart number; anything else is split into words, each of which must
+    appear in the name, ignoring case and accents. Every branch is served by an index (trigram, b-tree
+    or unique). A date that could be two dates (03/04/1985) or has a two-digit year matches nothing."""
+    text = _clean_search_text(text)
     if not text:
         return None
-    born = parse_date(text)
-    if born is not None:
-        return Q(date_of_birth=born)
+    if looks_like_a_date(text):
+        try:
+            return Q(date_of_birth=parse_date_of_birth(text))
+        except ValidationError:
+            return None
     if CHART_NUMBER.match(text):
         return Q(chart_number=f"C{int(text[1:]):06d}")
     if PHONE_LIKE.match(text):
@@ -179,12 +186,60 @@ def search_condition(text):
     return condition
 
 
-def search_patients(text, *, include_archived=False, limit=SEARCH_LIMIT):
-    """Patients matching the search box's text (see search_condition), archived ones only on request.
-    One query, whatever the text."""
+def _close_matches(text, *, include_archived, limit):
+    """Patients whose names are close to the words typed (pg_trgm's trigram similarity), closest first;
+    [] when no word is long enough to compare.
+
+    Each word of three letters or more must match some stretch of the name with a word similarity of at
+    least CLOSE_MATCH_THRESHOLD: "hariet" shares 0.67 of its trigrams with "harriet", "quenel" 0.57 with
+    "quennell", a random string nothing. pg_trgm's default (0.6) would miss "quenel", so the threshold
+    is set for this one transaction. The `%>` operator (Django's trigram_word_similar) is what lets the
+    GIN trigram index on search_name find the candidates. They are ranked by strict word similarity,
+    which compares whole words ("quenel" is closer to "quennell", 0.45, than to "quenneville", 0.27,
+    though both share the same stretch), summed over the words, then by the whole text's similarity."""
+    words = text.split(" ")
+    if not any(len(word) >= FUZZY_WORD_LENGTH for word in words):
+        return []
+    condition = Q()
+    rank = Value(0.0)
+    for word in words:
+        folded = _folded(Value(word))
+        if len(word) < FUZZY_WORD_LENGTH:
+            condition &= Q(search_name__contains=folded)
+            continue
+        condition &= Q(search_name__trigram_word_similar=folded)
+        rank = rank + TrigramStrictWordSimilarity(folded, "search_name")
+    database = router.db_for_read(Patient)
+    found = Patient.objects.using(database).filter(condition)
+    if not include_archived:
+        found = found.filter(archived_at__isnull=True)
+    found = found.annotate(
+        word_rank=rank, name_rank=TrigramSimilarity("search_name", _folded(Value(text)))
+    ).order_by("-word_rank", "-name_rank", Lower("family_name"), Lower("given_name"), "id")
+    # No savepoint: a request already inside a transaction keeps the setting to its end, which nothing
+    # else reads; set_config(..., true) never outlives the transaction, so a pooled connection (PgBouncer
+    # in transaction mode) goes back with the default.
+    with transaction.atomic(using=database, savepoint=False), connections[database].cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", [str(CLOSE_MATCH_THRESHOLD)]
+        )
+        return list(found[:limit] if limit else found)
+
+
+def find_patients(text, *, include_archived=False, limit=SEARCH_LIMIT):
+    """What the search box's text finds (see search_condition), archived patients only on request. One
+    query; a second, by trigram similarity (_close_matches), only when the text is a name that no
+    patient's name holds as typed. Refuses nothing: a date that cannot be read one way says why in
+    `problem`."""
+    text = _clean_search_text(text)
+    if looks_like_a_date(text):
+        try:
+            parse_date_of_birth(text)
+        except ValidationError as refused:
+            return PatientSearch([], problem=refused.messages[0])
     condition = search_condition(text)
     if condition is None:
-        return Patient.objects.none()
+        return PatientSearch([])
     found = Patient.objects.filter(condition)
     if not include_archived:
         found = found.filter(archived_at__isnull=True)
@@ -192,7 +247,22 @@ def search_patients(text, *, include_archived=False, limit=SEARCH_LIMIT):
     # walks the (family, given) index hoping to meet 25 matches early, which for a name late in the
     # alphabet reads most of the table (bench/patients_search.py). This way the trigram index finds the
     # matches and a top-25 sort orders them.
-    return found.order_by(Lower("family_name"), Lower("given_name"), "id")[:limit]
+    found = found.order_by(Lower("family_name"), Lower("given_name"), "id")
+    patients = list(found[:limit] if limit else found)
+    if patients or not _is_name(text):
+        return PatientSearch(patients)
+    close = _close_matches(text, include_archived=include_archived, limit=limit)
+    return PatientSearch(close, close_matches=bool(close))
+
+
+def _is_name(text):
+    """True when search_condition read the text as words of a name (not a date, chart number or phone)."""
+    return bool(text) and not (looks_like_a_date(text) or CHART_NUMBER.match(text) or PHONE_LIKE.match(text))
+
+
+def search_patients(text, *, include_archived=False, limit=SEARCH_LIMIT):
+    """The patients find_patients() finds for the search box's text (the booking form's picker, imports)."""
+    return find_patients(text, include_archived=include_archived, limit=limit).patients
 
 
 # --- screening ----------------------------------------------------------------------------------------

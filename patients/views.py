@@ -26,11 +26,14 @@ def patient_list(request):
     """The one search box; htmx asks for the results partial as the front desk types."""
     text = request.GET.get("q", "").strip()
     include_archived = request.GET.get("archived") == "1"
-    patients = list(services.search_patients(text, include_archived=include_archived))
+    search = services.find_patients(text, include_archived=include_archived)
+    patients = search.patients
     badges = patient_badges(patients)
     context = {
         "q": text,
         "include_archived": include_archived,
+        "close_matches": search.close_matches,
+        "problem": search.problem,
         "rows": [(patient, badges.get(patient.pk, [])) for patient in patients],
         "limit": services.SEARCH_LIMIT,
         "searched": bool(text),

@@ -36,3 +36,11 @@ def test_seed_demo_is_deterministic_and_idempotent():
         Patient.objects.order_by("id").values_list("given_name", "family_name", "date_of_birth", "phn")
     )
     assert grown[:30] == first and len(grown) == 40
+
+
+def test_the_demo_clinic_finds_harriet_quennell_ortiz_through_the_readmes_typos():
+    call_command("seed_demo", "--size", "200", "--quiet")
+    for typed in ("hariet", "quenel", "harriet quenel"):
+        found = search_patients(typed)
+        assert [(p.given_name, p.family_name) for p in found[:1]] == [("Harriet", "Quennell-Ortiz")], typed
+    assert search_patients("xqzvwk") == []

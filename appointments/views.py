@@ -121,7 +121,8 @@ def location_week(request):
     _, end = selectors.local_day_bounds(days[-1])
     cells = {(p.pk, d): [] for p in people for d in days}
     for appointment in (
-        overlapping(Appointment.objects.filter(therapist__in=people), start, end)
+        # Those starting in the week: each is listed on the day it starts (the (start, therapist) index).
+        Appointment.objects.filter(therapist__in=people, start__gte=start, start__lt=end)
         .select_related("patient")
         .order_by("start", "id")
     ):

@@ -186,3 +186,39 @@ def test_the_admin_cannot_mark_an_appointment_arrived(client_for, administrator,
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert_still_booked(appointment)
+
+
+# --- the setting --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", ["-5", "an hour", "1.5"])
+def test_a_bad_early_setting_stops_start_up_naming_it(value):
+    from tests.accounts.test_settings import start_django
+
+    result = start_django(DEBUG="1", DATABASE_URL="postgresql://u@localhost/x", CHECK_IN_EARLY_MINUTES=value)
+    assert result.returncode != 0
+    assert "CHECK_IN_EARLY_MINUTES must be a number of minutes (0 or more), or empty." in result.stderr
+
+
+@pytest.mark.parametrize(("value", "read"), [("45", "45"), ("", "None"), ("0", "0")])
+def test_the_early_setting_is_read_from_the_environment(value, read):
+    import os
+    import subprocess
+    import sys
+
+    from tests.accounts.test_settings import ROOT
+
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.CHECK_IN_EARLY_MINUTES)"],
+        cwd=ROOT,
+        env={
+            **env,
+            "DJANGO_SETTINGS_MODULE": "clinic.settings",
+            "DEBUG": "1",
+            "CHECK_IN_EARLY_MINUTES": value,
+            "DATABASE_URL": "postgresql://u@localhost/x",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == read, result.stderr

@@ -206,7 +206,11 @@ def test_the_early_setting_is_read_from_the_environment(value, read):
 
     from tests.accounts.test_settings import ROOT
 
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DATABASE_URL"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DATABASE_URL", "MIGRATION_DATABASE_URL"}
+    }
     result = subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; print(settings.CHECK_IN_EARLY_MINUTES)"],
         cwd=ROOT,

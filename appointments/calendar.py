@@ -96,6 +96,14 @@ def build_grid(columns):
     return rows
 
 
+def now_row_label(now):
+    """The label of the grid row holding the local time `now` ("10:15" at 10:22): where the day view
+    draws its "now" line."""
+    local = timezone.localtime(now)
+    minute = local.minute - local.minute % STEP_MINUTES
+    return f"{local.hour:02d}:{minute:02d}"
+
+
 def week_days(day):
     """Monday to Sunday of the week holding `day`."""
     monday = day - timedelta(days=day.weekday())

@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from patients.models import Patient
 
-from .models import AppointmentType, Break, Location, TimeOff, WorkingHours
+from .models import Appointment, AppointmentType, Break, Location, TimeOff, WorkingHours
 
 
 class TherapistChoiceField(forms.ModelChoiceField):
@@ -117,12 +117,24 @@ class CancelForm(forms.Form):
     )
 
 
+class UndoCheckInForm(forms.Form):
+    reason = forms.CharField(
+        max_length=250,
+        widget=forms.TextInput(attrs={"placeholder": "Why (wrong patient, wrong day...)"}),
+        error_messages={"required": "Give a reason for undoing the check-in."},
+    )
+
+
 class NextAvailableForm(forms.Form):
     type = forms.ModelChoiceField(
         queryset=AppointmentType.objects.filter(active=True), label="Appointment type"
     )
     therapist = TherapistChoiceField(queryset=physiotherapists(), required=False, empty_label="Anyone")
     patient = forms.ModelChoiceField(queryset=Patient.objects.all(), required=False, widget=forms.HiddenInput)
+    # Rescheduling: the appointment being moved (its own time counts as free; the slots link back to it).
+    appointment = forms.ModelChoiceField(
+        queryset=Appointment.objects.all(), required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

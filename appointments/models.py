@@ -339,6 +339,12 @@ class AppointmentStatusChange(models.Model):
     def __str__(self):
         return f"{self.from_status or 'new'} -> {self.to_status}"
 
+    @property
+    def is_reschedule(self):
+        """A move in time, not of status: booking.reschedule() writes the same status twice, the times in
+        its note ("rescheduled from ... to ...")."""
+        return self.from_status == self.to_status and self.note.startswith("rescheduled from")
+
 
 class ReminderKind(models.TextChoices):
     BOOKING = "booking", "Booking confirmation"

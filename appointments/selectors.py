@@ -106,10 +106,13 @@ def _round_up(moment):
     return base + steps * SLOT_STEP
 
 
-def available_slots(*, type, therapist=None, after=None, days=SEARCH_DAYS, limit=10, patient=None):
+def available_slots(
+    *, type, therapist=None, after=None, days=SEARCH_DAYS, limit=10, patient=None, moving=None
+):
     """Free starts for an appointment of `type`, earliest first: inside working hours, outside breaks and
-    time off, clear of the therapist's (and the patient's, when given) active bookings. Up to `limit`,
-    at most one per therapist per start. A constant number of queries."""
+    time off, clear of the therapist's (and the patient's, when given) active bookings, except `moving`
+    (the appointment being rescheduled: its own time is free to it). Up to `limit`, at most one per
+    therapist per start. A constant number of queries."""
     after = _round_up(after or timezone.now())
     duration = timedelta(minutes=type.default_minutes)
     if therapist is not None:
@@ -132,10 +135,11 @@ def available_slots(*, type, therapist=None, after=None, days=SEARCH_DAYS, limit
         busy_filter |= Q(patient=patient)
     busy = {t.pk: [] for t in therapists}
     patient_busy = []
-    for row in (
-        overlapping(Appointment.objects.filter(busy_filter), after, range_end)
-        .exclude(status__in=INACTIVE_STATUSES)
-        .values("therapist_id", "patient_id", "start", "end")
+    found = overlapping(Appointment.objects.filter(busy_filter), after, range_end)
+    if moving is not None:
+        found = found.exclude(pk=moving.pk)
+    for row in found.exclude(status__in=INACTIVE_STATUSES).values(
+        "therapist_id", "patient_id", "start", "end"
     ):
         if row["therapist_id"] in busy:
             busy[row["therapist_id"]].append((row["start"], row["end"]))

@@ -5,6 +5,7 @@ from . import views
 app_name = "appointments"
 urlpatterns = [
     path("", views.day_view, name="day"),
+    path("week/", views.location_week, name="location_week"),
     path("week/<int:therapist_id>/", views.week_view, name="week"),
     path("today/", views.today, name="today"),
     path("book/", views.book, name="book"),
@@ -12,6 +13,7 @@ urlpatterns = [
     path("book/next-available/", views.next_available, name="next_available"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/check-in/", views.check_in, name="check_in"),
+    path("<int:pk>/undo-check-in/", views.undo_check_in, name="undo_check_in"),
     path("<int:pk>/confirm/", views.confirm, name="confirm"),
     path("<int:pk>/no-show/", views.no_show, name="no_show"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),

@@ -1,9 +1,10 @@
+from collections import Counter
 from datetime import date, datetime, timedelta
 from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +18,7 @@ from patients.models import Patient
 from patients.services import search_patients
 
 from . import selectors
-from .calendar import Column, build_grid, week_days
+from .calendar import Column, build_grid, now_row_label, week_days
 from .forms import (
     BookingForm,
     BreakForm,
@@ -26,6 +27,7 @@ from .forms import (
     RemovalForm,
     RescheduleForm,
     TimeOffForm,
+    UndoCheckInForm,
     WorkingHoursForm,
 )
 from .models import (
@@ -83,19 +85,58 @@ def day_view(request):
         for person, appointments, blocks in selectors.day_schedule(day, location=location)
     ]
     rows = build_grid(columns)
+    now = timezone.localtime()
+    if location is not None:
+        place_query = f"&location={location.pk}"
+    else:
+        place_query = "&location=all" if len(locations) > 1 else ""
     context = {
         "day": day,
         "previous": day - timedelta(days=1),
         "next": day + timedelta(days=1),
-        "today": timezone.localdate(),
+        "today": now.date(),
         "columns": columns,
         "rows": rows,
         "can_book": _can_book(request.user),
         "booked_count": sum(len(c.appointments) for c in columns),
         "locations": locations,
         "location": location,
+        "place_query": place_query,
+        # The "now" line: the 15-minute row holding the current time, on today's page only.
+        "now": now,
+        "now_label": now_row_label(now) if day == now.date() else None,
     }
     return render(request, "appointments/day.html", context)
+
+
+@role_required(*CALENDAR)
+def location_week(request):
+    """Every physiotherapist of a location over one week: a row per physiotherapist, a column per day,
+    each cell that day's appointments. A constant number of queries whatever the people and bookings."""
+    days = week_days(_day_from(request))
+    locations = list(Location.objects.order_by("pk"))
+    location = _location_from(request, locations) or (locations[0] if locations else None)
+    people = selectors.therapists(location) if location is not None else []
+    start, _ = selectors.local_day_bounds(days[0])
+    _, end = selectors.local_day_bounds(days[-1])
+    cells = {(p.pk, d): [] for p in people for d in days}
+    for appointment in (
+        # Those starting in the week: each is listed on the day it starts (the (start, therapist) index).
+        Appointment.objects.filter(therapist__in=people, start__gte=start, start__lt=end)
+        .select_related("patient")
+        .order_by("start", "id")
+    ):
+        cells[(appointment.therapist_id, timezone.localtime(appointment.start).date())].append(appointment)
+    context = {
+        "days": days,
+        "location": location,
+        "locations": locations,
+        "rows": [(person, [cells[(person.pk, day)] for day in days]) for person in people],
+        "previous": days[0] - timedelta(days=7),
+        "next": days[0] + timedelta(days=7),
+        "today": timezone.localdate(),
+    }
+    return render(request, "appointments/location_week.html", context)
 
 
 @role_required(*CALENDAR)
@@ -139,21 +180,22 @@ def week_view(request, therapist_id):
 
 @role_required(*DESK)
 def today(request):
-    """The front desk's start page panel: today's counts by status and who is due next (htmx partial)."""
+    """The front desk's start page panel: today's counts by status and every appointment of the day, with
+    check-in where it is open (htmx partial). Two queries whatever the number of appointments."""
     now = timezone.now()
     start, end = selectors.local_day_bounds(timezone.localdate())
-    todays = Appointment.objects.filter(start__gte=start, start__lt=end)
-    counts = dict(todays.values_list("status").annotate(n=Count("id")).order_by())
-    upcoming = list(
-        todays.filter(status__in=(Status.BOOKED, Status.CONFIRMED), end__gt=now)
+    todays = list(
+        Appointment.objects.filter(start__gte=start, start__lt=end)
         .select_related("patient", "therapist", "type")
-        .order_by("start", "id")[:8]
+        .order_by("start", "id")
     )
+    counts = Counter(a.status for a in todays)
     statuses = [(status, counts.get(status.value, 0)) for status in Status]
+    rows = [(a, status_changes.can_check_in(a, now)) for a in todays]
     return render(
         request,
         "appointments/_today.html",
-        {"statuses": statuses, "total": sum(counts.values()), "upcoming": upcoming, "day": start.date()},
+        {"statuses": statuses, "total": len(todays), "rows": rows, "day": start.date()},
     )
 
 
@@ -247,23 +289,28 @@ def next_available(request):
             # Said, rather than "nothing free": a needling type is offered with authorised clinicians only.
             unauthorised = data["therapist"]
         slots = selectors.available_slots(
-            type=data["type"], therapist=data["therapist"], patient=data["patient"], limit=8
+            type=data["type"],
+            therapist=data["therapist"],
+            patient=data["patient"],
+            limit=8,
+            moving=data["appointment"],
         )
+    moving = form.cleaned_data.get("appointment") if form.is_valid() else None
+    target = reverse("appointments:reschedule", args=[moving.pk]) if moving else reverse("appointments:book")
     links = []
     for slot in slots:
         query = QueryDict(mutable=True)
         query.update(
             {
                 "therapist": slot.therapist.pk,
-                "type": form.cleaned_data["type"].pk,
                 "start": timezone.localtime(slot.start).strftime("%Y-%m-%dT%H:%M"),
             }
         )
-        if form.cleaned_data.get("patient"):
-            query["patient"] = form.cleaned_data["patient"].pk
-        links.append(
-            (slot, timezone.localtime(slot.start), f"{reverse('appointments:book')}?{query.urlencode()}")
-        )
+        if moving is None:
+            query["type"] = form.cleaned_data["type"].pk
+            if form.cleaned_data.get("patient"):
+                query["patient"] = form.cleaned_data["patient"].pk
+        links.append((slot, timezone.localtime(slot.start), f"{target}?{query.urlencode()}"))
     return render(
         request,
         "appointments/_next_available.html",
@@ -283,12 +330,19 @@ def _appointment(pk):
 def detail(request, pk):
     appointment = _appointment(pk)
     history = appointment.status_changes.select_related("by")
+    actions = status_changes.NEXT_STATUSES[Status(appointment.status)]
     context = {
         "appointment": appointment,
         "history": history,
         "can_book": _can_book(request.user),
         "cancel_form": CancelForm(),
-        "actions": status_changes.NEXT_STATUSES[Status(appointment.status)],
+        "actions": actions,
+        "show_actions": _can_book(request.user) and (actions or appointment.status == Status.ARRIVED),
+        "can_check_in": status_changes.can_check_in(appointment),
+        "can_reschedule": appointment.status in booking.RESCHEDULABLE,
+        # Shown instead of the button: when check-in opens (or that its day has passed).
+        "check_in_window": status_changes.check_in_window(appointment) if Status.ARRIVED in actions else None,
+        "now": timezone.now(),
         "Status": Status,
     }
     return render(request, "appointments/detail.html", context)
@@ -317,6 +371,24 @@ def check_in(request, pk):
         pk,
         lambda a: status_changes.check_in(a, by=request.user, request=request),
         "{patient} checked in.",
+    )
+
+
+@role_required(*DESK)
+@require_POST
+def undo_check_in(request, pk):
+    """Take back a check-in made by mistake, with the reason (kept in the history and the audit trail)."""
+    form = UndoCheckInForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["reason"][0])
+        return redirect("appointments:detail", pk=_appointment(pk).pk)
+    return _act(
+        request,
+        pk,
+        lambda a: status_changes.undo_check_in(
+            a, by=request.user, reason=form.cleaned_data["reason"], request=request
+        ),
+        "Check-in undone: {patient} is expected again.",
     )
 
 
@@ -383,18 +455,23 @@ def reschedule(request, pk):
                     form.is_valid()
                 form.add_error(None, error)
             else:
-                messages.success(request, "Rescheduled.")
+                appointment.refresh_from_db()
+                messages.success(
+                    request, f"Rescheduled to {timezone.localtime(appointment.start):%a %d %b at %H:%M}."
+                )
                 return redirect("appointments:detail", pk=appointment.pk)
     else:
         local = timezone.localtime(appointment.start)
-        form = RescheduleForm(
-            initial={
-                "therapist": appointment.therapist_id,
-                "date": local.date(),
-                "time": local.time().replace(second=0, microsecond=0),
-                "minutes": appointment.minutes,
-            }
-        )
+        initial = {
+            "therapist": appointment.therapist_id,
+            "date": local.date(),
+            "time": local.time().replace(second=0, microsecond=0),
+            "minutes": appointment.minutes,
+        }
+        # A "find next available" link fills in its physiotherapist and time (?therapist=&start=).
+        chosen = _initial_from(request.GET)
+        initial.update({k: chosen[k] for k in ("therapist", "date", "time") if k in chosen})
+        form = RescheduleForm(initial=initial)
     return render(request, "appointments/reschedule.html", {"form": form, "appointment": appointment})
 
 

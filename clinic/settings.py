@@ -283,6 +283,12 @@ PHONENUMBER_DEFAULT_REGION = os.environ.get("PHONE_REGION", "CA")
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "IMS Clinic")
 # A pre-needling screening older than this many months is shown as due (patients/services.py).
 SCREENING_VALID_MONTHS = int(os.environ.get("SCREENING_VALID_MONTHS", "12"))
+# Check-in (appointments/services/status_changes.py) is open on the appointment's own day only (clinic
+# time): from this many minutes before its start, or, empty, from the day's first minute; never a day ahead.
+_check_in_early = os.environ.get("CHECK_IN_EARLY_MINUTES", "").strip()
+if _check_in_early and not _check_in_early.isdigit():
+    raise ImproperlyConfigured("CHECK_IN_EARLY_MINUTES must be a number of minutes (0 or more), or empty.")
+CHECK_IN_EARLY_MINUTES = int(_check_in_early) if _check_in_early else None
 # The FHIR export (docs/fhir.md): the URL that names this clinic's own identifiers (chart numbers, staff),
 # which are unique only within it. Set it to a URL the clinic controls; keep it once records have left.
 FHIR_IDENTIFIER_BASE = os.environ.get("FHIR_IDENTIFIER_BASE") or (

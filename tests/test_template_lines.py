@@ -24,8 +24,8 @@ NOT_YET = {
 def templates():
     for path in ROOT.rglob("*.html"):
         relative = path.relative_to(ROOT)
-        if SKIPPED.intersection(relative.parts) or relative.parts[0] == "appointments":
-            continue  # appointments' templates: being reworked with its views (issue 13 item 1)
+        if SKIPPED.intersection(relative.parts):
+            continue
         if str(relative) not in LINE_BREAKS_SHOW | NOT_YET:
             yield path
 

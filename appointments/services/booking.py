@@ -28,6 +28,8 @@ from ..models import (
 )
 from ..selectors import within_working_hours
 
+# Only an appointment still to come moves; one that arrived, ended or was cancelled keeps its time.
+RESCHEDULABLE = (Status.BOOKED, Status.CONFIRMED)
 TAKEN = "That time was just taken by another booking. Pick another time: the calendar now shows what is free."
 OVERLAP_CONSTRAINTS = {
     "appointment_therapist_no_overlap",
@@ -239,7 +241,7 @@ def reschedule(
     cancelled."""
     from ..reminders import send_moved_notice
 
-    if appointment.status not in (Status.BOOKED, Status.CONFIRMED):
+    if appointment.status not in RESCHEDULABLE:
         raise BookingError(
             f"A {appointment.get_status_display().lower()} appointment cannot be rescheduled.", code="status"
         )
@@ -262,7 +264,7 @@ def reschedule(
     try:
         with audited_transaction():
             locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-            if locked.status not in (Status.BOOKED, Status.CONFIRMED):
+            if locked.status not in RESCHEDULABLE:
                 raise BookingError("This appointment changed meanwhile; reload the page.", code="status")
             Appointment.objects.filter(pk=appointment.pk).update(
                 start=start,
@@ -272,8 +274,10 @@ def reschedule(
                 sequence=locked.sequence + 1,
                 updated_at=timezone.now(),
             )
+            # The history shows it as "Rescheduled from ... to ..." (AppointmentStatusChange.is_reschedule).
             note = (
                 f"rescheduled from {old_start:%Y-%m-%d %H:%M} to {timezone.localtime(start):%Y-%m-%d %H:%M}"
+                + (f", now with {therapist}" if therapist.pk != locked.therapist_id else "")
             )
             AppointmentStatusChange.objects.create(
                 appointment=appointment, from_status=locked.status, to_status=locked.status, by=by, note=note
@@ -284,7 +288,7 @@ def reschedule(
                 user=by,
                 obj=appointment,
                 patient_id=appointment.patient_id,
-                detail=note + (f" with {therapist}" if therapist.pk != locked.therapist_id else ""),
+                detail=note,
             )
             pk, moved_from = appointment.pk, locked.start
             transaction.on_commit(lambda: send_moved_notice(pk, moved_from=moved_from))

@@ -1,7 +1,11 @@
-"""Every status change of an appointment (check-in, confirmation, cancellation, no-show, session start
-and end) goes through change_status(): the step checked on the locked row, its history row and audit event.
+"""Every status change of an appointment (check-in and its undoing, confirmation, cancellation, no-show,
+session start and end) goes through change_status() or undo_check_in(): the step checked on the locked row,
+its history row and audit event.
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -9,6 +13,7 @@ from audit.models import Action
 from audit.services import audited_transaction, record
 
 from ..models import Appointment, AppointmentStatusChange, Status
+from ..selectors import local_day_bounds
 from .booking import BookingError
 
 # Which status may follow which. Cancelled, no-show and completed are final.
@@ -28,16 +33,58 @@ STATUS_ACTIONS = {
 }
 
 
+# --- check-in window --------------------------------------------------------------------------------
+def check_in_window(appointment):
+    """(opens, closes), aware: the appointment's own day in the clinic's time zone, opening
+    settings.CHECK_IN_EARLY_MINUTES before its start when that is set. A patient booked for Thursday
+    cannot be marked arrived on Tuesday (issue 14)."""
+    opens, closes = local_day_bounds(timezone.localtime(appointment.start).date())
+    early = settings.CHECK_IN_EARLY_MINUTES
+    if early is not None:
+        opens = max(opens, appointment.start - timedelta(minutes=early))
+    return opens, closes
+
+
+def can_check_in(appointment, now=None):
+    """True when the desk may check the appointment in now: booked or confirmed, inside its window."""
+    if Status.ARRIVED not in NEXT_STATUSES[Status(appointment.status)]:
+        return False
+    opens, closes = check_in_window(appointment)
+    return opens <= (now or timezone.now()) < closes
+
+
+def _check_in_refusal(appointment, now):
+    """The reason check-in is closed at `now`, or None when it is open."""
+    opens, closes = check_in_window(appointment)
+    day = timezone.localtime(appointment.start)
+    if now >= closes:
+        return BookingError(
+            f"This appointment was on {day:%a %d %b}: it can no longer be checked in. "
+            "Mark it a no-show or cancel it.",
+            code="check_in_too_late",
+        )
+    if now < opens:
+        if timezone.localtime(now).date() < day.date():
+            message = f"This appointment is on {day:%a %d %b}: check in on its day."
+        else:
+            message = (
+                f"Check-in opens at {timezone.localtime(opens):%H:%M}, "
+                f"{settings.CHECK_IN_EARLY_MINUTES} minutes before the appointment."
+            )
+        return BookingError(message, code="check_in_too_early")
+    return None
+
+
 # --- status changes ---------------------------------------------------------------------------------
 def change_status(appointment, to_status, *, by, note="", request=None, cancel_reason=""):
-    """The one door every status change goes through: checks the step is allowed (NEXT_STATUSES) on the
-    row locked for update, saves it, writes the history row and the audit event.
+    """The one door every forward status change goes through: checks the step is allowed (NEXT_STATUSES)
+    on the row locked for update, saves it, writes the history row and the audit event.
 
     A cancellation raises the calendar SEQUENCE and e-mails the patient a CANCEL of the event once the
     transaction commits.
 
     Refuses (BookingError) a step NEXT_STATUSES does not allow, such as checking in a cancelled
-    appointment."""
+    appointment, and a check-in outside the appointment's day (check_in_window())."""
     from ..reminders import send_cancellation
 
     with audited_transaction():
@@ -45,25 +92,58 @@ def change_status(appointment, to_status, *, by, note="", request=None, cancel_r
         current = Status(locked.status)
         if to_status not in NEXT_STATUSES[current]:
             raise BookingError(_refusal(current, Status(to_status)), code="status")
+        if to_status == Status.ARRIVED and (refusal := _check_in_refusal(locked, timezone.now())):
+            raise refusal
         fields = {"status": to_status, "updated_at": timezone.now()}
         if to_status == Status.CANCELLED:
             fields["cancel_reason"] = cancel_reason
             fields["sequence"] = locked.sequence + 1
-        Appointment.objects.filter(pk=locked.pk).update(**fields)
-        AppointmentStatusChange.objects.create(
-            appointment=locked, from_status=current, to_status=to_status, by=by, note=note[:300]
-        )
-        record(
-            STATUS_ACTIONS.get(to_status, Action.STATUS),
-            request=request,
-            user=by,
-            obj=locked,
-            patient_id=locked.patient_id,
-            detail=f"{current} -> {to_status}" + (f": {note}" if note else ""),
-        )
+        _save_step(locked, current, to_status, fields, by=by, note=note, request=request)
         if to_status == Status.CANCELLED:
             pk = locked.pk
             transaction.on_commit(lambda: send_cancellation(pk))
+    for name, value in fields.items():
+        setattr(appointment, name, value)
+    return appointment
+
+
+def _save_step(locked, current, to_status, fields, *, by, note, request):
+    """Save the new status on the locked row, with its history row and audit event (same transaction)."""
+    Appointment.objects.filter(pk=locked.pk).update(**fields)
+    AppointmentStatusChange.objects.create(
+        appointment=locked, from_status=current, to_status=to_status, by=by, note=note[:300]
+    )
+    record(
+        STATUS_ACTIONS.get(to_status, Action.STATUS),
+        request=request,
+        user=by,
+        obj=locked,
+        patient_id=locked.patient_id,
+        detail=f"{current} -> {to_status}" + (f": {note}" if note else ""),
+    )
+
+
+def undo_check_in(appointment, *, by, reason, request=None):
+    """Take back a check-in made by mistake (the wrong patient, the wrong day): arrived goes back to the
+    status it had before (booked or confirmed), the reason kept in the history and the audit event.
+    Refuses an empty reason, and an appointment that is not arrived (not checked in, or already in
+    treatment, completed, cancelled)."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise BookingError("Give a reason for undoing the check-in.", code="no_reason")
+    with audited_transaction():
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        current = Status(locked.status)
+        if current != Status.ARRIVED:
+            raise BookingError(
+                f"This appointment is {current.label.lower()}, not arrived: there is no check-in to undo.",
+                code="status",
+            )
+        before = locked.status_changes.filter(to_status=Status.ARRIVED).order_by("-at", "-id").first()
+        back_to = Status.CONFIRMED if before and before.from_status == Status.CONFIRMED else Status.BOOKED
+        fields = {"status": back_to, "updated_at": timezone.now()}
+        note = f"check-in undone: {reason}"[:300]
+        _save_step(locked, current, back_to, fields, by=by, note=note, request=request)
     for name, value in fields.items():
         setattr(appointment, name, value)
     return appointment
@@ -90,7 +170,8 @@ def confirm(appointment, *, by, request=None):
 
 
 def check_in(appointment, *, by, request=None):
-    """The patient is here: booked or confirmed becomes arrived. Refuses cancelled, no-show, ended ones."""
+    """The patient is here: booked or confirmed becomes arrived. Refuses cancelled, no-show, ended ones,
+    and any outside its day's check-in window (check_in_window())."""
     return change_status(appointment, Status.ARRIVED, by=by, request=request, note="checked in")
 
 

@@ -85,6 +85,7 @@ URLS = {
     "appointments:week": Expect(EVERYONE, EVERYONE, {"therapist_id": OWNER}),
     "appointments:detail": Expect(EVERYONE, EVERYONE, {"pk": "appointment"}),
     "appointments:check_in": Expect(METHOD_NOT_ALLOWED(FRONT), FRONT, {"pk": "appointment"}),
+    "appointments:undo_check_in": Expect(METHOD_NOT_ALLOWED(FRONT), FRONT, {"pk": "appointment"}),
     "appointments:confirm": Expect(METHOD_NOT_ALLOWED(FRONT), FRONT, {"pk": "appointment"}),
     "appointments:no_show": Expect(METHOD_NOT_ALLOWED(FRONT), FRONT, {"pk": "appointment"}),
     "appointments:cancel": Expect(METHOD_NOT_ALLOWED(FRONT), FRONT, {"pk": "appointment"}),

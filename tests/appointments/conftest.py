@@ -1,6 +1,9 @@
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.utils import timezone
 
 from appointments.models import Break
@@ -49,3 +52,25 @@ def therapist(db):
         hours = WorkingHoursFactory(therapist=person, weekday=weekday, location=location)
         Break.objects.create(working_hours=hours, start=time(12, 0), end=time(12, 30), label="Lunch")
     return person
+
+
+# A Wednesday morning at the desk (clinic time). Tests whose outcome depends on the day pin the clock here.
+DESK_MORNING = datetime(2026, 12, 9, 9, 30)
+
+
+@pytest.fixture
+def desk_morning():
+    """The clock pinned (ticking) at Wednesday 9 December 2026, 09:30 clinic time; yields that instant."""
+    moment = DESK_MORNING.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+    with time_machine.travel(moment, tick=True):
+        yield moment
+
+
+@pytest.fixture
+def later_today(desk_morning):
+    """later_today(hour, minute=0, days=0) -> an aware datetime on the pinned day (+ days), clinic time."""
+
+    def moment(hour, minute=0, days=0):
+        return at_local(desk_morning.date() + timedelta(days=days), time(hour, minute))
+
+    return moment

@@ -19,8 +19,8 @@ def desk_client(client_for):
     return client_for(Role.FRONT_DESK)
 
 
-def test_the_page_shows_actions_and_history(desk_client, db):
-    appointment = AppointmentFactory()
+def test_the_page_shows_actions_and_history(later_today, desk_client):
+    appointment = AppointmentFactory(start=later_today(11))
     html = desk_client.get(reverse("appointments:detail", args=[appointment.pk])).content.decode()
     assert "Check in" in html and "Cancel appointment" in html and "Reschedule" in html
 
@@ -31,8 +31,8 @@ def test_a_physio_sees_the_page_without_actions(client_for, db):
     assert "Check in" not in html
 
 
-def test_check_in(desk_client, db):
-    appointment = AppointmentFactory()
+def test_check_in(later_today, desk_client):
+    appointment = AppointmentFactory(start=later_today(11))
     response = desk_client.post(reverse("appointments:check_in", args=[appointment.pk]), follow=True)
     assert "checked in" in response.content.decode()
     appointment.refresh_from_db()
@@ -116,8 +116,8 @@ def test_reschedule_onto_a_busy_time_shows_the_message(desk_client, therapist, a
     assert appointment.start == at(9)
 
 
-def test_check_in_returns_to_a_local_page_only(desk_client, db):
-    first, second = AppointmentFactory(), AppointmentFactory()
+def test_check_in_returns_to_a_local_page_only(later_today, desk_client):
+    first, second = AppointmentFactory(start=later_today(11)), AppointmentFactory(start=later_today(12))
     response = desk_client.post(reverse("appointments:check_in", args=[first.pk]), {"next": "/"})
     assert response["Location"] == "/"
     response = desk_client.post(

@@ -8,7 +8,7 @@ from django.urls import reverse
 from accounts.models import Role
 from appointments.models import Appointment, AppointmentStatusChange, Location, Status, TimeOff, WorkingHours
 from appointments.services.booking import book, reschedule
-from appointments.services.status_changes import check_in
+from appointments.services.status_changes import check_in, undo_check_in
 from audit.models import AuditEvent
 from tests.audit.refusal import audit_refused
 from tests.factories import AppointmentFactory, FrontDeskFactory, LocationFactory
@@ -39,13 +39,25 @@ def test_a_move_is_not_saved_without_its_audit_event(therapist, patient, follow_
     assert AppointmentStatusChange.objects.filter(appointment=appointment).count() == 1
 
 
-def test_a_check_in_is_not_saved_without_its_audit_event(desk):
-    appointment = AppointmentFactory()
+@pytest.mark.clock
+def test_a_check_in_is_not_saved_without_its_audit_event(desk, later_today):
+    appointment = AppointmentFactory(start=later_today(11))
     with audit_refused(), pytest.raises(DatabaseError, match=UNAVAILABLE):
         check_in(appointment, by=desk)
     appointment.refresh_from_db()
     assert appointment.status == Status.BOOKED
     assert not AuditEvent.objects.filter(action="check_in").exists()
+
+
+@pytest.mark.clock
+def test_an_undone_check_in_is_not_saved_without_its_audit_event(desk, later_today):
+    appointment = AppointmentFactory(start=later_today(11))
+    check_in(appointment, by=desk)
+    with audit_refused(), pytest.raises(DatabaseError, match=UNAVAILABLE):
+        undo_check_in(appointment, by=desk, reason="wrong patient")
+    appointment.refresh_from_db()
+    assert appointment.status == Status.ARRIVED
+    assert AppointmentStatusChange.objects.filter(appointment=appointment).count() == 1
 
 
 def test_schedule_edits_are_not_saved_without_their_audit_events(client_for, physio):

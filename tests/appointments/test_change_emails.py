@@ -372,7 +372,7 @@ def test_rescheduling_on_the_page_with_the_mail_server_down_still_moves_it(
             follow=True,
         )
     assert response.status_code == 200
-    assert "Rescheduled." in response.content.decode()
+    assert f"Rescheduled to {at(13):%a %d %b at 13:00}." in response.content.decode()
     assert Appointment.objects.get(pk=booked.pk).start == at(13)
     assert len(mail.outbox) == 1
 

@@ -120,3 +120,100 @@ def test_with_several_locations_the_day_shows_one_location_at_a_time(client_for,
     assert "Nora North" in html and "Dana Physio" not in html
     html = client.get(url, {"date": monday.isoformat(), "location": "all"}).content.decode()
     assert "Nora North" in html and "Dana Physio" in html
+
+
+# --- "Today" and the "now" line (issue 14) --------------------------------------------------------------
+def test_today_has_a_now_line_and_a_today_button(later_today, client_for, therapist):
+    html = client_for(Role.FRONT_DESK).get(reverse("appointments:day")).content.decode()
+    assert '<tr class=" now">' in html  # 09:30 is not on the hour
+    assert 'data-testid="now-line">now 09:30</span>' in html
+    assert html.count('data-testid="now-line"') == 1
+    assert 'href="?date=2026-12-09" aria-current="date">Today</a>' in " ".join(html.split())
+
+
+def test_another_day_has_no_now_line_and_today_goes_back(later_today, client_for, therapist):
+    html = (
+        client_for(Role.FRONT_DESK).get(reverse("appointments:day"), {"date": "2026-12-10"}).content.decode()
+    )
+    assert 'data-testid="now-line"' not in html
+    assert 'href="?date=2026-12-09" >Today</a>' in " ".join(html.split())
+
+
+def test_the_now_line_moves_with_the_clock(later_today, client_for, therapist):
+    import time_machine
+
+    with time_machine.travel(later_today(14, 7), tick=False):
+        html = client_for(Role.FRONT_DESK).get(reverse("appointments:day")).content.decode()
+    assert '<tr class="hour now">' in html and "now 14:07" in html
+
+
+# --- the week of everyone at a location (issue 14) --------------------------------------------------------
+def test_the_week_shows_every_physiotherapist_of_the_location(client_for, therapist, at, monday):
+    from appointments.models import Location
+
+    main = therapist.working_hours.first().location
+    colleague = PhysioFactory(full_name="Cora Colleague")
+    WorkingHoursFactory(therapist=colleague, location=main, weekday=2)
+    branch = Location.objects.create(name="Branch North")
+    WorkingHoursFactory(therapist=PhysioFactory(full_name="Nora North"), location=branch)
+    AppointmentFactory(therapist=therapist, start=at(9), patient=PatientFactory(family_name="Monday"))
+    AppointmentFactory(
+        therapist=colleague, start=at(10, day_offset=2), patient=PatientFactory(family_name="Wednesday")
+    )
+    AppointmentFactory(
+        therapist=therapist, start=at(9, day_offset=7), patient=PatientFactory(family_name="Following")
+    )
+    html = (
+        client_for(Role.PHYSIO)
+        .get(
+            reverse("appointments:location_week"),
+            {"date": (monday + timedelta(days=4)).isoformat(), "location": main.pk},
+        )
+        .content.decode()
+    )
+    assert html.count('data-testid="location-week-row"') == 2
+    assert "Dana Physio" in html and "Cora Colleague" in html and "Nora North" not in html
+    cells = html.split('data-testid="location-week-row"')
+    dana = next(c for c in cells if "Dana Physio" in c)
+    cora = next(c for c in cells if "Cora Colleague" in c)
+    assert "09:00 Monday" in dana and "Wednesday" not in dana
+    assert "10:00 Wednesday" in cora
+    assert "Following" not in html  # the week after
+
+
+def test_the_location_week_is_reached_from_the_day_and_week_views(client_for, therapist, monday):
+    client = client_for(Role.FRONT_DESK)
+    html = client.get(reverse("appointments:day"), {"date": monday.isoformat()}).content.decode()
+    assert 'data-testid="location-week"' in html and reverse("appointments:location_week") in html
+    html = client.get(reverse("appointments:week", args=[therapist.pk])).content.decode()
+    assert f'href="{reverse("appointments:location_week")}?date=' in html
+
+
+def test_the_location_week_runs_a_constant_number_of_queries(
+    client_for, therapist, at, monday, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(Role.FRONT_DESK)
+    url = reverse("appointments:location_week")
+    location = therapist.working_hours.first().location
+    AppointmentFactory(therapist=therapist, start=at(8))
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url, {"date": monday.isoformat()}).status_code == 200
+    for n in range(6):
+        person = PhysioFactory()
+        WorkingHoursFactory(therapist=person, location=location)
+        for day in range(5):
+            for slot in range(4):
+                AppointmentFactory(therapist=person, start=at(8 + slot, day_offset=day))
+    with django_assert_max_num_queries(len(small)):
+        response = client.get(url, {"date": monday.isoformat()})
+    assert response.content.decode().count('data-testid="appointment"') == 121
+    assert len(small) <= 8
+
+
+def test_the_location_week_with_nobody_working_there_yet(client_for, db):
+    response = client_for(Role.FRONT_DESK).get(reverse("appointments:location_week"), {"date": "not-a-date"})
+    assert response.status_code == 200
+    assert "Nobody works at" in response.content.decode()

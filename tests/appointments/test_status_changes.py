@@ -26,8 +26,9 @@ def history(appointment):
     )
 
 
-def test_check_in_marks_arrived_with_history_and_audit(desk):
-    appointment = AppointmentFactory()
+@pytest.mark.clock
+def test_check_in_marks_arrived_with_history_and_audit(desk, later_today):
+    appointment = AppointmentFactory(start=later_today(11))
     check_in(appointment, by=desk)
     appointment.refresh_from_db()
     assert appointment.status == Status.ARRIVED
@@ -111,10 +112,11 @@ def test_a_completed_or_cancelled_appointment_cannot_start(physio):
         assert Appointment.objects.get(pk=appointment.pk).status == status
 
 
-def test_the_status_history_cannot_be_rewritten(desk):
+@pytest.mark.clock
+def test_the_status_history_cannot_be_rewritten(desk, later_today):
     from django.db import DatabaseError, transaction
 
-    appointment = AppointmentFactory()
+    appointment = AppointmentFactory(start=later_today(11))
     check_in(appointment, by=desk)
     change = AppointmentStatusChange.objects.get(appointment=appointment)
     change.note = "rewritten"

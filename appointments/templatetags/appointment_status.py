@@ -1,0 +1,32 @@
+"""The one way a page shows an appointment's status: appointments/_status.html, coloured here by the
+status names (models.Status), never by raw strings in templates (issue 13 item 2)."""
+
+from django import template
+
+from ..models import Status
+
+register = template.Library()
+
+# Bootstrap's text-bg-* colour of each status: grey waiting, blue confirmed, green here, cyan with the
+# physiotherapist, dark done, red cancelled or missed.
+STATUS_COLOURS = {
+    Status.BOOKED: "secondary",
+    Status.CONFIRMED: "primary",
+    Status.ARRIVED: "success",
+    Status.IN_TREATMENT: "info",
+    Status.COMPLETED: "dark",
+    Status.CANCELLED: "danger",
+    Status.NO_SHOW: "danger",
+}
+
+
+@register.filter
+def status_colour(status):
+    """The badge colour of a status (its value or a Status); "secondary" for an unknown one."""
+    return STATUS_COLOURS.get(status, "secondary")
+
+
+@register.filter
+def status_label(status):
+    """The status's name for people ("No-show" for no_show); the value itself if unknown."""
+    return Status(status).label if status in Status.values else status

@@ -95,12 +95,14 @@ def bench_patient(family_name):
     from patients.models import Patient
 
     patient = Patient.objects.filter(family_name=family_name).first()
-    if patient:
-        return patient
     physio = demo_user("physio@demo.imsclinic.test")
+    if patient:
+        screen(patient, physio)  # a patient made months ago may be due a new screening
+        return patient
     patient = Patient.objects.create(
         given_name="Zoë", family_name=family_name, date_of_birth=date(1985, 4, 12)
     )
+    screen(patient, physio)
     form = (
         ConsentForm.objects.filter(published_at__isnull=False, effective_date__lte=date.today())
         .order_by("-effective_date", "-pk")
@@ -116,6 +118,17 @@ def bench_patient(family_name):
         form=form,
     )
     return patient
+
+
+def screen(patient, physio):
+    """A current screening with every answer "no", which a first needle point needs (issue 11)."""
+    from patients.models import SCREENING_ITEMS, Screening
+    from patients.services import latest_screening, screening_is_due
+
+    if screening_is_due(latest_screening(patient)):
+        Screening.objects.create(
+            patient=patient, answered_by=physio, **{key: False for key, _label in SCREENING_ITEMS}
+        )
 
 
 def point_fields(count):

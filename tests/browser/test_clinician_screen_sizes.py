@@ -25,6 +25,7 @@ from tests.factories import (
     needle,
 )
 from treatments import services
+from treatments.models import NeedlePoint
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,6 +36,7 @@ SIZES = {"laptop": (1366, 768), "tablet": (1024, 768), "phone": (390, 844)}
 SCREENSHOTS = ROOT / "var" / "test" / "screenshots"
 DOCS_SCREENSHOT = ROOT / "docs" / "session-tablet.png"
 TOUCH = 44
+LUNG_FIELD = " · lung field: angle away, bracket the rib"
 
 
 @pytest.fixture(autouse=True)
@@ -253,3 +255,44 @@ def test_the_session_opens_on_its_banner_which_stays_in_view_while_charting(
     tap(page, size, form.get_by_role("link", name="all muscles"))
     expect(form.locator("input[name=region]")).to_have_count(0)
     assert "Gluteus medius" in form.get_by_label("Muscle").inner_text()
+
+
+@pytest.fixture
+def neck_declined(physio):
+    """A draft for a patient who declined the neck risk: any neck point is refused."""
+    patient = PatientFactory(given_name="Zoë", family_name="Côté")
+    ScreeningFactory(patient=patient)
+    give_consent(patient, accepted=(Region.GENERAL, Region.MID_BACK), declined=(Region.NECK,))
+    return NeedlingSessionFactory(patient=patient, clinician=physio)
+
+
+@pytest.mark.parametrize("size", ["tablet", "phone"])
+def test_after_a_refused_point_the_muscle_list_widens_again_without_a_reload(
+    page, log_in, size, neck_declined, physio
+):
+    log_in(physio)
+    page.goto(f"/sessions/{neck_declined.pk}/")
+    page.evaluate("window.noReload = true")
+    # The list of regions under the chart is the touch-sized door to a region (the zones are to scale).
+    picker = page.get_by_label("Or choose the region from a list")
+    picker.scroll_into_view_if_needed()
+    assert picker.bounding_box()["height"] >= TOUCH
+    picker.select_option(label="Back of neck and upper trapezius, right")
+    form = page.locator("#point-form")
+    form.locator("input[name=region][value=neck_posterior]").wait_for(state="attached")
+    form.get_by_label("Muscle").select_option(label="Upper trapezius (risk: neck)" + LUNG_FIELD)
+    form.get_by_label("Side").select_option(label="Right")
+    form.get_by_label("Needle size").select_option(label="0.25 x 30 mm")
+    form.locator("#id_depth_mm").fill("15")
+    form.get_by_role("button", name="Add point").click()
+    expect(page.get_by_test_id("point-errors")).to_contain_text("declined")
+    assert not NeedlePoint.objects.exists()
+
+    # Still narrowed to the neck, saying so, with the way back to every muscle: no reload needed.
+    expect(form.locator("input[name=region][value=neck_posterior]")).to_have_count(1)
+    expect(form.get_by_test_id("point-form-region")).to_contain_text("Back of neck")
+    assert "Gluteus medius" not in form.get_by_label("Muscle").inner_text()
+    tap(page, size, form.get_by_role("link", name="all muscles"))
+    expect(form.locator("input[name=region]")).to_have_count(0)
+    assert "Gluteus medius" in form.get_by_label("Muscle").inner_text()
+    assert page.evaluate("window.noReload") is True

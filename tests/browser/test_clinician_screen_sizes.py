@@ -234,7 +234,7 @@ def test_the_session_opens_on_its_banner_which_stays_in_view_while_charting(
     else:
         # Beside the point entry, on its right, and in view with it.
         assert chart.bounding_box()["x"] >= points.bounding_box()["x"] + points.bounding_box()["width"]
-        assert on_screen(page, page.locator("#body-chart svg"))
+        assert on_screen(page, chart)  # the whole card, its list of regions at the foot included
     assert page.get_by_test_id("point-row").count() == 4
     for cell in page.get_by_test_id("point-row").first.locator("td").all():
         assert cell.bounding_box()["x"] + cell.bounding_box()["width"] <= SIZES[size][0]

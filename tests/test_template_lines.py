@@ -13,11 +13,6 @@ NOT_YET = {
     "consent/templates/consent/obtain.html",
     "patients/templates/patients/chart.html",
     "templates/registration/login.html",
-    "treatments/templates/treatments/_incident_banner.html",
-    "treatments/templates/treatments/_point_form.html",
-    "treatments/templates/treatments/_points.html",
-    "treatments/templates/treatments/_side_effects.html",
-    "treatments/templates/treatments/session.html",
 }
 
 

@@ -127,7 +127,8 @@ class PointForm(forms.ModelForm):
         self.fields["needle_size"].queryset = NeedleSize.objects.filter(active=True)
         self.fields["segment"].required = False
         self.fields["insertions"].widget.attrs.update({"min": 1})
-        self.fields["muscle"].widget.attrs.update({"autofocus": True})
+        # No autofocus: on page load it scrolled a tablet past the screening flags and consent banner;
+        # treatments/session.js puts the cursor on the muscle after each point or body chart tap instead.
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True

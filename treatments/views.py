@@ -50,10 +50,12 @@ def _point_form(request, session, data=None, region=None, side=None):
     return PointForm(data, region=region, initial=initial, carried_needle=carried)
 
 
-def _points_section(request, session, form=None, status=200):
-    """The points partial (table, body chart out of band, and the add-point form)."""
+def _points_section(request, session, form=None, status=200, region=None):
+    """The points partial (table, body chart out of band, and the add-point form). `region`: the body
+    chart region a refused form was narrowed to, so it comes back narrowed with its "all muscles" link."""
     context = session_context(session, request)
     context["point_form"] = form or _point_form(request, session)
+    context["region"] = region if form is not None else None
     return render(request, "treatments/_points.html", context, status=status)
 
 
@@ -155,7 +157,7 @@ def point_add(request, pk):
     )
     if not request.htmx:
         return redirect(reverse("treatments:session", args=[pk]) + "#points")
-    return _points_section(request, session, form=form, status=200)
+    return _points_section(request, session, form=form, status=200, region=region)
 
 
 @role_required(Role.PHYSIO)

@@ -68,7 +68,8 @@ def log_in(page):
         page.get_by_role("button", name="Log in").click()
         page.get_by_label("Code").fill(totp_code(device))
         page.get_by_role("button", name="Verify").click()
-        page.wait_for_selector("[data-testid=whoami]")
+        # Attached, not visible: on a phone the navigation (and who is logged in) is folded in its menu.
+        page.wait_for_selector("[data-testid=whoami]", state="attached")
         return page
 
     return log_in

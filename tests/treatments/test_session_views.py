@@ -110,6 +110,28 @@ def test_a_neck_point_refused_by_consent_shows_the_message_and_saves_nothing(phy
     assert not NeedlePoint.objects.exists()
 
 
+def test_a_point_refused_from_a_chart_region_comes_back_narrowed_with_its_all_muscles_link(
+    physio_client, draft
+):
+    """Issue 14: the refused form kept the narrowed muscle list but lost the region and the link that
+    widens it, so only a reload brought every muscle back."""
+    give_consent(draft.patient, accepted=(Region.GENERAL, Region.MID_BACK), declined=(Region.NECK,))
+    page = physio_client.post(
+        reverse("treatments:point_add", args=[draft.pk]),
+        point_post(muscle=muscle("Upper trapezius").pk, depth_mm="15", region="neck_posterior"),
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert 'data-testid="point-errors"' in page and not NeedlePoint.objects.exists()
+    assert '<input type="hidden" name="region" value="neck_posterior">' in page
+    assert ">all muscles</a>" in page and "Gluteus medius" not in page
+
+    # Once a point is saved the next form is for every muscle again.
+    page = physio_client.post(
+        reverse("treatments:point_add", args=[draft.pk]), point_post(), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert 'name="region"' not in page and "all muscles" not in page
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

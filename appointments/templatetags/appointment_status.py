@@ -30,3 +30,13 @@ def status_colour(status):
 def status_label(status):
     """The status's name for people ("No-show" for no_show); the value itself if unknown."""
     return Status(status).label if status in Status.values else status
+
+
+# Statuses after which nothing more happens on the appointment (no session to start, no check-in).
+OVER = {Status.CANCELLED, Status.NO_SHOW, Status.COMPLETED}
+
+
+@register.filter
+def status_is_over(status):
+    """True for a cancelled, missed or completed appointment."""
+    return status in OVER

@@ -102,3 +102,21 @@ def test_a_cancelled_appointment_cannot_start_a_session(client, clinician):
     assert not NeedlingSession.objects.exists()
     appointment.refresh_from_db()
     assert appointment.status == "cancelled"
+
+
+def test_my_day_shows_each_status_with_the_one_badge_the_desk_sees(client, clinician):
+    """Same label and colour as appointments/_status.html (issue 13 item 2: once red, once grey)."""
+    from django.template.loader import render_to_string
+
+    from appointments.models import Status
+
+    for hour, status in enumerate(Status, start=8):
+        reason = "Patient unwell" if status == Status.CANCELLED else ""
+        AppointmentFactory(therapist=clinician, start=today_at(hour), status=status, cancel_reason=reason)
+    client.force_login(clinician)
+    page = client.get(reverse("treatments:my_day")).content.decode()
+    for status in Status:
+        badge = render_to_string("appointments/_status.html", {"status": status.value}).strip()
+        assert badge in page, f"{status.label} is not shown with the desk's badge"
+    starts = page.count(">Start session</button>")
+    assert starts == len(Status) - 3, "cancelled, missed and completed appointments offer no Start session"

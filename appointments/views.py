@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import role_required
 from accounts.models import Role, User
 from patients.models import Patient
-from patients.services import search_patients
+from patients.services import find_patients
 
 from . import selectors
 from .calendar import Column, build_grid, now_row_label, week_days
@@ -273,8 +273,8 @@ def book(request):
 def patient_search(request):
     """htmx: patients matching the booking form's search box, as radio buttons for the form."""
     text = request.GET.get("patient_query", "").strip()
-    patients = list(search_patients(text, limit=10)) if text else []
-    return render(request, "appointments/_patient_choices.html", {"patients": patients, "q": text})
+    search = find_patients(text, limit=10) if text else None
+    return render(request, "appointments/_patient_choices.html", {"search": search, "q": text})
 
 
 @role_required(*DESK)

@@ -131,3 +131,18 @@ def test_a_typo_costs_one_more_query_whatever_the_number_of_close_matches(
     with django_assert_max_num_queries(8):
         page = client.get(SEARCH, {"q": "hariet"}, headers={"HX-Request": "true"}).content.decode()
     assert page.count("Harriet") >= 25
+
+
+def test_the_picker_never_ticks_a_close_match_for_the_desk(client_for, harriet):
+    client = client_for(Role.FRONT_DESK)
+    typo = client.get(PICKER, {"patient_query": "quenel"}).content.decode()
+    assert "Quennell-Ortiz" in typo and 'data-testid="close-matches"' in typo
+    assert "checked" not in typo, "a typo's single close match must be chosen, not assumed"
+    exact = client.get(PICKER, {"patient_query": "quennell"}).content.decode()
+    assert "checked" in exact and "close-matches" not in exact
+
+
+def test_the_picker_says_why_an_ambiguous_date_finds_nobody(client_for, harriet):
+    page = client_for(Role.FRONT_DESK).get(PICKER, {"patient_query": "03/04/1985"}).content.decode()
+    assert 'data-testid="search-problem"' in page and "1985-04-03 or 1985-03-04" in page
+    assert "Register a new patient" not in page

@@ -20,8 +20,8 @@ class TreatmentsConfig(AppConfig):
         **{
             f"treatments:{name}": "treatments.privacy.patient_of_session"
             for name in [
-                "session", "save", "point_form", "point_add", "point_edit", "point_remove", "acknowledge",
-                "side_effect_add", "sign", "addendum_add", "pdf",
+                "session", "save", "repeat", "point_form", "point_add", "point_edit", "point_remove",
+                "acknowledge", "side_effect_add", "sign", "addendum_add", "pdf",
             ]
         },
         "treatments:incident": "treatments.privacy.patient_of_incident",

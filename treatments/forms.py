@@ -50,6 +50,7 @@ class AssessmentForm(forms.ModelForm):
             self.initial["version"] = self.instance.version
         for name in ("pain_before", "pain_after"):
             self.fields[name].widget.attrs.update({"min": 0, "max": 10, "inputmode": "numeric"})
+        self.fields["review_on"].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         for name in ("needles_in", "needles_out"):
             self.fields[name].widget.attrs.update({"min": 0, "inputmode": "numeric"})
         self.helper = FormHelper()
@@ -60,6 +61,7 @@ class AssessmentForm(forms.ModelForm):
                 row("presenting_complaint", "history"),
                 row("pain_before", "rom_findings"),
                 row("impression", "plan"),
+                row("review_on"),
                 "screening_reviewed",
             ),
             Fieldset(

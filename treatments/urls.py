@@ -11,6 +11,7 @@ urlpatterns = [
     path("patient/<int:patient_pk>/start/", views.session_start, name="start"),
     path("<int:pk>/", views.session_detail, name="session"),
     path("<int:pk>/save/", views.session_save, name="save"),
+    path("<int:pk>/repeat/", views.session_repeat, name="repeat"),
     path("<int:pk>/points/new/", views.point_form, name="point_form"),
     path("<int:pk>/points/", views.point_add, name="point_add"),
     path("<int:pk>/points/<int:point_pk>/edit/", views.point_edit, name="point_edit"),

@@ -5,6 +5,7 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,13 +18,14 @@ from audit.services import record
 from clinic.pdf import pdf_response
 from patients.models import Patient
 
-from . import incidents, repeat, services
+from . import incidents, outcomes, repeat, services
 from .forms import (
     AddendumForm,
     AssessmentForm,
     CloseIncidentForm,
     IncidentEntryForm,
     PointForm,
+    PSFSForm,
     RemovePointForm,
     SideEffectForm,
 )
@@ -128,6 +130,37 @@ def session_start(request, patient_pk):
             return redirect("treatments:session", pk=error.session.pk)
         return redirect("patients:chart", pk=patient.pk)
     return redirect("treatments:session", pk=session.pk)
+
+
+@role_required(Role.PHYSIO)
+def psfs(request, patient_pk):
+    """Score the Patient-Specific Functional Scale with the patient, at a session (?session=<pk>) or
+    between sessions; the activities of the last scoring are offered again, word for word."""
+    patient = get_object_or_404(Patient, pk=patient_pk)
+    session_pk = request.POST.get("session") or request.GET.get("session") or ""
+    session = None
+    if session_pk:
+        if not session_pk.isdigit():
+            raise Http404("No such session.")
+        session = get_object_or_404(NeedlingSession, pk=int(session_pk))
+    outcomes.check_outcome_access(patient, request.user, session=session, request=request)
+    activities = outcomes.last_activities(patient.pk)
+    form = PSFSForm(request.POST or None, activities=activities)
+    if request.method == "POST" and form.is_valid():
+        try:
+            measure = outcomes.record_psfs(
+                patient=patient, by=request.user, activities=form.activities, session=session, request=request
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"PSFS recorded: {measure.score} (mean of {measure.items.count()}).")
+            if session is not None:
+                return redirect("treatments:session", pk=session.pk)
+            return redirect(reverse("patients:chart", args=[patient.pk]) + "#course-of-care")
+    context = {"patient": patient, "form": form, "session": session, "repeating": bool(activities)}
+    status = 422 if request.method == "POST" else 200
+    return render(request, "treatments/psfs.html", context, status=status)
 
 
 @role_required(Role.PHYSIO)

@@ -145,7 +145,7 @@ def psfs(request, patient_pk):
         session = get_object_or_404(NeedlingSession, pk=int(session_pk))
     outcomes.check_outcome_access(patient, request.user, session=session, request=request)
     activities = outcomes.last_activities(patient.pk)
-    form = PSFSForm(request.POST or None, activities=activities)
+    form = PSFSForm(request.POST if request.method == "POST" else None, activities=activities)
     if request.method == "POST" and form.is_valid():
         try:
             measure = outcomes.record_psfs(

@@ -199,3 +199,21 @@ def test_the_signed_content_hash_covers_the_review_date(clinician, patient):
     signed = sign_session(session, by=clinician)
     page_review = NeedlingSession.objects.get(pk=signed.pk).review_on
     assert page_review is not None and signed.content_hash == content_hash(signed)
+
+
+def test_the_visit_summary_pdf_says_the_plan_review_date(client, clinician, patient):
+    import io
+
+    from pypdf import PdfReader
+
+    session = NeedlingSessionFactory(patient=patient, clinician=clinician)
+    review = timezone.localdate() + timedelta(days=21)
+    client.force_login(clinician)
+    before = client.get(reverse("treatments:pdf", args=[session.pk]))
+    assert "Plan review" not in " ".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(before.content)).pages
+    )
+    NeedlingSession.objects.filter(pk=session.pk).update(review_on=review)
+    response = client.get(reverse("treatments:pdf", args=[session.pk]))
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(response.content)).pages)
+    assert f"Plan review: {review:%Y-%m-%d}" in text

@@ -1,13 +1,13 @@
 """The Patient-Specific Functional Scale (issue 14 part 2): the patient names up to five activities and
 scores each 0 (unable) to 10 (able as before); the PSFS score is their mean. Scored at a session or between
-sessions by a physiotherapist, kept as scored (the database refuses a change or a deletion), offered again
-with the last scoring's activities word for word so each has its trend."""
+sessions by a physiotherapist, offered again with the last scoring's activities word for word so each has
+its trend. Kept as scored: rule 5's file, tests/treatments/test_nothing_hard_deleted.py."""
 
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts.access import Refused
@@ -86,19 +86,6 @@ def test_the_next_scoring_offers_the_last_activities_word_for_word(clinician, pa
     record_psfs(patient=patient, by=clinician, activities=[("Running", 2), ("Stairs", 6)])
     record_psfs(patient=patient, by=clinician, activities=[("Running", 5), ("Kneeling in the garden", 4)])
     assert last_activities(patient.pk) == ["Running", "Kneeling in the garden"]
-
-
-def test_the_database_keeps_a_scoring_as_scored(clinician, patient):
-    measure = record_psfs(patient=patient, by=clinician, activities=[("Running", 2)])
-    for statement in (
-        lambda: OutcomeItem.objects.filter(measure=measure).update(score=9),
-        lambda: OutcomeMeasure.objects.filter(pk=measure.pk).update(score=9),
-        lambda: OutcomeItem.objects.filter(measure=measure)._raw_delete(OutcomeItem.objects.db),
-    ):
-        with pytest.raises(DatabaseError, match="kept as it was written"), transaction.atomic():
-            statement()
-    with pytest.raises(PermissionDenied):
-        measure.delete()
 
 
 def test_the_database_refuses_a_score_outside_0_to_10_and_an_unnamed_activity(clinician, patient):

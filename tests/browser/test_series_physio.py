@@ -172,7 +172,11 @@ def test_the_psfs_is_scored_refused_when_wrong_and_trended_per_activity(page, lo
 def test_the_manager_exports_the_psfs(page, log_in, physio, patient):
     record_psfs(patient=patient, by=physio, activities=[("Reaching overhead", 3), ("Stairs", 8)])
     log_in(ManagerFactory())
+    today = timezone.localdate()
     page.goto("/reports/exports/")
+    page.locator("#id_start").fill(f"{today - timedelta(days=7):%Y-%m-%d}")
+    page.locator("#id_end").fill(f"{today:%Y-%m-%d}")
+    page.get_by_role("button", name="Apply").click()
     with page.expect_download() as download:
         page.get_by_test_id("csv-psfs").click()
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))

@@ -201,10 +201,10 @@ class NeedlingSession(models.Model):
     # The plan's review date: when the course of care is reassessed (DOMAIN.md: a series of sessions,
     # planned after a detailed assessment). Shown on the chart's course of care.
     review_on = models.DateField(
-        "plan review date",
+        "review date",
         null=True,
         blank=True,
-        help_text="When the plan is reviewed with the patient (the course of care shows it).",
+        help_text="When the plan is reviewed with the patient (the chart's course of care shows it).",
     )
     # After treatment
     pain_after = models.PositiveSmallIntegerField(

@@ -58,9 +58,9 @@ class Migration(migrations.Migration):
             name="review_on",
             field=models.DateField(
                 blank=True,
-                help_text="When the plan is reviewed with the patient (the course of care shows it).",
+                help_text="When the plan is reviewed with the patient (the chart's course of care shows it).",
                 null=True,
-                verbose_name="plan review date",
+                verbose_name="review date",
             ),
         ),
         migrations.CreateModel(

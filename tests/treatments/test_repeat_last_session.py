@@ -162,6 +162,42 @@ def test_a_draft_or_a_later_session_is_not_the_one_repeated(clinician, patient, 
         repeat_session(draft, source=colleague_draft, by=clinician)
 
 
+def test_a_lapsed_authorisation_refuses_every_point_and_says_why(clinician, patient, last_session):
+    from accounts.models import ClinicianProfile
+
+    draft = start_session(patient=patient, clinician=clinician)
+    yesterday = timezone.localdate() - timedelta(days=1)
+    ClinicianProfile.objects.filter(user=clinician).update(
+        needling_authorised_on=yesterday - timedelta(days=400), needling_authorisation_expires=yesterday
+    )
+    clinician.refresh_from_db()
+    outcome = repeat_session(draft, source=last_session, by=clinician)
+    assert outcome.added == [] and len(outcome.refused) == 3
+    assert all("no current needling authorisation" in reason for _point, reason in outcome.refused)
+    assert not draft.points.exists()
+
+
+def test_the_repeat_is_one_transaction(clinician, patient, last_session, monkeypatch):
+    """A failure other than a rule's refusal half way through keeps nothing: not the first point, not
+    the audit event of the repeat."""
+    from treatments import services
+
+    draft = start_session(patient=patient, clinician=clinician)
+    real_add_point, calls = services.add_point, []
+
+    def add_point_then_fail(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the connection dropped")
+        return real_add_point(*args, **kwargs)
+
+    monkeypatch.setattr(services, "add_point", add_point_then_fail)
+    with pytest.raises(RuntimeError):
+        repeat_session(draft, source=last_session, by=clinician)
+    assert not draft.points.exists()
+    assert not AuditEvent.objects.filter(object_id=str(draft.pk), detail__startswith="repeated").exists()
+
+
 # --- through the pages ---------------------------------------------------------------------------------
 def test_the_chart_offers_repeat_and_the_draft_lists_what_was_refused(
     client, clinician, patient, last_session

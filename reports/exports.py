@@ -390,6 +390,7 @@ class SessionExport(SessionRowsExport):
         ("needles_in", "Needles in"),
         ("needles_out", "Needles out"),
         ("local_signed", "Signed"),
+        ("review_on", "Plan review"),
     ]
 
     def queryset(self):
@@ -465,3 +466,46 @@ class SideEffectExport(SessionRowsExport):
         from treatments.models import SideEffect
 
         return SideEffect.objects.all()
+
+
+@register
+class PSFSExport(Export):
+    """The Patient-Specific Functional Scale: one row per activity scored, with the scoring's PSFS score
+    (the mean), so a spreadsheet can trend either. Filtered by when it was scored and who scored it; the
+    location filter keeps the scorings made at a session of that location (a scoring between sessions
+    has no location)."""
+
+    key = "psfs"
+    name = "Patient-Specific Functional Scale"
+    patient_path = "measure__patient__"
+    columns = [
+        ("measure_id", "PSFS scoring"),
+        ("chart_number", "Chart number"),
+        ("local_scored", "Scored"),
+        ("session_id", "Session"),
+        ("clinician_name", "Clinician"),
+        ("psfs_score", "PSFS score"),
+        ("order", "Activity number"),
+        ("activity", "Activity"),
+        ("score", "Activity score (0-10)"),
+    ]
+
+    def rows(self, report_filter):
+        from treatments.models import OutcomeItem, OutcomeKind
+
+        queryset = OutcomeItem.objects.filter(
+            measure__kind=OutcomeKind.PSFS,
+            measure__scored_at__gte=report_filter.starts_at,
+            measure__scored_at__lt=report_filter.ends_before,
+        )
+        if report_filter.therapist is not None:
+            queryset = queryset.filter(measure__recorded_by=report_filter.therapist)
+        if report_filter.location is not None:
+            queryset = queryset.filter(measure__session__appointment__location=report_filter.location)
+        return queryset.annotate(
+            chart_number=F("measure__patient__chart_number"),
+            local_scored=local_time("measure__scored_at"),
+            session_id=F("measure__session_id"),
+            clinician_name=F("measure__recorded_by__full_name"),
+            psfs_score=F("measure__score"),
+        ).order_by("measure__scored_at", "measure_id", "order")

@@ -74,6 +74,8 @@ def sessions_panel(request, patient):
             "sessions": sessions,
             "pain_chart": pain_chart_svg(sessions),
             "can_start": request.user.role == Role.PHYSIO and patient.archived_at is None,
+            # "Repeat last session" starts a draft from it (treatments/repeat.py).
+            "last_signed": next((s for s in sessions if s.signed_at is not None), None),
             "more": more,
             "total": NeedlingSession.objects.filter(patient=patient).count() if more else len(sessions),
         },

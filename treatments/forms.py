@@ -1,11 +1,13 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Fieldset, Layout
 from django import forms
+from django.core.exceptions import ValidationError
 
 from .catalogue import LUNG_FIELD_SHORT
 from .models import (
     CLINICAL_NOTE,
     INCIDENT_NOTE,
+    PSFS_MAX_ACTIVITIES,
     ContactMethod,
     IncidentEntryKind,
     Muscle,
@@ -15,6 +17,7 @@ from .models import (
     Side,
     SideEffect,
 )
+from .outcomes import ACTIVITY_MAX, check_activities
 from .services import DRAFT_FIELDS, POINT_FIELDS, SIDE_EFFECT_FIELDS
 
 
@@ -50,6 +53,7 @@ class AssessmentForm(forms.ModelForm):
             self.initial["version"] = self.instance.version
         for name in ("pain_before", "pain_after"):
             self.fields[name].widget.attrs.update({"min": 0, "max": 10, "inputmode": "numeric"})
+        self.fields["review_on"].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         for name in ("needles_in", "needles_out"):
             self.fields[name].widget.attrs.update({"min": 0, "inputmode": "numeric"})
         self.helper = FormHelper()
@@ -60,6 +64,7 @@ class AssessmentForm(forms.ModelForm):
                 row("presenting_complaint", "history"),
                 row("pain_before", "rom_findings"),
                 row("impression", "plan"),
+                row("review_on"),
                 "screening_reviewed",
             ),
             Fieldset(
@@ -208,3 +213,62 @@ class AddendumForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class PSFSForm(forms.Form):
+    """The Patient-Specific Functional Scale: up to five activities, each scored 0 to 10. Offered with
+    the activities of the last scoring, word for word, so each keeps its own trend."""
+
+    SCORE_ERROR = "Score each activity with a whole number from 0 (unable) to 10 (able as before)."
+
+    def __init__(self, *args, activities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for number in range(1, PSFS_MAX_ACTIVITIES + 1):
+            self.fields[f"activity_{number}"] = forms.CharField(
+                label=f"Activity {number}",
+                max_length=ACTIVITY_MAX,
+                required=False,
+                initial=activities[number - 1] if number <= len(activities) else "",
+            )
+            self.fields[f"score_{number}"] = forms.IntegerField(
+                label=f"Score {number} (0-10)",
+                required=False,
+                min_value=0,
+                max_value=10,
+                error_messages={
+                    "invalid": self.SCORE_ERROR,
+                    "min_value": self.SCORE_ERROR,
+                    "max_value": self.SCORE_ERROR,
+                },
+                widget=forms.NumberInput(attrs={"min": 0, "max": 10, "inputmode": "numeric"}),
+            )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            *[
+                Div(
+                    Div(Field(f"activity_{n}"), css_class="col-md-9"),
+                    Div(Field(f"score_{n}"), css_class="col-md-3"),
+                    css_class="row",
+                )
+                for n in range(1, PSFS_MAX_ACTIVITIES + 1)
+            ]
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        pairs = []
+        for number in range(1, PSFS_MAX_ACTIVITIES + 1):
+            name, score = cleaned.get(f"activity_{number}", ""), cleaned.get(f"score_{number}")
+            if f"score_{number}" in self.errors:
+                continue
+            if name and score is None:
+                self.add_error(f"score_{number}", f"Score “{name}” from 0 to 10, or clear the activity.")
+            elif score is not None or name:
+                pairs.append((name, score))
+        if not self.errors:
+            try:
+                self.activities = check_activities(pairs)
+            except ValidationError as error:
+                raise forms.ValidationError(error.messages) from None
+        return cleaned

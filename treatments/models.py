@@ -198,6 +198,14 @@ class NeedlingSession(models.Model):
     screening_reviewed = models.BooleanField("screening reviewed with the patient", default=False)
     impression = LimitedTextField(blank=True, max_length=CLINICAL_NOTE)
     plan = LimitedTextField(blank=True, max_length=CLINICAL_NOTE)
+    # The plan's review date: when the course of care is reassessed (DOMAIN.md: a series of sessions,
+    # planned after a detailed assessment). Shown on the chart's course of care.
+    review_on = models.DateField(
+        "review date",
+        null=True,
+        blank=True,
+        help_text="When the plan is reviewed with the patient (the chart's course of care shows it).",
+    )
     # After treatment
     pain_after = models.PositiveSmallIntegerField(
         "pain after (NRS 0-10)", null=True, blank=True, validators=PAIN_VALIDATORS
@@ -691,3 +699,86 @@ def _refuse_if_signed(session_id):
     stored = NeedlingSession.objects.filter(pk=session_id).only("signed_at").first() if session_id else None
     if stored is not None:
         stored.refuse_if_signed()
+
+
+class OutcomeKind(models.TextChoices):
+    """Outcome measures physiotherapists score between sessions. Only measures whose licence allows this
+    use are listed (docs/outcomes.md: why the Neck Disability Index is not)."""
+
+    PSFS = "psfs", "Patient-Specific Functional Scale"
+
+
+# PSFS (Stratford et al. 1995): the patient names the activities they have difficulty with (3 to 5 in
+# the published form; at least one here) and scores each 0 (unable) to 10 (able as before the problem).
+PSFS_MAX_ACTIVITIES = 5
+PSFS_SCORE_VALIDATORS = [
+    MinValueValidator(0, "Each activity is scored 0 (unable) to 10 (able as before)."),
+    MaxValueValidator(10, "Each activity is scored 0 (unable) to 10 (able as before)."),
+]
+
+
+class OutcomeMeasure(models.Model):
+    """One scoring of an outcome measure with the patient, on a session or between sessions. Kept as
+    scored: a new scoring is recorded rather than an old one changed (migration 0012 refuses UPDATE and
+    DELETE), so the trend on the chart is the record."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="outcome_measures")
+    kind = models.CharField(max_length=10, choices=OutcomeKind.choices, default=OutcomeKind.PSFS)
+    session = models.ForeignKey(
+        NeedlingSession,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="outcome_measures",
+        help_text="The session it was scored at, if any.",
+    )
+    scored_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The measure's score as computed when recorded (PSFS: the mean of the activity scores).
+    score = models.DecimalField(max_digits=4, decimal_places=2)
+
+    class Meta:
+        ordering = ["patient", "scored_at", "id"]
+        indexes = [models.Index(fields=["patient", "scored_at"], name="outcome_patient_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=OutcomeKind.values), name="outcome_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0, score__lte=10), name="outcome_score_0_10"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.score} on {self.scored_at:%Y-%m-%d}"
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Outcome measures are never deleted (BC: records kept 16 years).")
+
+
+class OutcomeItem(models.Model):
+    """One item of a scoring: for the PSFS, an activity the patient named and its score 0 to 10. The
+    activity keeps its wording from one scoring to the next, so each activity has its own trend."""
+
+    measure = models.ForeignKey(OutcomeMeasure, on_delete=models.PROTECT, related_name="items")
+    order = models.PositiveSmallIntegerField()
+    activity = models.CharField(max_length=120)
+    score = models.PositiveSmallIntegerField(validators=PSFS_SCORE_VALIDATORS)
+
+    class Meta:
+        ordering = ["measure", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "order"], name="outcome_item_order_unique"),
+            models.CheckConstraint(condition=~models.Q(activity=""), name="outcome_item_named"),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0, score__lte=10),
+                name="outcome_item_score_0_10",
+                violation_error_message="Each activity is scored 0 (unable) to 10 (able as before).",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.activity}: {self.score}"
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Outcome measures are never deleted.")

@@ -78,6 +78,7 @@ DRAFT_FIELDS = [
     "screening_reviewed",
     "impression",
     "plan",
+    "review_on",
     "pain_after",
     "movement_change",
     "immediate_response",
@@ -602,7 +603,7 @@ def save_draft(session, changes, *, expected_version, by, request=None):
     """Save assessment / after-treatment fields of a draft, as its own clinician, only if nobody saved it
     since `expected_version` was read. Refuses (403) anyone but the session's clinician; refuses a stale
     version (ConflictError: nothing is overwritten), a signed session, and invalid values (pain outside
-    0 to 10)."""
+    0 to 10, a review date before the session or over a year after it)."""
     check_session_access(session, by, Intent.WRITE, request=request)
     unknown = set(changes) - set(DRAFT_FIELDS)
     if unknown:
@@ -612,6 +613,8 @@ def save_draft(session, changes, *, expected_version, by, request=None):
     for name, value in changes.items():
         setattr(candidate, name, value)
     candidate.clean_fields(exclude=[f.name for f in NeedlingSession._meta.fields if f.name not in changes])
+    if changes.get("review_on") is not None:
+        _check_review_date(candidate)
     with audited_transaction():
         updated = NeedlingSession.objects.filter(
             pk=session.pk, version=expected_version, signed_at__isnull=True
@@ -634,6 +637,24 @@ def save_draft(session, changes, *, expected_version, by, request=None):
             detail="changed: " + ", ".join(sorted(changes)) if changes else "saved without change",
         )
     return NeedlingSession.objects.get(pk=session.pk)
+
+
+# A review further ahead than this is a typo (2062 for 2026): a course of care is reviewed within months.
+REVIEW_WITHIN_DAYS = 366
+
+
+def _check_review_date(session):
+    """The plan's review date falls on or after the session's day and within REVIEW_WITHIN_DAYS of it."""
+    day = timezone.localtime(session.started_at).date()
+    if session.review_on < day:
+        raise ValidationError(
+            {"review_on": f"The plan's review date cannot be before the session ({day:%Y-%m-%d})."}
+        )
+    if (session.review_on - day).days > REVIEW_WITHIN_DAYS:
+        message = (
+            f"The plan's review date is more than a year after the session ({day:%Y-%m-%d}): check the year."
+        )
+        raise ValidationError({"review_on": message})
 
 
 SIGNING_REQUIRED = [

@@ -9,8 +9,10 @@ urlpatterns = [
         "appointment/<int:appointment_pk>/start/", views.start_from_appointment, name="start_from_appointment"
     ),
     path("patient/<int:patient_pk>/start/", views.session_start, name="start"),
+    path("patient/<int:patient_pk>/psfs/", views.psfs, name="psfs"),
     path("<int:pk>/", views.session_detail, name="session"),
     path("<int:pk>/save/", views.session_save, name="save"),
+    path("<int:pk>/repeat/", views.session_repeat, name="repeat"),
     path("<int:pk>/points/new/", views.point_form, name="point_form"),
     path("<int:pk>/points/", views.point_add, name="point_add"),
     path("<int:pk>/points/<int:point_pk>/edit/", views.point_edit, name="point_edit"),

@@ -5,6 +5,7 @@ from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,13 +18,14 @@ from audit.services import record
 from clinic.pdf import pdf_response
 from patients.models import Patient
 
-from . import incidents, services
+from . import incidents, outcomes, repeat, services
 from .forms import (
     AddendumForm,
     AssessmentForm,
     CloseIncidentForm,
     IncidentEntryForm,
     PointForm,
+    PSFSForm,
     RemovePointForm,
     SideEffectForm,
 )
@@ -80,7 +82,35 @@ def session_detail(request, pk):
             "region": region,
         }
     )
+    context.update(_repeat_context(request, session, context))
     return render(request, "treatments/session.html", context)
+
+
+def _repeat_context(request, session, context):
+    """The "Repeat last session" offer (the own draft with no needled point yet, and a signed session
+    before it) and what the last repeat into this draft refused (kept in the user's session)."""
+    offer = None
+    if context["editable"] and not context["needled_points"]:
+        offer = repeat.previous_session(session)
+    stored = request.session.get(REPEATED_KEY, {}).get(str(session.pk)) if not session.is_signed else None
+    return {"repeat_source": offer, "repeated": stored}
+
+
+REPEATED_KEY = "treatments_repeated"
+
+
+def _remember_repeat(request, session, outcome):
+    """Keep what a repeat did for the draft's screen (it lists the refused points while it is a draft)."""
+    remembered = request.session.get(REPEATED_KEY, {})
+    remembered[str(session.pk)] = outcome.as_stored()
+    request.session[REPEATED_KEY] = remembered
+    added, refused = len(outcome.added), len(outcome.refused)
+    day = outcome.as_stored()["source_day"]
+    text = f"Repeated the session of {day}: {added} point{'s' if added != 1 else ''} added"
+    if refused:
+        messages.warning(request, f"{text}, {refused} refused (listed with the reason).")
+    else:
+        messages.success(request, f"{text}.")
 
 
 @role_required(Role.PHYSIO)
@@ -89,11 +119,73 @@ def session_start(request, patient_pk):
     """Start a session for a patient from the chart."""
     patient = get_object_or_404(Patient, pk=patient_pk)
     try:
-        session = services.start_session(patient=patient, clinician=request.user, request=request)
+        if request.POST.get("repeat"):
+            session, outcome = repeat.start_repeating(
+                patient=patient, clinician=request.user, request=request
+            )
+            _remember_repeat(request, session, outcome)
+        else:
+            session = services.start_session(patient=patient, clinician=request.user, request=request)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+        if getattr(error, "session", None) is not None:
+            return redirect("treatments:session", pk=error.session.pk)
         return redirect("patients:chart", pk=patient.pk)
     return redirect("treatments:session", pk=session.pk)
+
+
+@role_required(Role.PHYSIO)
+def psfs(request, patient_pk):
+    """Score the Patient-Specific Functional Scale with the patient, at a session (?session=<pk>) or
+    between sessions; the activities of the last scoring are offered again, word for word."""
+    patient = get_object_or_404(Patient, pk=patient_pk)
+    session_pk = request.POST.get("session") or request.GET.get("session") or ""
+    session = None
+    if session_pk:
+        if not session_pk.isdigit():
+            raise Http404("No such session.")
+        session = get_object_or_404(NeedlingSession, pk=int(session_pk))
+    outcomes.check_outcome_access(patient, request.user, session=session, request=request)
+    activities = outcomes.last_activities(patient.pk)
+    form = PSFSForm(request.POST if request.method == "POST" else None, activities=activities)
+    if request.method == "POST" and form.is_valid():
+        try:
+            measure = outcomes.record_psfs(
+                patient=patient, by=request.user, activities=form.activities, session=session, request=request
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"PSFS recorded: {measure.score} (mean of {measure.items.count()}).")
+            if session is not None:
+                return redirect("treatments:session", pk=session.pk)
+            return redirect(reverse("patients:chart", args=[patient.pk]) + "#course-of-care")
+    context = {"patient": patient, "form": form, "session": session, "repeating": bool(activities)}
+    status = 422 if request.method == "POST" else 200
+    return render(request, "treatments/psfs.html", context, status=status)
+
+
+@role_required(Role.PHYSIO)
+@require_POST
+def session_repeat(request, pk):
+    """Repeat the patient's last signed session (or the one named in `source`) into this draft."""
+    session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.NEEDLE, request=request)
+    source_pk = request.POST.get("source", "")
+    if source_pk:
+        if not source_pk.isdigit():
+            messages.error(request, "Choose the session to repeat.")
+            return redirect("treatments:session", pk=pk)
+        source = get_object_or_404(NeedlingSession, pk=int(source_pk))
+    else:
+        source = repeat.previous_session(session)
+    try:
+        outcome = repeat.repeat_session(session, source=source, by=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        _remember_repeat(request, session, outcome)
+    return redirect(reverse("treatments:session", args=[pk]) + "#points")
 
 
 @role_required(Role.PHYSIO)

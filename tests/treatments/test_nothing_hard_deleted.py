@@ -5,6 +5,8 @@ A point entered in error on a draft is removed with a reason (issue 11, part 4):
 struck through (nothing clinical is deleted), part of the signed content, audited, and no longer counted
 as needled: not on the body chart, not in needles in, not in the reports. On a signed session the
 correction is an addendum.
+
+An outcome measure (the PSFS, issue 14 part 2) is kept as scored: a correction is a new scoring.
 """
 
 import hashlib
@@ -270,3 +272,20 @@ def test_an_admin_edit_is_audited_with_field_names(client_for, zoe):
     assert response.status_code == 302, response.context["adminform"].form.errors
     event = AuditEvent.objects.filter(action=Action.UPDATE, patient_id=zoe.pk).get()
     assert event.detail == "changed: referral_source"
+
+
+# An outcome measure: kept as scored.
+def test_the_database_keeps_a_scoring_as_scored(clinician, patient):
+    from treatments.models import OutcomeItem, OutcomeMeasure
+    from treatments.outcomes import record_psfs
+
+    measure = record_psfs(patient=patient, by=clinician, activities=[("Running", 2)])
+    for statement in (
+        lambda: OutcomeItem.objects.filter(measure=measure).update(score=9),
+        lambda: OutcomeMeasure.objects.filter(pk=measure.pk).update(score=9),
+        lambda: OutcomeItem.objects.filter(measure=measure)._raw_delete(OutcomeItem.objects.db),
+    ):
+        with pytest.raises(DatabaseError, match="kept as it was written"), transaction.atomic():
+            statement()
+    with pytest.raises(PermissionDenied):
+        measure.delete()

@@ -70,6 +70,14 @@ class ConsentForm(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and self.is_signed():
             raise SignedRecordError(f"Version {self.version} has been signed and can never be edited.")
+        if (
+            self.pk is not None
+            and ConsentForm.objects.filter(pk=self.pk, published_at__isnull=False).exists()
+        ):
+            # Published: a patient may sign it at any moment, so its wording is fixed from then on.
+            raise SignedRecordError(
+                f"Version {self.version} is published and can never be edited; draft a new version from it."
+            )
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

@@ -108,7 +108,8 @@ class DraftForm(forms.ModelForm):
 
 class RiskForm(forms.Form):
     order = forms.IntegerField(min_value=0, max_value=999, initial=0, label="Order")
-    region = forms.ChoiceField(choices=Region.choices, label="Region")
+    # No region until one is chosen: the blank row left for a new risk then stays blank, and is ignored.
+    region = forms.ChoiceField(choices=[("", "Choose a region"), *Region.choices], label="Region")
     title = forms.CharField(max_length=200, label="Risk")
     description = forms.CharField(
         max_length=5000, widget=forms.Textarea(attrs={"rows": 2}), label="Plain-language description"

@@ -203,7 +203,9 @@ def version(request, pk):
         )
     if request.method == "POST":
         form = DraftForm(request.POST, instance=consent_form)
-        formset = RiskFormSet(request.POST, initial=initial, prefix="risks")
+        # No initial here: each row is what the page sent (a row's initial would make the blank row left
+        # for a new risk look changed, and be refused as incomplete).
+        formset = RiskFormSet(request.POST, prefix="risks")
         if form.is_valid() and formset.is_valid():
             try:
                 save_draft(form.instance, risks=formset.risks(), by=request.user, request=request)

@@ -68,11 +68,12 @@ def test_the_next_version_number_follows_the_current_one(db):
 def test_the_administrator_edits_a_draft_and_its_risks(consent_form, client_for):
     client = client_for(Role.ADMIN)
     draft = draft_from_current(by=AdminFactory())
+    blank_row = {"order": "0", "region": "", "title": "", "description": ""}  # the page's empty row
     response = client.post(
         reverse("consent:version", args=[draft.pk]),
-        draft_post(draft, [GENERAL, NECK], body="New words for the patient."),
+        draft_post(draft, [GENERAL, NECK, blank_row], body="New words for the patient."),
     )
-    assert response.status_code == 302
+    assert response.status_code == 302, response.content.decode()[-3000:]
     draft.refresh_from_db()
     assert draft.body == "New words for the patient."
     assert [(r.region, r.title) for r in draft.risks.all()] == [
@@ -87,6 +88,11 @@ def test_the_administrator_edits_a_draft_and_its_risks(consent_form, client_for)
     [
         ({"body": "  "}, [GENERAL], "Write the text the patient reads before the risks."),
         ({}, [NECK], "A consent form needs the general risks of needling"),
+        (
+            {"body": ""},
+            [{**GENERAL, "DELETE": "on"}, NECK],
+            "A consent form needs the general risks of needling",
+        ),
         ({}, [], "A consent form needs the general risks of needling"),
         ({}, [{**GENERAL, "title": ""}], "This field is required."),
         ({}, [{**GENERAL, "region": "knee"}], "Select a valid choice."),

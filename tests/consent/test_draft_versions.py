@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts.models import Role
 from audit.models import Action, AuditEvent
 from consent.errors import ConsentRefused
-from consent.models import ConsentForm, Region, SignedRecordError
+from consent.models import ConsentForm, Region, RiskItem, SignedRecordError
 from consent.services.drafting import RiskText, draft_from_current, save_draft, version_changes
 from tests.factories import AdminFactory, ManagerFactory
 
@@ -202,6 +202,16 @@ def test_a_published_version_cannot_be_edited_by_the_service_or_a_direct_save(co
     with pytest.raises(SignedRecordError, match="is published"):
         consent_form.save()
     assert ConsentForm.objects.get(pk=consent_form.pk).body != "Changed"
+    risk = consent_form.risks.get(region=Region.NECK)
+    risk.description = "Nothing to worry about."
+    with pytest.raises(SignedRecordError, match="published consent form version can never be edited"):
+        risk.save()
+    with pytest.raises(SignedRecordError, match="never be edited"):
+        RiskItem(form=consent_form, region=Region.MID_BACK, title="New", description="New.").save()
+    with pytest.raises(SignedRecordError, match="never be removed"):
+        risk.delete()
+    assert consent_form.risks.count() == 3
+    assert consent_form.risks.get(region=Region.NECK).description != "Nothing to worry about."
 
 
 def test_a_published_version_cannot_be_edited_in_the_admin(consent_form, client_for):
@@ -237,3 +247,21 @@ def test_the_list_queries_a_constant_number_of_times(consent_form, client_for, d
     with django_assert_max_num_queries(12):
         response = client.get(reverse("consent:versions"))
     assert response.content.decode().count("<tr data-version=") == 6
+
+
+@pytest.mark.parametrize("name", ["consent:version", "consent:version_preview", "consent:version_publish"])
+def test_each_version_page_queries_a_constant_number_of_times(
+    consent_form, client_for, django_assert_max_num_queries, name
+):
+    admin = AdminFactory()
+    draft = draft_from_current(by=admin)
+    many = [
+        RiskText(region=Region.GENERAL, title=f"Risk {n}", description=f"About {n}.", order=n)
+        for n in range(30)
+    ]
+    save_draft(draft, risks=many, by=admin)
+    client = client_for(Role.ADMIN)
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse(name, args=[draft.pk]))
+    assert response.status_code == 200
+    assert "Risk 29" in response.content.decode()

@@ -214,12 +214,22 @@ def test_a_published_version_cannot_be_edited_by_the_service_or_a_direct_save(co
     assert consent_form.risks.get(region=Region.NECK).description != "Nothing to worry about."
 
 
-def test_a_published_version_cannot_be_edited_in_the_admin(consent_form, client_for):
+def test_a_published_version_cannot_be_edited_in_the_admin(consent_form, client_for, rf):
+    from django.contrib import admin
+
     client = client_for(Role.ADMIN)
     url = reverse("admin:consent_consentform_change", args=[consent_form.pk])
+    page = client.get(url).content.decode()
+    assert 'name="body"' not in page and 'name="version"' not in page  # shown read-only
     client.post(url, {"title": "x", "version": "x", "body": "Changed", "effective_date": "2026-01-01"})
     consent_form.refresh_from_db()
     assert consent_form.body != "Changed"
+    # Its Save changes nothing rather than failing on the model's refusal.
+    request = rf.post(url)
+    request.user = client.user
+    consent_form.body = "Changed"
+    admin.site._registry[ConsentForm].save_model(request, consent_form, None, True)
+    assert ConsentForm.objects.get(pk=consent_form.pk).body != "Changed"
 
 
 @pytest.mark.parametrize("role", [Role.PHYSIO, Role.FRONT_DESK, Role.MANAGER])

@@ -9,7 +9,13 @@ from .models import Action
 
 class AuditFilterForm(forms.Form):
     user = forms.ModelChoiceField(queryset=None, required=False, label="Staff member")
-    patient_id = forms.IntegerField(required=False, min_value=1, label="Patient id")
+    patient = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Patient",
+        help_text="Chart number or name.",
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
     action = forms.ChoiceField(choices=[("", "Any action"), *Action.choices], required=False)
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))

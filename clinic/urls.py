@@ -20,6 +20,7 @@ urlpatterns = [
     path("interop/", include("interop.urls")),
     path("admin/", admin.site.urls),
     # For load balancers: the process answers / it can serve (database reachable, migrations applied).
+    path("favicon.ico", clinic_views.favicon, name="favicon"),
     path("healthz", clinic_views.healthz, name="healthz"),
     path("readyz", clinic_views.readyz, name="readyz"),
     # For the benchmarks: a signed-in page with nothing of its own (docs/benchmarks.md).

@@ -4,8 +4,9 @@ ready or not, no name of the person signed in."""
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.migrations.executor import MigrationExecutor
-from django.http import HttpResponse
-from django.views.decorators.cache import never_cache
+from django.http import HttpResponse, HttpResponseRedirect
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
 from accounts.access import public, role_required
@@ -64,3 +65,12 @@ def hello(request):
     own work; the benchmarks give each page as a ratio to it (docs/benchmarks.md). Not audited: it shows
     nothing of anybody."""
     return plain("hello")
+
+
+@public
+@require_safe
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links: send them to the icon among the static files
+    (its hashed name under manifest storage, served by WhiteNoise) instead of a 404 in every log."""
+    return HttpResponseRedirect(static("img/favicon.ico"))

@@ -68,6 +68,10 @@ class ConsentFormAdmin(admin.ModelAdmin):
         return actions
 
     def save_model(self, request, obj, form, change):
+        if change and obj.is_published:
+            # Every field of a published version is read-only here: nothing to save (the model refuses an
+            # edit anyway), so Save on its page changes nothing rather than failing.
+            return
         super().save_model(request, obj, form, change)
         detail = (
             "changed: " + ", ".join(sorted(form.changed_data)) if change else f"draft version {obj.version}"

@@ -4,7 +4,8 @@ from django import forms
 
 from accounts.models import Role, User
 
-from .models import SignerRelationship
+from .models import ConsentForm, Region, SignerRelationship
+from .services.drafting import RiskText
 
 DECISION_CHOICES = [("accept", "Accept"), ("decline", "Decline")]
 
@@ -82,3 +83,62 @@ class WithdrawConsentForm(forms.Form):
         if not reason:
             raise forms.ValidationError("Give the reason for the withdrawal.")
         return reason
+
+
+class DraftForm(forms.ModelForm):
+    """A draft version's heading and text; its risks are the RiskFormSet beside it."""
+
+    class Meta:
+        model = ConsentForm
+        fields = ["title", "version", "effective_date", "body", "requires_reconsent"]
+        widgets = {
+            "effective_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "body": forms.Textarea(attrs={"rows": 12}),
+        }
+        error_messages = {
+            "body": {"required": "Write the text the patient reads before the risks."},
+            "version": {"unique": "Another version already has this number: choose a new one."},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class RiskForm(forms.Form):
+    order = forms.IntegerField(min_value=0, max_value=999, initial=0, label="Order")
+    # No region until one is chosen: the blank row left for a new risk then stays blank, and is ignored.
+    region = forms.ChoiceField(choices=[("", "Choose a region"), *Region.choices], label="Region")
+    title = forms.CharField(max_length=200, label="Risk")
+    description = forms.CharField(
+        max_length=5000, widget=forms.Textarea(attrs={"rows": 2}), label="Plain-language description"
+    )
+
+
+class BaseRiskFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        if not any(risk.region == Region.GENERAL for risk in self.risks()):
+            raise forms.ValidationError(
+                "A consent form needs the general risks of needling: add a General risk."
+            )
+
+    def risks(self):
+        """The RiskText of every risk kept (not ticked for removal, not left blank)."""
+        return [
+            RiskText(
+                region=f.cleaned_data["region"],
+                title=f.cleaned_data["title"],
+                description=f.cleaned_data["description"],
+                order=f.cleaned_data["order"],
+            )
+            for f in self.forms
+            if f.cleaned_data and not self._should_delete_form(f)
+        ]
+
+
+RiskFormSet = forms.formset_factory(
+    RiskForm, formset=BaseRiskFormSet, extra=1, can_delete=True, max_num=50, validate_max=True
+)

@@ -70,6 +70,14 @@ class ConsentForm(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and self.is_signed():
             raise SignedRecordError(f"Version {self.version} has been signed and can never be edited.")
+        if (
+            self.pk is not None
+            and ConsentForm.objects.filter(pk=self.pk, published_at__isnull=False).exists()
+        ):
+            # Published: a patient may sign it at any moment, so its wording is fixed from then on.
+            raise SignedRecordError(
+                f"Version {self.version} is published and can never be edited; draft a new version from it."
+            )
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -110,12 +118,22 @@ class RiskItem(models.Model):
     def save(self, *args, **kwargs):
         if self.form_id is not None and ConsentRecord.objects.filter(form_id=self.form_id).exists():
             raise SignedRecordError("The risks of a signed consent form version can never be edited.")
+        self.refuse_if_published("edited")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         if self.form_id is not None and ConsentRecord.objects.filter(form_id=self.form_id).exists():
             raise SignedRecordError("The risks of a signed consent form version can never be removed.")
+        self.refuse_if_published("removed")
         return super().delete(*args, **kwargs)
+
+    def refuse_if_published(self, what):
+        # A patient may sign a published version at any moment: its risks are fixed from then on.
+        if (
+            self.form_id is not None
+            and ConsentForm.objects.filter(pk=self.form_id, published_at__isnull=False).exists()
+        ):
+            raise SignedRecordError(f"The risks of a published consent form version can never be {what}.")
 
 
 class SignerRelationship(models.TextChoices):

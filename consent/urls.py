@@ -8,4 +8,9 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/pdf/", views.pdf, name="pdf"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("versions/", views.versions, name="versions"),
+    path("versions/new/", views.new_draft, name="new_draft"),
+    path("versions/<int:pk>/", views.version, name="version"),
+    path("versions/<int:pk>/preview/", views.version_preview, name="version_preview"),
+    path("versions/<int:pk>/publish/", views.version_publish, name="version_publish"),
 ]

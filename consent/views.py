@@ -2,7 +2,9 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.access import role_required
 from accounts.models import Role
@@ -12,11 +14,13 @@ from clinic.pdf import pdf_response
 from patients.models import Patient
 
 from .errors import ConsentRefused, DuplicateSubmission
-from .forms import ObtainConsentForm, WithdrawConsentForm
-from .models import ConsentRecord
+from .forms import DraftForm, ObtainConsentForm, RiskFormSet, WithdrawConsentForm
+from .models import ConsentForm, ConsentRecord
 from .printing import consent_pdf, decisions_of
 from .selectors import current_form
+from .services.drafting import draft_from_current, previous_version, save_draft, version_changes
 from .services.obtaining import obtain_consent, withdraw_consent
+from .services.publishing import publish_form
 
 # DESIGN.md: the front desk knows only whether consent is on file; the manager sees no clinical content.
 CLINICAL = (Role.PHYSIO, Role.ADMIN)
@@ -143,3 +147,114 @@ def withdraw(request, pk):
     return render(
         request, "consent/withdraw.html", {"consent": consent, "patient": consent.patient, "form": form}
     )
+
+
+# --- consent form versions: the administrator drafts, previews, compares and publishes ----------------
+def consent_version_or_404(pk):
+    return get_object_or_404(ConsentForm.objects.select_related("published_by"), pk=pk)
+
+
+@role_required(Role.ADMIN)
+@require_safe
+def versions(request):
+    """Every version, newest first, with how many consents were signed on each; the one in effect marked."""
+    all_versions = ConsentForm.objects.annotate(signed=Count("records")).order_by("-created_at", "-id")
+    return render(
+        request, "consent/versions/list.html", {"versions": all_versions, "current": current_form()}
+    )
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def new_draft(request):
+    """A new draft copied from the current version (text and risks), then its page to edit it."""
+    try:
+        draft = draft_from_current(by=request.user, request=request)
+    except ConsentRefused as refused:
+        messages.error(request, refused.messages[0])
+        return redirect("consent:versions")
+    messages.success(
+        request, f"Draft version {draft.version} copied from the current version: edit it below."
+    )
+    return redirect("consent:version", pk=draft.pk)
+
+
+@role_required(Role.ADMIN)
+def version(request, pk):
+    """A draft's page to edit its text and risks; a published version's page shows it, read-only (a POST
+    to it is refused with a message: draft a new version instead)."""
+    consent_form = consent_version_or_404(pk)
+    risks = list(consent_form.risks.all())
+    initial = [
+        {"order": r.order, "region": r.region, "title": r.title, "description": r.description} for r in risks
+    ]
+    if consent_form.is_published:
+        if request.method == "POST":
+            messages.error(
+                request,
+                f"Version {consent_form.version} is published and can no longer be edited: "
+                "draft a new version from it.",
+            )
+        return render(
+            request,
+            "consent/versions/published.html",
+            {"consent_form": consent_form, "risks": risks},
+            status=400 if request.method == "POST" else 200,
+        )
+    if request.method == "POST":
+        form = DraftForm(request.POST, instance=consent_form)
+        # No initial here: each row is what the page sent (a row's initial would make the blank row left
+        # for a new risk look changed, and be refused as incomplete).
+        formset = RiskFormSet(request.POST, prefix="risks")
+        if form.is_valid() and formset.is_valid():
+            try:
+                save_draft(form.instance, risks=formset.risks(), by=request.user, request=request)
+            except ConsentRefused as refused:
+                _show_refusal(form, refused)
+            else:
+                messages.success(request, f"Draft version {consent_form.version} saved.")
+                return redirect("consent:version", pk=consent_form.pk)
+        status = 400
+    else:
+        form = DraftForm(instance=consent_form)
+        formset = RiskFormSet(initial=initial, prefix="risks")
+        status = 200
+    return render(
+        request,
+        "consent/versions/edit.html",
+        {"consent_form": ConsentForm.objects.get(pk=pk), "form": form, "formset": formset},
+        status=status,
+    )
+
+
+@role_required(Role.ADMIN)
+@require_safe
+def version_preview(request, pk):
+    """The version exactly as the patient reads it on the consent page (the same template), not signable."""
+    consent_form = consent_version_or_404(pk)
+    form = ObtainConsentForm(risks=consent_form.risks.all())
+    return render(request, "consent/versions/preview.html", {"consent_form": consent_form, "form": form})
+
+
+@role_required(Role.ADMIN)
+def version_publish(request, pk):
+    """What changes from the version before, then Publish (through publish_form, audited). Its refusals
+    (already published, no text, no general risk) come back as a message on the same page."""
+    consent_form = consent_version_or_404(pk)
+    previous = previous_version(consent_form)
+    status = 200
+    if request.method == "POST":
+        try:
+            publish_form(consent_form, by=request.user, request=request)
+        except ConsentRefused as refused:
+            messages.error(request, refused.messages[0])
+            status = 400
+        else:
+            messages.success(request, f"Version {consent_form.version} published.")
+            return redirect("consent:versions")
+    context = {
+        "consent_form": consent_form,
+        "previous": previous,
+        "changes": version_changes(consent_form, previous),
+    }
+    return render(request, "consent/versions/publish.html", context, status=status)

@@ -15,6 +15,8 @@ class PatientsConfig(AppConfig):
     ]
     # The role home pages' hook (accounts/home.py): the front desk's patient search.
     home_panels = {Role.FRONT_DESK: ["patients.home.search_panel"]}
+    # The audit trail's hook (audit/views.py): find patients by chart number or name, and name them.
+    audit_patients = {"search": "patients.audit.matching_ids", "labels": "patients.audit.labels"}
     # The chart page's hooks (patients/chart.py): this app's own screening history panel.
     chart_panels = ["patients.chart.screening_panel"]
     # Chart privacy (patients/privacy.py): the chart and its screening form.

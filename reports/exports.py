@@ -7,6 +7,12 @@ one date window after another (windows()), and streams what the server sends in 
 server-side cursor into openpyxl's write-only workbook, after a count that refuses more rows than a
 sheet holds.
 
+Cells hold what people read, not internal codes: "Left", "Completed", "Yes"/"No" (issue 14 part 4). Each
+export names its coded columns (code_labels(), yes_no) and the SELECT turns codes into labels with a CASE
+whose constants are built once per export from the models' choices, never a query per row; with
+codes=True (CSV `codes=1`) the codes are left as stored, for analysts. An XLSX adds a second sheet, "codes",
+that lists every code of the file's columns beside its label.
+
 Patients are identified by chart number; names are added only when an administrator asks (DESIGN.md:
 the manager sees aggregates and line-level data, not identities). Every export is audited with its
 filters and row count (Action.EXPORT).
@@ -21,6 +27,7 @@ in XLSX such a cell is written as text with Excel's quote-prefix style, never as
 import tempfile
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
@@ -57,11 +64,38 @@ def local_time(field):
     return Func(Value(settings.TIME_ZONE), F(field), function="timezone", output_field=models.DateTimeField())
 
 
+def sql_text(text):
+    """A constant of ours as an SQL string literal (quotes doubled; % spelled chr(37), so the statement
+    reads the same with and without parameters)."""
+    return "'" + text.replace("'", "''").replace("%", "' || chr(37) || '") + "'"
+
+
+def labelled_sql(column, labels):
+    """SQL giving the label of a coded column; a code without a label (none today: the database checks
+    the codes) is kept, neutralised like any text against formula injection."""
+    branches = " ".join(f"WHEN {sql_text(code)} THEN {sql_text(label)}" for code, label in labels.items())
+    return f"CASE {column} {branches} ELSE {csv_safe_sql(column)} END"
+
+
+def yes_no_sql(column):
+    return f"CASE WHEN {column} THEN 'Yes' WHEN NOT {column} THEN 'No' END"
+
+
+YES_NO = {"t": "Yes", "f": "No"}
+
+
+def short_label(choices):
+    """{code: label} of a model's choices, each label cut at its colon ("Mild: short-lived ..." -> "Mild")."""
+    return {code: label.partition(":")[0] for code, label in choices}
+
+
 class Export:
     key = ""
     name = ""
     # [(alias in rows(), header)], in the order the file shows them.
     columns = []
+    # Boolean columns, shown as Yes / No.
+    yes_no = ()
     # Added after the chart number when an administrator asks for names: [(alias, header)].
     name_columns = [("given_name", "Given name"), ("family_name", "Family name")]
     patient_path = "patient__"
@@ -69,6 +103,23 @@ class Export:
     def rows(self, report_filter):
         """The filtered rows, as a queryset annotated with every alias of `columns`."""
         raise NotImplementedError
+
+    def choices(self):
+        """{alias: {code: label}} of the coded columns (the models' choices)."""
+        return {}
+
+    @cached_property
+    def code_labels(self):
+        """choices(), built once per process (the registry holds one instance of each export)."""
+        return self.choices()
+
+    def codes_sheet(self, names=False):
+        """[(header, code, label)] of every coded column of the file: the "codes" sheet of an XLSX."""
+        rows = []
+        for alias, header in self.layout(names):
+            labels = YES_NO if alias in self.yes_no else self.code_labels.get(alias, {})
+            rows.extend((header, code, label) for code, label in labels.items())
+        return rows
 
     def layout(self, names):
         """[(alias, header)] of the file: with names right after the chart number when asked."""
@@ -84,9 +135,10 @@ class Export:
             given_name=F(f"{self.patient_path}given_name"), family_name=F(f"{self.patient_path}family_name")
         )
 
-    def sql(self, report_filter, *, names=False, csv_safe=False):
-        """(sql, params, headers): one SELECT whose columns are exactly the headers, in order; with
-        csv_safe, every text column neutralised against formula injection (csv_safe_sql)."""
+    def sql(self, report_filter, *, names=False, csv_safe=False, codes=False):
+        """(sql, params, headers): one SELECT whose columns are exactly the headers, in order, coded columns
+        as their labels (as stored with codes); with csv_safe, every text column neutralised against
+        formula injection (csv_safe_sql)."""
         layout = self.layout(names)
         queryset = self.rows(report_filter)
         if names:
@@ -95,10 +147,15 @@ class Export:
         inner, params = values.query.sql_with_params()
         quote = connection.ops.quote_name
         text = text_aliases(values, [alias for alias, _ in layout]) if csv_safe else set()
-        outer = ", ".join(
-            f"{csv_safe_sql(quote(alias)) if alias in text else quote(alias)} AS {quote(header)}"
-            for alias, header in layout
-        )
+
+        def column(alias):
+            if not codes and alias in self.yes_no:
+                return yes_no_sql(quote(alias))
+            if not codes and alias in self.code_labels:
+                return labelled_sql(quote(alias), self.code_labels[alias])
+            return csv_safe_sql(quote(alias)) if alias in text else quote(alias)
+
+        outer = ", ".join(f"{column(alias)} AS {quote(header)}" for alias, header in layout)
         # Aliases and headers are the export class's own constants, quoted; values stay parameters.
         sql = f"SELECT {outer} FROM ({inner}) AS export_rows"  # noqa: S608
         return sql, params, [header for _, header in layout]
@@ -153,8 +210,10 @@ def check_names_allowed(user, names):
         raise PermissionDenied("Only an administrator can export patient names; exports show chart numbers.")
 
 
-def audit_detail(export, report_filter, file_format, names, outcome):
+def audit_detail(export, report_filter, file_format, names, outcome, codes=False):
     who = "patients by name and chart number" if names else "patients by chart number"
+    if codes:
+        who += "; codes"
     return f"{export.key} {file_format}: {report_filter.as_audit()}; {who}; {outcome}"
 
 
@@ -196,7 +255,7 @@ def copy_chunks(statements, on_done):
     on_done(rows)
 
 
-def stream_csv(export, report_filter, *, user, names=False, request=None):
+def stream_csv(export, report_filter, *, user, names=False, codes=False, request=None):
     """A StreamingHttpResponse of the export as CSV, audited when the stream ends.
 
     The row count is known only when PostgreSQL finishes, so the audit event is written then, with the
@@ -206,7 +265,7 @@ def stream_csv(export, report_filter, *, user, names=False, request=None):
     """
     check_names_allowed(user, names)
     statements = (
-        (*export.sql(window, names=names, csv_safe=True)[:2], number == 0)
+        (*export.sql(window, names=names, csv_safe=True, codes=codes)[:2], number == 0)
         for number, window in enumerate(windows(report_filter))
     )
     outcome = {}
@@ -231,7 +290,7 @@ def stream_csv(export, report_filter, *, user, names=False, request=None):
                 user=user,
                 object_type="reports.export",
                 object_id=export.key,
-                detail=audit_detail(export, report_filter, "csv", names, result),
+                detail=audit_detail(export, report_filter, "csv", names, result, codes),
             )
 
     response = StreamingHttpResponse(generate(), content_type="text/csv; charset=utf-8")
@@ -241,8 +300,9 @@ def stream_csv(export, report_filter, *, user, names=False, request=None):
     return response
 
 
-def build_xlsx(export, report_filter, *, user, names=False, request=None, limit=XLSX_ROW_LIMIT):
-    """(file, rows): the whole workbook written to a temporary file, audited, ready to send.
+def build_xlsx(export, report_filter, *, user, names=False, codes=False, request=None, limit=XLSX_ROW_LIMIT):
+    """(file, rows): the whole workbook written to a temporary file, audited, ready to send: the rows on
+    the first sheet (labels, or codes with `codes`), every code of its columns and its label on "codes".
 
     Refuses, before writing anything, an export of more rows than `limit` (XLSX_ROW_LIMIT, well inside a
     sheet's 1,048,575 data rows) with ExportTooLarge, and names to anyone but an administrator. If the
@@ -255,7 +315,7 @@ def build_xlsx(export, report_filter, *, user, names=False, request=None, limit=
     total = export.count(report_filter)
     if total > limit:
         raise ExportTooLarge(too_large_message(total, limit))
-    sql, params, headers = export.sql(report_filter, names=names)
+    sql, params, headers = export.sql(report_filter, names=names, codes=codes)
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(export.name[:31])
     sheet.append(headers)
@@ -271,6 +331,10 @@ def build_xlsx(export, report_filter, *, user, names=False, request=None, limit=
             if rows > limit:
                 raise ExportTooLarge(too_large_message(rows, limit))
             sheet.append([xlsx_cell(sheet, cell) for cell in row])
+    legend = workbook.create_sheet("codes")
+    legend.append(["Column", "Code", "Label"])
+    for line in export.codes_sheet(names):
+        legend.append(list(line))
     file = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it once sent
     workbook.save(file)
     file.seek(0)
@@ -280,7 +344,7 @@ def build_xlsx(export, report_filter, *, user, names=False, request=None, limit=
         user=user,
         object_type="reports.export",
         object_id=export.key,
-        detail=audit_detail(export, report_filter, "xlsx", names, f"{rows} rows"),
+        detail=audit_detail(export, report_filter, "xlsx", names, f"{rows} rows", codes),
     )
     return file, rows
 
@@ -292,8 +356,8 @@ def too_large_message(rows, limit):
     )
 
 
-def xlsx_response(export, report_filter, *, user, names=False, request=None):
-    file, _ = build_xlsx(export, report_filter, user=user, names=names, request=request)
+def xlsx_response(export, report_filter, *, user, names=False, codes=False, request=None):
+    file, _ = build_xlsx(export, report_filter, user=user, names=names, codes=codes, request=request)
     return FileResponse(
         file, as_attachment=True, filename=export.filename(report_filter, "xlsx"), content_type=XLSX_TYPE
     )
@@ -334,6 +398,11 @@ class AppointmentExport(Export):
             type_name=F("type__name"),
             location_name=F("location__name"),
         ).order_by("start", "id")
+
+    def choices(self):
+        from appointments.models import Status
+
+        return {"status": dict(Status.choices)}
 
 
 class SessionRowsExport(Export):
@@ -427,6 +496,18 @@ class NeedlePointExport(SessionRowsExport):
         ("patient_response", "Patient response"),
     ]
 
+    def choices(self):
+        from treatments.models import BodyRegion, PatientResponse, RiskRegion, Side, Technique, Twitch
+
+        return {
+            "body_region": dict(BodyRegion.choices),
+            "risk_region": dict(RiskRegion.choices),
+            "side": dict(Side.choices),
+            "technique": dict(Technique.choices),
+            "twitch_response": dict(Twitch.choices),
+            "patient_response": dict(PatientResponse.choices),
+        }
+
     def queryset(self):
         from treatments.models import NeedlePoint
 
@@ -461,6 +542,16 @@ class SideEffectExport(SessionRowsExport):
         ("action_taken", "Action taken"),
         ("resolved", "Resolved"),
     ]
+    yes_no = ("resolved",)
+
+    def choices(self):
+        from treatments.models import Onset, Severity, SideEffectType
+
+        return {
+            "type": dict(SideEffectType.choices),
+            "severity": short_label(Severity.choices),
+            "onset": dict(Onset.choices),
+        }
 
     def queryset(self):
         from treatments.models import SideEffect

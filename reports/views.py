@@ -133,8 +133,9 @@ def safety(request):
 @role_required(*REPORT_ROLES)
 def exports(request):
     """The export page: filters, format, and one download per export."""
-    form = ExportForm(request.GET or None, user=request.user)
-    report_filter = form.report_filter() if form.is_bound and form.is_valid() else None
+    # Bound even without parameters: a first visit gets the dashboards' default range (the last 90 days).
+    form = ExportForm(request.GET, user=request.user)
+    report_filter = form.report_filter() if form.is_valid() else None
     return render(request, "reports/exports.html", export_page(form, report_filter))
 
 
@@ -168,7 +169,7 @@ def export(request, key):
     if not form.is_valid():
         return render(request, "reports/exports.html", export_page(form, None), status=400)
     report_filter = form.report_filter()
-    names = form.cleaned_data["names"]
+    names, codes = form.cleaned_data["names"], form.cleaned_data["codes"]
     file_format = request.GET.get("file_format", "csv")
     if file_format not in ("csv", "xlsx"):
         return render(
@@ -179,9 +180,11 @@ def export(request, key):
         )
     if file_format == "xlsx":
         try:
-            return xlsx_response(chosen, report_filter, user=request.user, names=names, request=request)
+            return xlsx_response(
+                chosen, report_filter, user=request.user, names=names, codes=codes, request=request
+            )
         except ExportTooLarge as error:
             return render(
                 request, "reports/exports.html", export_page(form, report_filter, str(error)), status=400
             )
-    return stream_csv(chosen, report_filter, user=request.user, names=names, request=request)
+    return stream_csv(chosen, report_filter, user=request.user, names=names, codes=codes, request=request)

@@ -141,16 +141,21 @@ class ConsentFormFactory(factory.django.DjangoModelFactory):
             return
         from consent.models import Region, RiskItem
 
-        for order, (region, title) in enumerate(
-            [
-                (Region.GENERAL, "Soreness, bruising, bleeding, fainting"),
-                (Region.NECK, "Needling over the neck: collapsed lung (pneumothorax)"),
-                (Region.MID_BACK, "Needling over the mid back and chest wall: collapsed lung (pneumothorax)"),
-            ]
-        ):
-            RiskItem.objects.create(
-                form=form, region=region, title=title, description=title + ".", order=order
+        # bulk_create: a published version's risks refuse a save (consent.models.RiskItem), and a fixture
+        # writes them as a migration or an import would.
+        RiskItem.objects.bulk_create(
+            RiskItem(form=form, region=region, title=title, description=title + ".", order=order)
+            for order, (region, title) in enumerate(
+                [
+                    (Region.GENERAL, "Soreness, bruising, bleeding, fainting"),
+                    (Region.NECK, "Needling over the neck: collapsed lung (pneumothorax)"),
+                    (
+                        Region.MID_BACK,
+                        "Needling over the mid back and chest wall: collapsed lung (pneumothorax)",
+                    ),
+                ]
             )
+        )
 
 
 def give_consent(patient, *, accepted=None, declined=(), by=None, form=None):

@@ -7,8 +7,12 @@ class TreatmentsConfig(AppConfig):
     name = "treatments"
     # Navigation entries this app adds: (label, url name, roles); see accounts/navigation.py.
     navigation = [("My day", "treatments:my_day", (Role.PHYSIO,))]
-    # The role home pages' hook (accounts/home.py): My day, loaded in place on the physiotherapist's.
-    home_panels = {Role.PHYSIO: ["treatments.home.my_day_panel"]}
+    # The role home pages' hook (accounts/home.py): My day, loaded in place on the physiotherapist's; the
+    # catalogues on the administrator's.
+    home_panels = {
+        Role.PHYSIO: ["treatments.home.my_day_panel"],
+        Role.ADMIN: ["treatments.home.catalogues_panel"],
+    }
     # The chart page's hooks (patients/chart.py): the session history with pain before / after.
     # The course of care: pain, points, regions and side effects per session, the plan's review date and
     # the PSFS trend (treatments/course.py).

@@ -81,6 +81,10 @@ URLS = {
     "consent:detail": Expect(CLINICAL, CLINICAL, {"pk": "consent"}),
     "consent:pdf": Expect(CLINICAL, CLINICAL, {"pk": "consent"}),
     "consent:withdraw": Expect(PHYSIOS, PHYSIOS, {"pk": "consent"}),
+    # consent form versions (issue 14 part 4): the administrator's alone, drafts and published ones alike
+    "consent:version": Expect({ADMIN}, {ADMIN}, {"pk": "consent_form"}),
+    "consent:version_preview": Expect({ADMIN}, {ADMIN}, {"pk": "consent_form"}),
+    "consent:version_publish": Expect({ADMIN}, {ADMIN}, {"pk": "consent_form"}),
     # appointments: everyone sees the calendar; the desk acts; the manager edits schedules
     "appointments:week": Expect(EVERYONE, EVERYONE, {"therapist_id": OWNER}),
     "appointments:detail": Expect(EVERYONE, EVERYONE, {"pk": "appointment"}),
@@ -282,6 +286,7 @@ def world(db):
     objects = {
         "patient": patient,
         "consent": consent,
+        "consent_form": consent.form,
         "draft": draft,
         "point": point,
         "signed": signed,

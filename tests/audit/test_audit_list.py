@@ -1,11 +1,12 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from audit.models import Action
 from audit.services import record
-from tests.factories import PhysioFactory
+from tests.factories import PatientFactory, PhysioFactory
 
 # Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
 pytestmark = [pytest.mark.django_db, pytest.mark.clock]
@@ -19,8 +20,18 @@ def rows(response):
 
 def test_the_administrator_browses_the_trail_with_filters(client, administrator):
     priya, daniel = PhysioFactory(full_name="Priya N"), PhysioFactory(full_name="Daniel O")
-    record(Action.VIEW, user=priya, object_type="patients.patient", object_id="7", patient_id=7)
-    record(Action.PRINT, user=daniel, object_type="treatments.needlingsession", object_id="3", patient_id=8)
+    seen = PatientFactory(given_name="Mina", family_name="Castellanos")
+    printed = PatientFactory(given_name="Olu", family_name="Adeyemi")
+    record(
+        Action.VIEW, user=priya, object_type="patients.patient", object_id=str(seen.pk), patient_id=seen.pk
+    )
+    record(
+        Action.PRINT,
+        user=daniel,
+        object_type="treatments.needlingsession",
+        object_id="3",
+        patient_id=printed.pk,
+    )
     client.force_login(administrator)
 
     everything = rows(client.get("/audit/"))
@@ -29,8 +40,15 @@ def test_the_administrator_browses_the_trail_with_filters(client, administrator)
     by_user = rows(client.get("/audit/", {"user": priya.pk}))
     assert "Priya N" in by_user and "Daniel O" not in by_user
 
-    by_patient = rows(client.get("/audit/", {"patient_id": 8}))
-    assert "Daniel O" in by_patient and "Priya N" not in by_patient
+    by_chart_number = rows(client.get("/audit/", {"patient": printed.chart_number}))
+    assert "Daniel O" in by_chart_number and "Priya N" not in by_chart_number
+    assert f"{printed.chart_number} Adeyemi, Olu" in by_chart_number  # the patient named, not an id
+
+    by_name = rows(client.get("/audit/", {"patient": "castellanos"}))
+    assert "Priya N" in by_name and "Daniel O" not in by_name
+
+    nobody = rows(client.get("/audit/", {"patient": "Nobody Here"}))
+    assert "No events match these filters." in nobody
 
     by_action = rows(client.get("/audit/", {"action": "print"}))
     assert "Daniel O" in by_action and "Priya N" not in by_action
@@ -50,7 +68,7 @@ def test_a_reversed_date_range_is_a_form_error(client, administrator):
 def test_garbage_filters_are_form_errors_not_500(client, administrator):
     client.force_login(administrator)
     response = client.get(
-        "/audit/", {"user": "abc", "patient_id": "-4", "date_from": "yesterday", "page": "x"}
+        "/audit/", {"user": "abc", "patient": "x" * 300, "date_from": "yesterday", "page": "x"}
     )
     assert response.status_code == 200
 
@@ -61,11 +79,26 @@ def test_other_roles_may_not_browse_the_trail(client, request, role_fixture):
     assert client.get("/audit/").status_code == 403
 
 
-def test_the_page_queries_a_constant_number_of_times(client, administrator, django_assert_max_num_queries):
+@pytest.mark.parametrize("query", [{}, {"patient": "Castellanos"}])
+def test_the_page_queries_a_constant_number_of_times(
+    client, administrator, django_assert_max_num_queries, query
+):
     for n in range(60):
-        record(Action.VIEW, user=PhysioFactory(), patient_id=n + 1)
+        patient = PatientFactory(family_name="Castellanos")
+        record(Action.VIEW, user=PhysioFactory(), patient_id=patient.pk if n % 2 else n + 10_000_000)
     client.force_login(administrator)
-    with django_assert_max_num_queries(8):
-        response = client.get("/audit/")
+    with django_assert_max_num_queries(9):
+        response = client.get("/audit/", query)
     assert response.status_code == 200
-    assert response.content.decode().count("<tr>") == 51  # header + a page of 50
+    assert response.content.decode().count("<tr>") == (51 if not query else 31)  # header + the events
+
+
+def test_times_are_shown_in_the_clinics_zone_and_the_page_says_so(client, administrator, settings):
+    settings.TIME_ZONE = "America/Vancouver"
+    # 2026-07-01 03:30 UTC is 2026-06-30 20:30 in Vancouver (PDT, UTC-7).
+    with time_machine.travel("2026-07-01T03:30:00+00:00", tick=False):
+        record(Action.VIEW, user=PhysioFactory(), object_type="patients.patient")
+    client.force_login(administrator)
+    html = client.get("/audit/").content.decode()
+    assert "When (America/Vancouver)" in html and "UTC" not in html
+    assert "2026-06-30 20:30:00" in html

@@ -132,3 +132,56 @@ def test_front_desk_and_physiotherapists_get_403_on_exports(page, log_in, factor
         response = page.goto(url)
         assert response.status == 403
     assert page.get_by_role("link", name="Exports").count() == 0
+
+
+def test_exports_open_on_the_last_90_days_with_labels_and_codes_for_analysts(page, log_in):
+    """Issue 14 part 4: no dates to type (the last 90 days, like the dashboards); the files hold the labels
+    people read; "Codes instead of labels" gives the codes, and the XLSX has its "codes" sheet."""
+    yesterday = timezone.localdate() - timedelta(days=1)
+    therapist = PhysioFactory(full_name="Anna Lee")
+    AppointmentFactory(therapist=therapist, start=at(yesterday, 9), status="completed")
+    add_session(
+        PatientFactory(),
+        therapist,
+        at(yesterday, 9),
+        [("Upper trapezius", "single")],
+        effects=[("bruising", "mild")],
+        legacy=True,
+    )
+    log_in(ManagerFactory())
+    page.goto("/reports/exports/")
+    start = timezone.localdate() - timedelta(days=89)
+    assert page.locator("#id_start").input_value() == start.isoformat()
+
+    with page.expect_download() as points_download:
+        page.get_by_test_id("csv-needle_points").click()
+    rows = list(csv.DictReader(io.StringIO(Path(points_download.value.path()).read_text(encoding="utf-8"))))
+    assert len(rows) == 1
+    assert rows[0]["Muscle"] == "Upper trapezius"
+    assert rows[0]["Body region"] == "Back of neck and upper trapezius"
+    assert rows[0]["Risk region"] == "Neck (cervical)"
+    assert rows[0]["Side"] in ("Left", "Right", "Bilateral")
+
+    with page.expect_download() as appointments_download:
+        page.get_by_test_id("csv-appointments").click()
+    body = Path(appointments_download.value.path()).read_text(encoding="utf-8")
+    assert [r["Status"] for r in csv.DictReader(io.StringIO(body))] == ["Completed"]
+
+    with page.expect_download() as effects_download:
+        page.get_by_test_id("xlsx-side_effects").click()
+    workbook = load_workbook(io.BytesIO(Path(effects_download.value.path()).read_bytes()), read_only=True)
+    assert workbook.sheetnames == ["Side effects", "codes"]
+    sheet = [list(r) for r in workbook["Side effects"].iter_rows(values_only=True)]
+    row = dict(zip(sheet[0], sheet[1], strict=True))
+    assert (row["Type"], row["Severity"], row["Resolved"]) == ("Bruising", "Mild", "No")
+    assert ["Resolved", "f", "No"] in [list(r) for r in workbook["codes"].iter_rows(values_only=True)]
+
+    page.get_by_label("Codes instead of labels").check()
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r"codes=on"))
+    with page.expect_download() as coded_download:
+        page.get_by_test_id("csv-needle_points").click()
+    body = Path(coded_download.value.path()).read_text(encoding="utf-8")
+    coded = list(csv.DictReader(io.StringIO(body)))
+    assert (coded[0]["Body region"], coded[0]["Risk region"]) == ("neck_posterior", "neck")
+    assert coded[0]["Side"] in ("L", "R", "B")

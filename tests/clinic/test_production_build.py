@@ -45,6 +45,14 @@ def test_collectstatic_then_gunicorn_serves_the_app_with_hashed_static_files_and
             assert served.status == 200, url
             assert "immutable" in served.headers["Cache-Control"], url  # hashed names are cached for good
         assert fetch(base, "/static/vendor/bootstrap/bootstrap.min.css.map", headers=HTTPS).status == 404
+        # The favicon: linked from every page (its hashed name), and /favicon.ico, which browsers ask for
+        # anyway, sends them to the hashed icon instead of answering 404.
+        assert any(re.search(r"/img/favicon\.[0-9a-f]{12}\.svg$", url) for url in static), static
+        icon = fetch(base, "/favicon.ico", headers=HTTPS)
+        assert icon.status == 302 and re.search(
+            r"/static/img/favicon\.[0-9a-f]{12}\.ico$", icon.headers["Location"]
+        )
+        assert fetch(base, icon.headers["Location"], headers=HTTPS).status == 200
 
         form_token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
         signed_in = fetch(

@@ -23,7 +23,7 @@ def test_appointments_csv_honours_the_filters(clinic, client_for):
     assert response.status_code == 200
     rows = csv_rows(response)
     assert rows[0][:3] == ["Appointment", "Chart number", "Start"]
-    assert sorted(r[7] for r in rows[1:]) == ["cancelled", "completed", "completed", "no_show"]
+    assert sorted(r[7] for r in rows[1:]) == ["Cancelled", "Completed", "Completed", "No-show"]
     assert {r[4] for r in rows[1:]} == {"Anna Physio"}
 
 
@@ -47,9 +47,71 @@ def test_needle_points_carry_muscle_region_and_twitch(clinic, client_for):
     header = rows[0]
     first = dict(zip(header, rows[1], strict=True))
     assert first["Muscle"] == "Gluteus medius"
-    assert first["Body region"] == "buttock"
-    assert first["Twitch response"] == "none"
+    assert first["Body region"] == "Buttock and hip (back)"
+    assert first["Risk region"] == "None"
+    assert first["Side"] in ("Left", "Right", "Bilateral")
+    assert first["Technique"] == "Fast-in, fast-out (pistoning)"
+    assert first["Twitch response"] == "None"
     assert first["Chart number"] == clinic.sessions["ben"].patient.chart_number
+
+
+def test_cells_hold_labels_people_read_and_codes_1_gives_the_codes(clinic, client_for):
+    client = client_for(Role.MANAGER)
+
+    def first_rows(key, **extra):
+        rows = csv_rows(client.get(f"/reports/exports/{key}/", params(clinic.report_filter, **extra)))
+        return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+    trapezius = next(r for r in first_rows("needle_points") if r["Muscle"] == "Upper trapezius")
+    assert (trapezius["Body region"], trapezius["Risk region"]) == (
+        "Back of neck and upper trapezius",
+        "Neck (cervical)",
+    )
+    effects = first_rows("side_effects")
+    assert {r["Type"] for r in effects} == {"Bruising", "Bleeding", "Suspected pneumothorax"}
+    assert {r["Severity"] for r in effects} == {"Mild", "Serious"}
+    assert {r["Onset"] for r in effects} == {"During needling"}
+    assert {r["Resolved"] for r in effects} == {"No"}
+
+    coded = first_rows("needle_points", codes="1")
+    trapezius = next(r for r in coded if r["Muscle"] == "Upper trapezius")
+    assert (trapezius["Body region"], trapezius["Risk region"]) == ("neck_posterior", "neck")
+    assert trapezius["Side"] in ("L", "R", "B")
+    assert {r["Resolved"] for r in first_rows("side_effects", codes="1")} == {"f"}
+    assert {r["Status"] for r in first_rows("appointments", codes="1")} >= {"no_show", "completed"}
+    assert first_rows("side_effects", codes="0")[0]["Resolved"] == "No"
+    event = AuditEvent.objects.filter(action=Action.EXPORT).order_by("-id")[1]
+    assert "; codes; " in event.detail
+
+
+def test_the_xlsx_has_labels_first_and_a_codes_sheet(clinic, client_for):
+    response = client_for(Role.MANAGER).get(
+        "/reports/exports/side_effects/", params(clinic.report_filter, file_format="xlsx")
+    )
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    assert workbook.sheetnames == ["Side effects", "codes"]
+    rows = [list(r) for r in workbook["Side effects"].iter_rows(values_only=True)]
+    header = rows[0]
+    assert {row[header.index("Severity")] for row in rows[1:]} == {"Mild", "Serious"}
+    assert {row[header.index("Resolved")] for row in rows[1:]} == {"No"}
+    legend = [list(r) for r in workbook["codes"].iter_rows(values_only=True)]
+    assert legend[0] == ["Column", "Code", "Label"]
+    assert ["Type", "pneumothorax", "Suspected pneumothorax"] in legend
+    assert ["Severity", "serious", "Serious"] in legend
+    assert ["Resolved", "f", "No"] in legend
+
+
+@pytest.mark.clock
+def test_the_export_page_defaults_to_the_last_90_days_like_the_dashboards(client_for, settings):
+    import time_machine
+
+    settings.TIME_ZONE = "America/Vancouver"
+    client = client_for(Role.MANAGER)
+    # 2026-03-01 07:30 UTC is still 2026-02-28 at a Vancouver clinic: the range ends on the clinic's day.
+    with time_machine.travel("2026-03-01T07:30:00+00:00", tick=False):
+        html = client.get("/reports/exports/").content.decode()
+    assert "/reports/exports/sessions/?start=2025-12-01&amp;end=2026-02-28" in html
+    assert 'data-testid="csv-sessions"' in html
 
 
 def test_xlsx_rows_match_the_csv(clinic, client_for):

@@ -503,8 +503,8 @@ def test_a_version_without_a_region_leaves_it_to_the_consent_that_decided_it(pat
 
     give_consent(patient, form=form)  # accepts the neck
     general_only = ConsentFormFactory(risks=False)
-    RiskItem.objects.create(
-        form=general_only, region=Region.GENERAL, title="Soreness", description="Soreness."
+    RiskItem.objects.bulk_create(
+        [RiskItem(form=general_only, region=Region.GENERAL, title="Soreness", description="Soreness.")]
     )
     give_consent(patient, form=general_only)
     agree_everywhere(patient, [timezone.now()])

@@ -345,11 +345,13 @@ TASKS = {"default": {"BACKEND": _task_backends[TASKS_BACKEND]}}
 EMAIL_MAX_ATTEMPTS = int(os.environ.get("EMAIL_MAX_ATTEMPTS", "6"))
 EMAIL_RETRY_DELAY = float(os.environ.get("EMAIL_RETRY_DELAY", "60"))
 # Jobs the worker's clock enqueues once a day, at or after a time of day (clinic time): outbox/schedule.py.
+REMINDERS_AT = os.environ.get("REMINDERS_AT", "17:00")
+if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", REMINDERS_AT):
+    raise ImproperlyConfigured(
+        f"REMINDERS_AT must be a time of day as HH:MM (24-hour), not {REMINDERS_AT!r}."
+    )
 SCHEDULED_TASKS = {
-    "send_reminders": {
-        "task": "appointments.tasks.send_reminders",
-        "at": os.environ.get("REMINDERS_AT", "17:00"),
-    },
+    "send_reminders": {"task": "appointments.tasks.send_reminders", "at": REMINDERS_AT},
 }
 
 # How many proxies of ours sit in front of the app and append to X-Forwarded-For (README "Deploying"):

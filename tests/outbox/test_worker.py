@@ -109,7 +109,7 @@ def test_after_the_last_attempt_it_is_failed_and_the_administrator_retries_it(cl
 
     client = client_for("administrator")
     page = client.get("/outbox/?status=failed").content.decode()
-    assert "Your appointment" in page and "Failed" in page and "Retry now" in page
+    assert "Your appointment" in page and "Failed" in page and "Retry now</button>" in page
     assert "SMTPServerDisconnected" in page
 
     FailingBackend.failures = 0

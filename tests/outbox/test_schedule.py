@@ -1,8 +1,6 @@
 """The worker's clock (outbox/schedule.py): each scheduled job is enqueued once a day, at or after its
 time of day in clinic time, however many workers tick; `manage.py run_worker` ticks for real."""
 
-import signal
-import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -10,11 +8,11 @@ from django.core import mail
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from outbox.models import OutboundEmail, ScheduledRun
+from outbox.models import ScheduledRun
 from outbox.schedule import tick
 from tests.factories import AppointmentFactory, PatientFactory
 
-from .conftest import run_worker, sent_messages, worker_process
+from .conftest import run_worker
 
 pytestmark = [pytest.mark.clock, pytest.mark.usefixtures("database_tasks")]
 REMINDERS = {"send_reminders": {"task": "appointments.tasks.send_reminders", "at": "17:00"}}
@@ -66,25 +64,3 @@ def test_the_worker_runs_the_scheduled_reminders(settings):
     run_worker()  # runs send_reminders, which queues the reminder, whose task the same run picks up
     assert [m.to for m in mail.outbox] == [["a@example.test"]]
     assert mail.outbox[0].subject.startswith("Reminder: your appointment tomorrow")
-
-
-def test_two_run_worker_processes_remind_once(tmp_path):
-    tomorrow = timezone.localtime() + timedelta(days=1)
-    AppointmentFactory(
-        patient=PatientFactory(email="a@example.test"), start=tomorrow.replace(hour=10, minute=0, second=0)
-    )
-    arguments = ("--schedule-interval", "0.2", "--interval", "0.2")
-    workers = [worker_process(tmp_path, *arguments, REMINDERS_AT="00:00") for _ in range(2)]
-    try:
-        deadline = time.monotonic() + 90
-        while not sent_messages(tmp_path) and time.monotonic() < deadline:
-            assert all(worker.poll() is None for worker in workers), workers[0].communicate()[0]
-            time.sleep(0.5)
-        time.sleep(2)  # time for a second reminder, were there to be one
-    finally:
-        for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-        outputs = [worker.communicate(timeout=30)[0] for worker in workers]
-    (message,) = sent_messages(tmp_path)
-    assert "To: a@example.test" in message and "Reminder: your appointment tomorrow" in message
-    assert ScheduledRun.objects.count() == 1 and OutboundEmail.objects.count() == 1, outputs

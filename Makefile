@@ -46,13 +46,17 @@ audit-deps: venv
 
 venv: $(VENV)/.installed
 
-# migrate connects as the owner role (MIGRATION_DATABASE_URL); seed_demo and the server as the app role,
-# and the server is not even given the owner's URL.
+# migrate connects as the owner role (MIGRATION_DATABASE_URL); seed_demo, the server and the worker as the
+# app role, and neither of those last two is even given the owner's URL. The server and the background
+# worker (e-mails, scheduled reminders: docs/architecture.md "Background tasks") start and stop together
+# (scripts/together.py): Ctrl-C stops both, and either one ending stops the other.
 run: venv
 	$(LOCALDB) sh -c 'DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput && \
 		DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo && \
 		DEBUG=$${DEBUG:-1} $(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/ && \
-		DEBUG=$${DEBUG:-1} exec env -u MIGRATION_DATABASE_URL $(PY) manage.py runserver --noreload $(HOST):$(PORT)'
+		DEBUG=$${DEBUG:-1} exec env -u MIGRATION_DATABASE_URL $(PY) scripts/together.py \
+			-- $(PY) manage.py runserver --noreload $(HOST):$(PORT) \
+			-- $(PY) manage.py run_worker'
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -6,9 +6,11 @@ whose SEQUENCE is Appointment.sequence (raised by every reschedule and the cance
 app updates or removes the entry the patient imported instead of adding a second one.
 
 A Reminder row (unique in the database per appointment and kind; per start time for the day-before
-reminder, per SEQUENCE for "has moved") is written in the same transaction as the e-mail is handed to
-the backend, so running the daily job twice, or on two servers at once, sends nothing twice. The
-messages say when and where, never why: no clinical content by e-mail (not the cancellation reason).
+reminder, per SEQUENCE for "has moved") is written in the same transaction as the e-mail is queued in the
+outbox under the key "appointments.reminder:<Reminder id>", so running the daily job twice, or on two
+servers at once, queues nothing twice; the task runner sends it, retries it while the mail server refuses
+it, and never sends it twice (outbox/services.py). The messages say when and where, never why: no
+clinical content by e-mail (not the cancellation reason).
 """
 
 import logging
@@ -25,6 +27,7 @@ from django.utils import timezone
 
 from audit.models import Action
 from audit.services import audited_transaction, record
+from outbox.services import queue_email
 
 from .models import ACTIVE_STATUSES, Appointment, Reminder, ReminderKind, Status
 from .selectors import local_day_bounds
@@ -112,8 +115,8 @@ def _message(appointment, kind, moved_from=None):
 
 
 def _send(appointment, kind, moved_from=None):
-    """Send one e-mail of `kind` unless one was already sent (for this start time, for a day-before
-    reminder; for this SEQUENCE, for "has moved"); True when this call sent it."""
+    """Queue one e-mail of `kind` unless one was already queued (for this start time, for a day-before
+    reminder; for this SEQUENCE, for "has moved"); True when this call queued it."""
     if not appointment.patient.email:
         return False
     try:
@@ -125,8 +128,12 @@ def _send(appointment, kind, moved_from=None):
                 appointment_start=appointment.start,
                 sequence=appointment.sequence,
             )
-            # A backend failure rolls the Reminder row back, so the next run tries again.
-            _message(appointment, kind, moved_from).send()
+            # The outbox sends it once this commits, and retries it while the mail server refuses it.
+            queue_email(
+                key=f"appointments.reminder:{reminder.pk}",
+                message=_message(appointment, kind, moved_from),
+                patient_id=appointment.patient_id,
+            )
             record(
                 Action.SEND,
                 obj=reminder,

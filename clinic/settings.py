@@ -62,6 +62,10 @@ INSTALLED_APPS = [
     "csp",
     "audit",
     "accounts",
+    # Outgoing e-mail and the task runner's clock (docs/architecture.md "Background tasks").
+    "outbox",
+    "django_tasks",
+    "django_tasks_db",
     "patients",
     "consent",
     # Lower apps first: seed_demo runs each app's demo.py in this order (docs/architecture.md).
@@ -300,10 +304,12 @@ IMPORT_MAX_MEGABYTES = int(os.environ.get("IMPORT_MAX_MEGABYTES", "64"))
 
 
 def email_settings(url):
-    """EMAIL_URL: console:// (default), locmem://, or smtp[s]://user:password@host:port/?tls=1."""
+    """EMAIL_URL: console:// (default), locmem://, file:///folder (one file per message, for development
+    and the worker's tests), or smtp[s]://user:password@host:port/?tls=1."""
     parsed = urlparse(url)
     backends = {
         "console": "django.core.mail.backends.console.EmailBackend",
+        "file": "django.core.mail.backends.filebased.EmailBackend",
         "locmem": "django.core.mail.backends.locmem.EmailBackend",
         "smtp": "django.core.mail.backends.smtp.EmailBackend",
         "smtps": "django.core.mail.backends.smtp.EmailBackend",
@@ -319,11 +325,40 @@ def email_settings(url):
         "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
         "EMAIL_USE_SSL": parsed.scheme == "smtps",
         "EMAIL_USE_TLS": query.get("tls", "").lower() in {"1", "true", "yes"},
+        "EMAIL_FILE_PATH": unquote(parsed.path) if parsed.scheme == "file" else None,
     }
 
 
 globals().update(email_settings(os.environ.get("EMAIL_URL", "console://")))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "IMS Clinic <no-reply@localhost>")
+
+# Background tasks (docs/architecture.md "Background tasks"): e-mails and slow jobs are enqueued in
+# PostgreSQL (django-tasks-db) and run by `manage.py run_worker`, which `make run` starts beside the web
+# server. TASKS_BACKEND=immediate runs each task at once in the process that enqueues it (the test suite's
+# default; the worker's own tests use the database backend).
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
+_task_backends = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if TASKS_BACKEND not in _task_backends:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {sorted(_task_backends)}, not {TASKS_BACKEND!r}."
+    )
+TASKS = {"default": {"BACKEND": _task_backends[TASKS_BACKEND]}}
+# A refused send (the mail server down, a timeout) is tried again after EMAIL_RETRY_DELAY seconds, then
+# twice that, four times... up to EMAIL_MAX_ATTEMPTS attempts in all; then it is failed (outbox/services.py).
+EMAIL_MAX_ATTEMPTS = int(os.environ.get("EMAIL_MAX_ATTEMPTS", "6"))
+EMAIL_RETRY_DELAY = float(os.environ.get("EMAIL_RETRY_DELAY", "60"))
+# Jobs the worker's clock enqueues once a day, at or after a time of day (clinic time): outbox/schedule.py.
+REMINDERS_AT = os.environ.get("REMINDERS_AT", "17:00")
+if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", REMINDERS_AT):
+    raise ImproperlyConfigured(
+        f"REMINDERS_AT must be a time of day as HH:MM (24-hour), not {REMINDERS_AT!r}."
+    )
+SCHEDULED_TASKS = {
+    "send_reminders": {"task": "appointments.tasks.send_reminders", "at": REMINDERS_AT},
+}
 
 # How many proxies of ours sit in front of the app and append to X-Forwarded-For (README "Deploying"):
 # the audit trail and the login lockout believe that header only that far (audit.services.client_ip).

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("account/passkeys/", include("accounts.passkey_urls")),
     path("audit/", include("audit.urls")),
+    path("outbox/", include("outbox.urls")),
     path("patients/", include("patients.urls")),
     path("consent/", include("consent.urls")),
     path("sessions/", include("treatments.urls")),

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPENDENCY_ORDER = [
     {"audit"},  # called by every app, calls none
     {"accounts"},  # staff, roles, access; audits logins and sessions
+    {"outbox"},  # outgoing e-mail and the task runner's clock: every app above sends e-mail through it
     {"patients"},
     {"consent", "appointments"},
     {"treatments"},

@@ -13,7 +13,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = {"accounts", "appointments", "audit", "clinic", "consent", "patients", "reports", "treatments"}
+APPS = {
+    "accounts",
+    "appointments",
+    "audit",
+    "clinic",
+    "consent",
+    "outbox",
+    "patients",
+    "reports",
+    "treatments",
+}
 MIGRATIONS = sorted(path for app in APPS for path in (ROOT / app / "migrations").glob("0*.py"))
 
 

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +18,7 @@ from accounts.access import Refused
 from accounts.models import Role, User
 from audit.models import Action
 from audit.services import audited_transaction, record
+from outbox.services import queue_email
 
 from .models import Incident, IncidentEntry, IncidentEntryKind, IncidentStatus
 
@@ -96,8 +97,9 @@ def managers():
 
 
 def send_alert(incident_id):
-    """E-mail the incident to its clinician and every manager, once (alerted_at records it; the home page
-    banners show it to them whether or not mail gets through). The e-mail carries the chart number, not
+    """E-mail the incident to its clinician and every manager, once: queued in the outbox (which sends it,
+    retrying while the mail server refuses it) in the same transaction as alerted_at records it; the home
+    page banners show it to them whether or not mail gets through. The e-mail carries the chart number, not
     the patient's name: e-mail leaves the clinic's systems."""
     incident = Incident.objects.select_related("side_effect", "session", "patient", "clinician").get(
         pk=incident_id
@@ -120,19 +122,22 @@ def send_alert(incident_id):
         "Record the actions taken and the follow-up contact with the patient, then close it: in "
         f"{settings.CLINIC_NAME}, open the incident from your home page ({where}).\n"
     )
-    try:
-        send_mail(subject, body, None, recipients)
-    except OSError:
-        # The banners still show it; the next attempt (a page view of the incident) sends it again.
-        log.exception("incident %s: the alert e-mail could not be sent", incident.pk)
-        return False
     with audited_transaction():
-        Incident.objects.filter(pk=incident.pk, alerted_at__isnull=True).update(alerted_at=timezone.now())
+        if not Incident.objects.filter(pk=incident.pk, alerted_at__isnull=True).update(
+            alerted_at=timezone.now()
+        ):
+            return False  # alerted meanwhile, by another request
+        if recipients:
+            queue_email(
+                key=f"treatments.incident-alert:{incident.pk}",
+                message=EmailMessage(subject, body, None, recipients),
+                patient_id=incident.patient_id,
+            )
         record(
             Action.SEND,
             obj=incident,
             patient_id=incident.patient_id,
-            detail=f"incident alert e-mailed to {len(recipients)} recipient(s)",
+            detail=f"incident alert queued for {len(recipients)} recipient(s)",
         )
     return True
 

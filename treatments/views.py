@@ -441,7 +441,7 @@ def incident_detail(request, pk):
     else:
         record(Action.VIEW, request=request, obj=incident, patient_id=incident.patient_id, detail="incident")
         if incident.alerted_at is None and incident.is_open:
-            incidents.send_alert(incident.pk)  # a mail that could not go out before goes now
+            incidents.send_alert(incident.pk)  # an alert never queued (a process stopped first) goes now
     context = {
         "incident": incident,
         "entries": list(incident.entries.select_related("recorded_by")),

@@ -126,6 +126,8 @@ URLS = {
     "interop:confirm": Expect(METHOD_NOT_ALLOWED({ADMIN}), {ADMIN}, {"pk": "import_batch"}),
     "interop:discard": Expect(METHOD_NOT_ALLOWED({ADMIN}), {ADMIN}, {"pk": "import_batch"}),
     "interop:patient_bundle": Expect(CLINICAL, CLINICAL, {"patient_pk": "patient"}),
+    # outbox (issue 15): the administrator retries a failed e-mail
+    "outbox:retry": Expect(METHOD_NOT_ALLOWED({ADMIN}), {ADMIN}, {"pk": "email"}),
 }
 # URLs with a parameter that names no object: a report's key, a password reset link.
 NOT_OBJECTS = {"reports:export", "password_reset_confirm"}
@@ -143,6 +145,9 @@ ADMIN_MODELS = {
     "accounts.clinicianprofile": DELETABLE,
     "auth.group": DELETABLE,  # Django's own; roles are a field on the user, groups are unused
     "audit.auditevent": READ_ONLY,
+    "outbox.outboundemail": READ_ONLY,  # written by the outbox's services; "Retry now" is on its page
+    "outbox.scheduledrun": READ_ONLY,
+    "django_tasks_database.dbtaskresult": READ_ONLY,  # django-tasks-db's own: the task runner's queue
     "patients.patient": EDITABLE,
     "patients.screening": READ_ONLY,
     "patients.screeningrule": EDITABLE,
@@ -283,7 +288,29 @@ def world(db):
         options={"encoding": "utf-8", "date_order": "auto"},
         by=users[ADMIN],
     )
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from outbox.models import OutboundEmail, ScheduledRun
+
+    email = OutboundEmail.objects.create(
+        key="world:1",
+        status="failed",
+        recipients=["pat@example.test"],
+        subject="Your appointment",
+        body="See you then.",
+        next_attempt_at=timezone.now(),
+        attempts=6,
+        last_error="attempt 6: OSError: mail server down",
+    )
+    ScheduledRun.objects.create(job="send_reminders", day=timezone.localdate())
+    DBTaskResult.objects.create(
+        args_kwargs={"args": [email.pk], "kwargs": {}},
+        task_path="outbox.tasks.deliver_email",
+        backend_name="default",
+    )
     objects = {
+        "email": email,
         "patient": patient,
         "consent": consent,
         "consent_form": consent.form,

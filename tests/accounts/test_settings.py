@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -35,6 +37,21 @@ def test_no_database_url_stops_naming_the_variable():
     result = start_django(DEBUG="0", SECRET_KEY="x" * 50)
     assert result.returncode != 0
     assert "DATABASE_URL is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "variable,value,message",
+    [
+        ("REMINDERS_AT", "5pm", "REMINDERS_AT must be a time of day as HH:MM"),
+        ("REMINDERS_AT", "24:00", "REMINDERS_AT must be a time of day as HH:MM"),
+        ("TASKS_BACKEND", "celery", "TASKS_BACKEND must be one of ['database', 'immediate']"),
+        ("EMAIL_URL", "sendmail://", "EMAIL_URL scheme 'sendmail' is not one of"),
+    ],
+)
+def test_a_bad_task_runner_setting_stops_naming_the_variable(variable, value, message):
+    result = start_django(DEBUG="1", DATABASE_URL="postgresql://u@localhost/x", **{variable: value})
+    assert result.returncode != 0
+    assert message in result.stderr
 
 
 def test_only_postgresql_is_accepted():

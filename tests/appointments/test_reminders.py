@@ -4,12 +4,15 @@ from datetime import timedelta
 
 import icalendar
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
 from appointments.models import Reminder, ReminderKind
 from appointments.services.booking import book
+from outbox.models import EmailStatus, OutboundEmail
+from outbox.services import deliver
 from tests.factories import AppointmentFactory, FrontDeskFactory, PatientFactory
 
 # Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
@@ -61,7 +64,14 @@ def test_no_confirmation_without_an_email_address(
     assert mail.outbox == []
 
 
-def test_send_reminders_is_safe_to_run_twice(db):
+def send_reminders(capture, **options):
+    """manage.py send_reminders; the reminders it queues are sent once it commits (the test settings run
+    each task at once: TASKS_BACKEND=immediate)."""
+    with capture(execute=True):
+        call_command("send_reminders", **options)
+
+
+def test_send_reminders_is_safe_to_run_twice(db, django_capture_on_commit_callbacks):
     due = AppointmentFactory(patient=PatientFactory(email="a@example.test"), start=tomorrow_at(10))
     AppointmentFactory(
         patient=PatientFactory(email="b@example.test"),
@@ -73,10 +83,10 @@ def test_send_reminders_is_safe_to_run_twice(db):
         patient=PatientFactory(email="c@example.test"), start=tomorrow_at(10) + timedelta(days=1)
     )
     AppointmentFactory(patient=PatientFactory(email=""), start=tomorrow_at(12))
-    call_command("send_reminders")
+    send_reminders(django_capture_on_commit_callbacks)
     assert [m.to for m in mail.outbox] == [["a@example.test"]]
     assert ics_event(mail.outbox[0]).decoded("dtstart") == due.start
-    call_command("send_reminders")
+    send_reminders(django_capture_on_commit_callbacks)
     assert len(mail.outbox) == 1
     reminder = Reminder.objects.get()
     assert (reminder.appointment, reminder.kind, reminder.sent_to) == (
@@ -86,7 +96,9 @@ def test_send_reminders_is_safe_to_run_twice(db):
     )
 
 
-def test_a_failed_send_is_retried_next_run(db, monkeypatch):
+def test_a_failed_send_is_retried_by_the_task_runner_not_queued_again(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
     AppointmentFactory(patient=PatientFactory(email="a@example.test"), start=tomorrow_at(10))
 
     def broken(self, *args, **kwargs):
@@ -94,18 +106,24 @@ def test_a_failed_send_is_retried_next_run(db, monkeypatch):
 
     with monkeypatch.context() as patched:
         patched.setattr("django.core.mail.EmailMessage.send", broken)
-        call_command("send_reminders")
-    assert not Reminder.objects.exists()
-    call_command("send_reminders")
-    assert len(mail.outbox) == 1 and Reminder.objects.count() == 1
+        send_reminders(django_capture_on_commit_callbacks)
+    reminder = Reminder.objects.get()
+    email = OutboundEmail.objects.get(key=f"appointments.reminder:{reminder.pk}")
+    assert (email.status, email.attempts, mail.outbox) == (EmailStatus.QUEUED, 1, [])
+    assert "mail server down" in email.last_error
+    send_reminders(django_capture_on_commit_callbacks)
+    assert OutboundEmail.objects.count() == 1 and mail.outbox == []
+    with time_machine.travel(email.next_attempt_at, tick=False):
+        assert deliver(email.pk) == EmailStatus.SENT
+    assert [m.to for m in mail.outbox] == [["a@example.test"]] and Reminder.objects.count() == 1
 
 
-def test_send_reminders_for_a_given_day(db):
+def test_send_reminders_for_a_given_day(db, django_capture_on_commit_callbacks):
     later = timezone.localdate() + timedelta(days=5)
     AppointmentFactory(
         patient=PatientFactory(email="d@example.test"), start=tomorrow_at(9) + timedelta(days=4)
     )
-    call_command("send_reminders", day=later.isoformat())
+    send_reminders(django_capture_on_commit_callbacks, day=later.isoformat())
     assert [m.to for m in mail.outbox] == [["d@example.test"]]
 
 

@@ -7,8 +7,9 @@ from appointments.reminders import send_day_before_reminders
 
 class Command(BaseCommand):
     help = (
-        "E-mail tomorrow's patients a reminder with an .ics file. Safe to run twice: nobody is reminded "
-        "twice about one appointment. Schedule it once a day (cron or a systemd timer)."
+        "Queue tomorrow's patients a reminder e-mail with an .ics file, which the worker (run_worker) sends. "
+        "Safe to run twice: nobody is reminded twice about one appointment. The worker's clock runs it "
+        "every day at REMINDERS_AT; a cron line calling it works as well."
     )
 
     def add_arguments(self, parser):
@@ -20,4 +21,7 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(f"--day must be YYYY-MM-DD, not {day!r}.") from error
         sent, skipped = send_day_before_reminders(target)
-        self.stdout.write(f"Sent {sent} reminder(s); skipped {skipped} (already sent or no e-mail address).")
+        self.stdout.write(
+            f"Queued {sent} reminder(s) for the worker to send; skipped {skipped} (already sent or no e-mail "
+            "address)."
+        )

@@ -1,0 +1,18 @@
+from django.contrib import admin
+
+from clinic.admin import ViewOnlyAdmin
+
+from .models import OutboundEmail, ScheduledRun
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(ViewOnlyAdmin):
+    list_display = ("key", "subject", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("status",)
+    search_fields = ("key",)
+    exclude = ("attachments",)
+
+
+@admin.register(ScheduledRun)
+class ScheduledRunAdmin(ViewOnlyAdmin):
+    list_display = ("job", "day", "enqueued_at", "task_id")

@@ -99,6 +99,13 @@ def build_clinic():
     )
 
 
+def date_range():
+    """The report filters' query for the last four weeks and the next one: the clinic's sessions, its
+    appointment tomorrow."""
+    today = timezone.localdate()
+    return f"start={today - timedelta(days=28):%Y-%m-%d}&end={today + timedelta(days=7):%Y-%m-%d}"
+
+
 # (role, page name, path from the clinic). Role None: nobody logged in.
 PAGES = [
     (None, "login", lambda c: "/login/"),
@@ -128,8 +135,10 @@ PAGES = [
     ("front_desk", "403", lambda c: "/audit/"),
     ("manager", "home", lambda c: "/"),
     ("manager", "reports dashboard", lambda c: "/reports/"),
-    ("manager", "safety report", lambda c: "/reports/safety/"),
+    ("manager", "reports dashboard with figures", lambda c: f"/reports/?{date_range()}"),
+    ("manager", "safety report", lambda c: f"/reports/safety/?{date_range()}"),
     ("manager", "exports", lambda c: "/reports/exports/"),
+    ("manager", "exports with links", lambda c: f"/reports/exports/?{date_range()}"),
     ("manager", "schedules", lambda c: "/appointments/schedules/"),
     ("manager", "therapist schedule", lambda c: f"/appointments/schedules/{c.physio.pk}/"),
     ("administrator", "home", lambda c: "/"),

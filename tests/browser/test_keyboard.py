@@ -33,17 +33,25 @@ from treatments.models import NeedlingSession
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FOCUSED = "el => el === document.activeElement"
+# The target comes before the focused element in the page.
+BEFORE_FOCUS = (
+    "el => document.activeElement !== document.body && "
+    "!!(el.compareDocumentPosition(document.activeElement) & Node.DOCUMENT_POSITION_FOLLOWING)"
+)
 OUTLINE = "el => [getComputedStyle(el).outlineStyle, getComputedStyle(el).outlineWidth]"
 
 
-def tab_to(page, target, *, backwards=False, limit=250):
-    """Press Tab (Shift+Tab backwards) until `target` has the focus; fail when it never gets it."""
+def tab_to(page, target, *, backwards=None, limit=250):
+    """Press Tab until `target` has the focus, or Shift+Tab when it comes before the focus in the page (or
+    when told); fail when it never gets it."""
     target.wait_for(state="attached")
+    if backwards is None:
+        backwards = target.evaluate(BEFORE_FOCUS)
     for _ in range(limit):
         if target.evaluate(FOCUSED):
             return target
         page.keyboard.press("Shift+Tab" if backwards else "Tab")
-    raise AssertionError(f"Tab never reaches {target}")
+    raise AssertionError(f"{'Shift+Tab' if backwards else 'Tab'} never reaches {target}")
 
 
 def type_into(page, target, text):
@@ -54,12 +62,12 @@ def type_into(page, target, text):
 def choose(page, select, label):
     """Pick the option whose text starts with `label` in a closed <select> with the arrow keys."""
     tab_to(page, select)
-    page.keyboard.press("Home")
-    for _ in range(200):
-        if select.evaluate("el => el.options[el.selectedIndex].text").startswith(label):
-            return
-        page.keyboard.press("ArrowDown")
-    raise AssertionError(f"no option {label!r} in {select}")
+    texts, current = select.evaluate("el => [Array.from(el.options, o => o.text), el.selectedIndex]")
+    wanted = next((index for index, text in enumerate(texts) if text.startswith(label)), None)
+    assert wanted is not None, f"no option {label!r} in {select}: {texts}"
+    for _ in range(abs(wanted - current)):
+        page.keyboard.press("ArrowDown" if wanted > current else "ArrowUp")
+    assert select.evaluate("el => el.options[el.selectedIndex].text").startswith(label)
 
 
 def press_on(page, target, key="Enter"):

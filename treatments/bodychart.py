@@ -100,6 +100,9 @@ def render(points=(), link=None, htmx=None, plain=False):
             "right_x": width - 10,
             "zones": zones,
             "plain": plain,
+            # Regions that are links make the chart a group of controls, not one image (axe: an image
+            # holds no interactive element).
+            "interactive": link is not None,
         },
     )
 

@@ -123,11 +123,13 @@ PAGES = [
     ("physio", "day view", lambda c: "/appointments/"),
     ("physio", "security", lambda c: "/account/security/"),
     ("physio", "password change", lambda c: "/password/change/"),
+    ("physio", "PSFS scoring", lambda c: f"/sessions/patient/{c.patient.pk}/psfs/"),
     ("front_desk", "home", lambda c: "/"),
     ("front_desk", "patient search", lambda c: "/patients/?q=cote"),
     ("front_desk", "register patient", lambda c: "/patients/register/"),
     ("front_desk", "day view", lambda c: f"/appointments/?date={c.appointment.start.date():%Y-%m-%d}"),
     ("front_desk", "week view", lambda c: f"/appointments/week/{c.physio.pk}/"),
+    ("front_desk", "location week", lambda c: "/appointments/week/"),
     ("front_desk", "booking form", lambda c: "/appointments/book/"),
     ("front_desk", "appointment detail", lambda c: f"/appointments/{c.appointment.pk}/"),
     ("front_desk", "reschedule", lambda c: f"/appointments/{c.appointment.pk}/reschedule/"),
@@ -147,6 +149,10 @@ PAGES = [
     ("administrator", "admin staff list", lambda c: "/admin/accounts/user/"),
     ("administrator", "admin staff change", lambda c: f"/admin/accounts/user/{c.physio.pk}/change/"),
     ("administrator", "admin consent forms", lambda c: "/admin/consent/consentform/"),
+    ("administrator", "consent versions", lambda c: "/consent/versions/"),
+    ("administrator", "consent version", lambda c: f"/consent/versions/{c.consent.form_id}/"),
+    ("administrator", "consent version preview", lambda c: f"/consent/versions/{c.consent.form_id}/preview/"),
+    ("administrator", "e-mail outbox", lambda c: "/outbox/"),
     ("administrator", "import", lambda c: "/interop/import/"),
     ("administrator", "FHIR export", lambda c: "/interop/fhir/"),
     ("administrator", "break-the-glass list", lambda c: "/patients/break-the-glass/"),
@@ -215,6 +221,10 @@ def test_page_has_no_serious_accessibility_violation(visit, role, name, path_of)
     violations = blocking_violations(page)
     assert page.elsewhere == []
     assert not violations, f"{name} ({role or 'nobody logged in'}) at {page.url}:\n" + "\n".join(violations)
+    # And nothing runs off the side of a 1280 px screen (the administrator's long menu once did).
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth"), (
+        f"{name} scrolls sideways"
+    )
 
 
 def test_second_factor_pages_have_no_serious_accessibility_violation(browser, live_server):

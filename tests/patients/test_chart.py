@@ -4,6 +4,7 @@ from django.urls import reverse
 from accounts.models import Role
 from audit.models import Action, AuditEvent
 from tests.factories import ScreeningFactory
+from tests.markup import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,7 @@ def test_the_front_desk_never_sees_clinical_panels_or_screening_notes(client_for
 def test_recent_activity_lists_the_patients_audit_events(client_for, zoe):
     client = client_for(Role.PHYSIO)
     chart(client, zoe)
-    page = chart(client, zoe).content.decode()
+    page = page_text(chart(client, zoe).content.decode())
     assert f"{client.user.email} · View" in page
 
 

@@ -51,8 +51,9 @@ def page_text(html):
 
 
 def tags(html, name, **attrs):
-    """The attributes of each `name` tag whose attributes include `attrs` (data_testid for data-testid)."""
-    wanted = {key.replace("_", "-"): value for key, value in attrs.items()}
+    """The attributes of each `name` tag whose attributes include `attrs` (data_testid for data-testid,
+    class_ for class)."""
+    wanted = {key.rstrip("_").replace("_", "-"): value for key, value in attrs.items()}
     return [
         found
         for tag, found in _parse(html).tags

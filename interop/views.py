@@ -65,6 +65,7 @@ def _batch_page(request, batch, form=None, status=200):
             "form": form,
             "kinds": [(kind, form.fields_of(kind)) for kind in ("patients", "appointments")] if form else [],
             "labels": labels,
+            "BatchStatus": BatchStatus,
         },
         status=status,
     )

@@ -196,7 +196,9 @@ def access_report(request, pk):
     events = AuditEvent.objects.filter(patient_id=patient.pk).select_related("actor").order_by("-id")
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     record(Action.VIEW, request=request, obj=patient, patient_id=patient.pk, detail="access report")
-    return render(request, "patients/access_report.html", {"patient": patient, "page": page})
+    return render(
+        request, "patients/access_report.html", {"patient": patient, "page": page, "Action": Action}
+    )
 
 
 @role_required(Role.ADMIN)

@@ -103,7 +103,14 @@ def safety(request):
     """Side effect rates against the published baselines, and every significant or serious event (with a
     link to its session for clinical roles). Audited as a view."""
     form, report_filter = filter_from_request(request)
-    context = {"form": form, "report_filter": report_filter, "clinical": request.user.is_clinical}
+    from treatments.models import Severity
+
+    context = {
+        "form": form,
+        "report_filter": report_filter,
+        "clinical": request.user.is_clinical,
+        "Severity": Severity,
+    }
     if report_filter is not None:
         figures = services.safety(report_filter)
         if request.user.is_clinical:

@@ -11,6 +11,7 @@ from accounts.models import StaffSession
 from audit.models import Action, AuditEvent
 from tests.conftest import Client
 from tests.factories import TEST_PASSWORD, FrontDeskFactory, PhysioFactory
+from tests.markup import page_text
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def test_a_session_idle_past_the_limit_ends_and_the_login_page_says_why(physio_c
     assert response.status_code == 302
     assert response.url == "/login/?next=/patients/%3Fq%3Dsmith&ended=idle"
     assert "_auth_user_id" not in physio_client.session
-    page = physio_client.get(response.url).content.decode()
+    page = page_text(physio_client.get(response.url).content.decode())
     assert "Your session ended (idle for more than 30 minutes)" in page
     event = AuditEvent.objects.get(action=Action.SESSION_END)
     assert event.actor == physio_client.user and "idle" in event.detail

@@ -9,6 +9,7 @@ from appointments.models import Appointment, AppointmentStatusChange
 from audit.models import Action, AuditEvent
 from interop.models import BatchStatus, ImportBatch, ImportedRecord
 from patients.models import Patient
+from tests.markup import tags
 
 from .conftest import fixture_bytes, upload
 
@@ -201,3 +202,13 @@ def test_discarding_drops_the_files(admin_client, clinic):
     assert batch.status == BatchStatus.DISCARDED and not batch.patients_file
     assert admin_client.post(f"/interop/import/{batch.pk}/confirm/").status_code == 400
     assert not Patient.objects.filter(family_name="Tremblay").exists()
+
+
+def test_the_confirm_button_shows_while_the_batch_waits_and_not_once_it_is_imported(admin_client, clinic):
+    upload(admin_client, fixture_bytes("jane_patients.csv"), fixture_bytes("jane_appointments.csv"))
+    batch = ImportBatch.objects.latest("id")
+    waiting = admin_client.get(f"/interop/import/{batch.pk}/").content.decode()
+    assert len(tags(waiting, "button", data_testid="confirm")) == 1
+    confirm(admin_client)
+    imported = admin_client.get(f"/interop/import/{batch.pk}/").content.decode()
+    assert tags(imported, "button", data_testid="confirm") == []

@@ -4,6 +4,7 @@ from django.urls import reverse
 from accounts.models import Role
 from audit.models import Action, AuditEvent
 from tests.factories import ScreeningFactory
+from tests.markup import page_text, tags
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,7 @@ def test_the_front_desk_never_sees_clinical_panels_or_screening_notes(client_for
 def test_recent_activity_lists_the_patients_audit_events(client_for, zoe):
     client = client_for(Role.PHYSIO)
     chart(client, zoe)
-    page = chart(client, zoe).content.decode()
+    page = page_text(chart(client, zoe).content.decode())
     assert f"{client.user.email} · View" in page
 
 
@@ -63,3 +64,12 @@ def test_the_chart_takes_a_bounded_number_of_queries(client_for, zoe, django_ass
     # each other app's panel adds its own few (treatments' course of care two: sessions, PSFS scorings).
     with django_assert_max_num_queries(22):
         assert chart(client, zoe).status_code == 200
+
+
+def test_a_refused_archive_shows_its_message_as_an_error_and_a_done_one_as_a_success(client_for, zoe):
+    client = client_for(Role.FRONT_DESK)
+    done = client.post(reverse("patients:archive", args=[zoe.pk]), follow=True).content.decode()
+    assert len(tags(done, "div", class_="alert alert-success", role="alert")) == 1
+    refused = client.post(reverse("patients:archive", args=[zoe.pk]), follow=True).content.decode()
+    assert len(tags(refused, "div", class_="alert alert-danger", role="alert")) == 1
+    assert "This patient is already archived." in page_text(refused)

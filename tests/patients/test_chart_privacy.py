@@ -17,6 +17,7 @@ from tests.factories import (
     PhysioFactory,
     give_consent,
 )
+from tests.markup import tags
 
 pytestmark = pytest.mark.django_db
 REASON = "Covering for Daniel today: patient phoned about soreness"
@@ -173,6 +174,7 @@ def test_the_administrator_sees_who_opened_what_and_every_broken_glass(client_fo
     report = admin.get(reverse("patients:access_report", args=[session.patient_id])).content.decode()
     assert "Sam Curious" in report
     assert "Chart opened by breaking the glass" in report and REASON in report
+    assert len(tags(report, "tr", class_="table-danger")) == 1  # the broken glass, not the views and print
     assert "visit summary" in report.lower() or "Print" in report
     listing = admin.get(reverse("patients:break_glass_list")).content.decode()
     assert "Sam Curious" in listing and REASON in listing and session.patient.chart_number in listing

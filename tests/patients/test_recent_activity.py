@@ -18,6 +18,7 @@ from tests.factories import (
     muscle,
     needle,
 )
+from tests.markup import page_text
 from treatments.services import add_point, add_side_effect
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def treated_patient(db):
 def activity(client, patient):
     page = client.get(reverse("patients:chart", args=[patient.pk])).content.decode()
     start = page.index('data-testid="recent-activity"')
-    return page[start : page.index("</ul>", start)]
+    return page_text(page[start : page.index("</ul>", start)])
 
 
 def test_the_front_desk_sees_no_needle_point_side_effect_or_screening_in_recent_activity(

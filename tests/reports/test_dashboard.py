@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.models import Role
 from audit.models import Action, AuditEvent
 from tests.factories import PatientFactory
+from tests.markup import tags
 from tests.reports.conftest import add_session, at
 
 # Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
@@ -164,6 +165,16 @@ def test_serious_events_link_to_the_session_for_the_administrator_only(clinic, c
     assert f"Session {ben}" not in manager_html
     admin_html = client_for(Role.ADMIN).get("/reports/safety/", params(clinic.report_filter)).content.decode()
     assert f'<a href="{reverse("treatments:session", args=[ben])}">Session {ben}</a>' in admin_html
+
+
+def test_serious_events_and_incidents_are_marked_danger_and_significant_ones_warning(clinic, client_for):
+    fainting = [("fainting", "significant")]  # each significant or serious side effect opens an incident
+    add_session(PatientFactory(), clinic.ben, at(clinic.report_filter.start, 14), [], effects=fainting)
+    html = client_for(Role.ADMIN).get("/reports/safety/", params(clinic.report_filter)).content.decode()
+    marked = [row for row in tags(html, "tr") if row.get("class") in ("table-danger", "table-warning")]
+    incidents = [row["class"] for row in marked if row.get("data-testid") == "open-incident"]
+    events = [row["class"] for row in marked if "data-testid" not in row]  # the serious-events table
+    assert sorted(incidents) == sorted(events) == ["table-danger", "table-warning"]
 
 
 def test_the_manager_home_shows_the_last_30_days(db, client_for):

@@ -161,3 +161,18 @@ def test_the_depth_footnote_appears_only_when_a_row_uses_it(client, consented_dr
         depth_confirmed=True,
     )
     assert "depth beyond the muscle's advisory maximum, confirmed" in " ".join(pdf_text(client.get(url)))
+
+
+def test_each_item_prints_on_its_own_line_and_free_text_keeps_its_line_breaks(client, treated, clinician):
+    """The template's own line breaks are only spaces (its lines end in <br>), while a note's line breaks
+    print as written."""
+    complete_session(treated, history="Fell skiing in January\nWorse since")
+    client.force_login(clinician)
+    response = client.get(reverse("treatments:pdf", args=[treated.pk]))
+    page = PdfReader(io.BytesIO(response.content)).pages[0]
+    lines = [line.strip() for line in page.extract_text().splitlines()]
+    patient = treated.patient
+    heading = f"Patient: {patient.family_name}, {patient.given_name} · chart {patient.chart_number} · born"
+    assert any(line.startswith(heading) for line in lines)
+    assert "History: Fell skiing in January" in lines and "Worse since" in lines
+    assert "Pain before (NRS): 6 / 10" in lines and "Pain after (NRS): 3 / 10" in lines

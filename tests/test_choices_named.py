@@ -10,13 +10,7 @@ from django.apps import apps
 
 ROOT = Path(__file__).resolve().parents[1]
 SKIPPED = {".venv", "var", "node_modules", ".git"}
-# Being reworked on other branches (issue 13): remove a file from here when it is done.
-NOT_YET = {
-    "appointments/templates/appointments/_grid.html",
-    "appointments/templates/appointments/_status.html",
-    "appointments/templates/appointments/detail.html",
-    "treatments/templates/treatments/_my_day.html",
-}
+NOT_YET = set()
 TAG = re.compile(r"{%.*?%}")
 LITERAL_COMPARED = re.compile(r"""(?:==|!=)\s*["']([^"']+)["']|["']([^"']+)["']\s*(?:==|!=)""")
 

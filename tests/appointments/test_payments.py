@@ -373,3 +373,18 @@ def test_the_payments_export_lists_each_receipt(client_for, visit, desk):
         "Debit",
     )
     assert "Doe" not in str(rows)
+
+
+# --- the fee, through the admin ------------------------------------------------------------------------
+def test_the_administrator_sets_a_fee_and_a_negative_one_is_refused(client_for):
+    kind = AppointmentTypeFactory(name="IMS initial assessment", default_minutes=60)
+    client = client_for(Role.ADMIN)
+    url = reverse("admin:appointments_appointmenttype_change", args=[kind.pk])
+    data = {"name": kind.name, "default_minutes": 60, "needling": "on", "active": "on"}
+    response = client.post(url, {**data, "fee": "-10.00"})
+    assert response.status_code == 200 and "greater than or equal to 0" in response.content.decode()
+    kind.refresh_from_db()
+    assert kind.fee == 0
+    assert client.post(url, {**data, "fee": "130.00"}).status_code == 302
+    kind.refresh_from_db()
+    assert kind.fee == Decimal("130.00")

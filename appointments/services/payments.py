@@ -43,10 +43,11 @@ def clean_amount(value):
         raise PaymentError("Enter the amount as a number of dollars, such as 95.00.", code="not_a_number")
     if amount <= 0:
         raise PaymentError("The amount must be more than $0.00.", code="not_positive")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise PaymentError("Enter the amount in dollars and cents: at most two decimals.", code="decimals")
+    # The bound first: quantizing a huge number (1e999) would itself fail.
     if amount > MAX_PAYMENT:
         raise PaymentError(f"An amount over ${MAX_PAYMENT:,} is refused: check the figure.", code="too_large")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise PaymentError("Enter the amount in dollars and cents: at most two decimals.", code="decimals")
     return amount.quantize(Decimal("0.01"))
 
 

@@ -13,10 +13,13 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from accounts.models import Role
-from appointments.models import AppointmentType, Payment, PaymentKind
+from appointments.models import AppointmentType, Payment, PaymentKind, PaymentMethod
 from appointments.services import payments
 from audit.models import Action, AuditEvent
 from tests.factories import (
@@ -81,6 +84,9 @@ def test_payment_is_taken_only_once_the_patient_came(visit, desk, status):
         ("12.345", "two decimals"),
         ("10000.01", "refused"),
         ("", "number of dollars"),
+        ("sNaN", "number of dollars"),
+        ("Infinity", "number of dollars"),
+        ("1e999999", "refused"),
     ],
 )
 def test_bad_amounts_are_refused_by_the_service(visit, desk, amount, message):
@@ -388,3 +394,31 @@ def test_the_administrator_sets_a_fee_and_a_negative_one_is_refused(client_for):
     assert client.post(url, {**data, "fee": "130.00"}).status_code == 302
     kind.refresh_from_db()
     assert kind.fee == Decimal("130.00")
+
+
+# --- whatever is typed -----------------------------------------------------------------------------------
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(typed=st.one_of(st.text(max_size=30), st.decimals().map(str), st.floats().map(str)))
+def test_any_typed_amount_is_a_clean_sum_or_a_message(typed):
+    try:
+        amount = payments.clean_amount(typed)
+    except payments.PaymentError as error:
+        assert error.messages[0]
+    else:
+        assert Decimal("0.01") <= amount <= Decimal("10000.00")
+        assert amount == amount.quantize(Decimal("0.01"))
+
+
+@hypothesis_settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    amount=st.text(max_size=20), method=st.text(max_size=20).filter(lambda m: m not in PaymentMethod.values)
+)
+def test_the_payment_form_never_fails_on_junk(client_for, visit, amount, method):
+    before = Payment.objects.count()
+    response = client_for(Role.FRONT_DESK).post(
+        reverse("appointments:pay", args=[visit.pk]), {"amount": amount, "method": method}
+    )
+    assert response.status_code == 400  # a NUL is refused by the middleware, the rest by the form
+    assert Payment.objects.count() == before

@@ -346,7 +346,9 @@ def _render_detail(request, appointment, *, payment_form=None, refund_form=None,
     history = appointment.status_changes.select_related("by")
     actions = status_changes.NEXT_STATUSES[Status(appointment.status)]
     can_take_payment = request.user.has_role(*PAYMENTS)
-    payments_list = list(appointment.payments.select_related("recorded_by", "refund_of"))
+    payments_list = (
+        list(appointment.payments.select_related("recorded_by", "refund_of")) if can_take_payment else []
+    )
     refunded = {}
     for entry in payments_list:
         if entry.refund_of_id:

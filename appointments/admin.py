@@ -54,7 +54,7 @@ class RoomAdmin(AuditedAdmin):
 
 @admin.register(AppointmentType)
 class AppointmentTypeAdmin(AuditedAdmin):
-    list_display = ("name", "default_minutes", "needling", "active")
+    list_display = ("name", "default_minutes", "fee", "needling", "active")
 
 
 class BreakInline(admin.TabularInline):

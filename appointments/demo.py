@@ -17,6 +17,7 @@ left alone), and set-based: one INSERT ... SELECT over generate_series, 1.2M row
 """
 
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -254,6 +255,9 @@ def seed(demo):
     follow_up = AppointmentType.objects.get_or_create(name="IMS follow-up", defaults={"default_minutes": 30})[
         0
     ]
+    # Demo fees (CAD), typical of a BC physiotherapy clinic; set only where the clinic has not set one.
+    AppointmentType.objects.filter(pk=initial.pk, fee=0).update(fee=Decimal("130.00"))
+    AppointmentType.objects.filter(pk=follow_up.pk, fee=0).update(fee=Decimal("95.00"))
     password_hash = make_password(None)  # group physiotherapists cannot log in
     main = _location(0)
     _working_hours(physios, main)

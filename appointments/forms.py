@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from patients.models import Patient
 
-from .models import Appointment, AppointmentType, Break, Location, TimeOff, WorkingHours
+from .models import Appointment, AppointmentType, Break, Location, PaymentMethod, TimeOff, WorkingHours
 
 
 class TherapistChoiceField(forms.ModelChoiceField):
@@ -191,3 +191,45 @@ class RemovalForm(forms.Form):
     def __init__(self, data, *, kind, therapist):
         super().__init__(data)
         self.fields["id"].queryset = self.KINDS[kind](therapist)
+
+
+def _amount_field():
+    # Text, not a number input: the service's own messages (clean_amount) explain what is wrong.
+    return forms.CharField(
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        error_messages={"required": "Enter the amount."},
+    )
+
+
+class PaymentForm(forms.Form):
+    """The desk marks a visit paid: the amount (the appointment type's fee to start with) and how."""
+
+    amount = _amount_field()
+    method = forms.ChoiceField(
+        choices=[("", "How was it paid?"), *PaymentMethod.choices],
+        error_messages={
+            "required": "Choose how the patient paid.",
+            "invalid_choice": "Choose how the patient paid.",
+        },
+    )
+
+    def clean_amount(self):
+        from .services.payments import PaymentError, clean_amount
+
+        try:
+            return clean_amount(self.cleaned_data["amount"])
+        except PaymentError as error:
+            raise forms.ValidationError(error.messages[0]) from None
+
+
+class RefundForm(PaymentForm):
+    """Give back part or all of one payment, with the reason."""
+
+    method = None
+    payment = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        max_length=300,
+        widget=forms.TextInput(attrs={"placeholder": "Why (overcharged, visit cancelled...)"}),
+        error_messages={"required": "Give a reason for the refund."},
+    )

@@ -1,9 +1,11 @@
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -57,6 +59,13 @@ class AppointmentType(models.Model):
         "authorisation are booked or offered for it.",
     )
     active = models.BooleanField(default=True)
+    fee = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0.00"))],
+        help_text="What the visit costs, in Canadian dollars: the desk's payment form starts from it.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -64,7 +73,8 @@ class AppointmentType(models.Model):
             models.CheckConstraint(
                 condition=models.Q(default_minutes__gte=5, default_minutes__lte=480),
                 name="appointment_type_minutes_sane",
-            )
+            ),
+            models.CheckConstraint(condition=models.Q(fee__gte=0), name="appointment_type_fee_not_negative"),
         ]
 
     def __str__(self):
@@ -389,3 +399,92 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} to {self.sent_to}"
+
+
+class PaymentMethod(models.TextChoices):
+    DEBIT = "debit", "Debit"
+    CREDIT_CARD = "credit_card", "Credit card"
+    CASH = "cash", "Cash"
+    E_TRANSFER = "e_transfer", "E-transfer"
+    DIRECT_BILLING = "direct_billing", "Insurer direct billing"
+
+
+class PaymentKind(models.TextChoices):
+    PAYMENT = "payment", "Payment"
+    REFUND = "refund", "Refund"
+
+
+# Appointments the desk may take payment for: the patient came (checked in, treated or checked out).
+PAYABLE_STATUSES = ("arrived", "in_treatment", "completed")
+# Larger than any visit's fee: a typo (an extra zero or two) is refused rather than receipted.
+MAX_PAYMENT = Decimal("10000.00")
+
+
+class ReceiptCounter(models.Model):
+    """The one row that hands out receipt numbers: read and raised under SELECT ... FOR UPDATE in the
+    payment's own transaction, so numbers run without gaps (a rolled-back payment gives its number back,
+    which a PostgreSQL sequence would not). Seeded by the migration; never deleted."""
+
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="receipt_counter_single_row")]
+
+    def __str__(self):
+        return f"Last receipt {self.last_number}"
+
+
+class Payment(models.Model):
+    """Money taken for a visit (kind payment, amount > 0) or given back (kind refund, amount < 0, naming
+    the payment it refunds). Each has its receipt number, gapless. Never changed or deleted (the database
+    refuses: migration 0006); a mistake is corrected by a refund, which is a new entry."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(max_length=10, choices=PaymentKind.choices, default=PaymentKind.PAYMENT)
+    amount = models.DecimalField(max_digits=8, decimal_places=2)
+    method = models.CharField(max_length=20, choices=PaymentMethod.choices)
+    refund_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    receipt_number = models.PositiveIntegerField(unique=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["receipt_number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=PaymentKind.values), name="payment_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(method__in=PaymentMethod.values), name="payment_method_known"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind=PaymentKind.PAYMENT, amount__gt=0, refund_of__isnull=True)
+                    | models.Q(kind=PaymentKind.REFUND, amount__lt=0, refund_of__isnull=False)
+                ),
+                name="payment_sign_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__lte=MAX_PAYMENT, amount__gte=-MAX_PAYMENT),
+                name="payment_amount_sane",
+            ),
+        ]
+        indexes = [models.Index(fields=["recorded_at"], name="payment_recorded_idx")]
+
+    def __str__(self):
+        return f"Receipt {self.receipt_number}: {self.get_kind_display()} ${self.amount}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionDenied("Payments are never changed: record a refund instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Payments are never deleted: record a refund instead.")
+
+    @property
+    def is_refund(self):
+        return self.kind == PaymentKind.REFUND

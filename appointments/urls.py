@@ -18,6 +18,9 @@ urlpatterns = [
     path("<int:pk>/no-show/", views.no_show, name="no_show"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/reschedule/", views.reschedule, name="reschedule"),
+    path("<int:pk>/pay/", views.pay, name="pay"),
+    path("<int:pk>/refund/", views.refund, name="refund"),
+    path("<int:pk>/receipts/<int:payment_pk>/", views.receipt, name="receipt"),
     path("schedules/", views.schedules, name="schedules"),
     path("schedules/<int:pk>/", views.therapist_schedule, name="therapist_schedule"),
 ]

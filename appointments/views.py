@@ -1,5 +1,6 @@
 from collections import Counter
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import partial
 
 from django.contrib import messages
@@ -14,16 +15,21 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
 from accounts.models import Role, User
+from audit.models import Action
+from audit.services import record
+from clinic.pdf import pdf_response
 from patients.models import Patient
 from patients.services import find_patients
 
-from . import selectors
+from . import receipts, selectors
 from .calendar import Column, build_grid, now_row_label, week_days
 from .forms import (
     BookingForm,
     BreakForm,
     CancelForm,
     NextAvailableForm,
+    PaymentForm,
+    RefundForm,
     RemovalForm,
     RescheduleForm,
     TimeOffForm,
@@ -31,19 +37,24 @@ from .forms import (
     WorkingHoursForm,
 )
 from .models import (
+    PAYABLE_STATUSES,
     Appointment,
     AppointmentType,
     Location,
+    Payment,
+    PaymentKind,
     Status,
     TimeOff,
     WorkingHours,
     overlapping,
 )
-from .services import booking, status_changes, working_time
+from .services import booking, payments, status_changes, working_time
 
 DESK = (Role.FRONT_DESK, Role.ADMIN)
 CALENDAR = (Role.FRONT_DESK, Role.ADMIN, Role.MANAGER, Role.PHYSIO)
 SCHEDULES = (Role.MANAGER, Role.ADMIN)
+# Fees and receipts are the desk's business (check-out), and the manager's; not clinical, so not the physio's.
+PAYMENTS = (Role.FRONT_DESK, Role.MANAGER, Role.ADMIN)
 FIRST_YEAR, LAST_YEAR = 1990, 2200
 CONFIRMABLE = {"past": "confirm_past", "outside_hours": "confirm_outside_hours"}
 
@@ -328,9 +339,22 @@ def _appointment(pk):
 
 @role_required(*CALENDAR)
 def detail(request, pk):
-    appointment = _appointment(pk)
+    return _render_detail(request, _appointment(pk))
+
+
+def _render_detail(request, appointment, *, payment_form=None, refund_form=None, status=200):
     history = appointment.status_changes.select_related("by")
     actions = status_changes.NEXT_STATUSES[Status(appointment.status)]
+    can_take_payment = request.user.has_role(*PAYMENTS)
+    payments_list = (
+        list(appointment.payments.select_related("recorded_by", "refund_of")) if can_take_payment else []
+    )
+    refunded = {}
+    for entry in payments_list:
+        if entry.refund_of_id:
+            refunded[entry.refund_of_id] = refunded.get(entry.refund_of_id, 0) + entry.amount
+    for entry in payments_list:
+        entry.remaining = entry.amount + refunded.get(entry.pk, 0) if not entry.is_refund else None
     context = {
         "appointment": appointment,
         "history": history,
@@ -344,8 +368,94 @@ def detail(request, pk):
         "check_in_window": status_changes.check_in_window(appointment) if Status.ARRIVED in actions else None,
         "now": timezone.now(),
         "Status": Status,
+        # Fees and receipts: the desk (and the manager) take payment once the patient has come.
+        "can_take_payment": can_take_payment,
+        "payable": appointment.status in PAYABLE_STATUSES,
+        "payments": payments_list,
+        "paid_total": sum((entry.amount for entry in payments_list), Decimal("0.00")),
+        "payment_form": payment_form or PaymentForm(initial={"amount": appointment.type.fee}),
+        "refund_form": refund_form,
     }
-    return render(request, "appointments/detail.html", context)
+    return render(request, "appointments/detail.html", context, status=status)
+
+
+@role_required(*PAYMENTS)
+@require_POST
+def pay(request, pk):
+    """Mark the visit paid (amount, method): a receipt number is given; a bad entry is shown on the form."""
+    appointment = _appointment(pk)
+    form = PaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            entry = payments.record_payment(
+                appointment,
+                amount=form.cleaned_data["amount"],
+                method=form.cleaned_data["method"],
+                by=request.user,
+                request=request,
+            )
+        except payments.PaymentError as error:
+            form.add_error(None, error.messages[0])
+        else:
+            messages.success(request, f"Paid ${entry.amount}: receipt {entry.receipt_number}.")
+            return redirect("appointments:detail", pk=appointment.pk)
+    return _render_detail(request, appointment, payment_form=form, status=400)
+
+
+@role_required(*PAYMENTS)
+@require_POST
+def refund(request, pk):
+    """Give back part or all of one of this appointment's payments, as a new receipt."""
+    appointment = _appointment(pk)
+    form = RefundForm(request.POST)
+    if form.is_valid():
+        original = appointment.payments.filter(
+            pk=form.cleaned_data["payment"], kind=PaymentKind.PAYMENT
+        ).first()
+        if original is None:
+            form.add_error(None, "Choose a payment of this appointment to refund.")
+        else:
+            try:
+                entry = payments.refund(
+                    original,
+                    amount=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                    request=request,
+                )
+            except payments.PaymentError as error:
+                form.add_error(None, error.messages[0])
+            else:
+                messages.success(request, f"Refunded ${-entry.amount}: receipt {entry.receipt_number}.")
+                return redirect("appointments:detail", pk=appointment.pk)
+    return _render_detail(request, appointment, refund_form=form, status=400)
+
+
+@role_required(*PAYMENTS)
+def receipt(request, pk, payment_pk):
+    """The receipt of one payment or refund, as a PDF for the patient's extended health insurer. Audited
+    as a print."""
+    entry = get_object_or_404(
+        Payment.objects.select_related(
+            "appointment__patient",
+            "appointment__therapist__clinician_profile",
+            "appointment__type",
+            "appointment__location",
+            "refund_of",
+        ),
+        pk=payment_pk,
+        appointment_id=pk,
+    )
+    pdf = receipts.receipt_pdf(entry, request=request)
+    record(
+        Action.PRINT,
+        request=request,
+        user=request.user,
+        obj=entry,
+        patient_id=entry.appointment.patient_id,
+        detail=f"receipt {entry.receipt_number}",
+    )
+    return pdf_response(pdf, f"receipt-{entry.receipt_number}.pdf")
 
 
 def _act(request, pk, action, success):

@@ -600,3 +600,50 @@ class PSFSExport(Export):
             clinician_name=F("measure__recorded_by__full_name"),
             psfs_score=F("measure__score"),
         ).order_by("measure__scored_at", "measure_id", "order")
+
+
+@register
+class PaymentExport(Export):
+    """Fees taken and refunds given (issue 15 part 4b): one row per receipt, filtered by when it was
+    recorded, the visit's physiotherapist and location. A refund's amount is negative and names the
+    receipt it refunds, so the column sums to what the clinic kept."""
+
+    key = "payments"
+    name = "Payments and refunds"
+    columns = [
+        ("receipt_number", "Receipt"),
+        ("local_recorded", "Recorded"),
+        ("chart_number", "Chart number"),
+        ("local_service", "Date of service"),
+        ("service", "Service"),
+        ("clinician_name", "Clinician"),
+        ("method", "Method"),
+        ("kind", "Kind"),
+        ("amount", "Amount (CAD)"),
+        ("refund_of_receipt", "Refund of receipt"),
+    ]
+    patient_path = "appointment__patient__"
+
+    def rows(self, report_filter):
+        from appointments.models import Payment
+
+        queryset = Payment.objects.filter(
+            recorded_at__gte=report_filter.starts_at, recorded_at__lt=report_filter.ends_before
+        )
+        if report_filter.therapist is not None:
+            queryset = queryset.filter(appointment__therapist=report_filter.therapist)
+        if report_filter.location is not None:
+            queryset = queryset.filter(appointment__location=report_filter.location)
+        return queryset.annotate(
+            local_recorded=local_time("recorded_at"),
+            chart_number=F("appointment__patient__chart_number"),
+            local_service=local_time("appointment__start"),
+            service=F("appointment__type__name"),
+            clinician_name=F("appointment__therapist__full_name"),
+            refund_of_receipt=F("refund_of__receipt_number"),
+        ).order_by("receipt_number")
+
+    def choices(self):
+        from appointments.models import PaymentKind, PaymentMethod
+
+        return {"method": dict(PaymentMethod.choices), "kind": dict(PaymentKind.choices)}

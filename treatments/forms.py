@@ -292,7 +292,8 @@ class SignForm(forms.Form):
         if not patient.email:
             choices = [(value, label) for value, label in choices if value not in EMAILED]
         self.fields["handout"].choices = choices
-        self.fields["handout"].initial = HandoutChoice.PRINT
+        # Not now unless chosen: signing alone still leaves the clinician on the session, as it always did.
+        self.fields["handout"].initial = HandoutChoice.NONE
         self.fields["handout"].required = False
 
     def clean_handout(self):

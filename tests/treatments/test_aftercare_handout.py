@@ -160,3 +160,14 @@ def test_the_clinician_prints_it_audited(client, neck_session, clinician):
     assert AuditEvent.objects.filter(
         action=Action.PRINT, object_id=str(neck_session.pk), detail="aftercare handout"
     ).exists()
+
+
+def test_a_signed_session_screen_links_the_handout_and_a_draft_does_not(client, neck_session, clinician):
+    from tests.factories import NeedlingSessionFactory
+
+    client.force_login(clinician)
+    url = reverse("treatments:aftercare", args=[neck_session.pk])
+    assert url in client.get(reverse("treatments:session", args=[neck_session.pk])).content.decode()
+    draft = NeedlingSessionFactory(patient=neck_session.patient, clinician=clinician)
+    page = client.get(reverse("treatments:session", args=[draft.pk])).content.decode()
+    assert reverse("treatments:aftercare", args=[draft.pk]) not in page

@@ -90,3 +90,23 @@ def test_a_draft_or_missing_session_answers_the_same_page(client, draft):
 def test_a_signed_in_staff_member_gets_the_same_handout(client, signed, front_desk):
     client.force_login(front_desk)
     assert client.get(link_path(signed)).status_code == 200
+
+
+def test_the_expired_page_gives_the_clinic_phone(client, settings):
+    settings.CLINIC_PHONE = "604-555-0134"
+    response = client.get(reverse("aftercare:handout", args=["sample"]))
+    assert_refused(response)
+    assert "604-555-0134" in response.content.decode()
+
+
+def test_the_link_queries_a_fixed_number_of_times(
+    client, consented_draft, clinician, django_assert_max_num_queries
+):
+    for number in range(12):
+        add_point(
+            consented_draft, by=clinician, muscle=muscle("Gluteus medius"), side="LR"[number % 2],
+            needle_size=needle("0.30", 60), depth_mm=30, twitch_response="single",
+        )  # fmt: skip
+    signed = sign_session(complete_session(consented_draft), by=clinician)
+    with django_assert_max_num_queries(8):
+        assert client.get(link_path(signed)).status_code == 200

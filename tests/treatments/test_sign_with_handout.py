@@ -48,7 +48,8 @@ def test_the_sign_form_offers_every_choice_when_the_patient_has_an_e_mail(client
     page = client.get(reverse("treatments:session", args=[ready.pk])).content.decode()
     for label in ["Print", "E-mail to patient (link)", "E-mail as attachment", "Not now"]:
         assert label in page
-    assert 'value="print" checked' in page or re.search(r'value="print"[^>]*checked', page)
+    assert re.search(r'value="none"[^>]*checked', page)
+    assert not re.search(r'value="(print|link|attach)"[^>]*checked', page)
 
 
 def test_without_an_e_mail_only_print_and_not_now_are_offered(client, clinician, ready):

@@ -285,8 +285,12 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 PHONENUMBER_DEFAULT_REGION = os.environ.get("PHONE_REGION", "CA")
 
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "IMS Clinic")
-# Printed on receipts (appointments/receipts.py) beside the visit's location and address.
+# The clinic as patients reach it: on the aftercare handout, in e-mails to patients, on receipts
+# (appointments/receipts.py, beside the visit's location and address).
+CLINIC_ADDRESS = os.environ.get("CLINIC_ADDRESS", "")
 CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "")
+# How long a link e-mailed to a patient (the aftercare handout) opens, in days (clinic/patient_links.py).
+PATIENT_LINK_DAYS = int(os.environ.get("PATIENT_LINK_DAYS", "14"))
 # A pre-needling screening older than this many months is shown as due (patients/services.py).
 SCREENING_VALID_MONTHS = int(os.environ.get("SCREENING_VALID_MONTHS", "12"))
 # Check-in (appointments/services/status_changes.py) is open on the appointment's own day only (clinic

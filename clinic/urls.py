@@ -20,6 +20,8 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("interop/", include("interop.urls")),
     path("admin/", admin.site.urls),
+    # Patients' pages: public, each behind a signed, expiring link e-mailed to the patient (no login).
+    path("p/aftercare/", include("treatments.patient_urls")),
     # For load balancers: the process answers / it can serve (database reachable, migrations applied).
     path("favicon.ico", clinic_views.favicon, name="favicon"),
     path("healthz", clinic_views.healthz, name="healthz"),

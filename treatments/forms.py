@@ -272,3 +272,32 @@ class PSFSForm(forms.Form):
             except ValidationError as error:
                 raise forms.ValidationError(error.messages) from None
         return cleaned
+
+
+class SignForm(forms.Form):
+    """Signing, with what to do with the patient's aftercare handout. The e-mail choices are offered only
+    when the patient has an e-mail address on file."""
+
+    handout = forms.ChoiceField(
+        label="Aftercare handout",
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose what to do with the aftercare handout."},
+    )
+
+    def __init__(self, *args, patient, **kwargs):
+        from .aftercare import EMAILED, HandoutChoice
+
+        super().__init__(*args, **kwargs)
+        choices = [(value, label) for value, label in HandoutChoice.choices]
+        if not patient.email:
+            choices = [(value, label) for value, label in choices if value not in EMAILED]
+        self.fields["handout"].choices = choices
+        # Not now unless chosen: signing alone still leaves the clinician on the session, as it always did.
+        self.fields["handout"].initial = HandoutChoice.NONE
+        self.fields["handout"].required = False
+
+    def clean_handout(self):
+        from .aftercare import HandoutChoice
+
+        # A sign form from before the handout (an open tab) signs with "Not now".
+        return self.cleaned_data["handout"] or HandoutChoice.NONE

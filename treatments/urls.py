@@ -22,5 +22,6 @@ urlpatterns = [
     path("<int:pk>/sign/", views.session_sign, name="sign"),
     path("<int:pk>/addenda/", views.addendum_add, name="addendum_add"),
     path("<int:pk>/visit-summary.pdf", views.session_pdf, name="pdf"),
+    path("<int:pk>/aftercare.pdf", views.aftercare_pdf, name="aftercare"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident"),
 ]

@@ -3,22 +3,25 @@ addenda), the visit summary PDF and "My day". Views parse, call treatments.servi
 
 from functools import partial
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.access import role_required
+from accounts.access import public, role_required
 from accounts.models import Role
 from audit.models import Action
 from audit.services import record
+from clinic.patient_links import LinkRefused, read_token
 from clinic.pdf import pdf_response
 from patients.models import Patient
 
-from . import incidents, outcomes, repeat, services
+from . import aftercare, incidents, outcomes, repeat, services
 from .forms import (
     AddendumForm,
     AssessmentForm,
@@ -28,6 +31,7 @@ from .forms import (
     PSFSForm,
     RemovePointForm,
     SideEffectForm,
+    SignForm,
 )
 from .models import BodyRegion, Incident, NeedlePoint, NeedlingSession, SessionSigned
 from .summary import my_day_rows, session_context, visit_summary_pdf
@@ -79,6 +83,7 @@ def session_detail(request, pk):
             "point_form": _point_form(request, session, region=region, side=side),
             "side_effect_form": SideEffectForm(),
             "addendum_form": AddendumForm(),
+            "sign_form": SignForm(patient=session.patient),
             "region": region,
         }
     )
@@ -359,16 +364,86 @@ def side_effect_add(request, pk):
 @role_required(Role.PHYSIO)
 @require_POST
 def session_sign(request, pk):
+    """Sign the session, then do what the clinician chose with the aftercare handout: open it to print,
+    e-mail it to the patient (a signed link, or attached), or nothing now."""
     session = _session(pk)
     services.check_session_access(session, request.user, services.Intent.SIGN, request=request)
+    form = SignForm(request.POST, patient=session.patient)
+    if not form.is_valid():
+        for text in _messages(form):
+            messages.error(request, text)
+        return redirect(reverse("treatments:session", args=[pk]) + "#sign")
     try:
-        services.sign_session(session, by=request.user, request=request)
+        signed = services.sign_session(session, by=request.user, request=request)
     except ValidationError as error:
         for text in error.messages:
             messages.error(request, text)
-    else:
-        messages.success(request, "Session signed. It is now read-only; corrections are addenda.")
+        return redirect("treatments:session", pk=pk)
+    messages.success(request, "Session signed. It is now read-only; corrections are addenda.")
+    choice = form.cleaned_data["handout"]
+    if choice == aftercare.HandoutChoice.PRINT:
+        return redirect("treatments:aftercare", pk=pk)
+    if choice in aftercare.EMAILED:
+        link = request.build_absolute_uri(aftercare.link_path(signed))
+        try:
+            if aftercare.send_handout(signed, choice=choice, by=request.user, link_url=link, request=request):
+                messages.success(request, f"The aftercare handout is on its way to {signed.patient.email}.")
+            else:
+                messages.info(request, "The aftercare handout had already been e-mailed.")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
     return redirect("treatments:session", pk=pk)
+
+
+@role_required(*CLINICAL)
+def aftercare_pdf(request, pk):
+    """The patient's aftercare handout, for the clinician to print; the visit summary's readers, audited."""
+    session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.READ, request=request)
+    pdf = aftercare.handout_pdf(session)
+    record(
+        Action.PRINT, request=request, obj=session, patient_id=session.patient_id, detail="aftercare handout"
+    )
+    return pdf_response(pdf, aftercare.handout_filename(session), inline=True)
+
+
+@public
+@never_cache
+def aftercare_link(request, token):
+    """The handout behind the patient's e-mailed link: no login, one signed session only. An expired,
+    altered or unknown link answers the same plain page (410), which says nothing of whether the patient
+    or the session exists."""
+    try:
+        pk = read_token(aftercare.LINK_PURPOSE, token)
+    except LinkRefused:
+        return _link_refused(request)
+    session = (
+        NeedlingSession.objects.select_related("patient", "appointment")
+        .filter(pk=pk, signed_at__isnull=False)
+        .first()
+    )
+    if session is None:
+        return _link_refused(request)
+    pdf = aftercare.handout_pdf(session)
+    record(
+        Action.VIEW,
+        request=request,
+        obj=session,
+        patient_id=session.patient_id,
+        detail="aftercare handout opened from the patient's link",
+    )
+    return pdf_response(pdf, aftercare.handout_filename(session), inline=True)
+
+
+def _link_refused(request):
+    response = render(
+        request,
+        "treatments/patient_link_refused.html",
+        {"clinic_phone": settings.CLINIC_PHONE, "link_days": settings.PATIENT_LINK_DAYS},
+        status=410,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @role_required(Role.PHYSIO)

@@ -124,6 +124,8 @@ URLS = {
     "treatments:sign": Expect(METHOD_NOT_ALLOWED(PHYSIOS), {OWNER}, {"pk": "draft"}),
     "treatments:addendum_add": Expect(METHOD_NOT_ALLOWED(PHYSIOS), {OWNER, OTHER}, {"pk": "signed"}),
     "treatments:pdf": Expect(CLINICAL, CLINICAL, {"pk": "draft"}),
+    # the aftercare handout to print: the visit summary's readers (the desk prints neither)
+    "treatments:aftercare": Expect(CLINICAL, CLINICAL, {"pk": "signed"}),
     # incidents: clinicians and the manager read; physiotherapists and the manager record the follow-up
     "treatments:incident": Expect(PHYSIOS | {MANAGER, ADMIN}, PHYSIOS | {MANAGER}, {"pk": "incident"}),
     # interop (issue 16): the administrator imports; clinicians export a patient's record as FHIR
@@ -134,8 +136,9 @@ URLS = {
     # outbox (issue 15): the administrator retries a failed e-mail
     "outbox:retry": Expect(METHOD_NOT_ALLOWED({ADMIN}), {ADMIN}, {"pk": "email"}),
 }
-# URLs with a parameter that names no object: a report's key, a password reset link.
-NOT_OBJECTS = {"reports:export", "password_reset_confirm"}
+# URLs with a parameter that names no object: a report's key, a password reset link, a patient's signed link
+# (public: its token is the permission; tests/treatments/test_aftercare_link.py).
+NOT_OBJECTS = {"reports:export", "password_reset_confirm", "aftercare:handout"}
 # Objects named in a form field rather than the path, each with the test that shows nobody reaches
 # another person's: a staff session ended from the security page (by its handle).
 OBJECTS_IN_FORM_FIELDS = {

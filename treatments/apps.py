@@ -28,7 +28,7 @@ class TreatmentsConfig(AppConfig):
             f"treatments:{name}": "treatments.privacy.patient_of_session"
             for name in [
                 "session", "save", "repeat", "point_form", "point_add", "point_edit", "point_remove",
-                "acknowledge", "side_effect_add", "sign", "addendum_add", "pdf",
+                "acknowledge", "side_effect_add", "sign", "addendum_add", "pdf", "aftercare",
             ]
         },
         "treatments:incident": "treatments.privacy.patient_of_incident",

@@ -33,6 +33,27 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(autouse=True)
+def seeded_rows(request):
+    """Browser tests run with transaction=True, which empties every table after each test, the rows the
+    migrations seeded too. The next test gets them back: the muscle and needle catalogue, and the
+    screening rules (without them every positive screening item asks for an acknowledgement, so a test
+    passed alone and failed after another browser test)."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("transactional_db")
+    from importlib import import_module
+
+    from patients.models import ScreeningRule
+    from treatments.catalogue import ensure_catalogue
+
+    ensure_catalogue()
+    if not ScreeningRule.objects.exists():
+        rules = import_module("patients.migrations.0004_screening_rules_and_sites").DEFAULT_RULES
+        for item, kind, applies_to, reason in rules:
+            ScreeningRule.objects.create(item=item, kind=kind, applies_to=applies_to, reason=reason)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):

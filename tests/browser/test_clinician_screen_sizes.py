@@ -39,21 +39,6 @@ TOUCH = 44
 LUNG_FIELD = " · lung field: angle away, bracket the rib"
 
 
-@pytest.fixture(autouse=True)
-def catalogue():
-    """Browser tests empty every table between tests: the seeded catalogue and screening rules back."""
-    from importlib import import_module
-
-    from patients.models import ScreeningRule
-    from treatments.catalogue import ensure_catalogue
-
-    ensure_catalogue()
-    if not ScreeningRule.objects.exists():
-        rules = import_module("patients.migrations.0004_screening_rules_and_sites").DEFAULT_RULES
-        for item, kind, applies_to, reason in rules:
-            ScreeningRule.objects.create(item=item, kind=kind, applies_to=applies_to, reason=reason)
-
-
 @pytest.fixture(params=list(SIZES))
 def size(request):
     return request.param

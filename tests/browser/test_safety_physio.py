@@ -20,21 +20,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 LUNG_FIELD = " · lung field: angle away, bracket the rib"
 
 
-@pytest.fixture(autouse=True)
-def catalogue():
-    from patients.models import ScreeningRule
-    from treatments.catalogue import ensure_catalogue
-
-    ensure_catalogue()
-    # Browser tests empty every table between tests, the seeded screening rules too: the defaults back.
-    if not ScreeningRule.objects.exists():
-        from importlib import import_module
-
-        rules = import_module("patients.migrations.0004_screening_rules_and_sites").DEFAULT_RULES
-        for item, kind, applies_to, reason in rules:
-            ScreeningRule.objects.create(item=item, kind=kind, applies_to=applies_to, reason=reason)
-
-
 def add_point(page, muscle_name, *, side, depth, needle_size):
     form = page.locator("#point-form")
     form.get_by_label("Muscle").select_option(label=muscle_name)

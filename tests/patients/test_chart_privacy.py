@@ -199,6 +199,10 @@ def test_every_clinical_page_that_names_a_patient_session_or_consent_is_a_chart_
         "patients:archive",
         "patients:break_glass",
         "patients:access_report",
+        # A consent form's versions (the administrator's drafts and what patients are asked): no patient's.
+        "consent:version",
+        "consent:version_preview",
+        "consent:version_publish",
     }
 
     def walk(patterns, namespace=""):

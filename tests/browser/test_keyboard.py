@@ -136,7 +136,7 @@ def test_front_desk_registers_and_books_a_patient_with_the_keyboard(page):
     page.wait_for_url("**/patients/register/")
     type_into(page, page.get_by_label("Given name"), "Zoë")
     type_into(page, page.get_by_label("Family name"), "Côté")
-    type_into(page, page.get_by_label("Date of birth"), "04121985")  # mm dd yyyy: the browser's en-US field
+    type_into(page, page.get_by_label("Date of birth"), "1985-04-12")  # the one format (README)
     type_into(page, page.get_by_label("Phone", exact=True), "604 555 0123")
     press_on(page, page.get_by_role("button", name="Register"))
     page.wait_for_selector("[data-testid=chart-number]")

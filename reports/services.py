@@ -341,7 +341,7 @@ def open_incidents():
 
     return list(
         Incident.objects.filter(status=IncidentStatus.OPEN)
-        .select_related("side_effect", "patient", "clinician", "session")
+        .select_related("side_effect", "follow_up", "patient", "clinician", "session")
         .order_by("opened_at", "id")
     )
 

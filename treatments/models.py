@@ -844,10 +844,14 @@ class FollowUp(models.Model):
             models.CheckConstraint(
                 condition=models.Q(answered_at__isnull=True, soreness__isnull=True, bruising__isnull=True)
                 | models.Q(
-                    answered_at__isnull=False, soreness__gte=0, soreness__lte=10, bruising__isnull=False
+                    answered_at__isnull=False,
+                    soreness__isnull=False,
+                    soreness__gte=0,
+                    soreness__lte=10,
+                    bruising__isnull=False,
                 ),
                 name="follow_up_answered_completely",
-                violation_error_message="An answered follow-up has a soreness (0 to 10) and a bruising answer.",
+                violation_error_message="An answered follow-up has a soreness and a bruising answer.",
             ),
             *length_limits(comment=FOLLOW_UP_COMMENT),
         ]

@@ -120,8 +120,22 @@ def test_the_email_carries_no_clinical_detail(
         assert clinical not in mail.body + mail.subject
 
 
-def test_the_daily_job_is_on_the_workers_clock(settings):
+@pytest.mark.clock
+def test_the_daily_job_runs_on_the_workers_clock(consented_draft, clinician, day, settings):
+    from outbox.schedule import tick
+
     assert settings.SCHEDULED_TASKS["send_follow_ups"]["task"] == "treatments.tasks.send_follow_ups"
+    settings.SCHEDULED_TASKS = {
+        "send_follow_ups": settings.SCHEDULED_TASKS["send_follow_ups"] | {"at": "09:00"}
+    }
+    with time_machine.travel(local(day, 15), tick=False):
+        session = signed_session(consented_draft, clinician)
+    with time_machine.travel(local(day + timedelta(days=1), 8), tick=False):
+        assert tick() == []
+    with time_machine.travel(local(day + timedelta(days=1), 9), tick=False):
+        assert tick() == ["send_follow_ups"]  # the test settings' task backend runs it at once
+        assert tick() == []
+    assert FollowUp.objects.get().session == session
 
 
 # The public page

@@ -335,3 +335,12 @@ def test_unanswered_follow_ups_after_48_hours_are_listed_for_the_desk_to_phone(
         follow_up.refresh_from_db()
         assert follow_up.phoned_note == "Left a message." and follow_up.phoned_at is not None
         assert desk.get(reverse("home")).content.decode().count('data-testid="follow-up-to-phone"') == 5
+
+
+def test_the_answers_show_on_the_charts_sessions_panel(
+    client, follow_up, clinician, django_assert_max_num_queries
+):
+    client.post(form_path(follow_up), {**ANSWER, "soreness": "6", "pain_breathing_in": "on"})
+    client.force_login(clinician)
+    page = client.get(reverse("patients:chart", args=[follow_up.session.patient_id])).content.decode()
+    assert "next day: soreness 6/10" in page and "pain on breathing in" in page

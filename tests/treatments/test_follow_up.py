@@ -344,3 +344,17 @@ def test_the_answers_show_on_the_charts_sessions_panel(
     client.force_login(clinician)
     page = client.get(reverse("patients:chart", args=[follow_up.session.patient_id])).content.decode()
     assert "next day: soreness 6/10" in page and "pain on breathing in" in page
+
+
+def test_the_database_refuses_an_incident_opened_by_neither_a_side_effect_nor_a_follow_up(follow_up):
+    session = follow_up.session
+    fields = {
+        "session": session,
+        "patient_id": session.patient_id,
+        "clinician_id": session.clinician_id,
+        "severity": "significant",
+        "opened_at": timezone.now(),
+    }
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Incident.objects.create(**fields)
+    assert not Incident.objects.exists()

@@ -362,8 +362,15 @@ if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", REMINDERS_AT):
     raise ImproperlyConfigured(
         f"REMINDERS_AT must be a time of day as HH:MM (24-hour), not {REMINDERS_AT!r}."
     )
+# The follow-up questionnaire the day after needling (treatments/followup.py) goes after sessions with neck or
+# mid-back points; with FOLLOW_UP_ALL_SESSIONS=1, after every signed session. Sent daily at FOLLOW_UPS_AT.
+FOLLOW_UP_ALL_SESSIONS = os.environ.get("FOLLOW_UP_ALL_SESSIONS", "0") == "1"
+FOLLOW_UPS_AT = os.environ.get("FOLLOW_UPS_AT", "09:00")
+# The address the links in e-mails sent by the worker start with (no request to take it from).
+CLINIC_URL = os.environ.get("CLINIC_URL", "http://localhost:8000").rstrip("/")
 SCHEDULED_TASKS = {
     "send_reminders": {"task": "appointments.tasks.send_reminders", "at": REMINDERS_AT},
+    "send_follow_ups": {"task": "treatments.tasks.send_follow_ups", "at": FOLLOW_UPS_AT},
 }
 
 # How many proxies of ours sit in front of the app and append to X-Forwarded-For (README "Deploying"):

@@ -341,7 +341,7 @@ def open_incidents():
 
     return list(
         Incident.objects.filter(status=IncidentStatus.OPEN)
-        .select_related("side_effect", "patient", "clinician", "session")
+        .select_related("side_effect", "follow_up", "patient", "clinician", "session")
         .order_by("opened_at", "id")
     )
 
@@ -467,3 +467,29 @@ def safety(report_filter, sessions=None):
         for row in events
     ]
     return Safety(sessions=sessions, by_type=by_type, by_severity=by_severity, events=event_list)
+
+
+def follow_ups(report_filter, sessions):
+    """The follow-up after needling for the sessions in range (treatments/followup.py): how many were sent
+    and answered (the response rate), the soreness reported in three bands (0-3, 4-6, 7-10), and the
+    sessions whose patient reported a warning sign, per 100 sessions in range. One query."""
+    s_where, params = session_scope(report_filter)
+    ((sent, answered, mild, moderate, severe, warning),) = fetch(
+        f"""SELECT count(*), count(f.answered_at),
+                   count(*) FILTER (WHERE f.soreness BETWEEN 0 AND 3),
+                   count(*) FILTER (WHERE f.soreness BETWEEN 4 AND 6),
+                   count(*) FILTER (WHERE f.soreness BETWEEN 7 AND 10),
+                   count(*) FILTER (WHERE f.short_of_breath OR f.chest_pain OR f.pain_breathing_in)
+            FROM {table("treatments.FollowUp")} f
+            JOIN {SUMMARY} s ON s.session_id = f.session_id
+            WHERE {s_where}""",
+        params,
+    )
+    return {
+        "sent": sent,
+        "answered": answered,
+        "response_rate": 100 * answered / sent if sent else None,
+        "soreness": [("0-3", mild), ("4-6", moderate), ("7-10", severe)],
+        "warning_sessions": warning,
+        "warning_per_100": 100 * warning / sessions if sessions else None,
+    }

@@ -117,6 +117,7 @@ def safety(request):
             for event in figures.events:
                 event["url"] = session_url(event["session_id"])
         context["safety"] = figures
+        context["follow_ups"] = services.follow_ups(report_filter, figures.sessions)
         context["severity_chart"] = bar_chart(
             "severity",
             "Sessions with a side effect, per 100 sessions, by severity",

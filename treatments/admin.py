@@ -109,7 +109,7 @@ class IncidentAdmin(AuditedOpenAdmin, ViewOnlyAdmin):
     list_display = ("id", "opened_at", "severity", "clinician", "status", "closed_at")
     list_filter = ("status", "severity")
     list_select_related = ("clinician",)
-    raw_id_fields = ("side_effect", "session", "patient")
+    raw_id_fields = ("side_effect", "follow_up", "session", "patient")
     inlines = [IncidentEntryInline]
 
 

@@ -12,6 +12,7 @@ class TreatmentsConfig(AppConfig):
     home_panels = {
         Role.PHYSIO: ["treatments.home.my_day_panel"],
         Role.ADMIN: ["treatments.home.catalogues_panel"],
+        Role.FRONT_DESK: ["treatments.home.follow_ups_to_phone_panel"],
     }
     # The chart page's hooks (patients/chart.py): the session history with pain before / after.
     # The course of care: pain, points, regions and side effects per session, the plan's review date and

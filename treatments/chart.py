@@ -61,7 +61,7 @@ def sessions_panel(request, patient):
     """Session history, newest first, with links to each session and its PDF. Two queries."""
     sessions = list(
         NeedlingSession.objects.filter(patient=patient)
-        .select_related("clinician")
+        .select_related("clinician", "follow_up")  # the follow-up's answers (treatments/followup.py)
         # Needled points: one removed as entered in error is not counted.
         .annotate(point_count=Count("points", filter=Q(points__removal__isnull=True)))
         .order_by("-started_at", "-id")[: HISTORY + 1]

@@ -101,25 +101,46 @@ def send_alert(incident_id):
     retrying while the mail server refuses it) in the same transaction as alerted_at records it; the home
     page banners show it to them whether or not mail gets through. The e-mail carries the chart number, not
     the patient's name: e-mail leaves the clinic's systems."""
-    incident = Incident.objects.select_related("side_effect", "session", "patient", "clinician").get(
-        pk=incident_id
-    )
+    incident = Incident.objects.select_related(
+        "side_effect", "follow_up", "session", "patient", "clinician"
+    ).get(pk=incident_id)
     if incident.alerted_at is not None:
         return False
     recipients = sorted({u.email for u in managers() + [incident.clinician] if u.email})
     effect = incident.side_effect
-    subject = (
-        f"[{settings.CLINIC_NAME}] Incident: {effect.severity_word.lower()} side effect, "
-        f"chart {incident.patient.chart_number}"
-    )
     where = reverse("treatments:incident", args=[incident.pk])
-    body = (
-        f"A {effect.severity_word.lower()} side effect was recorded and an incident opened for follow-up.\n\n"
-        f"Chart: {incident.patient.chart_number}\n"
+    session_line = (
         f"Session: {timezone.localtime(incident.session.started_at):%Y-%m-%d %H:%M}, {incident.clinician}\n"
-        f"Side effect: {effect.get_type_display()} ({effect.severity_word.lower()})\n"
-        f"Action taken: {effect.action_taken or 'not recorded yet'}\n\n"
-        "Record the actions taken and the follow-up contact with the patient, then close it: in "
+    )
+    if effect is None:  # a warning sign the patient reported in the follow-up (treatments/followup.py)
+        subject = (
+            f"[{settings.CLINIC_NAME}] Incident: warning sign reported at follow-up, "
+            f"chart {incident.patient.chart_number}"
+        )
+        intro = (
+            "The patient reported a warning sign in the follow-up after needling, was told to seek care at "
+            "once, and an incident was opened for follow-up. Call the patient now.\n\n"
+        )
+        what = f"Reported by the patient: {', '.join(incident.follow_up.warning_signs)}\n\n"
+    else:
+        subject = (
+            f"[{settings.CLINIC_NAME}] Incident: {effect.severity_word.lower()} side effect, "
+            f"chart {incident.patient.chart_number}"
+        )
+        intro = (
+            f"A {effect.severity_word.lower()} side effect was recorded and an incident opened for "
+            "follow-up.\n\n"
+        )
+        what = (
+            f"Side effect: {effect.get_type_display()} ({effect.severity_word.lower()})\n"
+            f"Action taken: {effect.action_taken or 'not recorded yet'}\n\n"
+        )
+    body = (
+        intro
+        + f"Chart: {incident.patient.chart_number}\n"
+        + session_line
+        + what
+        + "Record the actions taken and the follow-up contact with the patient, then close it: in "
         f"{settings.CLINIC_NAME}, open the incident from your home page ({where}).\n"
     )
     with audited_transaction():

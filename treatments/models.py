@@ -572,7 +572,14 @@ class Incident(models.Model):
     (IncidentEntry), and who closed it and when. Nothing about an incident is ever deleted: the only
     changes the database allows are the alert being sent and the one closing."""
 
-    side_effect = models.OneToOneField(SideEffect, on_delete=models.PROTECT, related_name="incident")
+    # What opened it: a side effect recorded in the session, or a warning sign the patient reported in the
+    # follow-up the day after (treatments/followup.py), when the session is signed and takes no side effect.
+    side_effect = models.OneToOneField(
+        SideEffect, null=True, blank=True, on_delete=models.PROTECT, related_name="incident"
+    )
+    follow_up = models.OneToOneField(
+        "FollowUp", null=True, blank=True, on_delete=models.PROTECT, related_name="incident"
+    )
     session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="incidents")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -605,10 +612,28 @@ class Incident(models.Model):
                 violation_error_message="A closed incident says who closed it, when and why.",
             ),
             *length_limits(closing_note=INCIDENT_NOTE),
+            models.CheckConstraint(
+                condition=models.Q(side_effect__isnull=False, follow_up__isnull=True)
+                | models.Q(side_effect__isnull=True, follow_up__isnull=False),
+                name="incident_opened_by_one_thing",
+                violation_error_message="An incident is opened by a side effect or by a follow-up answer.",
+            ),
         ]
 
     def __str__(self):
-        return f"Incident {self.pk}: {self.side_effect.get_type_display()} ({self.severity})"
+        return f"Incident {self.pk}: {self.what} ({self.severity})"
+
+    @property
+    def what(self):
+        """What opened it, in a few words: the side effect's type, or the warning signs the patient
+        reported."""
+        if self.side_effect_id:
+            return self.side_effect.get_type_display()
+        return "Reported by the patient at follow-up: " + ", ".join(self.follow_up.warning_signs)
+
+    @property
+    def severity_word(self):
+        return self.get_severity_display().split(":")[0]
 
     @property
     def is_open(self):
@@ -782,3 +807,69 @@ class OutcomeItem(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Outcome measures are never deleted.")
+
+
+# Soreness the day after, on the 0-10 numeric rating scale the clinic uses for pain.
+SORENESS_BANDS = (("0-3", 0, 3), ("4-6", 4, 6), ("7-10", 7, 10))
+FOLLOW_UP_COMMENT = 1000
+
+
+class FollowUp(models.Model):
+    """The short questionnaire a patient answers the day after a session (issue 15): soreness, bruising and
+    the warning signs of a pneumothorax. Sent once per session (treatments/followup.py); the answers are
+    given once, from the patient's signed link, and never changed after (the service refuses a second
+    answer; the desk's phone call is recorded beside them, not over them)."""
+
+    session = models.OneToOneField(NeedlingSession, on_delete=models.PROTECT, related_name="follow_up")
+    sent_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    soreness = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+    bruising = models.BooleanField(null=True, blank=True)
+    short_of_breath = models.BooleanField(default=False)
+    chest_pain = models.BooleanField(default=False)
+    pain_breathing_in = models.BooleanField(default=False)
+    comment = LimitedTextField(blank=True, max_length=FOLLOW_UP_COMMENT)
+    phoned_at = models.DateTimeField(null=True, blank=True)
+    phoned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    phoned_note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        indexes = [models.Index(fields=["answered_at", "sent_at"], name="follow_up_due_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(answered_at__isnull=True, soreness__isnull=True, bruising__isnull=True)
+                | models.Q(
+                    answered_at__isnull=False,
+                    soreness__isnull=False,
+                    soreness__gte=0,
+                    soreness__lte=10,
+                    bruising__isnull=False,
+                ),
+                name="follow_up_answered_completely",
+                violation_error_message="An answered follow-up has a soreness and a bruising answer.",
+            ),
+            *length_limits(comment=FOLLOW_UP_COMMENT),
+        ]
+
+    def __str__(self):
+        return f"Follow-up of session {self.session_id}"
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Follow-ups are never deleted.")
+
+    @property
+    def warning_signs(self):
+        """The warning signs the patient reported, in their words."""
+        signs = []
+        if self.short_of_breath:
+            signs.append("shortness of breath")
+        if self.chest_pain:
+            signs.append("chest pain")
+        if self.pain_breathing_in:
+            signs.append("pain on breathing in")
+        return signs

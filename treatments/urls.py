@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import followup_views, views
 
 app_name = "treatments"
 urlpatterns = [
     path("my-day/", views.my_day, name="my_day"),
+    path("follow-ups/<int:pk>/phoned/", followup_views.follow_up_phoned, name="follow_up_phoned"),
     path(
         "appointment/<int:appointment_pk>/start/", views.start_from_appointment, name="start_from_appointment"
     ),

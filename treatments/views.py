@@ -486,7 +486,10 @@ def incident_detail(request, pk):
     """An incident: the side effect and its session, the follow-up so far, and (while open) the forms to
     record an action or a follow-up contact and to close it. Audited as a view of the chart."""
     incident = get_object_or_404(
-        Incident.objects.select_related("side_effect", "session", "patient", "clinician", "closed_by"), pk=pk
+        Incident.objects.select_related(
+            "side_effect", "follow_up", "session", "patient", "clinician", "closed_by"
+        ),
+        pk=pk,
     )
     incidents.check_incident_access(incident, request.user, incidents.IncidentIntent.READ, request=request)
     entry_form, close_form = IncidentEntryForm(), CloseIncidentForm()

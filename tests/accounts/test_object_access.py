@@ -135,10 +135,14 @@ URLS = {
     "interop:patient_bundle": Expect(CLINICAL, CLINICAL, {"patient_pk": "patient"}),
     # outbox (issue 15): the administrator retries a failed e-mail
     "outbox:retry": Expect(METHOD_NOT_ALLOWED({ADMIN}), {ADMIN}, {"pk": "email"}),
+    # the follow-up after needling (issue 15): the desk (or the manager) marks an unanswered one phoned
+    "treatments:follow_up_phoned": Expect(
+        METHOD_NOT_ALLOWED({DESK, MANAGER}), {DESK, MANAGER}, {"pk": "follow_up"}
+    ),
 }
 # URLs with a parameter that names no object: a report's key, a password reset link, a patient's signed link
 # (public: its token is the permission; tests/treatments/test_aftercare_link.py).
-NOT_OBJECTS = {"reports:export", "password_reset_confirm", "aftercare:handout"}
+NOT_OBJECTS = {"reports:export", "password_reset_confirm", "aftercare:handout", "follow-up:form"}
 # Objects named in a form field rather than the path, each with the test that shows nobody reaches
 # another person's: a staff session ended from the security page (by its handle).
 OBJECTS_IN_FORM_FIELDS = {
@@ -322,7 +326,10 @@ def world(db):
     payment = Payment.objects.create(
         appointment=appointment, amount="95.00", method="debit", receipt_number=1, recorded_by=users[DESK]
     )
+    from treatments.models import FollowUp
+
     objects = {
+        "follow_up": FollowUp.objects.create(session=signed, sent_at=timezone.now()),
         "payment": payment,
         "email": email,
         "patient": patient,

@@ -203,6 +203,8 @@ def test_every_clinical_page_that_names_a_patient_session_or_consent_is_a_chart_
         "consent:version",
         "consent:version_preview",
         "consent:version_publish",
+        # The desk marks an unanswered follow-up phoned: no clinical answer is read or shown (name, phone).
+        "treatments:follow_up_phoned",
     }
 
     def walk(patterns, namespace=""):

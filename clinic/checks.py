@@ -43,3 +43,24 @@ def check_database_roles(app_configs=None, databases=None, **kwargs):
             id="clinic.W001",
         )
     ]
+
+
+@register(deploy=True)
+def check_clinic_url(app_configs=None, **kwargs):
+    """Links e-mailed to patients by the worker (the follow-up after needling) start with CLINIC_URL: the
+    worker has no request to take the address from. Left at its default, patients get localhost links."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    address = urlsplit(settings.CLINIC_URL)
+    if address.hostname in {None, "localhost", "127.0.0.1", "::1"} or address.scheme != "https":
+        return [
+            Warning(
+                f"CLINIC_URL is {settings.CLINIC_URL!r}: links e-mailed to patients would not reach the "
+                "clinic.",
+                hint="Set CLINIC_URL to the clinic's public https address (README, Configuration).",
+                id="clinic.W002",
+            )
+        ]
+    return []

@@ -30,7 +30,7 @@ def deploy_check(**extra):
         ALLOWED_HOSTS="clinic.example",
         EMAIL_URL="smtp://user:password@mail.example:587/?tls=1",
         TRUSTED_PROXY_COUNT="1",
-        **extra,
+        **{"CLINIC_URL": "https://clinic.example", **extra},
     )
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -57,3 +57,11 @@ def test_a_weak_secret_key_is_reported():
     result = deploy_check(SECRET_KEY="short")
     assert result.returncode != 0
     assert "security.W009" in result.stdout + result.stderr
+
+
+def test_a_clinic_url_patients_cannot_reach_is_reported():
+    """The worker builds the follow-up's link from CLINIC_URL; its default is this machine."""
+    for address in ("http://localhost:8000", "http://clinic.example"):
+        result = deploy_check(CLINIC_URL=address)
+        assert result.returncode != 0, address
+        assert "clinic.W002" in result.stdout + result.stderr

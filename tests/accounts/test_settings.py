@@ -83,6 +83,7 @@ def test_check_deploy_passes_with_production_settings():
             "DEBUG": "0",
             "SECRET_KEY": "k3y-" + "q8Z!x2" * 10,
             "ALLOWED_HOSTS": "clinic.example",
+            "CLINIC_URL": "https://clinic.example",
             "SECURE_SSL_REDIRECT": "1",
             "SECURE_HSTS_PRELOAD": "1",
             "STATIC_MANIFEST": "1",

@@ -172,6 +172,7 @@ ADMIN_MODELS = {
     "appointments.timeoff": DELETABLE,
     "appointments.appointment": EDITABLE,
     "appointments.reminder": READ_ONLY,
+    "appointments.payment": READ_ONLY,  # taken and refunded at the desk; the database refuses changes
     "treatments.muscle": EDITABLE,
     "treatments.needlesize": EDITABLE,
     "treatments.needlingsession": READ_ONLY,
@@ -179,6 +180,8 @@ ADMIN_MODELS = {
     "treatments.sideeffect": READ_ONLY,
     "treatments.addendum": READ_ONLY,
     "treatments.incident": READ_ONLY,
+    "treatments.followup": READ_ONLY,  # answered on the patient's page, phoned from the desk's list
+    "treatments.outcomemeasure": READ_ONLY,  # PSFS scores; the database refuses a change or a deletion
 }
 
 
@@ -356,6 +359,9 @@ def world(db):
 
     WorkingHoursFactory(therapist=owner)
     add_addendum(signed, by=owner, text="Soreness settled the next day.")
+    from treatments.outcomes import record_psfs
+
+    record_psfs(patient=patient, by=owner, activities=[("Turning my head to reverse the car", 4)])
     ConsentFormFactory(published_at=None)
     from django.contrib.auth.models import Group
 

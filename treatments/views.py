@@ -2,6 +2,7 @@
 addenda), the visit summary PDF and "My day". Views parse, call treatments.services, and render."""
 
 from functools import partial
+from uuid import uuid4
 
 from django.conf import settings
 from django.contrib import messages
@@ -26,6 +27,7 @@ from .forms import (
     AddendumForm,
     AssessmentForm,
     CloseIncidentForm,
+    HandoutEmailForm,
     IncidentEntryForm,
     PointForm,
     PSFSForm,
@@ -85,6 +87,8 @@ def session_detail(request, pk):
             "addendum_form": AddendumForm(),
             "sign_form": SignForm(patient=session.patient),
             "region": region,
+            # Names this page's "send the handout again", so a double click sends it once.
+            "resend_id": uuid4(),
         }
     )
     context.update(_repeat_context(request, session, context))
@@ -393,6 +397,45 @@ def session_sign(request, pk):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
     return redirect("treatments:session", pk=pk)
+
+
+@role_required(*CLINICAL)
+@require_POST
+def aftercare_send(request, pk):
+    """E-mail the aftercare handout after signing (the clinician chose "Not now" or printed it, or the
+    patient asks for it again): the visit summary's readers, like printing it."""
+    session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.READ, request=request)
+    form = HandoutEmailForm(request.POST)
+    if not form.is_valid():
+        for text in _messages(form):
+            messages.error(request, text)
+        return redirect(reverse("treatments:session", args=[pk]) + "#aftercare")
+    choice, again = form.cleaned_data["handout"], form.cleaned_data["again"]
+    link = request.build_absolute_uri(aftercare.link_path(session))
+    try:
+        queued = aftercare.send_handout(
+            session,
+            choice=choice,
+            by=request.user,
+            link_url=link,
+            request=request,
+            again=form.cleaned_data["resend_id"] if again else None,
+        )
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+        return redirect(reverse("treatments:session", args=[pk]) + "#aftercare")
+    if queued:
+        messages.success(request, f"The aftercare handout is on its way to {session.patient.email}.")
+    else:
+        sent = aftercare.last_sent(session)
+        messages.info(
+            request,
+            f"The aftercare handout was e-mailed on {timezone.localtime(sent):%Y-%m-%d %H:%M}. "
+            "To send it again, tick “Send it again” (the patient asked for it).",
+        )
+    return redirect(reverse("treatments:session", args=[pk]) + "#aftercare")
 
 
 @role_required(*CLINICAL)

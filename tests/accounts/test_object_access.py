@@ -126,6 +126,8 @@ URLS = {
     "treatments:pdf": Expect(CLINICAL, CLINICAL, {"pk": "draft"}),
     # the aftercare handout to print: the visit summary's readers (the desk prints neither)
     "treatments:aftercare": Expect(CLINICAL, CLINICAL, {"pk": "signed"}),
+    # e-mailing it after signing: the same readers (the desk neither prints nor sends it)
+    "treatments:aftercare_send": Expect(METHOD_NOT_ALLOWED(CLINICAL), CLINICAL, {"pk": "signed"}),
     # incidents: clinicians and the manager read; physiotherapists and the manager record the follow-up
     "treatments:incident": Expect(PHYSIOS | {MANAGER, ADMIN}, PHYSIOS | {MANAGER}, {"pk": "incident"}),
     # interop (issue 16): the administrator imports; clinicians export a patient's record as FHIR

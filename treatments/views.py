@@ -4,7 +4,6 @@ addenda), the visit summary PDF and "My day". Views parse, call treatments.servi
 from functools import partial
 from uuid import uuid4
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -18,7 +17,7 @@ from accounts.access import public, role_required
 from accounts.models import Role
 from audit.models import Action
 from audit.services import record
-from clinic.patient_links import LinkRefused, read_token
+from clinic.patient_links import LinkRefused, read_token, refused_response
 from clinic.pdf import pdf_response
 from patients.models import Patient
 
@@ -459,14 +458,14 @@ def aftercare_link(request, token):
     try:
         pk = read_token(aftercare.LINK_PURPOSE, token)
     except LinkRefused:
-        return _link_refused(request)
+        return refused_response(request)
     session = (
         NeedlingSession.objects.select_related("patient", "appointment")
         .filter(pk=pk, signed_at__isnull=False)
         .first()
     )
     if session is None:
-        return _link_refused(request)
+        return refused_response(request)
     pdf = aftercare.handout_pdf(session)
     record(
         Action.VIEW,
@@ -476,17 +475,6 @@ def aftercare_link(request, token):
         detail="aftercare handout opened from the patient's link",
     )
     return pdf_response(pdf, aftercare.handout_filename(session), inline=True)
-
-
-def _link_refused(request):
-    response = render(
-        request,
-        "treatments/patient_link_refused.html",
-        {"clinic_phone": settings.CLINIC_PHONE, "link_days": settings.PATIENT_LINK_DAYS},
-        status=410,
-    )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @role_required(Role.PHYSIO)

@@ -100,6 +100,9 @@ URLS = {
     "appointments:pay": Expect(METHOD_NOT_ALLOWED(PAYMENTS), PAYMENTS, {"pk": "appointment"}),
     "appointments:refund": Expect(METHOD_NOT_ALLOWED(PAYMENTS), PAYMENTS, {"pk": "appointment"}),
     "appointments:receipt": Expect(PAYMENTS, PAYMENTS, {"pk": "appointment", "payment_pk": "payment"}),
+    "appointments:receipt_email": Expect(
+        METHOD_NOT_ALLOWED(PAYMENTS), PAYMENTS, {"pk": "appointment", "payment_pk": "payment"}
+    ),
     # treatments: the care team reads a session, draft or signed; only its own clinician writes,
     # needles on and signs it; an addendum needs its clinician or another authorised one
     "treatments:start_from_appointment": Expect(
@@ -144,7 +147,13 @@ URLS = {
 }
 # URLs with a parameter that names no object: a report's key, a password reset link, a patient's signed link
 # (public: its token is the permission; tests/treatments/test_aftercare_link.py).
-NOT_OBJECTS = {"reports:export", "password_reset_confirm", "aftercare:handout", "follow-up:form"}
+NOT_OBJECTS = {
+    "reports:export",
+    "password_reset_confirm",
+    "aftercare:handout",
+    "follow-up:form",
+    "receipt:pdf",  # tests/appointments/test_receipt_link.py
+}
 # Objects named in a form field rather than the path, each with the test that shows nobody reaches
 # another person's: a staff session ended from the security page (by its handle).
 OBJECTS_IN_FORM_FIELDS = {

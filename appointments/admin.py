@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from audit.models import Action
 from audit.services import audited_transaction, record
-from clinic.admin import ViewOnlyAdmin
+from clinic.admin import AuditedOpenAdmin, ViewOnlyAdmin
 
 from .models import (
     Appointment,
@@ -11,6 +11,7 @@ from .models import (
     AppointmentType,
     Break,
     Location,
+    Payment,
     Reminder,
     Room,
     TimeOff,
@@ -196,3 +197,19 @@ class AppointmentAdmin(admin.ModelAdmin):
 class ReminderAdmin(ViewOnlyAdmin):
     list_display = ("sent_at", "kind", "sent_to", "appointment", "appointment_start", "sequence")
     list_filter = ("kind",)
+
+
+@admin.register(Payment)
+class PaymentAdmin(AuditedOpenAdmin, ViewOnlyAdmin):
+    """Payments and refunds with their receipt numbers: taken at the desk (appointments/services/payments.py),
+    read here. The database refuses a change or a deletion; a mistake is corrected by a refund."""
+
+    list_display = ("receipt_number", "kind", "amount", "method", "appointment", "recorded_by", "recorded_at")
+    list_filter = ("kind", "method")
+    list_select_related = ("appointment", "appointment__patient", "recorded_by")
+    raw_id_fields = ("appointment", "refund_of", "recorded_by")
+    date_hierarchy = "recorded_at"
+    search_fields = ("=receipt_number",)
+
+    def audit_patient_id(self, obj):
+        return obj.appointment.patient_id

@@ -12,6 +12,9 @@ the moment of seeding instead (todays_grid()), so "My day" is alive whenever `ma
 07:00, at 19:30 or at 23:50: three patients done, one in treatment, one in the waiting room, three still
 to come. The demo clinic is open seven days a week, so a Saturday or Sunday shows the same busy day.
 
+The main location's completed visits of the last fortnight were paid at the desk (add_payments()), so the
+desk's check-out, the receipts and the payments export have something to show.
+
 Deterministic for a given clock, idempotent (a group whose physiotherapists already have appointments is
 left alone), and set-based: one INSERT ... SELECT over generate_series, 1.2M rows for --size 100000.
 """
@@ -327,4 +330,43 @@ def seed(demo):
         ):
             cursor.execute(f"ANALYZE {table}")
     demo.shared["appointments_added"] = added
-    demo.say(f"appointments: {added} booked for {sum(sizes)} patients in {len(groups)} group(s)")
+    paid = add_payments(main, desk, now) if desk else 0
+    demo.say(f"appointments: {added} booked for {sum(sizes)} patients in {len(groups)} group(s), {paid} paid")
+
+
+# Completed visits of the last fortnight at the main location, paid at the desk a few minutes after the
+# visit, the fee of their type, by a method that follows from the appointment's id. Each takes the next
+# receipt number as appointments/services/payments.py does: the counter raised by one (the database refuses
+# any other step), then the payment with that number, in one transaction.
+TO_PAY_SQL = """
+SELECT a.id, t.fee, LEAST(a."end" + interval '3 minutes', %(now)s)
+FROM appointments_appointment a
+JOIN appointments_appointmenttype t ON t.id = a.type_id
+WHERE a.location_id = %(location)s AND a.status = 'completed' AND t.fee > 0
+  AND a."end" >= %(since)s AND a."end" <= %(now)s
+  AND NOT EXISTS (SELECT 1 FROM appointments_payment p WHERE p.appointment_id = a.id)
+ORDER BY a."end", a.id
+"""
+NEXT_RECEIPT_SQL = (
+    "UPDATE appointments_receiptcounter SET last_number = last_number + 1 WHERE id = 1 RETURNING last_number"
+)
+PAYMENT_SQL = """
+INSERT INTO appointments_payment
+    (appointment_id, kind, amount, method, reason, receipt_number, recorded_by_id, recorded_at)
+VALUES (%s, 'payment', %s, %s, '', %s, %s, %s)
+"""
+PAYMENT_METHODS = ["debit", "credit_card", "debit", "direct_billing", "e_transfer", "cash"]
+
+
+def add_payments(location, desk, now):
+    """Payments for the main location's completed visits of the last fortnight that have none (about 70 a
+    week whatever --size is: the main location's two physiotherapists); returns how many were added."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(TO_PAY_SQL, {"location": location.pk, "since": now - timedelta(days=14), "now": now})
+        visits = cursor.fetchall()
+        for appointment_id, fee, paid_at in visits:
+            cursor.execute(NEXT_RECEIPT_SQL)
+            (number,) = cursor.fetchone()
+            method = PAYMENT_METHODS[appointment_id % len(PAYMENT_METHODS)]
+            cursor.execute(PAYMENT_SQL, [appointment_id, fee, method, number, desk.pk, paid_at])
+    return len(visits)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("<int:pk>/pay/", views.pay, name="pay"),
     path("<int:pk>/refund/", views.refund, name="refund"),
     path("<int:pk>/receipts/<int:payment_pk>/", views.receipt, name="receipt"),
+    path("<int:pk>/receipts/<int:payment_pk>/email/", views.receipt_email, name="receipt_email"),
     path("schedules/", views.schedules, name="schedules"),
     path("schedules/<int:pk>/", views.therapist_schedule, name="therapist_schedule"),
 ]

@@ -1,3 +1,4 @@
+import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -11,12 +12,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.access import role_required
+from accounts.access import public, role_required
 from accounts.models import Role, User
 from audit.models import Action
 from audit.services import record
+from clinic.patient_links import LinkRefused, read_token, refused_response
 from clinic.pdf import pdf_response
 from patients.models import Patient
 from patients.services import find_patients
@@ -375,6 +378,8 @@ def _render_detail(request, appointment, *, payment_form=None, refund_form=None,
         "paid_total": sum((entry.amount for entry in payments_list), Decimal("0.00")),
         "payment_form": payment_form or PaymentForm(initial={"amount": appointment.type.fee}),
         "refund_form": refund_form,
+        # Names this page's "e-mail the receipt", so a double click sends it once.
+        "sent_from": uuid.uuid4(),
     }
     return render(request, "appointments/detail.html", context, status=status)
 
@@ -435,17 +440,7 @@ def refund(request, pk):
 def receipt(request, pk, payment_pk):
     """The receipt of one payment or refund, as a PDF for the patient's extended health insurer. Audited
     as a print."""
-    entry = get_object_or_404(
-        Payment.objects.select_related(
-            "appointment__patient",
-            "appointment__therapist__clinician_profile",
-            "appointment__type",
-            "appointment__location",
-            "refund_of",
-        ),
-        pk=payment_pk,
-        appointment_id=pk,
-    )
+    entry = get_object_or_404(Payment.objects.select_related(*RECEIPT_ROWS), pk=payment_pk, appointment_id=pk)
     pdf = receipts.receipt_pdf(entry, request=request)
     record(
         Action.PRINT,
@@ -455,7 +450,66 @@ def receipt(request, pk, payment_pk):
         patient_id=entry.appointment.patient_id,
         detail=f"receipt {entry.receipt_number}",
     )
-    return pdf_response(pdf, f"receipt-{entry.receipt_number}.pdf")
+    return pdf_response(pdf, receipts.receipt_filename(entry))
+
+
+RECEIPT_ROWS = (
+    "appointment__patient",
+    "appointment__therapist__clinician_profile",
+    "appointment__type",
+    "appointment__location",
+    "refund_of",
+)
+
+
+@role_required(*PAYMENTS)
+@require_POST
+def receipt_email(request, pk, payment_pk):
+    """E-mail the receipt to the patient as a signed link; audited as a send."""
+    entry = get_object_or_404(Payment.objects.select_related(*RECEIPT_ROWS), pk=payment_pk, appointment_id=pk)
+    try:
+        sent_from = uuid.UUID(request.POST.get("sent_from", ""))
+    except ValueError:
+        messages.error(request, "Reload the appointment and send the receipt from there.")
+        return redirect("appointments:detail", pk=pk)
+    link = request.build_absolute_uri(receipts.link_path(entry))
+    try:
+        queued = receipts.send_receipt(
+            entry, by=request.user, link_url=link, sent_from=sent_from, request=request
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        if queued:
+            messages.success(
+                request, f"Receipt {entry.receipt_number} is on its way to {entry.appointment.patient.email}."
+            )
+        else:
+            messages.info(request, f"Receipt {entry.receipt_number} was already sent from this page.")
+    return redirect("appointments:detail", pk=pk)
+
+
+@public
+@never_cache
+def receipt_link(request, token):
+    """The receipt behind the patient's e-mailed link: no login, one receipt only. An expired, altered or
+    unknown link answers the patient links' one refused page (410)."""
+    try:
+        payment_pk = read_token(receipts.LINK_PURPOSE, token)
+    except LinkRefused:
+        return refused_response(request)
+    entry = Payment.objects.select_related(*RECEIPT_ROWS).filter(pk=payment_pk).first()
+    if entry is None:
+        return refused_response(request)
+    pdf = receipts.receipt_pdf(entry, request=request)
+    record(
+        Action.VIEW,
+        request=request,
+        obj=entry,
+        patient_id=entry.appointment.patient_id,
+        detail=f"receipt {entry.receipt_number} opened from the patient's link",
+    )
+    return pdf_response(pdf, receipts.receipt_filename(entry), inline=True)
 
 
 def _act(request, pk, action, success):

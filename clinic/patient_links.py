@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.shortcuts import render
 
 
 class LinkRefused(Exception):
@@ -43,3 +44,16 @@ def read_token(purpose, token):
     if not value.isdigit():
         raise LinkRefused("The token names no object.")
     return int(value)
+
+
+def refused_response(request):
+    """The one page every patient link answers when refused, expired or naming nothing (410, not cached):
+    it says to call the clinic for a new link and nothing of whether the patient or the object exists."""
+    response = render(
+        request,
+        "patient_link_refused.html",
+        {"clinic_phone": settings.CLINIC_PHONE, "link_days": settings.PATIENT_LINK_DAYS},
+        status=410,
+    )
+    response["Cache-Control"] = "no-store"
+    return response

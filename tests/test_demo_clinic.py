@@ -80,3 +80,44 @@ def test_every_role_walks_its_navigation_and_the_demo_rows_without_a_server_erro
         if allowed is not None:
             expected = 200 if role in allowed else 403
             assert response.status_code == expected, f"{role}: {url} answered {response.status_code}"
+
+
+def test_the_demo_has_payments_follow_ups_and_psfs_to_show(client, clinic):
+    """`make run` shows the desk's receipts, the desk's follow-ups to phone and the chart's PSFS trend on
+    demo rows: payments numbered without gaps up to the counter, follow-ups both answered and not (none
+    with a warning sign: those open an incident through the service), and PSFS scorings whose score is
+    the mean of their activities, as the service computes it."""
+    from appointments.models import Payment, ReceiptCounter
+    from treatments.models import FollowUp, OutcomeMeasure
+    from treatments.outcomes import psfs_score
+
+    numbers = list(Payment.objects.values_list("receipt_number", flat=True))
+    assert numbers, "the demo has no payment"
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert ReceiptCounter.objects.get().last_number == len(numbers)
+    payment = Payment.objects.select_related("appointment").first()
+    assert payment.amount == payment.appointment.type.fee
+    client.force_login(clinic[Role.FRONT_DESK])
+    receipt = client.get(reverse("appointments:receipt", args=[payment.appointment_id, payment.pk]))
+    assert receipt.status_code == 200
+    assert receipt["Content-Type"] == "application/pdf"
+
+    follow_ups = FollowUp.objects.all()
+    assert follow_ups.filter(answered_at__isnull=False).exists()
+    assert follow_ups.filter(answered_at__isnull=True).exists()
+    assert not follow_ups.filter(short_of_breath=True).exists()
+    for follow_up in follow_ups.select_related("session"):
+        assert follow_up.session.signed_at < follow_up.sent_at
+        assert follow_up.answered_at is None or follow_up.sent_at < follow_up.answered_at
+
+    measures = OutcomeMeasure.objects.prefetch_related("items")
+    assert measures.count() >= 2
+    for measure in measures:
+        scores = [item.score for item in measure.items.all()]
+        assert 2 <= len(scores) <= 3
+        assert measure.score == psfs_score(scores)
+    patient_id = measures.first().patient_id
+    client.force_login(clinic[Role.PHYSIO])
+    chart = client.get(reverse("patients:chart", args=[patient_id]))
+    assert chart.status_code == 200
+    assert measures.first().items.first().activity in chart.content.decode()

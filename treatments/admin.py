@@ -9,12 +9,15 @@ from clinic.admin import AuditedChangesAdmin, AuditedOpenAdmin, ViewOnlyAdmin
 
 from .models import (
     Addendum,
+    FollowUp,
     Incident,
     IncidentEntry,
     Muscle,
     NeedlePoint,
     NeedleSize,
     NeedlingSession,
+    OutcomeItem,
+    OutcomeMeasure,
     SideEffect,
 )
 
@@ -117,3 +120,43 @@ class IncidentAdmin(AuditedOpenAdmin, ViewOnlyAdmin):
 class AddendumAdmin(ClinicalRecordAdmin):
     list_display = ("session", "author", "written_at")
     list_select_related = ("session", "session__patient", "author")
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(ClinicalRecordAdmin):
+    """The patient's answers to the day-after follow-up; answered on the patient's page, phoned from the
+    desk's list (treatments/followup_views.py), never here."""
+
+    list_display = ("session", "sent_at", "answered_at", "soreness", "warning_sign", "phoned_at")
+    list_select_related = ("session", "session__patient")
+    list_filter = ("answered_at",)
+    raw_id_fields = ("session", "phoned_by")
+
+    @admin.display(boolean=True, description="Warning sign")
+    def warning_sign(self, obj):
+        return obj.short_of_breath or obj.chest_pain or obj.pain_breathing_in
+
+
+class OutcomeItemInline(admin.TabularInline):
+    model = OutcomeItem
+    fields = ["order", "activity", "score"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutcomeMeasure)
+class OutcomeMeasureAdmin(AuditedOpenAdmin, ViewOnlyAdmin):
+    """Outcome scores (PSFS) as recorded on the chart; the database refuses a change or a deletion."""
+
+    list_display = ("patient", "kind", "scored_at", "score", "session")
+    list_select_related = ("patient", "session")
+    list_filter = ("kind",)
+    raw_id_fields = ("patient", "session", "recorded_by")
+    inlines = [OutcomeItemInline]

@@ -165,19 +165,24 @@ def email_message(session, *, choice, link_url=None):
     return message
 
 
-def send_handout(session, *, choice, by, link_url=None, request=None):
-    """E-mail the handout of a signed session to its patient, once (the outbox key is the session's): as a
-    link (`link_url`, absolute) or attached. Refuses (ValidationError) a draft, a patient without an e-mail
-    and a choice that sends nothing. Returns True when this call queued the e-mail."""
+def send_handout(session, *, choice, by, link_url=None, request=None, again=None):
+    """E-mail the handout of a signed session to its patient: as a link (`link_url`, absolute) or attached.
+    Once, whether at signing or later from the session (the outbox key is the session's), unless `again`
+    names a resend (the patient asked for it again; the id of the page it was asked from): then once per
+    resend, so the same page posted twice still sends it once. Refuses (ValidationError) a draft, a patient
+    without an e-mail and a choice that sends nothing. Returns True when this call queued the e-mail."""
     if choice not in EMAILED:
         raise ValidationError(f"{choice!r} does not e-mail the handout.")
     if not session.is_signed:
         raise ValidationError("The aftercare handout is e-mailed once the session is signed.")
     if not session.patient.email:
         raise ValidationError("The patient has no e-mail address on file: print the handout instead.")
+    key = f"aftercare:{session.pk}"
     with audited_transaction():
+        if again:
+            key = f"{key}:again:{again}"
         queued = queue_email(
-            key=f"aftercare:{session.pk}",
+            key=key,
             message=email_message(session, choice=choice, link_url=link_url),
             patient_id=session.patient_id,
         )
@@ -188,6 +193,20 @@ def send_handout(session, *, choice, by, link_url=None, request=None):
                 user=by,
                 obj=session,
                 patient_id=session.patient_id,
-                detail=f"aftercare handout e-mailed ({HandoutChoice(choice).label.lower()})",
+                detail=f"aftercare handout e-mailed ({HandoutChoice(choice).label.lower()})"
+                + (", again at the patient's request" if again else ""),
             )
     return queued is not None
+
+
+def last_sent(session):
+    """When the handout of `session` was last queued for its patient, or None."""
+    from outbox.models import OutboundEmail
+
+    key = f"aftercare:{session.pk}"
+    return (
+        OutboundEmail.objects.filter(models.Q(key=key) | models.Q(key__startswith=f"{key}:"))
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )

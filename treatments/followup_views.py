@@ -13,7 +13,7 @@ from accounts.access import public, role_required
 from accounts.models import Role
 from audit.models import Action
 from audit.services import record
-from clinic.patient_links import LinkRefused, read_token
+from clinic.patient_links import LinkRefused, read_token, refused_response
 
 from . import followup
 from .models import FollowUp
@@ -66,14 +66,10 @@ def follow_up_form(request, token):
     try:
         pk = read_token(followup.LINK_PURPOSE, token)
     except LinkRefused:
-        return _page(
-            request, "treatments/patient_link_refused.html", {"link_days": settings.PATIENT_LINK_DAYS}, 410
-        )
+        return refused_response(request)
     follow_up = FollowUp.objects.select_related("session").filter(pk=pk).first()
     if follow_up is None:
-        return _page(
-            request, "treatments/patient_link_refused.html", {"link_days": settings.PATIENT_LINK_DAYS}, 410
-        )
+        return refused_response(request)
     if follow_up.answered_at is not None:
         return _page(request, "treatments/follow_up_answered.html")
     form = FollowUpForm(request.POST or None)

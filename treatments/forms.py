@@ -274,6 +274,28 @@ class PSFSForm(forms.Form):
         return cleaned
 
 
+class HandoutEmailForm(forms.Form):
+    """E-mailing the aftercare handout after signing: as a link or attached, and again if the patient asks."""
+
+    handout = forms.ChoiceField(
+        label="E-mail the aftercare handout",
+        choices=[("link", "As a link"), ("attach", "Attached")],
+        error_messages={
+            "required": "Choose how to e-mail the aftercare handout.",
+            "invalid_choice": "Choose how to e-mail the aftercare handout: as a link or attached.",
+        },
+    )
+    again = forms.BooleanField(label="Send it again (the patient asked for it)", required=False)
+    # The page's own id for a resend (a UUID): the same page posted twice sends it once.
+    resend_id = forms.UUIDField(required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("again") and not cleaned.get("resend_id"):
+            raise forms.ValidationError("Reload the session page and send the handout again from there.")
+        return cleaned
+
+
 class SignForm(forms.Form):
     """Signing, with what to do with the patient's aftercare handout. The e-mail choices are offered only
     when the patient has an e-mail address on file."""

@@ -24,5 +24,6 @@ urlpatterns = [
     path("<int:pk>/addenda/", views.addendum_add, name="addendum_add"),
     path("<int:pk>/visit-summary.pdf", views.session_pdf, name="pdf"),
     path("<int:pk>/aftercare.pdf", views.aftercare_pdf, name="aftercare"),
+    path("<int:pk>/aftercare/email/", views.aftercare_send, name="aftercare_send"),
     path("incidents/<int:pk>/", views.incident_detail, name="incident"),
 ]

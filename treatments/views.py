@@ -2,8 +2,8 @@
 addenda), the visit summary PDF and "My day". Views parse, call treatments.services, and render."""
 
 from functools import partial
+from uuid import uuid4
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -17,7 +17,7 @@ from accounts.access import public, role_required
 from accounts.models import Role
 from audit.models import Action
 from audit.services import record
-from clinic.patient_links import LinkRefused, read_token
+from clinic.patient_links import LinkRefused, read_token, refused_response
 from clinic.pdf import pdf_response
 from patients.models import Patient
 
@@ -26,6 +26,7 @@ from .forms import (
     AddendumForm,
     AssessmentForm,
     CloseIncidentForm,
+    HandoutEmailForm,
     IncidentEntryForm,
     PointForm,
     PSFSForm,
@@ -85,6 +86,8 @@ def session_detail(request, pk):
             "addendum_form": AddendumForm(),
             "sign_form": SignForm(patient=session.patient),
             "region": region,
+            # Names this page's "send the handout again", so a double click sends it once.
+            "resend_id": uuid4(),
         }
     )
     context.update(_repeat_context(request, session, context))
@@ -396,6 +399,45 @@ def session_sign(request, pk):
 
 
 @role_required(*CLINICAL)
+@require_POST
+def aftercare_send(request, pk):
+    """E-mail the aftercare handout after signing (the clinician chose "Not now" or printed it, or the
+    patient asks for it again): the visit summary's readers, like printing it."""
+    session = _session(pk)
+    services.check_session_access(session, request.user, services.Intent.READ, request=request)
+    form = HandoutEmailForm(request.POST)
+    if not form.is_valid():
+        for text in _messages(form):
+            messages.error(request, text)
+        return redirect(reverse("treatments:session", args=[pk]) + "#aftercare")
+    choice, again = form.cleaned_data["handout"], form.cleaned_data["again"]
+    link = request.build_absolute_uri(aftercare.link_path(session))
+    try:
+        queued = aftercare.send_handout(
+            session,
+            choice=choice,
+            by=request.user,
+            link_url=link,
+            request=request,
+            again=form.cleaned_data["resend_id"] if again else None,
+        )
+    except ValidationError as error:
+        for text in error.messages:
+            messages.error(request, text)
+        return redirect(reverse("treatments:session", args=[pk]) + "#aftercare")
+    if queued:
+        messages.success(request, f"The aftercare handout is on its way to {session.patient.email}.")
+    else:
+        sent = aftercare.last_sent(session)
+        messages.info(
+            request,
+            f"The aftercare handout was e-mailed on {timezone.localtime(sent):%Y-%m-%d %H:%M}. "
+            "To send it again, tick “Send it again” (the patient asked for it).",
+        )
+    return redirect(reverse("treatments:session", args=[pk]) + "#aftercare")
+
+
+@role_required(*CLINICAL)
 def aftercare_pdf(request, pk):
     """The patient's aftercare handout, for the clinician to print; the visit summary's readers, audited."""
     session = _session(pk)
@@ -416,14 +458,14 @@ def aftercare_link(request, token):
     try:
         pk = read_token(aftercare.LINK_PURPOSE, token)
     except LinkRefused:
-        return _link_refused(request)
+        return refused_response(request)
     session = (
         NeedlingSession.objects.select_related("patient", "appointment")
         .filter(pk=pk, signed_at__isnull=False)
         .first()
     )
     if session is None:
-        return _link_refused(request)
+        return refused_response(request)
     pdf = aftercare.handout_pdf(session)
     record(
         Action.VIEW,
@@ -433,17 +475,6 @@ def aftercare_link(request, token):
         detail="aftercare handout opened from the patient's link",
     )
     return pdf_response(pdf, aftercare.handout_filename(session), inline=True)
-
-
-def _link_refused(request):
-    response = render(
-        request,
-        "treatments/patient_link_refused.html",
-        {"clinic_phone": settings.CLINIC_PHONE, "link_days": settings.PATIENT_LINK_DAYS},
-        status=410,
-    )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @role_required(Role.PHYSIO)

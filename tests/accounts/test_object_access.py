@@ -100,6 +100,9 @@ URLS = {
     "appointments:pay": Expect(METHOD_NOT_ALLOWED(PAYMENTS), PAYMENTS, {"pk": "appointment"}),
     "appointments:refund": Expect(METHOD_NOT_ALLOWED(PAYMENTS), PAYMENTS, {"pk": "appointment"}),
     "appointments:receipt": Expect(PAYMENTS, PAYMENTS, {"pk": "appointment", "payment_pk": "payment"}),
+    "appointments:receipt_email": Expect(
+        METHOD_NOT_ALLOWED(PAYMENTS), PAYMENTS, {"pk": "appointment", "payment_pk": "payment"}
+    ),
     # treatments: the care team reads a session, draft or signed; only its own clinician writes,
     # needles on and signs it; an addendum needs its clinician or another authorised one
     "treatments:start_from_appointment": Expect(
@@ -126,6 +129,8 @@ URLS = {
     "treatments:pdf": Expect(CLINICAL, CLINICAL, {"pk": "draft"}),
     # the aftercare handout to print: the visit summary's readers (the desk prints neither)
     "treatments:aftercare": Expect(CLINICAL, CLINICAL, {"pk": "signed"}),
+    # e-mailing it after signing: the same readers (the desk neither prints nor sends it)
+    "treatments:aftercare_send": Expect(METHOD_NOT_ALLOWED(CLINICAL), CLINICAL, {"pk": "signed"}),
     # incidents: clinicians and the manager read; physiotherapists and the manager record the follow-up
     "treatments:incident": Expect(PHYSIOS | {MANAGER, ADMIN}, PHYSIOS | {MANAGER}, {"pk": "incident"}),
     # interop (issue 16): the administrator imports; clinicians export a patient's record as FHIR
@@ -142,7 +147,13 @@ URLS = {
 }
 # URLs with a parameter that names no object: a report's key, a password reset link, a patient's signed link
 # (public: its token is the permission; tests/treatments/test_aftercare_link.py).
-NOT_OBJECTS = {"reports:export", "password_reset_confirm", "aftercare:handout", "follow-up:form"}
+NOT_OBJECTS = {
+    "reports:export",
+    "password_reset_confirm",
+    "aftercare:handout",
+    "follow-up:form",
+    "receipt:pdf",  # tests/appointments/test_receipt_link.py
+}
 # Objects named in a form field rather than the path, each with the test that shows nobody reaches
 # another person's: a staff session ended from the security page (by its handle).
 OBJECTS_IN_FORM_FIELDS = {
@@ -172,6 +183,7 @@ ADMIN_MODELS = {
     "appointments.timeoff": DELETABLE,
     "appointments.appointment": EDITABLE,
     "appointments.reminder": READ_ONLY,
+    "appointments.payment": READ_ONLY,  # taken and refunded at the desk; the database refuses changes
     "treatments.muscle": EDITABLE,
     "treatments.needlesize": EDITABLE,
     "treatments.needlingsession": READ_ONLY,
@@ -179,6 +191,8 @@ ADMIN_MODELS = {
     "treatments.sideeffect": READ_ONLY,
     "treatments.addendum": READ_ONLY,
     "treatments.incident": READ_ONLY,
+    "treatments.followup": READ_ONLY,  # answered on the patient's page, phoned from the desk's list
+    "treatments.outcomemeasure": READ_ONLY,  # PSFS scores; the database refuses a change or a deletion
 }
 
 
@@ -356,6 +370,9 @@ def world(db):
 
     WorkingHoursFactory(therapist=owner)
     add_addendum(signed, by=owner, text="Soreness settled the next day.")
+    from treatments.outcomes import record_psfs
+
+    record_psfs(patient=patient, by=owner, activities=[("Turning my head to reverse the car", 4)])
     ConsentFormFactory(published_at=None)
     from django.contrib.auth.models import Group
 

@@ -3,6 +3,7 @@ nothing now. The e-mail is sent once, and its body carries no clinical detail.""
 
 import io
 import re
+from uuid import uuid4
 
 import pytest
 from django.core import mail
@@ -150,4 +151,105 @@ def test_the_service_refuses_a_draft_and_a_patient_without_e_mail(ready, clinici
     signed.patient.refresh_from_db()
     with pytest.raises(ValidationError, match="no e-mail address"):
         send_handout(signed, choice=HandoutChoice.ATTACH, by=clinician)
+    assert not OutboundEmail.objects.exists()
+
+
+# Later: the clinician chose "Not now" or printed it, or the patient asks for the handout again.
+
+
+@pytest.fixture
+def later(client, clinician, ready, django_capture_on_commit_callbacks):
+    signed = sign_session(ready, by=clinician)
+    client.force_login(clinician)
+
+    def send(**data):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(reverse("treatments:aftercare_send", args=[signed.pk]), data, follow=True)
+
+    return signed, send
+
+
+def test_a_signed_session_offers_to_e_mail_the_handout_later(client, later):
+    signed, _send = later
+    page = client.get(reverse("treatments:session", args=[signed.pk])).content.decode()
+    assert reverse("treatments:aftercare_send", args=[signed.pk]) in page
+    assert "pat@example.test" in page
+
+
+def test_no_offer_on_a_draft_or_without_an_e_mail(client, clinician, ready, later):
+    signed, _send = later
+    draft_page = client.get(reverse("treatments:session", args=[ready.pk]))
+    Patient.objects.filter(pk=signed.patient_id).update(email="")
+    page = client.get(reverse("treatments:session", args=[signed.pk])).content.decode()
+    assert reverse("treatments:aftercare_send", args=[signed.pk]) not in page
+    assert draft_page.status_code == 200
+
+
+def test_e_mailed_later_as_a_link_and_audited(later, client):
+    from audit.models import Action, AuditEvent
+
+    signed, send = later
+    response = send(handout="link")
+    assert "on its way to pat@example.test" in response.content.decode()
+    (message,) = mail.outbox
+    assert "/p/aftercare/" in message.body
+    for word in CLINICAL_WORDS:
+        assert word not in message.body.lower(), word
+    assert AuditEvent.objects.filter(
+        action=Action.SEND,
+        object_id=str(signed.pk),
+        detail="aftercare handout e-mailed (e-mail to patient (link))",
+    ).exists()
+
+
+def test_a_second_send_says_when_and_sends_nothing_unless_asked_again(later):
+    signed, send = later
+    send(handout="attach")
+    response = send(handout="link")
+    assert len(mail.outbox) == 1
+    assert "was e-mailed on" in response.content.decode() and "Send it again" in response.content.decode()
+    first, second = uuid4(), uuid4()
+    send(handout="link", again="on", resend_id=first)
+    assert len(mail.outbox) == 2
+    send(handout="attach", again="on", resend_id=second)
+    assert len(mail.outbox) == 3
+    keys = set(OutboundEmail.objects.values_list("key", flat=True))
+    key = f"aftercare:{signed.pk}"
+    assert keys == {key, f"{key}:again:{first}", f"{key}:again:{second}"}
+
+
+def test_one_resend_page_posted_twice_sends_once(later):
+    _signed, send = later
+    send(handout="link")
+    resend = uuid4()
+    send(handout="link", again="on", resend_id=resend)
+    response = send(handout="link", again="on", resend_id=resend)
+    assert len(mail.outbox) == 2
+    assert "was e-mailed on" in response.content.decode()
+
+
+def test_a_resend_without_its_page_id_is_refused(later):
+    _signed, send = later
+    send(handout="link")
+    for resend_id in ["", "not-a-uuid"]:
+        response = send(handout="link", again="on", resend_id=resend_id)
+        assert response.status_code == 200
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize("data", [{}, {"handout": "print"}, {"handout": "none"}, {"handout": "x" * 5000}])
+def test_a_send_without_a_way_to_send_is_refused_with_a_message(later, data):
+    _signed, send = later
+    response = send(**data)
+    assert response.status_code == 200
+    assert "Choose how to e-mail the aftercare handout" in response.content.decode()
+    assert not mail.outbox and not OutboundEmail.objects.exists()
+
+
+def test_a_draft_is_not_e_mailed(client, clinician, ready):
+    client.force_login(clinician)
+    response = client.post(
+        reverse("treatments:aftercare_send", args=[ready.pk]), {"handout": "link"}, follow=True
+    )
+    assert "once the session is signed" in response.content.decode()
     assert not OutboundEmail.objects.exists()

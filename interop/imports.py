@@ -603,7 +603,10 @@ def dry_run(batch):
     outcome = Outcome(source_system=batch.source_system)
     plan = Plan(outcome=outcome)
     patients = read_table(
-        bytes(batch.patients_file), encoding=batch.options.get("encoding", "utf-8"), label="patient file"
+        bytes(batch.patients_file),
+        encoding=batch.options.get("encoding", "utf-8"),
+        label="patient file",
+        name=batch.patients_file_name,
     )
     outcome.notes.extend(patients.notes)
     stage_patients(
@@ -636,11 +639,16 @@ def headers(batch):
     """{file: header} of the batch's files, for the mapping form."""
     encoding = batch.options.get("encoding", "utf-8")
     found = {
-        "patients": read_table(bytes(batch.patients_file), encoding=encoding, label="patient file").header
+        "patients": read_table(
+            bytes(batch.patients_file), encoding=encoding, label="patient file", name=batch.patients_file_name
+        ).header
     }
     if batch.appointments_file_name:
         found["appointments"] = read_table(
-            bytes(batch.appointments_file), encoding=encoding, label="appointments file"
+            bytes(batch.appointments_file),
+            encoding=encoding,
+            label="appointments file",
+            name=batch.appointments_file_name,
         ).header
     return found
 

@@ -40,7 +40,8 @@ def _discard_stale():
 
 def start_import(*, patients_file, appointments_file=None, source_system="", options, by):
     """Read the uploaded file(s), guess the system and the columns, and keep the batch with its dry run.
-    Refuses (ImportRefused) a file that cannot be read as a CSV table (csvfiles.read_table says why), and a
+    Refuses (ImportRefused) a file that cannot be read as a CSV table or an XLSX workbook (csvfiles.read_table
+    and workbooks.read_workbook say why), and a
     patient file in which no column is one a Jane or Cliniko patient export has. Writes nothing else."""
     patients_data = patients_file.read()
     appointments_data = appointments_file.read() if appointments_file else b""
@@ -56,13 +57,24 @@ def start_import(*, patients_file, appointments_file=None, source_system="", opt
             raise UnreadableFile(
                 "The first line of the patient file is not the header of a Jane or Cliniko patient "
                 f"export: none of its columns is one they write (it starts {shown}). "
-                "Export the patient list again as CSV."
+                "Export the patient list again as CSV or XLSX."
             )
 
     try:
-        patients = read_table(patients_data, encoding=encoding, label="patient file", on_header=recognise)
+        patients = read_table(
+            patients_data,
+            encoding=encoding,
+            label="patient file",
+            on_header=recognise,
+            name=getattr(patients_file, "name", ""),
+        )
         appointments = (
-            read_table(appointments_data, encoding=encoding, label="appointments file")
+            read_table(
+                appointments_data,
+                encoding=encoding,
+                label="appointments file",
+                name=getattr(appointments_file, "name", ""),
+            )
             if appointments_file
             else None
         )

@@ -137,11 +137,12 @@ def remap(batch, mapping, options=None):
 
 
 def confirm_import(batch, *, by, request=None):
-    """Carry out the batch's plan, worked out again now: create its patients (patients' bulk registration),
-    link every row to its patient, book its appointments (appointments' import booking), record where each
-    came from, and audit the import with its counts; all in one transaction. Refuses a batch already
-    imported or discarded, a plan with nothing to import or a required column unmapped, and (rolling back
-    everything) a row taken meanwhile by another import or booking."""
+    """Carry out the batch's plan, worked out again now from the rows its dry run staged (matched against
+    the registry as it stands): create its patients (register_staged_patients), link every row to its
+    patient, book its appointments (appointments' import booking), record where each came from, and audit
+    the import with its counts; all in one transaction. Refuses a batch already imported or discarded, a
+    plan with nothing to import or a required column unmapped, and (rolling back everything) a row taken
+    meanwhile by another import or booking, or refused by the database's constraints."""
     label = SourceSystem(batch.source_system).label
     try:
         with audited_transaction():

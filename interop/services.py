@@ -207,8 +207,8 @@ def confirm_import(batch, *, by, request=None):
             )
     except IntegrityError:
         raise ImportRefused(
-            "Another import or booking took some of these rows meanwhile: nothing was imported. "
-            "Run the dry run again."
+            "The database refused a row (another import or booking took it meanwhile, or a value broke one "
+            "of its rules): nothing was imported. Run the dry run again."
         ) from None
     except ValidationError as error:
         if isinstance(error, ImportRefused):

@@ -90,7 +90,7 @@ def test_a_staged_row_changed_behind_the_dry_run_is_refused_by_the_database(admi
     batch = dry_run(admin_client)
     StagedPatient.objects.filter(batch=batch, line=2).update(phn="123")
     before = Patient.objects.count()
-    with pytest.raises(ImportRefused, match="nothing was imported"):
+    with pytest.raises(ImportRefused, match="The database refused a row"):
         confirm_import(batch, by=batch.created_by)
     assert Patient.objects.count() == before
     assert not ImportedRecord.objects.exists()

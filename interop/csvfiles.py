@@ -2,8 +2,9 @@
 
 Exports reach the clinic through spreadsheets, so the file may carry a byte order mark (Excel's "CSV UTF-8"),
 use semicolons between columns (a spreadsheet set to a European locale), be in Windows-1252 (Excel's plain
-"CSV" on Windows), or not be a CSV at all (a workbook, a PDF, junk). The first two are read as they are and
-said so; the rest are refused with a message naming what was found, and nothing is stored.
+"CSV" on Windows), or not be a CSV at all (an old XLS workbook, a PDF, junk). The first two are read as
+they are and said so; the rest are refused with a message naming what was found, and nothing is stored.
+An XLSX workbook is read by workbooks.py into the same Table.
 """
 
 import codecs
@@ -33,8 +34,6 @@ class Table:
 
 
 def _kind_of_binary(data):
-    if data.startswith(b"PK\x03\x04"):
-        return "a zipped file, most likely an Excel workbook (XLSX): open it and save it as CSV"
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         return "an old Excel workbook (XLS): open it and save it as CSV"
     if data.startswith(b"%PDF"):
@@ -82,13 +81,18 @@ def sniff_delimiter(text):
     return best if counts[best] else ","
 
 
-def read_table(data, *, encoding="utf-8", label="file", on_header=None):
-    """The file as a Table (header, rows with their line numbers). Refuses an empty file, a binary one,
-    one in another encoding, one whose CSV is broken, a header with an empty or repeated column name, and
-    more than MAX_ROWS rows or MAX_COLUMNS columns. on_header(header) may refuse the header (by raising
-    UnreadableFile) before any row is read."""
+def read_table(data, *, encoding="utf-8", label="file", on_header=None, name=""):
+    """The file as a Table (header, rows with their line numbers). An Excel workbook (a zip, or a file
+    named .xlsx) is read by workbooks.read_workbook, with the same checks. Refuses an empty file, a
+    binary one, one in another encoding, one whose CSV is broken, a header with an empty or repeated
+    column name, and more than MAX_ROWS rows or MAX_COLUMNS columns. on_header(header) may refuse the
+    header (by raising UnreadableFile) before any row is read."""
     if not data:
         raise UnreadableFile(f"The {label} is empty.", code="empty")
+    from .workbooks import is_encrypted, is_workbook, read_workbook
+
+    if is_workbook(data, name) or is_encrypted(data):
+        return read_workbook(data, label=label, on_header=on_header)
     text, notes = decode(data, encoding, label)
     delimiter = sniff_delimiter(text)
     if delimiter == ";":
@@ -106,7 +110,7 @@ def read_table(data, *, encoding="utf-8", label="file", on_header=None):
                 continue
             if header is None:
                 header = [cell.strip() for cell in cells]
-                _check_header(header, label)
+                check_header(header, label)
                 if on_header is not None:
                     on_header(header)
                 continue
@@ -134,7 +138,7 @@ def read_table(data, *, encoding="utf-8", label="file", on_header=None):
     return Table(header=header, rows=rows, delimiter=delimiter, notes=notes)
 
 
-def _check_header(header, label):
+def check_header(header, label):
     if len(header) > MAX_COLUMNS:
         raise UnreadableFile(
             f"The first line of the {label} has {len(header)} columns: it is not the header of a patient or "

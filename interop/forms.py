@@ -41,8 +41,8 @@ class ImportForm(OptionsFields):
         choices=[("", "Work it out from the columns"), *SourceSystem.choices],
         required=False,
     )
-    patients_file = forms.FileField(label="Patient list (CSV)")
-    appointments_file = forms.FileField(label="Appointments (CSV, optional)", required=False)
+    patients_file = forms.FileField(label="Patient list (CSV or XLSX)")
+    appointments_file = forms.FileField(label="Appointments (CSV or XLSX, optional)", required=False)
     encoding = forms.ChoiceField(
         label="Encoding (when the file has no byte order mark)", choices=ENCODINGS.items(), initial="utf-8"
     )

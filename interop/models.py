@@ -107,3 +107,39 @@ class ImportedRecord(models.Model):
 
     def __str__(self):
         return f"{self.get_source_system_display()} {self.kind} {self.source_id}"
+
+
+class StagedPatient(models.Model):
+    """One row of a batch's patient file as the dry run read it: its values checked and ready to write, or
+    the reason it was refused. Kept only while the batch waits (like its files), so that the confirmation
+    writes what the administrator saw without reading and checking every row again (100,000 rows in under
+    a minute: docs/benchmarks.md); the confirmation matches each row against the registry again, in SQL,
+    since the registry may have changed. Nothing here is a patient until the batch is confirmed."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="+")
+    line = models.PositiveIntegerField()
+    source_id = models.CharField(max_length=100, blank=True)
+    refusal = models.TextField(blank=True)  # why the row is refused; empty for a readable row
+    given_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100, blank=True)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True)
+    sex = models.CharField(max_length=10, blank=True)
+    gender = models.CharField(max_length=60, blank=True)
+    phone = models.CharField(max_length=128, blank=True)  # E.164, as the patient's phone is stored
+    phone_alternate = models.CharField(max_length=128, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    address = models.CharField(max_length=500, blank=True)
+    phn = models.CharField(max_length=10, blank=True)
+    emergency_contact_name = models.CharField(max_length=150, blank=True)
+    emergency_contact_phone = models.CharField(max_length=128, blank=True)
+    emergency_contact_relationship = models.CharField(max_length=60, blank=True)
+    referral_source = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "line"], name="stagedpatient_one_per_line"),
+        ]
+
+    def __str__(self):
+        return f"Row {self.line} of import {self.batch_id}"

@@ -5,20 +5,20 @@ import json
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from appointments.services.imports import book_imported
 from audit.models import Action
 from audit.services import audited_transaction, record
 from consent.printing import consent_pdf
-from patients.services import register_patients_in_bulk
+from patients.services import BULK_COLUMNS
 from treatments.summary import visit_summary_pdf
 
 from . import fhir, imports
 from .csvfiles import UnreadableFile, read_table
 from .layouts import FIELDS, IGNORE, detect_system, guess_mapping, known_headers, norm
-from .models import BatchStatus, ImportBatch, ImportedRecord, RecordKind, SourceSystem
+from .models import BatchStatus, ImportBatch, ImportedRecord, RecordKind, SourceSystem, StagedPatient
 from .records import patient_record
 
 PENDING_KEPT_DAYS = 1
@@ -33,14 +33,15 @@ def _discard_stale():
     """Uploads never confirmed are dropped after a day: they hold patients' details, and nothing else
     needs them."""
     cutoff = timezone.now() - timedelta(days=PENDING_KEPT_DAYS)
-    ImportBatch.objects.filter(status=BatchStatus.PENDING, created_at__lt=cutoff).update(
-        status=BatchStatus.DISCARDED, patients_file=b"", appointments_file=b""
-    )
+    stale = ImportBatch.objects.filter(status=BatchStatus.PENDING, created_at__lt=cutoff)
+    StagedPatient.objects.filter(batch__in=stale).delete()
+    stale.update(status=BatchStatus.DISCARDED, patients_file=b"", appointments_file=b"")
 
 
 def start_import(*, patients_file, appointments_file=None, source_system="", options, by):
     """Read the uploaded file(s), guess the system and the columns, and keep the batch with its dry run.
-    Refuses (ImportRefused) a file that cannot be read as a CSV table (csvfiles.read_table says why), and a
+    Refuses (ImportRefused) a file that cannot be read as a CSV table or an XLSX workbook (csvfiles.read_table
+    and workbooks.read_workbook say why), and a
     patient file in which no column is one a Jane or Cliniko patient export has. Writes nothing else."""
     patients_data = patients_file.read()
     appointments_data = appointments_file.read() if appointments_file else b""
@@ -56,13 +57,24 @@ def start_import(*, patients_file, appointments_file=None, source_system="", opt
             raise UnreadableFile(
                 "The first line of the patient file is not the header of a Jane or Cliniko patient "
                 f"export: none of its columns is one they write (it starts {shown}). "
-                "Export the patient list again as CSV."
+                "Export the patient list again as CSV or XLSX."
             )
 
     try:
-        patients = read_table(patients_data, encoding=encoding, label="patient file", on_header=recognise)
+        patients = read_table(
+            patients_data,
+            encoding=encoding,
+            label="patient file",
+            on_header=recognise,
+            name=getattr(patients_file, "name", ""),
+        )
         appointments = (
-            read_table(appointments_data, encoding=encoding, label="appointments file")
+            read_table(
+                appointments_data,
+                encoding=encoding,
+                label="appointments file",
+                name=getattr(appointments_file, "name", ""),
+            )
             if appointments_file
             else None
         )
@@ -85,8 +97,10 @@ def start_import(*, patients_file, appointments_file=None, source_system="", opt
         options=options,
         mapping=mapping,
     )
-    batch.result = imports.plan_import(batch).outcome.as_json()
-    batch.save()
+    with transaction.atomic():
+        batch.save()
+        batch.result = imports.dry_run(batch).outcome.as_json()
+        batch.save(update_fields=["result"])
     return batch
 
 
@@ -116,75 +130,59 @@ def remap(batch, mapping, options=None):
     }
     if options:
         batch.options = {**batch.options, **options}
-    batch.result = imports.plan_import(batch).outcome.as_json()
-    batch.save(update_fields=["mapping", "options", "result"])
+    with transaction.atomic():
+        batch.result = imports.dry_run(batch).outcome.as_json()
+        batch.save(update_fields=["mapping", "options", "result"])
     return batch
 
 
 def confirm_import(batch, *, by, request=None):
-    """Carry out the batch's plan, worked out again now: create its patients (patients' bulk registration),
-    link every row to its patient, book its appointments (appointments' import booking), record where each
-    came from, and audit the import with its counts; all in one transaction. Refuses a batch already
-    imported or discarded, a plan with nothing to import or a required column unmapped, and (rolling back
-    everything) a row taken meanwhile by another import or booking."""
+    """Carry out the batch's plan, worked out again now from the rows its dry run staged (matched against
+    the registry as it stands): create its patients (register_staged_patients), link every row to its
+    patient, book its appointments (appointments' import booking), record where each came from, and audit
+    the import with its counts; all in one transaction. Refuses a batch already imported or discarded, a
+    plan with nothing to import or a required column unmapped, and (rolling back everything) a row taken
+    meanwhile by another import or booking, or refused by the database's constraints."""
     label = SourceSystem(batch.source_system).label
     try:
         with audited_transaction():
             batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
             if batch.status != BatchStatus.PENDING:
                 raise ImportRefused("This import was already carried out or discarded.")
-            plan = imports.plan_import(batch)
+            plan = imports.replan(batch)
             outcome = plan.outcome
             if not outcome.can_import:
                 raise ImportRefused(
                     "Nothing can be imported: map the missing columns, or check the refusals."
                 )
             detail = f"import {batch.pk} from {label}"
-            created = register_patients_in_bulk([p for _l, _s, p in plan.new_patients], by=by, detail=detail)
+            created = register_staged_patients(
+                batch, [line for line, _s in plan.new_patients], by=by, detail=detail
+            )
 
             def patient_id(ref):
-                return created[ref[1]].pk if isinstance(ref, tuple) else ref
+                return created[ref[1]] if isinstance(ref, tuple) else ref
 
+            system, patient, appointment = batch.source_system, RecordKind.PATIENT, RecordKind.APPOINTMENT
             records = [
-                ImportedRecord(
-                    batch=batch,
-                    source_system=batch.source_system,
-                    kind=RecordKind.PATIENT,
-                    source_id=source_id,
-                    row_number=line,
-                    patient=patient,
-                )
-                for (line, source_id, _p), patient in zip(plan.new_patients, created, strict=True)
+                (batch.pk, system, patient, source_id, line, created[line], None, True)
+                for line, source_id in plan.new_patients
             ]
             records += [
-                ImportedRecord(
-                    batch=batch,
-                    source_system=batch.source_system,
-                    kind=RecordKind.PATIENT,
-                    source_id=source_id,
-                    row_number=line,
-                    patient_id=patient_id(ref),
-                    created=False,
-                )
+                (batch.pk, system, patient, source_id, line, patient_id(ref), None, False)
                 for line, source_id, ref in plan.links
             ]
             appointments = []
-            for _line, _source_id, appointment, ref in plan.new_appointments:
-                appointment.patient_id = patient_id(ref)
-                appointments.append(appointment)
+            for _line, _source_id, booking, ref in plan.new_appointments:
+                booking.patient_id = patient_id(ref)
+                appointments.append(booking)
             booked = book_imported(appointments, by=by, detail=detail) if appointments else []
             records += [
-                ImportedRecord(
-                    batch=batch,
-                    source_system=batch.source_system,
-                    kind=RecordKind.APPOINTMENT,
-                    source_id=source_id,
-                    row_number=line,
-                    appointment=appointment,
-                )
-                for (line, source_id, _a, _r), appointment in zip(plan.new_appointments, booked, strict=True)
+                (batch.pk, system, appointment, source_id, line, None, booking.pk, True)
+                for (line, source_id, _a, _r), booking in zip(plan.new_appointments, booked, strict=True)
             ]
             save_provenance(records)
+            StagedPatient.objects.filter(batch=batch).delete()
             outcome.imported = True
             batch.status = BatchStatus.IMPORTED
             batch.imported_at = timezone.now()
@@ -209,8 +207,8 @@ def confirm_import(batch, *, by, request=None):
             )
     except IntegrityError:
         raise ImportRefused(
-            "Another import or booking took some of these rows meanwhile: nothing was imported. "
-            "Run the dry run again."
+            "The database refused a row (another import or booking took it meanwhile, or a value broke one "
+            "of its rules): nothing was imported. Run the dry run again."
         ) from None
     except ValidationError as error:
         if isinstance(error, ImportRefused):
@@ -224,19 +222,61 @@ PROVENANCE_COLUMNS = [
 ]  # fmt: skip
 
 
+def register_staged_patients(batch, lines, *, by, detail):
+    """Create a patient from each of the batch's staged rows on `lines` with one INSERT ... SELECT, and
+    audit it as patients.services.register_patients_in_bulk does; returns {line: patient id}. The rows were
+    checked as the Patient model checks its fields when they were staged (imports.read_patient), and
+    matched against the registry just before (imports.plan_patients); the database's rules hold as for any
+    insert (its constraints, the chart number sequence, the search columns' trigger). Inside the caller's
+    audited_transaction()."""
+    if not lines:
+        return {}
+    columns = [c for c in BULK_COLUMNS if c not in ("id", "created_at", "created_by_id")]
+    if columns != imports.STAGED_FIELDS:  # the two lists must name the same columns in the same order
+        raise RuntimeError("interop.imports.STAGED_FIELDS no longer matches patients.services.BULK_COLUMNS")
+    named = ", ".join(columns)
+    with connection.cursor() as cursor:
+        # Ids drawn in file order (nextval over the sorted rows), so chart numbers follow the file too.
+        cursor.execute(
+            """
+            WITH chosen AS MATERIALIZED (
+                SELECT sorted.*, nextval(pg_get_serial_sequence('patients_patient', 'id')) AS new_id
+                FROM (SELECT * FROM interop_stagedpatient
+                      WHERE batch_id = %s AND line = ANY(%s::int[]) ORDER BY line) AS sorted
+            ), written AS (
+                INSERT INTO patients_patient (id, <columns>, created_at, created_by_id)
+                SELECT new_id, <columns>, %s, %s FROM chosen ORDER BY line
+            )
+            SELECT line, new_id FROM chosen
+            """.replace("<columns>", named),  # fixed column names only (patients.services.BULK_COLUMNS)
+            [batch.pk, lines, timezone.now(), by.pk],
+        )
+        created = dict(cursor.fetchall())
+    if len(created) != len(lines):
+        raise ImportRefused(
+            "The dry run's rows changed meanwhile: nothing was imported. Run the dry run again."
+        )
+    record(
+        Action.CREATE,
+        user=by,
+        object_type="patients.patient",
+        object_id="bulk",
+        detail=f"{len(created)} patients registered at once: {detail}",
+    )
+    return created
+
+
 def save_provenance(records):
-    """Insert ImportedRecord rows with COPY: bulk_create was the largest write of a confirmed import (3 s of
-    a 20,000-row one, profiled). The table's constraints hold as for any insert (one row per source id,
-    each pointing at its row); a refusal is Django's IntegrityError, as from bulk_create."""
+    """Insert ImportedRecord rows (tuples in PROVENANCE_COLUMNS order) with COPY: bulk_create was the
+    largest write of a confirmed import (3 s of a 20,000-row one, profiled). The table's constraints hold
+    as for any insert (one row per source id, each pointing at its row); a refusal is Django's
+    IntegrityError, as from bulk_create."""
     table = ImportedRecord._meta.db_table
     with connection.cursor() as cursor:
         copying = cursor.cursor.copy(f"COPY {table} ({', '.join(PROVENANCE_COLUMNS)}) FROM STDIN")
         with connection.wrap_database_errors, copying as copy:
-            for r in records:
-                copy.write_row(
-                    [r.batch_id, r.source_system, r.kind, r.source_id, r.row_number, r.patient_id,
-                     r.appointment_id, r.created]
-                )  # fmt: skip
+            for row in records:
+                copy.write_row(row)
 
 
 def discard_import(batch, *, by, request=None):
@@ -244,6 +284,7 @@ def discard_import(batch, *, by, request=None):
     if batch.status != BatchStatus.PENDING:
         raise ImportRefused("Only an import waiting for confirmation can be discarded.")
     with audited_transaction():
+        StagedPatient.objects.filter(batch=batch).delete()
         batch.status = BatchStatus.DISCARDED
         batch.patients_file = b""
         batch.appointments_file = b""

@@ -1,4 +1,4 @@
-"""Confirming an import: patients created through the patients app's bulk registration, rows linked to
+"""Confirming an import: patients created from the rows the dry run staged, rows linked to
 where they came from, appointments booked under the booking rules, one audit event with the counts, and
 nothing created twice when the same files come again."""
 

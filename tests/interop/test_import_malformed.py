@@ -69,8 +69,8 @@ def test_a_binary_file_is_refused(admin_client, clinic):
     assert "a binary file, not text" in refused(admin_client, os.urandom(4096) + b"\x00" * 16)
 
 
-def test_a_workbook_saved_as_xlsx_is_refused_with_what_to_do(admin_client, clinic):
-    assert "Excel workbook (XLSX)" in refused(admin_client, b"PK\x03\x04" + os.urandom(2000))
+def test_a_broken_zip_is_refused_as_a_damaged_workbook(admin_client, clinic):
+    assert "a damaged Excel workbook" in refused(admin_client, b"PK\x03\x04" + os.urandom(2000))
 
 
 def test_an_empty_file_and_broken_quoting_are_refused(admin_client, clinic):

@@ -85,6 +85,12 @@ class AppointmentType(models.Model):
                 name="appointment_type_minutes_sane",
             ),
             models.CheckConstraint(condition=models.Q(fee__gte=0), name="appointment_type_fee_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(new_patients_online=False) | models.Q(bookable_online=True),
+                name="appointment_type_new_patients_only_online",
+                violation_error_message="A type open to new patients online must be bookable online: tick "
+                "“bookable online” as well.",
+            ),
         ]
 
     def __str__(self):

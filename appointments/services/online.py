@@ -395,9 +395,15 @@ def _patient_clash(patient, start, end):
 
 # --- the front desk: verify or merge a record an online booking made ------------------------------
 def unverified_patients():
-    """Patients registered by an online booking and not yet verified, oldest first: one query."""
+    """Patients registered by an online booking and not yet verified, oldest first, with their
+    appointments: two queries."""
+    from django.db.models import Prefetch
+
+    booked = Appointment.objects.select_related("type", "therapist").order_by("start")
     return list(
-        Patient.objects.filter(online_unverified=True, archived_at__isnull=True).order_by("created_at", "id")
+        Patient.objects.filter(online_unverified=True, archived_at__isnull=True)
+        .prefetch_related(Prefetch("appointments", queryset=booked))
+        .order_by("created_at", "id")
     )
 
 

@@ -29,7 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Func, Q, TextField, Value
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Role, User, needling_authorised_q
 from audit.models import Action
 from audit.services import audited_transaction, record
 from outbox.services import queue_email
@@ -89,14 +89,11 @@ def online_types():
 
 def therapists_at(location, type=None):
     """The physiotherapists a person may choose at `location` (for `type`: a needling type only those
-    authorised to needle today), by name."""
-    people = User.objects.filter(
-        role=Role.PHYSIO, is_active=True, working_hours__location=location
-    ).distinct()
-    found = list(people.order_by("full_name", "id"))
+    authorised to needle today), by name. One query."""
+    people = User.objects.filter(role=Role.PHYSIO, is_active=True, working_hours__location=location)
     if type is not None and type.needling:
-        found = [person for person in found if person.may_needle()]
-    return found
+        people = people.filter(needling_authorised_q(timezone.localdate()))
+    return list(people.distinct().order_by("full_name", "id"))
 
 
 def window():

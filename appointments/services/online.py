@@ -316,15 +316,17 @@ def book_online(
         # A bot: nothing booked, nothing sent, and nothing to tell it apart from a booking received.
         return OnlineOutcome(public=public)
     end = _check_choice(location=location, type=type, therapist=therapist, start=start)
+    # Whether the time is free for the physiotherapist is said before anyone is looked up, and the same
+    # to everyone: answered after, it could tell a known patient's booking from a stranger's.
+    if _busy(Q(therapist=therapist), start, end) or (type.needling and not therapist.may_needle(start)):
+        raise OnlineBookingRefused(TAKEN, code="taken")
     patient = match_patient(
         given_name=given_name, family_name=family_name, date_of_birth=date_of_birth, email=email, phone=phone
     )
     attempt_key = _keyed_hash(f"{email.strip().lower()}|{start.isoformat()}|{type.pk}")[:32]
     if patient is None and not type.new_patients_online:
-        # Not a patient the clinic knows, asking for a returning patients' type: checked as a booking would
-        # be (a time just taken says so to anyone), then answered exactly as a booking.
-        if _busy(Q(therapist=therapist), start, end) or (type.needling and not therapist.may_needle(start)):
-            raise OnlineBookingRefused(TAKEN, code="taken")
+        # Not a patient the clinic knows, asking for a returning patients' type: answered exactly as a
+        # booking; the e-mail to the address typed says why nothing was booked.
         _call_us(
             email.strip(),
             given_name.strip(),

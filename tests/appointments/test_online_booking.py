@@ -141,6 +141,15 @@ def test_a_patient_already_booked_then_gets_the_same_answer(clinic):
     assert "already have an appointment" in email.body
 
 
+def test_a_patient_booked_with_that_physio_then_reads_taken_as_anyone_would(clinic):
+    """Zoë has 10:00 with Dana: whoever asks for Dana at 10:00 reads "taken", Zoë's details or not."""
+    _location, physio, _initial, _follow_up, known, at = clinic
+    AppointmentFactory(patient=known, therapist=physio, start=at(10), end=at(10, 30))
+    assert refused_code(clinic) == "taken"
+    assert refused_code(clinic, given_name="Ann", family_name="New", email="ann@example.com") == "taken"
+    assert not OutboundEmail.objects.exists()
+
+
 # --- refusals -----------------------------------------------------------------------------------------
 def test_a_type_not_bookable_online_is_refused(clinic):
     hidden = AppointmentType.objects.create(name="Desk only", default_minutes=30)

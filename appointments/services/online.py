@@ -369,7 +369,7 @@ def book_online(
                 attempt_key,
                 "You already have an appointment with us at that time.",
             )
-            return OnlineOutcome(public=public, matched=True)
+            return OnlineOutcome(public=public, matched=matched)
         if error.code in {"overlap", "taken", "outside_hours", "not_authorised", "past"}:
             raise OnlineBookingRefused(TAKEN, code="taken") from error
         raise OnlineBookingRefused(

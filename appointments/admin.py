@@ -55,7 +55,16 @@ class RoomAdmin(AuditedAdmin):
 
 @admin.register(AppointmentType)
 class AppointmentTypeAdmin(AuditedAdmin):
-    list_display = ("name", "default_minutes", "fee", "needling", "active")
+    list_display = (
+        "name",
+        "default_minutes",
+        "fee",
+        "needling",
+        "active",
+        "bookable_online",
+        "new_patients_online",
+    )
+    list_filter = ("bookable_online", "new_patients_online", "active")
 
 
 class BreakInline(admin.TabularInline):
@@ -129,7 +138,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     form = AppointmentAdminForm
     list_display = ("start", "therapist", "patient", "type", "status")
-    list_filter = ("status", "type", "location")
+    list_filter = ("status", "booked_online", "type", "location")
     date_hierarchy = "start"
     raw_id_fields = ("patient", "therapist")
     list_select_related = ("therapist", "patient", "type")
@@ -139,7 +148,17 @@ class AppointmentAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("patient", "therapist", "type", "start", "end", "status", "cancel_reason", "booked_by")
+        return (
+            "patient",
+            "therapist",
+            "type",
+            "start",
+            "end",
+            "status",
+            "cancel_reason",
+            "booked_by",
+            "booked_online",
+        )
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -153,6 +172,7 @@ class AppointmentAdmin(admin.ModelAdmin):
             "status",
             "cancel_reason",
             "booked_by",
+            "booked_online",
             "location",
             "room",
             "notes",

@@ -261,6 +261,9 @@ def seed(demo):
     # Demo fees (CAD), typical of a BC physiotherapy clinic; set only where the clinic has not set one.
     AppointmentType.objects.filter(pk=initial.pk, fee=0).update(fee=Decimal("130.00"))
     AppointmentType.objects.filter(pk=follow_up.pk, fee=0).update(fee=Decimal("95.00"))
+    # Online booking (/book/): new patients book an initial assessment, known patients a follow-up too.
+    AppointmentType.objects.filter(pk=initial.pk).update(bookable_online=True, new_patients_online=True)
+    AppointmentType.objects.filter(pk=follow_up.pk).update(bookable_online=True)
     password_hash = make_password(None)  # group physiotherapists cannot log in
     main = _location(0)
     _working_hours(physios, main)
@@ -284,6 +287,7 @@ def seed(demo):
         widths.append(2 if people[0] != people[-1] and size > 1 else 1)
     if not groups:
         demo.say("appointments: already seeded")
+        _online_bookings(demo, main)
         return
     now = timezone.now()
     today = timezone.localdate()
@@ -332,6 +336,7 @@ def seed(demo):
     demo.shared["appointments_added"] = added
     paid = add_payments(main, desk, now) if desk else 0
     demo.say(f"appointments: {added} booked for {sum(sizes)} patients in {len(groups)} group(s), {paid} paid")
+    _online_bookings(demo, main)
 
 
 # Completed visits of the last fortnight at the main location, paid at the desk a few minutes after the
@@ -370,3 +375,43 @@ def add_payments(location, desk, now):
             method = PAYMENT_METHODS[appointment_id % len(PAYMENT_METHODS)]
             cursor.execute(PAYMENT_SQL, [appointment_id, fee, method, number, desk.pk, paid_at])
     return len(visits)
+
+
+def _online_bookings(demo, location):
+    """Two bookings made on the public page, through its service, by two demo patients (so the desk's
+    calendar shows them flagged Online): an initial assessment and a follow-up. No newcomer: a patient
+    added here would shift the demo's deterministic patients when it grows (patients/demo.py). Once only."""
+    from .services import online
+
+    if Appointment.objects.filter(booked_online=True).exists():
+        return
+    kinds = [
+        AppointmentType.objects.get(name="IMS initial assessment"),
+        AppointmentType.objects.get(name="IMS follow-up"),
+    ]
+    known = Patient.objects.filter(archived_at__isnull=True).exclude(email="").order_by("id")[:2]
+    booked = 0
+    for kind, patient in zip(kinds, known, strict=False):
+        typed = {
+            "given_name": patient.given_name,
+            "family_name": patient.family_name,
+            "email": patient.email,
+            "date_of_birth": patient.date_of_birth,
+            "phone": patient.phone or "+16045550143",
+        }
+        for slot in online.free_times(location=location, type=kind, limit=3):
+            try:
+                outcome = online.book_online(
+                    location=location,
+                    type=kind,
+                    therapist=slot.therapist,
+                    start=slot.start,
+                    client_address="127.0.0.1",
+                    **typed,
+                )
+            except online.OnlineBookingRefused:
+                continue
+            if outcome.appointment is not None:
+                booked += 1
+                break
+    demo.say(f"appointments: {booked} booked online")

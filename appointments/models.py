@@ -66,6 +66,16 @@ class AppointmentType(models.Model):
         validators=[MinValueValidator(Decimal("0.00"))],
         help_text="What the visit costs, in Canadian dollars: the desk's payment form starts from it.",
     )
+    bookable_online = models.BooleanField(
+        default=False,
+        help_text="Patients may book this type themselves on the public booking page (/book/).",
+    )
+    new_patients_online = models.BooleanField(
+        "new patients may book online",
+        default=False,
+        help_text="Someone who is not yet a patient of the clinic may book this type online (an initial "
+        "assessment, say). Without it, only people the clinic already knows can book it online.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -75,6 +85,12 @@ class AppointmentType(models.Model):
                 name="appointment_type_minutes_sane",
             ),
             models.CheckConstraint(condition=models.Q(fee__gte=0), name="appointment_type_fee_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(new_patients_online=False) | models.Q(bookable_online=True),
+                name="appointment_type_new_patients_only_online",
+                violation_error_message="A type open to new patients online must be bookable online: tick "
+                "“bookable online” as well.",
+            ),
         ]
 
     def __str__(self):
@@ -235,6 +251,8 @@ class Appointment(models.Model):
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Booked by the patient on the public page (appointments/services/online.py), not at the desk.
+    booked_online = models.BooleanField(default=False, db_default=False, editable=False)
     notes = LimitedTextField(
         blank=True,
         max_length=2_000,
@@ -488,3 +506,22 @@ class Payment(models.Model):
     @property
     def is_refund(self):
         return self.kind == PaymentKind.REFUND
+
+
+class OnlineBookingAttempt(models.Model):
+    """One booking sent from the public page: what the rate limits count (appointments/services/online.py).
+    Kept in PostgreSQL, not in a process's memory, so every app server counts the same attempts. The client
+    address and the e-mail are kept only as keyed hashes: enough to count, nothing to read back."""
+
+    at = models.DateTimeField(default=timezone.now)
+    address_hash = models.CharField(max_length=64)
+    email_hash = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["address_hash", "at"], name="online_attempt_address_idx"),
+            models.Index(fields=["email_hash", "at"], name="online_attempt_email_idx"),
+        ]
+
+    def __str__(self):
+        return f"Online booking attempt {timezone.localtime(self.at):%Y-%m-%d %H:%M}"

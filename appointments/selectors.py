@@ -107,12 +107,13 @@ def _round_up(moment):
 
 
 def available_slots(
-    *, type, therapist=None, after=None, days=SEARCH_DAYS, limit=10, patient=None, moving=None
+    *, type, therapist=None, after=None, days=SEARCH_DAYS, limit=10, patient=None, moving=None, location=None
 ):
     """Free starts for an appointment of `type`, earliest first: inside working hours, outside breaks and
     time off, clear of the therapist's (and the patient's, when given) active bookings, except `moving`
-    (the appointment being rescheduled: its own time is free to it). Up to `limit`, at most one per
-    therapist per start. A constant number of queries."""
+    (the appointment being rescheduled: its own time is free to it). With `location`, only the working
+    hours there (the public booking page of that location). Up to `limit`, at most one per therapist per
+    start. A constant number of queries."""
     after = _round_up(after or timezone.now())
     duration = timedelta(minutes=type.default_minutes)
     if therapist is not None:
@@ -123,6 +124,8 @@ def available_slots(
         people = User.objects.filter(role=Role.PHYSIO, is_active=True, working_hours__isnull=False)
         if type.needling:
             people = people.filter(needling_authorised_q(timezone.localdate()))
+        if location is not None:
+            people = people.filter(working_hours__location=location)
         therapists = list(people.distinct())
     if not therapists:
         return []
@@ -150,7 +153,9 @@ def available_slots(
         # Each person's `limit` earliest (blocks come in time order); the earliest overall are among them.
         own = []
         taken = busy[person.pk] + patient_busy
-        for block_start, block_end, location in blocks[person.pk]:
+        for block_start, block_end, where in blocks[person.pk]:
+            if location is not None and where.pk != location.pk:
+                continue
             candidate = max(_round_up(block_start), after)
             while candidate + duration <= block_end and len(own) < limit:
                 finish = candidate + duration
@@ -158,7 +163,7 @@ def available_slots(
                 if clash:
                     candidate = _round_up(max(clash))
                     continue
-                own.append(Slot(person, candidate, finish, location))
+                own.append(Slot(person, candidate, finish, where))
                 candidate += SLOT_STEP
             if len(own) >= limit:
                 break

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import online_views, views
 
 app_name = "appointments"
 urlpatterns = [
@@ -22,6 +22,9 @@ urlpatterns = [
     path("<int:pk>/refund/", views.refund, name="refund"),
     path("<int:pk>/receipts/<int:payment_pk>/", views.receipt, name="receipt"),
     path("<int:pk>/receipts/<int:payment_pk>/email/", views.receipt_email, name="receipt_email"),
+    path("online/", online_views.unverified, name="online_unverified"),
+    path("online/<int:pk>/verify/", online_views.verify, name="online_verify"),
+    path("online/<int:pk>/merge/", online_views.merge, name="online_merge"),
     path("schedules/", views.schedules, name="schedules"),
     path("schedules/<int:pk>/", views.therapist_schedule, name="therapist_schedule"),
 ]

@@ -195,7 +195,8 @@ def week_view(request, therapist_id):
 @role_required(*DESK)
 def today(request):
     """The front desk's start page panel: today's counts by status and every appointment of the day, with
-    check-in where it is open (htmx partial). Two queries whatever the number of appointments."""
+    check-in where it is open, and how many online bookings' patients wait to be verified (htmx partial).
+    Three queries whatever the number of appointments."""
     now = timezone.now()
     start, end = selectors.local_day_bounds(timezone.localdate())
     todays = list(
@@ -209,7 +210,13 @@ def today(request):
     return render(
         request,
         "appointments/_today.html",
-        {"statuses": statuses, "total": len(todays), "rows": rows, "day": start.date()},
+        {
+            "statuses": statuses,
+            "total": len(todays),
+            "rows": rows,
+            "day": start.date(),
+            "unverified": Patient.objects.filter(online_unverified=True, archived_at__isnull=True).count(),
+        },
     )
 
 

@@ -305,6 +305,14 @@ FHIR_IDENTIFIER_BASE = os.environ.get("FHIR_IDENTIFIER_BASE") or (
     "https://ims-clinic.example/fhir/clinic/"
     + (re.sub(r"[^a-z0-9]+", "-", CLINIC_NAME.lower()).strip("-") or "clinic")
 )
+# Online booking (/book/, appointments/services/online.py): the soonest a patient may book (hours from
+# now), how far ahead (days), and the rate limits, counted in PostgreSQL over ONLINE_BOOKING_WINDOW_MINUTES:
+# bookings sent from one client address, and for one e-mail address.
+ONLINE_BOOKING_MIN_NOTICE_HOURS = int(os.environ.get("ONLINE_BOOKING_MIN_NOTICE_HOURS", "2"))
+ONLINE_BOOKING_MAX_DAYS_AHEAD = int(os.environ.get("ONLINE_BOOKING_MAX_DAYS_AHEAD", "60"))
+ONLINE_BOOKING_WINDOW_MINUTES = int(os.environ.get("ONLINE_BOOKING_WINDOW_MINUTES", "60"))
+ONLINE_BOOKING_ADDRESS_LIMIT = int(os.environ.get("ONLINE_BOOKING_ADDRESS_LIMIT", "10"))
+ONLINE_BOOKING_EMAIL_LIMIT = int(os.environ.get("ONLINE_BOOKING_EMAIL_LIMIT", "3"))
 # The import of Jane and Cliniko exports (docs/import.md): the largest file it reads, in megabytes.
 IMPORT_MAX_MEGABYTES = int(os.environ.get("IMPORT_MAX_MEGABYTES", "64"))
 

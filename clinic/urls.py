@@ -24,6 +24,8 @@ urlpatterns = [
     path("p/aftercare/", include("treatments.patient_urls")),
     path("p/follow-up/", include("treatments.followup_urls")),
     path("p/receipt/", include("appointments.receipt_urls")),
+    # The public booking pages (no login: anyone may ask for a type the clinic offers online).
+    path("book/", include("appointments.online_urls")),
     # For load balancers: the process answers / it can serve (database reachable, migrations applied).
     path("favicon.ico", clinic_views.favicon, name="favicon"),
     path("healthz", clinic_views.healthz, name="healthz"),

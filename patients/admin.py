@@ -20,14 +20,14 @@ class PatientAdminForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = PATIENT_FIELDS
+        fields = [*PATIENT_FIELDS, "online_unverified"]
 
 
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
     form = PatientAdminForm
     list_display = ("chart_number", "family_name", "given_name", "born", "phone", "archived_at")
-    list_filter = ("archived_at",)
+    list_filter = ("archived_at", "online_unverified")
     search_fields = ("chart_number", "family_name", "given_name", "phn", "phone_digits")
     readonly_fields = ("chart_number", "archived_at", "created_at", "created_by")
     actions = ["archive_selected"]

@@ -52,6 +52,15 @@ class Patient(models.Model):
     emergency_contact_relationship = models.CharField(max_length=60, blank=True)
     referral_source = models.CharField(max_length=150, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # Registered by the person themselves on the public booking page, not matched to a known patient: the
+    # front desk verifies the record, or merges it into the patient it turns out to be.
+    online_unverified = models.BooleanField(
+        "booked online, not yet verified",
+        default=False,
+        db_default=False,
+        help_text="Created by an online booking; the front desk verifies it or merges it into an existing "
+        "patient.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

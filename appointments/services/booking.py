@@ -168,9 +168,11 @@ def book(
     confirm_past=False,
     request=None,
     room=None,
+    booked_online=False,
+    confirm=True,
 ):
     """Book an appointment (status booked), record its first history step, audit it, and e-mail the patient
-    once the transaction commits.
+    once the transaction commits (unless `confirm` is False: the online booking sends its own).
 
     Refuses (BookingError): an unknown or archived patient, someone not a physiotherapist, end not after
     start, a start in the past or outside working hours unless confirmed, and any overlap with the
@@ -197,12 +199,17 @@ def book(
         end=end,
         notes=notes,
         booked_by=by,
+        booked_online=booked_online,
     )
     try:
         with audited_transaction():
             appointment.save(force_insert=True)
             AppointmentStatusChange.objects.create(
-                appointment=appointment, from_status="", to_status=Status.BOOKED, by=by, note="booked"
+                appointment=appointment,
+                from_status="",
+                to_status=Status.BOOKED,
+                by=by,
+                note="booked online" if booked_online else "booked",
             )
             record(
                 Action.BOOK,
@@ -210,16 +217,18 @@ def book(
                 user=by,
                 obj=appointment,
                 patient_id=patient.pk,
-                detail=f"{type.name} with {therapist} at {timezone.localtime(start):%Y-%m-%d %H:%M}",
+                detail=f"{type.name} with {therapist} at {timezone.localtime(start):%Y-%m-%d %H:%M}"
+                + (" (booked online)" if booked_online else ""),
             )
     except IntegrityError as error:
         if overlap_refused(error):
             raise BookingError(TAKEN, code="taken") from error
         raise
-    from ..reminders import send_booking_confirmation
+    if confirm:
+        from ..reminders import send_booking_confirmation
 
-    pk = appointment.pk
-    transaction.on_commit(lambda: send_booking_confirmation(pk))
+        pk = appointment.pk
+        transaction.on_commit(lambda: send_booking_confirmation(pk))
     return appointment
 
 

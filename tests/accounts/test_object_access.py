@@ -103,6 +103,10 @@ URLS = {
     "appointments:receipt_email": Expect(
         METHOD_NOT_ALLOWED(PAYMENTS), PAYMENTS, {"pk": "appointment", "payment_pk": "payment"}
     ),
+    # online booking (issue 15 part 2): the desk verifies the record an online booking made, or merges it
+    # into an existing patient (appointments/online_views.py)
+    "appointments:online_verify": Expect(METHOD_NOT_ALLOWED(FRONT), FRONT, {"pk": "patient"}),
+    "appointments:online_merge": Expect(FRONT, FRONT, {"pk": "patient"}),
     # treatments: the care team reads a session, draft or signed; only its own clinician writes,
     # needles on and signs it; an addendum needs its clinician or another authorised one
     "treatments:start_from_appointment": Expect(
@@ -146,13 +150,15 @@ URLS = {
     ),
 }
 # URLs with a parameter that names no object: a report's key, a password reset link, a patient's signed link
-# (public: its token is the permission; tests/treatments/test_aftercare_link.py).
+# (public: its token is the permission; tests/treatments/test_aftercare_link.py), a location's public booking
+# page (public: anyone may book there; tests/appointments/test_online_booking_page.py).
 NOT_OBJECTS = {
     "reports:export",
     "password_reset_confirm",
     "aftercare:handout",
     "follow-up:form",
     "receipt:pdf",  # tests/appointments/test_receipt_link.py
+    "online:location",
 }
 # Objects named in a form field rather than the path, each with the test that shows nobody reaches
 # another person's: a staff session ended from the security page (by its handle).

@@ -1,4 +1,4 @@
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -6,11 +6,12 @@ import time_machine
 from django.conf import settings
 from django.utils import timezone
 
-from appointments.models import Break
+from appointments.models import AppointmentType, Break
 from appointments.selectors import at_local
 from tests.factories import (
     AppointmentTypeFactory,
     LocationFactory,
+    PatientFactory,
     PhysioFactory,
     WorkingHoursFactory,
 )
@@ -74,3 +75,34 @@ def later_today(desk_morning):
         return at_local(desk_morning.date() + timedelta(days=days), time(hour, minute))
 
     return moment
+
+
+@pytest.fixture
+def clinic(desk_morning):
+    """The online booking's world, on the pinned Wednesday morning: (location, physiotherapist working
+    Monday to Friday 08:00-16:00 there, an initial assessment open online to new patients, a follow-up
+    open online to known patients only, a known patient, at(hour, minute=0, days=0) on next Monday)."""
+    location = LocationFactory()
+    physio = PhysioFactory(full_name="Dana Physio")
+    for weekday in range(5):
+        WorkingHoursFactory(therapist=physio, weekday=weekday, location=location)
+    initial = AppointmentTypeFactory(name="IMS initial assessment", default_minutes=60)
+    follow_up = AppointmentTypeFactory(name="IMS follow-up", default_minutes=30)
+    # The types may be seeded already (get or create): the flags are set on whichever there is.
+    AppointmentType.objects.filter(pk=initial.pk).update(bookable_online=True, new_patients_online=True)
+    AppointmentType.objects.filter(pk=follow_up.pk).update(bookable_online=True, new_patients_online=False)
+    initial.refresh_from_db()
+    follow_up.refresh_from_db()
+    known = PatientFactory(
+        given_name="Zoë",
+        family_name="Lévesque",
+        date_of_birth=date(1980, 5, 17),
+        email="zoe@example.com",
+        phone="+16045550123",
+    )
+    monday = desk_morning.date() + timedelta(days=7 - desk_morning.weekday())
+
+    def at(hour, minute=0, days=0):
+        return at_local(monday + timedelta(days=days), time(hour, minute))
+
+    return location, physio, initial, follow_up, known, at

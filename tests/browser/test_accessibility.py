@@ -106,9 +106,20 @@ def date_range():
     return f"start={today - timedelta(days=28):%Y-%m-%d}&end={today + timedelta(days=7):%Y-%m-%d}"
 
 
+def online_booking_page(clinic):
+    """The public booking page with its free times shown: the follow-up made bookable online."""
+    from appointments.models import AppointmentType
+
+    AppointmentType.objects.filter(name="IMS follow-up").update(bookable_online=True)
+    kind = AppointmentType.objects.get(name="IMS follow-up")
+    return f"/book/{clinic.appointment.location_id}/?type={kind.pk}&therapist="
+
+
 # (role, page name, path from the clinic). Role None: nobody logged in.
 PAGES = [
     (None, "login", lambda c: "/login/"),
+    (None, "online booking locations", lambda c: "/book/"),
+    (None, "online booking page", online_booking_page),
     (None, "password reset", lambda c: "/password/reset/"),
     (None, "404", lambda c: "/no-such-page/"),
     ("physio", "home", lambda c: "/"),
@@ -135,6 +146,12 @@ PAGES = [
     ("front_desk", "reschedule", lambda c: f"/appointments/{c.appointment.pk}/reschedule/"),
     ("front_desk", "edit patient", lambda c: f"/patients/{c.patient.pk}/edit/"),
     ("front_desk", "403", lambda c: "/audit/"),
+    ("front_desk", "booked online to verify", lambda c: "/appointments/online/"),
+    (
+        "front_desk",
+        "merge an online booking's record",
+        lambda c: f"/appointments/online/{c.patient.pk}/merge/?q=cote",
+    ),
     ("manager", "home", lambda c: "/"),
     ("manager", "reports dashboard", lambda c: "/reports/"),
     ("manager", "reports dashboard with figures", lambda c: f"/reports/?{date_range()}"),

@@ -220,16 +220,12 @@ def needling(report_filter):
     # The histogram, the point totals and the pain figures from the sessions' per-day rollup (reports
     # 0010): one row per clinician-day of the range, whatever the number of sessions.
     where, day_params = day_scope(report_filter, "d")
-    ((sessions, points, twitches, with_pain, before, after, improved, histogram),) = fetch(
-        f"""WITH days AS MATERIALIZED (SELECT * FROM {SESSION_DAYS} d WHERE {where})
-            SELECT coalesce(sum(sessions), 0), coalesce(sum(points), 0), coalesce(sum(twitches), 0),
-                   coalesce(sum(pain_sessions), 0), coalesce(sum(pain_before), 0),
-                   coalesce(sum(pain_after), 0), coalesce(sum(improved), 0),
-                   (SELECT array_agg(n ORDER BY bucket) FROM (
-                       SELECT u.bucket, sum(u.n) AS n
-                       FROM days, unnest(days.sessions_by_points) WITH ORDINALITY AS u(n, bucket)
-                       GROUP BY u.bucket) buckets)
-            FROM days""",
+    buckets = ", ".join(f"coalesce(sum(d.sessions_by_points[{n + 1}]), 0)" for n in range(11))
+    ((sessions, points, twitches, with_pain, before, after, improved, *histogram),) = fetch(
+        f"""SELECT coalesce(sum(d.sessions), 0), coalesce(sum(d.points), 0), coalesce(sum(d.twitches), 0),
+                   coalesce(sum(d.pain_sessions), 0), coalesce(sum(d.pain_before), 0),
+                   coalesce(sum(d.pain_after), 0), coalesce(sum(d.improved), 0), {buckets}
+            FROM {SESSION_DAYS} d WHERE {where}""",
         day_params,
     )
     result.sessions, result.points, result.twitches = sessions, points, twitches
@@ -237,8 +233,7 @@ def needling(report_filter):
     if result.pain_sessions:
         result.pain_before = before / result.pain_sessions
         result.pain_after = after / result.pain_sessions
-    counts = list(histogram or []) + [0] * 11
-    result.points_histogram = [("10+" if n == 10 else str(n), counts[n]) for n in range(0, 11)]
+    result.points_histogram = [("10+" if n == 10 else str(n), histogram[n]) for n in range(0, 11)]
     # Muscles from the per-day summaries (the range is whole clinic days, as their rows are): the
     # all-clinic totals unless a therapist or location is chosen.
     filtered = report_filter.therapist is not None or report_filter.location is not None

@@ -9,7 +9,9 @@ rebuilds both from the source tables (after a load with triggers off); `manage.p
 changed CLINIC_TIME_ZONE and recounts by itself (reports/apps.py).
 """
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models import Q
 
 
 class SessionSummary(models.Model):
@@ -37,10 +39,54 @@ class SessionSummary(models.Model):
         indexes = [
             models.Index(fields=["started_at"], name="reports_session_started_idx"),
             models.Index(fields=["clinician_id", "started_at"], name="reports_session_clinician_idx"),
+            # The administrator's list of the newest sessions whose consent did not cover a risk region.
+            models.Index(
+                fields=["started_at", "session_id"],
+                condition=Q(neck_points__gt=0, neck_consented=False)
+                | Q(mid_back_points__gt=0, mid_back_consented=False),
+                name="reports_session_uncovered_idx",
+            ),
         ]
 
     def __str__(self):
         return f"Session {self.session_id}: {self.points} points"
+
+
+class SessionDay(models.Model):
+    """The session summaries of one clinic day, clinician and location, added up: what the dashboard's
+    session figures sum over a range (one row per clinician-day, not one per session). Kept from the
+    session summaries by their own triggers (reports/migrations/0010_session_days.py)."""
+
+    day = models.DateField()
+    clinician_id = models.BigIntegerField()
+    location_id = models.BigIntegerField(null=True)
+    sessions = models.IntegerField(default=0)
+    # Sessions with 0, 1, ... 9 points, then 10 or more: the points-per-session histogram.
+    sessions_by_points = ArrayField(models.IntegerField(), size=11)
+    points = models.IntegerField(default=0)
+    twitches = models.IntegerField(default=0)
+    # Sessions with both pain scores, and those scores summed (the mean before and after), and how many
+    # of them ended with less pain.
+    pain_sessions = models.IntegerField(default=0)
+    pain_before = models.IntegerField(default=0)
+    pain_after = models.IntegerField(default=0)
+    improved = models.IntegerField(default=0)
+    # Sessions with neck or mid back points, and those whose consent covered every such region.
+    risk_sessions = models.IntegerField(default=0)
+    covered_sessions = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "clinician_id", "location_id"],
+                name="reports_session_day_unique",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [models.Index(fields=["clinician_id", "day"], name="reports_session_day_clin_idx")]
+
+    def __str__(self):
+        return f"{self.day} clinician {self.clinician_id}: {self.sessions} sessions"
 
 
 class MuscleDay(models.Model):

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.apps import apps
-from django.conf import settings
 
 from accounts.models import User
 from clinic.replica import reading_connection as connection
@@ -41,6 +40,7 @@ def fetch(sql, params):
 
 # --- filters as SQL ------------------------------------------------------------------------------------
 SUMMARY = "reports_sessionsummary"  # reports.models.SessionSummary, kept by triggers (reports/migrations)
+SESSION_DAYS = "reports_sessionday"  # reports.models.SessionDay, the summaries added up per day (0010)
 
 
 def session_scope(report_filter, alias="s"):
@@ -102,10 +102,6 @@ def period_starts(report_filter, unit):
     return starts
 
 
-def _local_period(column, unit):
-    return f"date_trunc('{unit}', timezone(%s, {column}))::date"
-
-
 # --- activity ------------------------------------------------------------------------------------------
 @dataclass
 class Activity:
@@ -132,9 +128,8 @@ def activity(report_filter):
     """Appointments and sessions per period and per therapist; no-show and cancellation counts. Three
     queries."""
     unit = period_unit(report_filter)
-    tz = settings.TIME_ZONE
     a_where, a_params = day_scope(report_filter, "a", person="therapist_id")
-    s_where, s_params = session_scope(report_filter)
+    d_where, d_params = day_scope(report_filter, "d")
     # One pass over the appointments' day summary: per period and per therapist at once (GROUPING SETS).
     rows = fetch(
         f"""SELECT date_trunc('{unit}', a.day)::date, a.therapist_id, GROUPING(a.therapist_id),
@@ -162,12 +157,14 @@ def activity(report_filter):
             result.attended += attended
         else:
             appointments_by_therapist[therapist_id] = booked
+    # Sessions from their per-day rollup (one row per clinician-day, reports 0010), not every session.
     rows = fetch(
-        f"""SELECT period, clinician_id, GROUPING(clinician_id), count(*)
-            FROM (SELECT {_local_period("s.started_at", unit)} AS period, s.clinician_id
-                  FROM {SUMMARY} s WHERE {s_where}) done
-            GROUP BY GROUPING SETS ((period), (clinician_id))""",
-        [tz, *s_params],
+        f"""SELECT date_trunc('{unit}', d.day)::date, d.clinician_id, GROUPING(d.clinician_id),
+                   sum(d.sessions)
+            FROM {SESSION_DAYS} d WHERE {d_where}
+            GROUP BY GROUPING SETS ((date_trunc('{unit}', d.day)::date), (d.clinician_id))
+            HAVING sum(d.sessions) > 0""",
+        d_params,
     )
     sessions_by_therapist = {}
     for period, clinician_id, by_period, count in rows:
@@ -219,36 +216,26 @@ class Needling:
 def needling(report_filter):
     """Points per session, muscles and regions, twitch response rate and pain change. Three queries."""
     Muscle = model("treatments.Muscle")
-    s_where, params = session_scope(report_filter)
     result = Needling()
-    # The histogram, the point totals and the pain figures in one pass over the session summaries.
-    rows = fetch(
-        f"""SELECT least(s.points, 10), count(*), sum(s.points), sum(s.twitches),
-                   count(*) FILTER (WHERE s.pain_before IS NOT NULL AND s.pain_after IS NOT NULL),
-                   sum(s.pain_before) FILTER (WHERE s.pain_after IS NOT NULL),
-                   sum(s.pain_after) FILTER (WHERE s.pain_before IS NOT NULL),
-                   count(*) FILTER (WHERE s.pain_after < s.pain_before)
-            FROM {SUMMARY} s WHERE {s_where} GROUP BY 1 ORDER BY 1""",
-        params,
+    # The histogram, the point totals and the pain figures from the sessions' per-day rollup (reports
+    # 0010): one row per clinician-day of the range, whatever the number of sessions.
+    where, day_params = day_scope(report_filter, "d")
+    buckets = ", ".join(f"coalesce(sum(d.sessions_by_points[{n + 1}]), 0)" for n in range(11))
+    ((sessions, points, twitches, with_pain, before, after, improved, *histogram),) = fetch(
+        f"""SELECT coalesce(sum(d.sessions), 0), coalesce(sum(d.points), 0), coalesce(sum(d.twitches), 0),
+                   coalesce(sum(d.pain_sessions), 0), coalesce(sum(d.pain_before), 0),
+                   coalesce(sum(d.pain_after), 0), coalesce(sum(d.improved), 0), {buckets}
+            FROM {SESSION_DAYS} d WHERE {where}""",
+        day_params,
     )
-    histogram = {}
-    before_sum = after_sum = 0
-    for bucket, count, points, twitches, with_pain, before, after, improved in rows:
-        histogram[bucket] = count
-        result.sessions += count
-        result.points += points
-        result.twitches += twitches
-        result.pain_sessions += with_pain
-        before_sum += before or 0
-        after_sum += after or 0
-        result.improved += improved
+    result.sessions, result.points, result.twitches = sessions, points, twitches
+    result.pain_sessions, result.improved = with_pain, improved
     if result.pain_sessions:
-        result.pain_before = before_sum / result.pain_sessions
-        result.pain_after = after_sum / result.pain_sessions
-    result.points_histogram = [("10+" if n == 10 else str(n), histogram.get(n, 0)) for n in range(0, 11)]
+        result.pain_before = before / result.pain_sessions
+        result.pain_after = after / result.pain_sessions
+    result.points_histogram = [("10+" if n == 10 else str(n), histogram[n]) for n in range(0, 11)]
     # Muscles from the per-day summaries (the range is whole clinic days, as their rows are): the
     # all-clinic totals unless a therapist or location is chosen.
-    where, day_params = day_scope(report_filter, "d")
     filtered = report_filter.therapist is not None or report_filter.location is not None
     source = "reports_muscleday" if filtered else "reports_muscledaytotal"
     rows = fetch(
@@ -295,28 +282,28 @@ def consent_coverage(report_filter, *, list_sessions=False):
     database's clock and the patient's newest consent event (reports 0006): the moment treatments'
     consent gate checks; a later withdrawal does not uncover earlier sessions.
     """
-    s_where, params = session_scope(report_filter)
+    where, params = day_scope(report_filter, "d")
     listing = "NULL"
     if list_sessions:
+        # The uncovered sessions are few: their partial index (reports_session_uncovered_idx) finds the
+        # newest without reading the range's other sessions.
+        s_where, s_params = session_scope(report_filter)
+        params = [*s_params, *params]  # the listing's placeholders come first in the statement
         listing = f"""(SELECT json_agg(u) FROM (
-                SELECT r.session_id, r.started_at, pt.chart_number, us.full_name AS clinician,
+                SELECT s.session_id, s.started_at, pt.chart_number, us.full_name AS clinician,
                        array_remove(ARRAY[
-                           CASE WHEN r.neck_points > 0 AND NOT r.neck_consented THEN 'neck' END,
-                           CASE WHEN r.mid_back_points > 0 AND NOT r.mid_back_consented THEN 'mid_back' END
+                           CASE WHEN s.neck_points > 0 AND NOT s.neck_consented THEN 'neck' END,
+                           CASE WHEN s.mid_back_points > 0 AND NOT s.mid_back_consented THEN 'mid_back' END
                        ], NULL) AS regions
-                FROM risk r JOIN {table("patients.Patient")} pt ON pt.id = r.patient_id
-                JOIN {table("accounts.User")} us ON us.id = r.clinician_id
-                WHERE NOT r.ok ORDER BY r.started_at DESC, r.session_id DESC LIMIT {LIST_LIMIT}) u)"""
+                FROM {SUMMARY} s JOIN {table("patients.Patient")} pt ON pt.id = s.patient_id
+                JOIN {table("accounts.User")} us ON us.id = s.clinician_id
+                WHERE {s_where} AND ((s.neck_points > 0 AND NOT s.neck_consented)
+                                     OR (s.mid_back_points > 0 AND NOT s.mid_back_consented))
+                ORDER BY s.started_at DESC, s.session_id DESC LIMIT {LIST_LIMIT}) u)"""
+    # The counts from the sessions' per-day rollup (reports 0010), which adds up the same judgement.
     sql = f"""
-        WITH risk AS MATERIALIZED (
-            SELECT s.session_id, s.patient_id, s.clinician_id, s.started_at, s.neck_points, s.mid_back_points,
-                   s.neck_consented, s.mid_back_consented,
-                   (s.neck_points = 0 OR s.neck_consented) AND (s.mid_back_points = 0 OR s.mid_back_consented)
-                   AS ok
-            FROM {SUMMARY} s
-            WHERE {s_where} AND (s.neck_points > 0 OR s.mid_back_points > 0)
-        )
-        SELECT count(*), count(*) FILTER (WHERE ok), {listing} FROM risk"""
+        SELECT coalesce(sum(d.risk_sessions), 0), coalesce(sum(d.covered_sessions), 0), {listing}
+        FROM {SESSION_DAYS} d WHERE {where}"""
     total, covered, uncovered = fetch(sql, params)[0]
     result = Coverage(risk_sessions=total, covered=covered)
     labels = {"neck": "Neck", "mid_back": "Mid back"}
@@ -377,7 +364,9 @@ def safety(report_filter, sessions=None):
     severity_field = SideEffect._meta.get_field("severity")
     s_where, params = session_scope(report_filter)
     if sessions is None:
-        sessions = fetch(f"SELECT count(*) FROM {SUMMARY} s WHERE {s_where}", params)[0][0]
+        where, day_params = day_scope(report_filter, "d")
+        sql = f"SELECT coalesce(sum(d.sessions), 0) FROM {SESSION_DAYS} d WHERE {where}"
+        sessions = fetch(sql, day_params)[0][0]
     rows = fetch(
         f"""SELECT e.type, e.severity, GROUPING(e.type), count(DISTINCT e.session_id),
                    count(DISTINCT e.session_id) FILTER (WHERE e.severity IN ('significant', 'serious'))

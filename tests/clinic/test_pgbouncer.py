@@ -91,7 +91,7 @@ def test_the_app_signs_in_books_and_exports_through_pgbouncer_in_transaction_mod
         )
     follow_up = AppointmentTypeFactory(name="IMS follow-up", default_minutes=30)
     patient = PatientFactory(email="pat@example.test")
-    # Forty days of earlier appointments: the CSV export runs one COPY per window (1, 2, 4 ... days).
+    # Forty days of earlier appointments: the CSV export runs one COPY per window (1, 4, 16 ... days).
     today = timezone.localdate()
     for days in range(1, 41):
         AppointmentFactory(

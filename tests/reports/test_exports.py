@@ -148,13 +148,27 @@ def test_the_xlsx_limit_fits_in_a_sheet_with_its_header():
     assert XLSX_ROW_LIMIT <= XLSX_SHEET_ROWS
 
 
-def test_the_windows_cover_the_range_once_growing_to_a_month():
-    from reports.exports import MAX_WINDOW_DAYS, windows
+def test_the_windows_cover_the_range_once_growing_fourfold_from_one_day():
+    from reports.exports import windows
 
     report_filter = ReportFilter(date(2026, 1, 1), date(2026, 12, 31))
     parts = list(windows(report_filter))
-    assert [p.days for p in parts[:6]] == [1, 2, 4, 8, 16, 32]
+    # The first bytes after one day's rows; then few statements: a year in 6, twenty years in 8.
+    assert [p.days for p in parts] == [1, 4, 16, 64, 256, 24]
     assert parts[0].start == report_filter.start and parts[-1].end == report_filter.end
     assert all(b.start == a.end + timedelta(days=1) for a, b in zip(parts, parts[1:], strict=False))
-    assert max(p.days for p in parts) == MAX_WINDOW_DAYS
     assert sum(p.days for p in parts) == report_filter.days
+    assert len(list(windows(ReportFilter(date(2007, 1, 1), date(2026, 12, 31))))) == 8
+
+
+def test_each_window_runs_the_export_sql_with_its_own_bounds():
+    from reports.exports import REGISTRY, window_params, windows
+
+    report_filter = ReportFilter(date(2026, 1, 1), date(2026, 3, 31))
+    export = REGISTRY["sessions"]
+    sql, params, _ = export.sql(report_filter, csv_safe=True)
+    for window in windows(report_filter):
+        window_sql, expected = export.sql(window, csv_safe=True)[:2]
+        assert (sql, window_params(params, report_filter, window)) == (window_sql, list(expected))
+    with pytest.raises(ValueError):
+        window_params(["America/Vancouver"], report_filter, report_filter)

@@ -23,6 +23,8 @@ TRIGGERS = {
     "reports_appointments_added",
     "reports_appointments_changed",
     "reports_points_removed",
+    "reports_session_days_added",
+    "reports_session_days_changed",
 }
 
 

@@ -1,0 +1,307 @@
+"""The dashboard's session figures come from per-day rollups of the session summaries (reports 0010), kept
+by triggers. Whatever happens to the sessions (points recorded, removed in error, pain written and the
+session signed days later, addenda, consent withdrawn), the figures equal a straight aggregate over the
+sessions themselves, for any range, therapist and location, with days cut in the clinic's time zone."""
+
+import random
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import connection
+
+from reports import services
+from reports.filters import ReportFilter
+from reports.models import SessionDay, SessionSummary
+from tests.factories import (
+    AppointmentFactory,
+    LocationFactory,
+    PatientFactory,
+    PhysioFactory,
+    complete_session,
+    give_consent,
+)
+from tests.reports.conftest import add_session
+
+# Its outcome depends on the clock: pinned here, and `make test-clock` runs it at awkward instants too.
+pytestmark = pytest.mark.clock
+
+VANCOUVER = ZoneInfo("America/Vancouver")
+# The Saturday before Vancouver's clocks go forward (8 March 2026, 02:00): a 23-hour day in the range.
+NOW = datetime(2026, 3, 7, 9, 0, tzinfo=VANCOUVER)
+FIRST_DAY = date(2026, 3, 8)
+DAYS = 4
+# Local times either side of midnight, and two in the day, 40 minutes apart at least (an appointment is
+# 30): each therapist uses each slot at most once.
+SLOTS = [time(0, 0), time(0, 40), time(10, 0), time(14, 0), time(23, 0), time(23, 40)]
+NECK, MID_BACK, ELSEWHERE = "Upper trapezius", "Rhomboid major", "Gluteus medius"
+TWITCHES = ["none", "single", "multiple"]
+
+
+def local(day, at):
+    return datetime.combine(day, at, tzinfo=VANCOUVER)
+
+
+def straight(report_filter):
+    """The figures counted session by session from the needling tables (no summary, no rollup): only the
+    consent coverage comes from each session's summary, where the rule judged it when its points were
+    recorded."""
+    from treatments.models import NeedlingSession
+
+    sessions = NeedlingSession.objects.filter(
+        started_at__gte=report_filter.starts_at, started_at__lt=report_filter.ends_before
+    ).select_related("appointment")
+    if report_filter.therapist is not None:
+        sessions = sessions.filter(clinician=report_filter.therapist)
+    if report_filter.location is not None:
+        sessions = sessions.filter(appointment__location=report_filter.location)
+    unit = services.period_unit(report_filter)
+    judged = {s.session_id: s for s in SessionSummary.objects.all()}
+    figures = {
+        "sessions": 0,
+        "points": 0,
+        "twitches": 0,
+        "histogram": [0] * 11,
+        "pain_sessions": 0,
+        "pain_before": 0,
+        "pain_after": 0,
+        "improved": 0,
+        "risk": 0,
+        "covered": 0,
+        "uncovered": set(),
+        "per_period": {},
+        "per_therapist": {},
+    }
+    for session in sessions:
+        needled = [p for p in session.points.select_related("muscle") if not hasattr(p, "removal")]
+        figures["sessions"] += 1
+        figures["points"] += len(needled)
+        figures["twitches"] += sum(p.twitch_response != "none" for p in needled)
+        figures["histogram"][min(len(needled), 10)] += 1
+        if session.pain_before is not None and session.pain_after is not None:
+            figures["pain_sessions"] += 1
+            figures["pain_before"] += session.pain_before
+            figures["pain_after"] += session.pain_after
+            figures["improved"] += session.pain_after < session.pain_before
+        regions = {p.muscle.risk_region for p in needled}
+        if regions & {"neck", "mid_back"}:
+            figures["risk"] += 1
+            summary = judged[session.pk]
+            if ("neck" not in regions or summary.neck_consented) and (
+                "mid_back" not in regions or summary.mid_back_consented
+            ):
+                figures["covered"] += 1
+            else:
+                figures["uncovered"].add(session.pk)
+        day = session.started_at.astimezone(VANCOUVER).date()
+        if unit == "week":
+            day -= timedelta(days=day.weekday())
+        elif unit == "month":
+            day = day.replace(day=1)
+        figures["per_period"][day] = figures["per_period"].get(day, 0) + 1
+        name = session.clinician.full_name
+        figures["per_therapist"][name] = figures["per_therapist"].get(name, 0) + 1
+    return figures
+
+
+def from_the_dashboard(report_filter):
+    activity = services.activity(report_filter)
+    needling = services.needling(report_filter)
+    coverage = services.consent_coverage(report_filter, list_sessions=True)
+    assert services.safety(report_filter).sessions == needling.sessions
+    return {
+        "sessions": needling.sessions,
+        "points": needling.points,
+        "twitches": needling.twitches,
+        "histogram": [count for _, count in needling.points_histogram],
+        "pain_sessions": needling.pain_sessions,
+        "pain_before": round(needling.pain_before * needling.pain_sessions) if needling.pain_sessions else 0,
+        "pain_after": round(needling.pain_after * needling.pain_sessions) if needling.pain_sessions else 0,
+        "improved": needling.improved,
+        "risk": coverage.risk_sessions,
+        "covered": coverage.covered,
+        "uncovered": {row["session_id"] for row in coverage.uncovered},
+        "per_period": {day: n for day, n in activity.sessions_per_period.items() if n},
+        "per_therapist": {name: sessions for name, _, sessions in activity.per_therapist if sessions},
+    }
+
+
+@pytest.fixture
+def busy_days(db):
+    """Four days of three therapists at two locations (and sessions with no appointment), at random but
+    reproducible, with every kind of later change the summaries follow."""
+    from consent.models import Region
+    from consent.services.obtaining import withdraw_consent
+    from treatments.models import NeedlingSession
+    from treatments.services import add_addendum, remove_point, sign_session
+
+    rng = random.Random(17)
+    with time_machine.travel(NOW, tick=False) as clock:
+        therapists = [PhysioFactory(full_name=f"Physio {n}") for n in range(3)]
+        locations = [LocationFactory(name="Main clinic"), LocationFactory(name="East clinic")]
+        sessions = []
+        for therapist in therapists:
+            slots = [(FIRST_DAY + timedelta(days=d), at) for d in range(DAYS) for at in SLOTS]
+            for day, at in rng.sample(slots, 12):
+                patient = PatientFactory()
+                consent = rng.choice(["all", "all", "no mid back", "none"])
+                if consent == "all":
+                    give_consent(patient)
+                elif consent == "no mid back":
+                    give_consent(patient, accepted=(Region.GENERAL, Region.NECK), declined=(Region.MID_BACK,))
+                allowed = {"all": [NECK, MID_BACK, ELSEWHERE], "no mid back": [NECK, ELSEWHERE]}
+                legacy = consent == "none" or rng.random() < 0.15  # a load that bypassed the entry rule
+                muscles = [NECK, MID_BACK, ELSEWHERE] if legacy else allowed[consent]
+                count = rng.choice([0, 1, 3, 12])
+                points = [(rng.choice(muscles), rng.choice(TWITCHES)) for _ in range(count)]
+                pain = (rng.randint(0, 10), rng.choice([None, rng.randint(0, 10)]))
+                session = add_session(patient, therapist, local(day, at), points, pain=pain, legacy=legacy)
+                where = rng.choice(locations + [None])
+                if where is not None:
+                    appointment = AppointmentFactory(
+                        patient=patient, therapist=therapist, location=where, start=local(day, at)
+                    )
+                    NeedlingSession.objects.filter(pk=session.pk).update(appointment=appointment)
+                sessions.append(session)
+        # Two days later: some points removed in error, some sessions completed (pain written) and signed
+        # late, addenda on some of those, and consents withdrawn before more legacy points are loaded.
+        clock.move_to(local(FIRST_DAY + timedelta(days=DAYS + 2), time(9)))
+        for session in rng.sample(sessions, 12):
+            session.refresh_from_db()
+            needled = list(session.points.filter(removal__isnull=True))
+            if needled:
+                remove_point(rng.choice(needled), by=session.clinician, reason="Entered on the wrong side")
+        signed = rng.sample(sessions, 15)
+        for session in signed:
+            session.refresh_from_db()
+            if session.signed_at is None:
+                sign_session(complete_session(session, pain_after=rng.randint(0, 10)), by=session.clinician)
+        for session in signed[:5]:
+            add_addendum(session, by=session.clinician, text="Patient rang: soreness settled by the evening.")
+        withdrawn = [s for s in sessions if s.patient.consents.exists()][:3]
+        for session in withdrawn:
+            consent = session.patient.consents.first()
+            withdraw_consent(consent, by=session.clinician, reason="Changed their mind")
+            add_session(
+                session.patient,
+                session.clinician,
+                local(FIRST_DAY + timedelta(days=1), time(12, rng.randint(0, 59))),
+                [(NECK, "single"), (MID_BACK, "none")],
+                legacy=True,
+            )
+    return therapists, locations
+
+
+def filters(therapists, locations):
+    whole = ReportFilter(FIRST_DAY - timedelta(days=1), FIRST_DAY + timedelta(days=DAYS))
+    rng = random.Random(3)
+    ranges = [whole, ReportFilter(FIRST_DAY, FIRST_DAY)]
+    ranges.append(ReportFilter(FIRST_DAY - timedelta(days=40), FIRST_DAY))
+    for _ in range(6):
+        start = FIRST_DAY + timedelta(days=rng.randint(-1, DAYS))
+        ranges.append(ReportFilter(start, start + timedelta(days=rng.randint(0, 3))))
+    # A range of months (figures per month) and one of weeks.
+    ranges.append(ReportFilter(date(2026, 1, 1), date(2026, 12, 31)))
+    ranges.append(ReportFilter(date(2026, 2, 1), date(2026, 4, 30)))
+    chosen = []
+    for report_filter in ranges:
+        chosen.append(report_filter)
+        chosen.extend(replace(report_filter, therapist=t) for t in therapists)
+        chosen.extend(replace(report_filter, location=place) for place in locations)
+    chosen.append(replace(whole, therapist=therapists[0], location=locations[1]))
+    return chosen
+
+
+def test_the_dashboard_figures_equal_a_straight_count_of_the_sessions(busy_days):
+    therapists, locations = busy_days
+    assert SessionDay.objects.count() < SessionSummary.objects.count()  # rolled up, not one per session
+    for report_filter in filters(therapists, locations):
+        expected = straight(report_filter)
+        assert from_the_dashboard(report_filter) == expected, report_filter.as_audit()
+    whole = straight(filters(therapists, locations)[0])
+    # The data covers what it should: every bucket that was made, late pain, uncovered and removed points.
+    assert whole["sessions"] > 30 and whole["histogram"][10] and whole["histogram"][0]
+    assert whole["pain_sessions"] and whole["improved"] and whole["uncovered"] and whole["covered"]
+
+
+def rollup():
+    return {
+        (d.day, d.clinician_id, d.location_id): (
+            d.sessions,
+            d.sessions_by_points,
+            d.points,
+            d.twitches,
+            d.pain_sessions,
+            d.pain_before,
+            d.pain_after,
+            d.improved,
+            d.risk_sessions,
+            d.covered_sessions,
+        )
+        for d in SessionDay.objects.all()
+        if d.sessions
+    }
+
+
+def summaries_added_up():
+    """The session summaries added up per clinic day, clinician and location, in Python."""
+    days = {}
+    for s in SessionSummary.objects.all():
+        key = (s.started_at.astimezone(VANCOUVER).date(), s.clinician_id, s.location_id)
+        row = days.setdefault(key, [0, [0] * 11, 0, 0, 0, 0, 0, 0, 0, 0])
+        both = s.pain_before is not None and s.pain_after is not None
+        risk = s.neck_points > 0 or s.mid_back_points > 0
+        covered = (s.neck_points == 0 or s.neck_consented) and (
+            s.mid_back_points == 0 or s.mid_back_consented
+        )
+        row[0] += 1
+        row[1][min(s.points, 10)] += 1
+        row[2] += s.points
+        row[3] += s.twitches
+        row[4] += both
+        row[5] += s.pain_before if both else 0
+        row[6] += s.pain_after if both else 0
+        row[7] += both and s.pain_after < s.pain_before
+        row[8] += risk
+        row[9] += risk and covered
+    return {key: tuple(row) for key, row in days.items()}
+
+
+def test_the_rollup_kept_by_the_triggers_adds_up_the_summaries_also_after_a_rebuild(busy_days):
+    assert rollup() == summaries_added_up()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reports_rebuild_summaries()")
+    assert rollup() == summaries_added_up()
+
+
+def test_a_draft_moved_to_another_day_moves_in_the_rollup(busy_days):
+    from treatments.models import NeedlingSession
+
+    session = NeedlingSession.objects.filter(signed_at__isnull=True, appointment__isnull=False).first()
+    old_day = session.started_at.astimezone(VANCOUVER).date()
+    new_start = local(FIRST_DAY + timedelta(days=20), time(23, 30))
+    NeedlingSession.objects.filter(pk=session.pk).update(started_at=new_start)
+    assert SessionDay.objects.get(day=new_start.date(), clinician_id=session.clinician_id).sessions == 1
+    therapist = session.clinician
+    assert services.needling(ReportFilter(new_start.date(), new_start.date(), therapist)).sessions == 1
+    old = ReportFilter(old_day, old_day, therapist)
+    assert services.needling(old).sessions == straight(old)["sessions"]
+
+
+def test_the_dashboard_queries_do_not_grow_with_the_range(
+    busy_days, client_for, django_assert_max_num_queries
+):
+    from accounts.models import Role
+
+    client = client_for(Role.MANAGER)
+    counts = []
+    for start, end in [(FIRST_DAY, FIRST_DAY), (date(2024, 1, 1), date(2026, 12, 31))]:
+        with django_assert_max_num_queries(20) as captured:
+            response = client.get("/reports/", {"start": start.isoformat(), "end": end.isoformat()})
+        assert response.status_code == 200
+        counts.append(len(captured.captured_queries))
+        # No query of the page reads the session summaries one by one: only their per-day rollup.
+        assert not [q["sql"] for q in captured.captured_queries if "reports_sessionsummary" in q["sql"]]
+    assert counts[0] == counts[1]

@@ -228,19 +228,42 @@ def consents_allowing(patient, region, at=None):
     current, signed, not withdrawn consent (DOMAIN.md: informed consent for any needling); a point in a
     risk region (the neck, the mid back: DESIGN.md rule 1) needs that region's risks accepted too. Any
     other region is decided by the general risks alone."""
+    decided = consents_allowing_regions(patient, [region], at=at)[region]
+    if isinstance(decided, NeedlingNotAllowed):
+        raise decided
+    return decided
+
+
+def consents_allowing_regions(patient, regions, at=None):
+    """{region: AllowingConsents, or the NeedlingNotAllowed saying why not} for each of `regions`, the
+    patient's consent asked once for all of them (consents_allowing() for many points at once: one query
+    whatever the number of regions, and one more, consent_status(), only when one is refused, to say why).
+    """
     pk = getattr(patient, "pk", patient)
     at = at or timezone.now()
-    risk = region in RISK_REGIONS
+    risks = sorted({str(region) for region in regions if region in RISK_REGIONS})
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT consent_allowing_record(%s, 'general', %s), "
-            "CASE WHEN %s THEN consent_allowing_record(%s, %s, %s) END",
-            [pk, at, risk, pk, str(region), at],
+            "SELECT consent_allowing_record(%s, 'general', %s)"
+            + "".join(", consent_allowing_record(%s, %s, %s)" for _ in risks),
+            [pk, at, *(value for region in risks for value in (pk, region, at))],
         )
-        general_id, region_id = cursor.fetchone()
-    if general_id is not None and (not risk or region_id is not None):
-        return AllowingConsents(general_id, region_id)
-    _refuse(patient, region, consent_status([pk], at=at)[pk])
+        general_id, *region_ids = cursor.fetchone()
+    by_risk = dict(zip(risks, region_ids, strict=True))
+    decided, statuses = {}, None
+    for region in regions:
+        risk = region in RISK_REGIONS
+        region_id = by_risk.get(str(region)) if risk else None
+        if general_id is not None and (not risk or region_id is not None):
+            decided[region] = AllowingConsents(general_id, region_id)
+            continue
+        if statuses is None:
+            statuses = consent_status([pk], at=at)[pk]
+        try:
+            _refuse(patient, region, statuses)
+        except NeedlingNotAllowed as refused:
+            decided[region] = refused
+    return decided
 
 
 def check_region_allowed(patient, region, at=None):

@@ -527,10 +527,11 @@ def _save_point(point):
 
 def _insert_points(points):
     """Insert checked points of one locked draft in one statement (the database's triggers still judge
-    each row: migration 0006); its refusal becomes a message (_database_refusal)."""
+    each row: migration 0006); its refusal becomes a message (_database_refusal). Called inside
+    add_points' audited transaction, which rolls back on the refusal (a savepoint of its own when nested,
+    so no further one is needed here)."""
     try:
-        with transaction.atomic():
-            return NeedlePoint.objects.bulk_create(points)
+        return NeedlePoint.objects.bulk_create(points)
     except IntegrityError as error:
         refusal = _database_refusal(error, "point was" if len(points) == 1 else "points were")
         if refusal is None:
@@ -773,10 +774,11 @@ def save_draft(session, changes, *, expected_version, by, request=None):
     candidate.clean_fields(exclude=[f.name for f in NeedlingSession._meta.fields if f.name not in changes])
     if changes.get("review_on") is not None:
         _check_review_date(candidate)
+    now = timezone.now()
     with audited_transaction():
         updated = NeedlingSession.objects.filter(
             pk=session.pk, version=expected_version, signed_at__isnull=True
-        ).update(**changes, version=F("version") + 1, updated_at=timezone.now(), updated_by=by)
+        ).update(**changes, version=F("version") + 1, updated_at=now, updated_by=by)
         if not updated:
             current = NeedlingSession.objects.select_related("updated_by").get(pk=session.pk)
             current.refuse_if_signed()
@@ -794,7 +796,9 @@ def save_draft(session, changes, *, expected_version, by, request=None):
             request=request,
             detail="changed: " + ", ".join(sorted(changes)) if changes else "saved without change",
         )
-    return NeedlingSession.objects.get(pk=session.pk)
+    # The row as the UPDATE left it (no need to read it back): the changes, the next version, who and when.
+    candidate.version, candidate.updated_at, candidate.updated_by = expected_version + 1, now, by
+    return candidate
 
 
 # A review further ahead than this is a typo (2062 for 2026): a course of care is reviewed within months.

@@ -152,12 +152,12 @@ def point_fields(count):
 
 
 def draft_session(patient, physio, points):
-    """A draft session of `physio` with `points` needle points, through treatments.services."""
-    from treatments.services import add_point, start_session
+    """A draft session of `physio` with `points` needle points, through treatments.services (add_points,
+    the one door of every point, as repeat last session adds a session's points)."""
+    from treatments.services import add_points, start_session
 
     session = start_session(patient=patient, clinician=physio)
-    for fields in point_fields(points):
-        add_point(session, by=physio, **fields)
+    add_points(session, point_fields(points), by=physio)
     return session
 
 
@@ -244,7 +244,7 @@ def pages():
 
 # --- calls ---------------------------------------------------------------------------------------------
 def sign_forty(rounds):
-    """Sign a 40-point session through the services (start, 40 x add_point, save_draft, sign) against
+    """Sign a 40-point session through the services (start, add_points of 40, save_draft, sign) against
     inserting the very same rows in one transaction (the session, bulk_create of the points, the signing
     UPDATE with the database's hash)."""
     from django.db import connection, transaction
@@ -284,6 +284,7 @@ def sign_forty(rounds):
             for point in points:
                 point.pk = None
                 point.session_id = session.pk
+                point.recorded_at = now  # needled in this session (the database refuses a point before it)
                 copies.append(point)
             NeedlePoint.objects.bulk_create(copies)
             with connection.cursor() as cursor:

@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # The consent statuses a page shows are read once per request (consent/middleware.py).
+    "consent.middleware.consent_status_once_per_request",
     # Deny by default: every view must declare who may use it, and clinical roles pass the second
     # factor first (accounts/access.py).
     "accounts.access.AccessMiddleware",

@@ -3,7 +3,7 @@
 from accounts.models import Role
 
 from .models import Region
-from .selectors import consent_status
+from .selectors import consent_status_on_page
 from .states import ALLOWED_COLOUR, STATE_COLOURS, RegionState
 
 RECENT_RECORDS = 10
@@ -13,7 +13,7 @@ def consent_panel(request, patient):
     """Consent per region. Shown to everyone who sees the chart, but the front desk gets only whether
     consent is on file for each region (DESIGN.md); clinicians get each region's status, the records and
     the way to obtain consent."""
-    statuses = consent_status([patient])[patient.pk]
+    statuses = consent_status_on_page([patient])[patient.pk]
     if not request.user.is_clinical:
         # Without the general risks accepted nothing is needled: no region counts as on file.
         general = statuses[Region.GENERAL].on_file
@@ -36,8 +36,8 @@ def consent_panel(request, patient):
 def consent_badges(patients):
     """One badge per patient, fit for every role: the regions with consent on file, or why none is. Consent
     is on file only when the general risks are accepted (no needling at all without them). One query for
-    all the patients."""
-    statuses = consent_status(patients)
+    all the patients, shared with the rest of the page (consent_status_on_page)."""
+    statuses = consent_status_on_page(patients)
     badges = {}
     for patient_id, by_region in statuses.items():
         if by_region[Region.GENERAL].on_file:

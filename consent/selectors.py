@@ -17,14 +17,17 @@ trigger and the reports' coverage call too): consents_allowing() asks it, and co
 it in words for screens and messages (tests/treatments/test_needle_point_consent.py holds the two together).
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from .errors import NeedlingNotAllowed
-from .models import RISK_REGIONS, ConsentForm, ConsentRecord, Region, RiskDecision
+from .models import RISK_REGIONS, ConsentForm, Region, RiskDecision
 from .states import STATE_COLOURS, RegionState, state_badge
 
 
@@ -59,11 +62,22 @@ def current_form(at=None):
 
 # --- what consent allows ----------------------------------------------------------------------------
 @dataclass(frozen=True)
+class ConsentOnFile:
+    """The consent record that decided a region's status, as the plain values screens and messages show
+    (no model object: consent_status answers for every patient of a page, on every page)."""
+
+    pk: int
+    signed_at: datetime
+    withdrawn_at: datetime | None
+    form_version: str
+
+
+@dataclass(frozen=True)
 class RegionStatus:
     region: str
     allowed: bool
     label: str
-    record: ConsentRecord | None = None
+    record: ConsentOnFile | None = None
     # Why the region is (not) allowed; label and colour follow from it (consent/states.py).
     state: RegionState = RegionState.NONE
     reconsent_version: str = ""
@@ -88,22 +102,23 @@ def _status(region, state, consent=None, reconsent_version="", general_allowed=T
     return RegionStatus(region, allowed, label, consent, state, reconsent_version, colour)
 
 
-def _region_status(region, decisions_by_record):
-    """The status of one region from the patient's counting records (newest first)."""
-    for consent, decisions in decisions_by_record:
-        if consent.reconsent_version:
+def _region_status(region, decisions_by_record, at):
+    """The status of one region from the patient's counting records (newest first): each
+    (ConsentOnFile, reconsent version, [(region, accepted)])."""
+    for consent, reconsent_version, decisions in decisions_by_record:
+        if reconsent_version:
             continue
         answers = [accepted for item_region, accepted in decisions if item_region == region]
         if not answers:
             continue
-        if consent.withdrawn_now:
+        if consent.withdrawn_at is not None and consent.withdrawn_at <= at:
             return _status(region, RegionState.WITHDRAWN, consent)
         if not all(answers):
             return _status(region, RegionState.DECLINED, consent)
         return _status(region, RegionState.ACCEPTED, consent)
-    for consent, decisions in decisions_by_record:
-        if consent.reconsent_version and any(item_region == region for item_region, _ in decisions):
-            return _status(region, RegionState.RECONSENT, consent, consent.reconsent_version)
+    for consent, reconsent_version, decisions in decisions_by_record:
+        if reconsent_version and any(item_region == region for item_region, _ in decisions):
+            return _status(region, RegionState.RECONSENT, consent, reconsent_version)
     return _status(region, RegionState.NONE)
 
 
@@ -124,39 +139,83 @@ def _reconsent_versions_after(form_ref, at):
 
 def consent_status(patients, at=None):
     """{patient_id: {Region: RegionStatus}} for the given patients (objects or ids) at `at` (now by
-    default). One query whatever the number of patients: every decision of their consents signed by
-    then, each with the newest re-consent version (if any) that supersedes its record's version."""
-    at = at or timezone.now()
+    default). One query whatever the number of patients, read as plain values: every decision of their
+    consents signed by then, each with the newest re-consent version (if any) that supersedes its
+    record's version. Pages use consent_status_on_page(), which asks once per request."""
     ids = [getattr(p, "pk", p) for p in patients]
     if not ids:
         return {}
+    at = at or timezone.now()
     rows = (
         RiskDecision.objects.filter(record__patient_id__in=ids, record__signed_at__lte=at)
         .annotate(
             reconsent_version=Subquery(_reconsent_versions_after("record__form", at).values("version")[:1])
         )
-        .select_related("record__form", "record__explained_by", "risk_item")
-        # The signature (up to 512 kB each) and the form's text are not needed to answer; leave them.
-        .defer("record__signature", "record__form__body", "risk_item__description")
         .order_by("record__patient_id", "-record__signed_at", "-record_id")
+        .values_list(
+            "record_id",
+            "record__patient_id",
+            "record__signed_at",
+            "record__withdrawn_at",
+            "record__form__version",
+            "reconsent_version",
+            "risk_item__region",
+            "accepted",
+        )
     )
     by_patient = {pk: [] for pk in ids}
-    seen = {}
-    for decision in rows:
-        consent = seen.get(decision.record_id)
-        if consent is None:
-            consent = seen[decision.record_id] = decision.record
-            consent.withdrawn_now = consent.withdrawn_at is not None and consent.withdrawn_at <= at
-            consent.reconsent_version = decision.reconsent_version or ""
-            by_patient[consent.patient_id].append((consent, []))
-        by_patient[consent.patient_id][-1][1].append((decision.risk_item.region, decision.accepted))
-    return {pk: _with_general_first(records) for pk, records in by_patient.items()}
+    last = None
+    for record_id, patient_id, signed_at, withdrawn_at, version, reconsent, region, accepted in rows:
+        if record_id != last:
+            last = record_id
+            consent = ConsentOnFile(record_id, signed_at, withdrawn_at, version)
+            by_patient[patient_id].append((consent, reconsent or "", []))
+        by_patient[patient_id][-1][2].append((region, accepted))
+    return {pk: _with_general_first(records, at) for pk, records in by_patient.items()}
 
 
-def _with_general_first(records):
+# The statuses a request has shown, by patient id (issue 17): set for each request by
+# consent.middleware.consent_status_once_per_request, None outside a request.
+_shown = ContextVar("consent_status_shown", default=None)
+
+
+@contextmanager
+def statuses_kept_for_request():
+    """Within it, consent_status_on_page() asks the database once per patient (the request's span)."""
+    token = _shown.set({})
+    try:
+        yield
+    finally:
+        _shown.reset(token)
+
+
+def forget_statuses():
+    """Drop what the request has shown: a consent obtained or withdrawn, or a version published, changes
+    it (the consent services call this after each write)."""
+    shown = _shown.get()
+    if shown is not None:
+        shown.clear()
+
+
+def consent_status_on_page(patients):
+    """consent_status() now, for showing: within a request, asked once per patient, so that the parts of
+    one page that show the same patients (the chart's badges and consent panel; My day's badges and
+    consent column; the session screen) ask the database once. Only for showing: a decision to needle
+    asks the database itself (consents_allowing()). Outside a request it is consent_status()."""
+    shown = _shown.get()
+    if shown is None:
+        return consent_status(patients)
+    ids = [getattr(p, "pk", p) for p in patients]
+    missing = [pk for pk in dict.fromkeys(ids) if pk not in shown]
+    if missing:
+        shown.update(consent_status(missing))
+    return {pk: shown[pk] for pk in ids}
+
+
+def _with_general_first(records, at):
     """Every region's status; a risk region accepted while the general risks are not allowed grants
     nothing either (no needling at all without the general consent), and says why."""
-    statuses = {region: _region_status(region, records) for region in Region}
+    statuses = {region: _region_status(region, records, at) for region in Region}
     if not statuses[Region.GENERAL].allowed:
         for region in RISK_REGIONS:
             status = statuses[region]
@@ -228,19 +287,42 @@ def consents_allowing(patient, region, at=None):
     current, signed, not withdrawn consent (DOMAIN.md: informed consent for any needling); a point in a
     risk region (the neck, the mid back: DESIGN.md rule 1) needs that region's risks accepted too. Any
     other region is decided by the general risks alone."""
+    decided = consents_allowing_regions(patient, [region], at=at)[region]
+    if isinstance(decided, NeedlingNotAllowed):
+        raise decided
+    return decided
+
+
+def consents_allowing_regions(patient, regions, at=None):
+    """{region: AllowingConsents, or the NeedlingNotAllowed saying why not} for each of `regions`, the
+    patient's consent asked once for all of them (consents_allowing() for many points at once: one query
+    whatever the number of regions, and one more, consent_status(), only when one is refused, to say why).
+    """
     pk = getattr(patient, "pk", patient)
     at = at or timezone.now()
-    risk = region in RISK_REGIONS
+    risks = sorted({str(region) for region in regions if region in RISK_REGIONS})
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT consent_allowing_record(%s, 'general', %s), "
-            "CASE WHEN %s THEN consent_allowing_record(%s, %s, %s) END",
-            [pk, at, risk, pk, str(region), at],
+            "SELECT consent_allowing_record(%s, 'general', %s)"
+            + "".join(", consent_allowing_record(%s, %s, %s)" for _ in risks),
+            [pk, at, *(value for region in risks for value in (pk, region, at))],
         )
-        general_id, region_id = cursor.fetchone()
-    if general_id is not None and (not risk or region_id is not None):
-        return AllowingConsents(general_id, region_id)
-    _refuse(patient, region, consent_status([pk], at=at)[pk])
+        general_id, *region_ids = cursor.fetchone()
+    by_risk = dict(zip(risks, region_ids, strict=True))
+    decided, statuses = {}, None
+    for region in regions:
+        risk = region in RISK_REGIONS
+        region_id = by_risk.get(str(region)) if risk else None
+        if general_id is not None and (not risk or region_id is not None):
+            decided[region] = AllowingConsents(general_id, region_id)
+            continue
+        if statuses is None:
+            statuses = consent_status([pk], at=at)[pk]
+        try:
+            _refuse(patient, region, statuses)
+        except NeedlingNotAllowed as refused:
+            decided[region] = refused
+    return decided
 
 
 def check_region_allowed(patient, region, at=None):

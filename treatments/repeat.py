@@ -1,8 +1,9 @@
 """Repeat last session (issue 14 part 2): a new draft starts from the previous session's needle points
-(muscle, side, segment, needle, depth, technique). Each point goes through services.add_point, so every
-rule of a point is judged again, today: consent by region (and the database's own check), the screening's
-contraindications and precautions, the clinician's authorisation, the depth, the draft being their own.
-A point refused is listed with its reason, never silently dropped; all of it is one transaction.
+(muscle, side, segment, needle, depth, technique). The points go through services.add_points, the one door
+of every point, as one batch, so every rule of a point is judged again, today: consent by region (and the
+database's own check), the screening's contraindications and precautions, the clinician's authorisation,
+the depth, the draft being their own. A point refused is listed with its reason, never silently dropped
+(add_points' skip_refused); all of it is one transaction.
 
 What is repeated: the patient's latest signed session before the draft (a colleague's draft is not
 finished, and signing is what makes a session the record). Twitch, response and insertions are what
@@ -62,8 +63,9 @@ def previous_session(session):
 
 
 def repeat_session(session, *, source, by, request=None):
-    """Add to the draft `session` the needled points of `source`, each through services.add_point (so
-    judged today), in one transaction; returns a RepeatOutcome listing the points refused and why.
+    """Add to the draft `session` the needled points of `source` through services.add_points (so each is
+    judged today: the allowed ones are saved, the refused ones listed), in one transaction; returns a
+    RepeatOutcome listing the points refused and why.
 
     Refuses (403, audited) anyone but the draft's own clinician, and a source session of another patient
     or one the user may not read; refuses a signed draft, a source that is not a signed session before
@@ -93,12 +95,15 @@ def repeat_session(session, *, source, by, request=None):
             raise ValidationError(
                 "This draft already has needle points: repeating the last session would add them twice."
             )
-        for point in points:
-            fields = {name: getattr(point, name) for name in REPEATED_FIELDS}
-            try:
-                outcome.added.append(services.add_point(locked, by=by, request=request, **fields))
-            except ValidationError as refused:
-                outcome.refused.append((point, " ".join(refused.messages)))
+        added = services.add_points(
+            locked,
+            [{name: getattr(point, name) for name in REPEATED_FIELDS} for point in points],
+            by=by,
+            request=request,
+            skip_refused=True,
+        )
+        outcome.added = added.added
+        outcome.refused = [(points[index], reason) for index, _fields, reason in added.refused]
         services._audit(
             Action.UPDATE,
             locked,

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from consent.models import RISK_REGIONS, Region
-from consent.selectors import consent_status
+from consent.selectors import consent_status_on_page
 from patients.chart import patient_badges
 
 from . import bodychart
@@ -59,7 +59,7 @@ def session_context(session, request=None):
     screening, found, due, unasked = screening_at(session, session.signed_at)
     acknowledgements = list(session.acknowledgements.select_related("acknowledged_by"))
     acknowledged = {a.item: a for a in acknowledgements}
-    statuses = consent_status([session.patient_id])
+    statuses = consent_status_on_page([session.patient])
     # Only the session's own clinician gets the forms of a draft (treatments.services.check_session_access);
     # the care team reads it. Whether they may needle now is said by the forms' own refusals.
     user = getattr(request, "user", None)
@@ -175,7 +175,8 @@ def my_day_rows(therapist, day):
     appointments = appointments_for_therapist_on(therapist, day)
     patients = list({a.patient_id: a.patient for a in appointments}.values())
     badges = patient_badges(patients) if patients else {}
-    statuses = consent_status(patients) if patients else {}
+    # Asked once for the page: the badges above asked it already (consent_status_on_page).
+    statuses = consent_status_on_page(patients) if patients else {}
     sessions = {
         s.appointment_id: s
         for s in NeedlingSession.objects.filter(appointment__in=[a.pk for a in appointments]).only(

@@ -13,7 +13,7 @@ from audit.services import record as audit
 
 from ..errors import ConsentRefused, DuplicateSubmission
 from ..models import ConsentRecord, RiskDecision, RiskItem, SignerRelationship
-from ..selectors import current_form
+from ..selectors import current_form, forget_statuses
 from .signatures import clean_signature
 
 
@@ -118,6 +118,7 @@ def obtain_consent(
         if existing is not None:
             raise DuplicateSubmission(existing) from error
         raise
+    forget_statuses()
     return consent
 
 
@@ -146,4 +147,5 @@ def withdraw_consent(record, *, by, reason, request=None):
             patient_id=record.patient_id,
             detail="withdrawn",
         )
+    forget_statuses()
     return record

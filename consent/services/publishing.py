@@ -9,6 +9,7 @@ from audit.services import record as audit
 
 from ..errors import ConsentRefused
 from ..models import Region, RiskItem
+from ..selectors import forget_statuses
 
 
 def publish_form(form, *, by, request=None):
@@ -36,4 +37,5 @@ def publish_form(form, *, by, request=None):
             obj=form,
             detail=f"version {form.version}" + (" (requires re-consent)" if form.requires_reconsent else ""),
         )
+    forget_statuses()
     return form

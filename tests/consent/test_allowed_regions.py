@@ -105,7 +105,7 @@ def test_withdrawn_consent_grants_nothing(consent_form, patient):
         with pytest.raises(NeedlingNotAllowed, match=f"consent for needling was withdrawn on {today}"):
             check_region_allowed(patient, region)
     status = consent_status([patient])[patient.pk][Region.NECK]
-    assert (status.allowed, status.label, status.record) == (False, f"Withdrawn {today}", consent)
+    assert (status.allowed, status.label, status.record.pk) == (False, f"Withdrawn {today}", consent.pk)
 
 
 def test_withdrawal_does_not_reach_back_in_time(consent_form, patient):

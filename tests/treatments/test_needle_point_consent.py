@@ -261,8 +261,8 @@ def test_a_withdrawal_committed_after_the_service_checked_is_still_refused_with_
     record = consented_draft.patient.consents.order_by("-signed_at").first()
     real_check = services._check_point
 
-    def check_then_withdraw(point, *, by, at):
-        real_check(point, by=by, at=at)
+    def check_then_withdraw(point, *, by, at, **loaded_once):
+        real_check(point, by=by, at=at, **loaded_once)
         withdraw_consent(record, by=clinician, reason="Changed her mind while we talked")
         from django.utils import timezone
 

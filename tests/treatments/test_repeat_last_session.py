@@ -178,24 +178,25 @@ def test_a_lapsed_authorisation_refuses_every_point_and_says_why(clinician, pati
 
 
 def test_the_repeat_is_one_transaction(clinician, patient, last_session, monkeypatch):
-    """A failure other than a rule's refusal half way through keeps nothing: not the first point, not
-    the audit event of the repeat."""
+    """A failure other than a rule's refusal half way through keeps nothing: not the points already
+    inserted, not their audit event, not the audit event of the repeat."""
     from treatments import services
 
     draft = start_session(patient=patient, clinician=clinician)
-    real_add_point, calls = services.add_point, []
+    real_audit = services._audit
 
-    def add_point_then_fail(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
+    def fail_after_the_points(action, session, **kwargs):
+        assert session.points.count() == 3  # the points are in, inside the transaction
+        if kwargs["detail"].startswith("repeated"):
             raise RuntimeError("the connection dropped")
-        return real_add_point(*args, **kwargs)
+        return real_audit(action, session, **kwargs)
 
-    monkeypatch.setattr(services, "add_point", add_point_then_fail)
+    monkeypatch.setattr(services, "_audit", fail_after_the_points)
     with pytest.raises(RuntimeError):
         repeat_session(draft, source=last_session, by=clinician)
     assert not draft.points.exists()
     assert not AuditEvent.objects.filter(object_id=str(draft.pk), detail__startswith="repeated").exists()
+    assert not AuditEvent.objects.filter(object_id=str(draft.pk), detail__startswith="needle point").exists()
 
 
 # --- through the pages ---------------------------------------------------------------------------------

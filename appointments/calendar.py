@@ -4,6 +4,7 @@ or per day (week view). Pure Python over rows already loaded, so the page's quer
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -59,9 +60,10 @@ def _empty_cell(minute, inside, href):
 
 def build_grid(columns, *, book_url=None):
     """rows: [(time label, on the hour, cells)] for the day and week views' table, cells being what the
-    row's <td>s are, left to right: {"appointment": a, "span": n, "url": its page, "starts": "09:15"}
-    for an appointment's cell, {"appointment": None, "html": the <td>s} for each run of times where
-    nothing is booked; times an appointment above spans over have no cell. `book_url` is the booking
+    row's <td>s are, left to right: {"appointment": a, "span": n, "url": its page, "starts": "09:15",
+    "status_badge": its status's badge} for an appointment's cell, {"appointment": None, "html": the
+    <td>s} for each run of times where nothing is booked; times an appointment above spans over have no
+    cell. `book_url` is the booking
     form's address, or None for a person who cannot book (the empty cells then link nowhere).
 
     The empty cells (about 390 on a busy day) are built here as HTML strings, each run joined into one,
@@ -84,6 +86,7 @@ def build_grid(columns, *, book_url=None):
     slots = list(range(first, last, STEP_MINUTES))
     book_url = None if book_url is None else escape(book_url)
     detail_url = _url_for_id("appointments:detail")
+    status_badge = _status_badges()
     grid = []
     for column in columns:
         cells = {}
@@ -95,11 +98,11 @@ def build_grid(columns, *, book_url=None):
             begin -= (begin - first) % STEP_MINUTES
             if begin in cells or begin in covered:
                 # Cannot happen for active appointments (the database refuses overlaps); kept visible anyway.
-                cells.setdefault(begin, _appointment_cell(appointment, 1, starts, detail_url))
+                cells.setdefault(begin, _appointment_cell(appointment, 1, starts, detail_url, status_badge))
                 cells[begin].setdefault("more", []).append(appointment)
                 continue
             span = max(1, -(-(finish - begin) // STEP_MINUTES))
-            cells[begin] = _appointment_cell(appointment, span, starts, detail_url)
+            cells[begin] = _appointment_cell(appointment, span, starts, detail_url, status_badge)
             covered.update(range(begin + STEP_MINUTES, begin + span * STEP_MINUTES, STEP_MINUTES))
         working = [
             (_minute_of_day(s, column.day), _minute_of_day(e, column.day)) for s, e, _ in column.blocks
@@ -135,14 +138,29 @@ def build_grid(columns, *, book_url=None):
     return rows
 
 
-def _appointment_cell(appointment, span, starts, detail_url):
+def _appointment_cell(appointment, span, starts, detail_url, status_badge):
     return {
         "appointment": appointment,
         "span": span,
         "url": detail_url(appointment.pk),
+        "status_badge": status_badge(appointment.status),
         # The local start as the time filter shows it ("09:15"); the minute of an earlier day is 0.
         "starts": _label(starts) if starts else f"{timezone.localtime(appointment.start):%H:%M}",
     }
+
+
+def _status_badges():
+    """A function giving the badge of a status (appointments/_status.html, the one way pages show it),
+    rendering the template once per status met rather than once per appointment."""
+    template = get_template("appointments/_status.html")
+    rendered = {}
+
+    def badge(status):
+        if status not in rendered:
+            rendered[status] = template.render({"status": status})
+        return rendered[status]
+
+    return badge
 
 
 def _url_for_id(name):

@@ -177,8 +177,9 @@ def search_condition(text):
     """The Q that one search box's text means, or None for text that cannot match anything.
 
     A date (YYYY-MM-DD, or as patients/dates.py reads it) matches the date of birth; a chart number
-    (C000123, C123) matches exactly; digits match anywhere in the phone numbers (so the last four digits
-    work), a PHN exactly, and a chart number; anything else is split into words, each of which must
+    (C000123, C123) matches exactly; digits match a PHN exactly and a chart number, and the phones: a
+    whole number (whole_phone_digits) equals either of the patient's numbers, fewer digits match anywhere
+    in them (so the last four digits work); anything else is split into words, each of which must
     appear in the name, ignoring case and accents. Every branch is served by an index (trigram, b-tree
     or unique). A date that could be two dates (03/04/1985) or has a two-digit year matches nothing."""
     text = _clean_search_text(text)

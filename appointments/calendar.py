@@ -2,9 +2,13 @@
 or per day (week view). Pure Python over rows already loaded, so the page's query count stays fixed."""
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
+from django.template.loader import get_template
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from .models import INACTIVE_STATUSES
 
@@ -32,10 +36,39 @@ def _minute_of_day(moment, day):
     return local.hour * 60 + local.minute
 
 
-def build_grid(columns):
-    """(rows, columns): rows is [(time label, [cell per column])], a cell being one of
-    {"kind": "appointment", "appointment": a, "span": n}, {"kind": "free", "start": iso},
-    {"kind": "off", "start": iso}, or None where an appointment above spans over it."""
+def _label(minute):
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def _empty_cell(minute, inside, href):
+    """The <td> of a time where nothing is booked: a link to the booking form in working time
+    ("+ 09:15"), a faint one outside it, a bare cell for someone who cannot book (href None)."""
+    label = _label(minute)
+    if href is None:
+        return '<td class="slot-free"></td>' if inside else '<td class="slot-off"></td>'
+    href = f"{href}T{label}"
+    if inside:
+        return (
+            '<td class="slot-free"><a class="d-block small text-decoration-none text-success" '
+            f'data-testid="free-slot" href="{href}" title="Book {label}">+ {label}</a></td>'
+        )
+    return (
+        '<td class="slot-off"><a class="d-block small text-decoration-none text-muted opacity-25" '
+        f'href="{href}" title="Outside working hours: book {label} anyway">&nbsp;</a></td>'
+    )
+
+
+def build_grid(columns, *, book_url=None):
+    """rows: [(time label, on the hour, cells)] for the day and week views' table, cells being what the
+    row's <td>s are, left to right: {"appointment": a, "span": n, "url": its page, "starts": "09:15",
+    "status_badge": its status's badge} for an appointment's cell, {"appointment": None, "html": the
+    <td>s} for each run of times where nothing is booked; times an appointment above spans over have no
+    cell. `book_url` is the booking
+    form's address, or None for a person who cannot book (the empty cells then link nowhere).
+
+    The empty cells (about 390 on a busy day) are built here as HTML strings, each run joined into one,
+    so the template does no work per cell: rendered one tag at a time, with a URL reversed in each, they
+    were most of the day view's time (docs/benchmarks.md, "Appointments day view")."""
     first = DEFAULT_FIRST.hour * 60 + DEFAULT_FIRST.minute
     last = DEFAULT_LAST.hour * 60 + DEFAULT_LAST.minute
     for column in columns:
@@ -51,27 +84,32 @@ def build_grid(columns):
     first -= first % STEP_MINUTES
     last = min(24 * 60, last + (-last % STEP_MINUTES))
     slots = list(range(first, last, STEP_MINUTES))
+    book_url = None if book_url is None else escape(book_url)
+    detail_url = _url_for_id("appointments:detail")
+    status_badge = _status_badges()
     grid = []
     for column in columns:
         cells = {}
         covered = set()
         for appointment in column.appointments:
-            begin = max(first, _minute_of_day(appointment.start, column.day))
+            starts = _minute_of_day(appointment.start, column.day)
+            begin = max(first, starts)
             finish = min(last, _minute_of_day(appointment.end, column.day))
             begin -= (begin - first) % STEP_MINUTES
             if begin in cells or begin in covered:
                 # Cannot happen for active appointments (the database refuses overlaps); kept visible anyway.
-                cells.setdefault(
-                    begin, {"kind": "appointment", "appointment": appointment, "span": 1, "more": []}
-                )
+                cells.setdefault(begin, _appointment_cell(appointment, 1, starts, detail_url, status_badge))
                 cells[begin].setdefault("more", []).append(appointment)
                 continue
             span = max(1, -(-(finish - begin) // STEP_MINUTES))
-            cells[begin] = {"kind": "appointment", "appointment": appointment, "span": span}
+            cells[begin] = _appointment_cell(appointment, span, starts, detail_url, status_badge)
             covered.update(range(begin + STEP_MINUTES, begin + span * STEP_MINUTES, STEP_MINUTES))
         working = [
             (_minute_of_day(s, column.day), _minute_of_day(e, column.day)) for s, e, _ in column.blocks
         ]
+        href = None
+        if book_url is not None:
+            href = f"{book_url}?therapist={column.therapist.pk}&amp;start={column.day.isoformat()}"
         column_cells = []
         for minute in slots:
             if minute in cells:
@@ -79,21 +117,58 @@ def build_grid(columns):
             elif minute in covered:
                 column_cells.append(None)
             else:
-                moment = datetime.combine(column.day, time(minute // 60, minute % 60))
                 inside = any(s <= minute and minute + STEP_MINUTES <= e for s, e in working)
-                column_cells.append(
-                    {
-                        "kind": "free" if inside else "off",
-                        "start": moment.strftime("%Y-%m-%dT%H:%M"),
-                        "therapist": column.therapist.pk,
-                    }
-                )
+                column_cells.append(_empty_cell(minute, inside, href))
         grid.append(column_cells)
     rows = []
     for index, minute in enumerate(slots):
-        label = f"{minute // 60:02d}:{minute % 60:02d}"
-        rows.append((label, minute % 60 == 0, [column_cells[index] for column_cells in grid]))
+        row, empty = [], []
+        for column_cells in grid:
+            cell = column_cells[index]
+            if isinstance(cell, str):
+                empty.append(cell)
+            elif cell is not None:
+                if empty:
+                    row.append({"appointment": None, "html": mark_safe("".join(empty))})  # noqa: S308
+                    empty = []
+                row.append(cell)
+        if empty:
+            row.append({"appointment": None, "html": mark_safe("".join(empty))})  # noqa: S308
+        rows.append((_label(minute), minute % 60 == 0, row))
     return rows
+
+
+def _appointment_cell(appointment, span, starts, detail_url, status_badge):
+    return {
+        "appointment": appointment,
+        "span": span,
+        "url": detail_url(appointment.pk),
+        "status_badge": status_badge(appointment.status),
+        # The local start as the time filter shows it ("09:15"); the minute of an earlier day is 0.
+        "starts": _label(starts) if starts else f"{timezone.localtime(appointment.start):%H:%M}",
+    }
+
+
+def _status_badges():
+    """A function giving the badge of a status (appointments/_status.html, the one way pages show it),
+    rendering the template once per status met rather than once per appointment."""
+    template = get_template("appointments/_status.html")
+    rendered = {}
+
+    def badge(status):
+        if status not in rendered:
+            rendered[status] = template.render({"status": status})
+        return rendered[status]
+
+    return badge
+
+
+def _url_for_id(name):
+    """A function giving the URL `name` takes for an object id, from one reverse() (not one per cell)."""
+    marker = 987654321
+    template = reverse(name, args=[marker])
+    before, after = template.split(str(marker))
+    return lambda pk: f"{before}{pk}{after}"
 
 
 def now_row_label(now):

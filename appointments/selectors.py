@@ -59,8 +59,12 @@ def working_blocks(therapists, first_day, last_day):
     """{therapist_id: [(start, end, location)]}: the aware working time of each therapist from first_day
     to last_day inclusive, breaks and time off removed. Three queries whatever the range."""
     ids = [t.pk for t in therapists]
+    # Only the weekdays the range holds: the day view needs one of the seven, not a week of rows and breaks.
+    weekdays = {
+        (first_day + timedelta(days=n)).weekday() for n in range(min(7, (last_day - first_day).days + 1))
+    }
     hours = list(
-        WorkingHours.objects.filter(therapist_id__in=ids)
+        WorkingHours.objects.filter(therapist_id__in=ids, weekday__in=weekdays)
         .select_related("location")
         .prefetch_related("breaks")
     )

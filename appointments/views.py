@@ -98,7 +98,8 @@ def day_view(request):
         Column(label=str(person), day=day, therapist=person, appointments=appointments, blocks=blocks)
         for person, appointments, blocks in selectors.day_schedule(day, location=location)
     ]
-    rows = build_grid(columns)
+    can_book = _can_book(request.user)
+    rows = build_grid(columns, book_url=reverse("appointments:book") if can_book else None)
     now = timezone.localtime()
     if location is not None:
         place_query = f"&location={location.pk}"
@@ -111,7 +112,7 @@ def day_view(request):
         "today": now.date(),
         "columns": columns,
         "rows": rows,
-        "can_book": _can_book(request.user),
+        "can_book": can_book,
         "booked_count": sum(len(c.appointments) for c in columns),
         "locations": locations,
         "location": location,
@@ -179,14 +180,15 @@ def week_view(request, therapist_id):
                 blocks=[b for b in blocks if day_start <= b[0] < day_end],
             )
         )
+    can_book = _can_book(request.user)
     context = {
         "therapist": therapist,
         "days": days,
         "columns": columns,
-        "rows": build_grid(columns),
+        "rows": build_grid(columns, book_url=reverse("appointments:book") if can_book else None),
         "previous": first - timedelta(days=7),
         "next": first + timedelta(days=7),
-        "can_book": _can_book(request.user),
+        "can_book": can_book,
         "therapists": selectors.therapists(),
     }
     return render(request, "appointments/week.html", context)

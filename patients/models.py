@@ -1,10 +1,13 @@
+import re
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.utils import timezone
-from phonenumber_field.modelfields import PhoneNumberField
+from phonenumber_field.modelfields import PhoneNumberDescriptor, PhoneNumberField
+from phonenumber_field.phonenumber import to_python
 
 from clinic.fields import LimitedTextField, length_limits
 
@@ -26,6 +29,76 @@ class NextChartNumber(models.Func):
     output_field = models.CharField()
 
 
+class StoredPhone(str):
+    """A phone number's text as read from the database, not parsed yet (PatientPhoneField)."""
+
+
+class ParsedOnFirstUseDescriptor(PhoneNumberDescriptor):
+    """PhoneNumberDescriptor that keeps a number read from the database as text until it is first read.
+
+    django-phonenumber-field parses every number as the row is loaded (phonenumbers.parse, 0.05 to 0.2 ms
+    each): three per patient, so a search of 25 patients or a day view of 80 appointments spent much of
+    its time parsing numbers it never shows (docs/benchmarks.md, "Appointments day view"). The attribute
+    still gives a PhoneNumber (or ""), parsed as the library parses what it reads, and the same object on
+    every access; what code assigns is parsed at once, as before."""
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        value = super().__get__(instance, owner)
+        if isinstance(value, StoredPhone):
+            value = instance.__dict__[self.field.name] = to_python(str(value))
+        return value
+
+    def __set__(self, instance, value):
+        if isinstance(value, StoredPhone):
+            instance.__dict__[self.field.name] = value
+        else:
+            super().__set__(instance, value)
+
+
+class PatientPhoneField(PhoneNumberField):
+    """PhoneNumberField whose numbers are parsed when first read, not when the row is loaded.
+    values() and values_list() give the stored text (E.164), not a PhoneNumber."""
+
+    descriptor_class = ParsedOnFirstUseDescriptor
+
+    def from_db_value(self, value, expression, connection):
+        return StoredPhone(value) if value else value
+
+    def deconstruct(self):
+        # The same column as PhoneNumberField: migrations keep naming that class, so none is needed.
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "phonenumber_field.modelfields.PhoneNumberField", args, kwargs
+
+
+class Digits(models.Transform):
+    """`phone__digits`: the number's digits only ("+1 604-555-1234" -> "16045551234"), as the b-tree
+    indexes of migration 0007 hold them, so a whole number typed in the search box is found by equality."""
+
+    lookup_name = "digits"
+    template = "regexp_replace(%(expressions)s, '[^0-9]', '', 'g')"
+    output_field = models.CharField()
+
+
+PatientPhoneField.register_lookup(Digits)
+
+
+def national_phone(patient, field="phone"):
+    """The patient's number as the clinic dials it ("(604) 555-1234"), "" when there is none: what
+    PhoneNumber.as_national gives, without parsing a North American number stored as E.164."""
+    stored = patient.__dict__.get(field)  # the text as read, while nothing has parsed it yet
+    if isinstance(stored, StoredPhone) and NANP_E164.match(stored):
+        return f"({stored[2:5]}) {stored[5:8]}-{stored[8:]}"
+    number = getattr(patient, field)
+    return number.as_national if number else ""
+
+
+# +1, then an area code and an exchange that cannot start with 0 or 1: the numbers phonenumbers formats
+# as "(NPA) NXX-XXXX" (tests/patients/test_phone_display.py compares the two).
+NANP_E164 = re.compile(r"^\+1[2-9]\d{2}[2-9]\d{6}$")
+
+
 class Patient(models.Model):
     """A person the clinic treats. Archived, never deleted (BC: records kept at least 16 years)."""
 
@@ -36,8 +109,8 @@ class Patient(models.Model):
     date_of_birth = models.DateField(validators=[validate_date_of_birth])
     sex = models.CharField("sex assigned at birth", max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     gender = models.CharField("gender identity", max_length=60, blank=True)
-    phone = PhoneNumberField(blank=True)
-    phone_alternate = PhoneNumberField("other phone", blank=True)
+    phone = PatientPhoneField(blank=True)
+    phone_alternate = PatientPhoneField("other phone", blank=True)
     email = models.EmailField("e-mail", blank=True)
     address = LimitedTextField(blank=True, max_length=500)
     phn = models.CharField(
@@ -48,7 +121,7 @@ class Patient(models.Model):
         help_text="Optional. Ten digits starting with 9.",
     )
     emergency_contact_name = models.CharField(max_length=150, blank=True)
-    emergency_contact_phone = PhoneNumberField(blank=True)
+    emergency_contact_phone = PatientPhoneField(blank=True)
     emergency_contact_relationship = models.CharField(max_length=60, blank=True)
     referral_source = models.CharField(max_length=150, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
@@ -92,6 +165,11 @@ class Patient(models.Model):
     @property
     def display_given_name(self):
         return self.preferred_name or self.given_name
+
+    @property
+    def national_phone(self):
+        """The main phone as the clinic dials it, "" when there is none (see national_phone())."""
+        return national_phone(self)
 
     @property
     def full_name(self):

@@ -132,6 +132,8 @@ def restore_patient(patient, *, request):
 # --- search -----------------------------------------------------------------------------------------
 CHART_NUMBER = re.compile(r"^c\d+$", re.IGNORECASE)
 PHONE_LIKE = re.compile(r"^[\d\s()+.\-]+$")
+# Fewer digits than this are part of a number ("the last four digits"), found anywhere in the numbers.
+WHOLE_PHONE_DIGITS = 10
 # Words shorter than this are too short for trigrams to tell a typo from another name; in the typo
 # fallback they still have to appear in the name as typed.
 FUZZY_WORD_LENGTH = 3
@@ -154,12 +156,30 @@ def _clean_search_text(text):
     return " ".join(text.replace("\x00", "").split())[:100]
 
 
+def whole_phone_digits(text):
+    """The digits a whole phone number typed in the box (a number possible in the clinic's region,
+    PHONENUMBER_DEFAULT_REGION, or international with +) may be stored under: with its country code,
+    and without it for numbers stored without one; () for anything shorter than a whole number."""
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < WHOLE_PHONE_DIGITS:
+        return ()
+    try:
+        number = phonenumbers.parse(text, settings.PHONENUMBER_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return ()
+    if not phonenumbers.is_possible_number(number):
+        return ()
+    national = phonenumbers.national_significant_number(number)
+    return tuple(dict.fromkeys((f"{number.country_code}{national}", national, digits)))
+
+
 def search_condition(text):
     """The Q that one search box's text means, or None for text that cannot match anything.
 
     A date (YYYY-MM-DD, or as patients/dates.py reads it) matches the date of birth; a chart number
-    (C000123, C123) matches exactly; digits match anywhere in the phone numbers (so the last four digits
-    work), a PHN exactly, and a chart number; anything else is split into words, each of which must
+    (C000123, C123) matches exactly; digits match a PHN exactly and a chart number, and the phones: a
+    whole number (whole_phone_digits) equals either of the patient's numbers, fewer digits match anywhere
+    in them (so the last four digits work); anything else is split into words, each of which must
     appear in the name, ignoring case and accents. Every branch is served by an index (trigram, b-tree
     or unique). A date that could be two dates (03/04/1985) or has a two-digit year matches nothing."""
     text = _clean_search_text(text)
@@ -176,10 +196,15 @@ def search_condition(text):
         digits = re.sub(r"\D", "", text)
         if len(digits) < 3:
             return None
-        condition = Q(phone_digits__contains=digits) | Q(chart_number=f"C{int(digits):06d}")
+        condition = Q(chart_number=f"C{int(digits):06d}")
         if len(digits) == 10:
             condition |= Q(phn=digits)
-        return condition
+        whole = whole_phone_digits(text)
+        if whole:
+            # A whole number is looked up by equality on the numbers' own b-trees (migration 0007): its
+            # digits are in many numbers' trigrams, so the trigram index would read thousands of rows.
+            return condition | Q(phone__digits__in=whole) | Q(phone_alternate__digits__in=whole)
+        return condition | Q(phone_digits__contains=digits)
     condition = Q()
     for word in text.split(" "):
         condition &= Q(search_name__contains=_folded(Value(word)))

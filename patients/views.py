@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -29,12 +29,27 @@ def patient_list(request):
     search = services.find_patients(text, include_archived=include_archived)
     patients = search.patients
     badges = patient_badges(patients)
+    # As the front desk types, every keystroke renders this list: the chart's address is reversed once,
+    # and each different set of badges rendered once (most patients share theirs).
+    chart_url = reverse("patients:chart", args=[0]).removesuffix("0/")
+    badges_template = get_template("patients/_badges.html")
+    rendered = {}
+
+    def badges_html(items):
+        key = tuple(tuple(sorted(item.items())) for item in items)
+        if key not in rendered:
+            rendered[key] = badges_template.render({"badges": items})
+        return rendered[key]
+
     context = {
         "q": text,
         "include_archived": include_archived,
         "close_matches": search.close_matches,
         "problem": search.problem,
-        "rows": [(patient, badges.get(patient.pk, [])) for patient in patients],
+        "rows": [
+            (patient, f"{chart_url}{patient.pk}/", badges_html(badges.get(patient.pk, [])))
+            for patient in patients
+        ],
         "limit": services.SEARCH_LIMIT,
         "searched": bool(text),
     }

@@ -26,10 +26,15 @@ def status_colour(status):
     return STATUS_COLOURS.get(status, "secondary")
 
 
+# Read once: Status.values and Status(value) build their lists and members anew on every call, which the
+# day view paid for each of its appointments.
+STATUS_LABELS = dict(Status.choices)
+
+
 @register.filter
 def status_label(status):
     """The status's name for people ("No-show" for no_show); the value itself if unknown."""
-    return Status(status).label if status in Status.values else status
+    return STATUS_LABELS.get(status, status)
 
 
 # Statuses after which nothing more happens on the appointment (no session to start, no check-in).

@@ -16,6 +16,7 @@ from .models import (
     NeedleSize,
     NeedlingSession,
     SideEffect,
+    VisitSummary,
 )
 
 
@@ -117,3 +118,15 @@ class IncidentAdmin(AuditedOpenAdmin, ViewOnlyAdmin):
 class AddendumAdmin(ClinicalRecordAdmin):
     list_display = ("session", "author", "written_at")
     list_select_related = ("session", "session__patient", "author")
+
+
+@admin.register(VisitSummary)
+class VisitSummaryAdmin(ClinicalRecordAdmin):
+    """The stored visit summary PDFs, each with the SHA-256 its downloads are served with (the PDF itself
+    is downloaded from the session, where the download is audited as a print)."""
+
+    list_display = ("session", "addenda", "sha256", "rendered_at")
+    list_select_related = ("session", "session__patient")
+    raw_id_fields = ("session",)
+    fields = ("session", "addenda", "sha256", "rendered_at")
+    readonly_fields = fields

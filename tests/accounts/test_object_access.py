@@ -179,6 +179,7 @@ ADMIN_MODELS = {
     "treatments.sideeffect": READ_ONLY,
     "treatments.addendum": READ_ONLY,
     "treatments.incident": READ_ONLY,
+    "treatments.visitsummary": READ_ONLY,  # stored PDFs: never changed or deleted (treatments 0014)
 }
 
 
@@ -356,6 +357,9 @@ def world(db):
 
     WorkingHoursFactory(therapist=owner)
     add_addendum(signed, by=owner, text="Soreness settled the next day.")
+    from treatments.summary import store_visit_summary
+
+    store_visit_summary(signed)
     ConsentFormFactory(published_at=None)
     from django.contrib.auth.models import Group
 

@@ -65,6 +65,7 @@ def build(kind, size):
     comment = built_comment(name)
     if comment is not None:
         print(f"bench: reusing {name} ({comment})", flush=True)
+        manage(url, "migrate", "-v", "0")  # the code measured may have migrations the build had not
         return url
     with psycopg.connect(server_url(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -1,6 +1,7 @@
 """What the session screen, the visit summary PDF and "My day" show, each gathered in a fixed number of
 queries whatever the number of points, side effects or appointments."""
 
+import base64
 import hashlib
 import logging
 import textwrap
@@ -52,7 +53,9 @@ def body_chart_svg(session, points, link=True):
     )
 
 
-def session_context(session, request=None):
+def session_context(session, request=None, printing=False):
+    """What the session screen shows; printing=True (the visit summary) leaves out what only the screen
+    uses: its linked body chart, the list of what signing still needs (a query) and the forms."""
     from .services import screening_at
 
     points = list(
@@ -98,14 +101,14 @@ def session_context(session, request=None):
         "consent_rows": consent_rows(session.patient_id, statuses),
         # No point at all without the general risks accepted (consent.selectors.check_region_allowed).
         "needling_allowed": statuses[session.patient_id][Region.GENERAL].allowed,
-        "body_chart": body_chart_svg(session, needled, link=editable),
-        "missing": [] if session.is_signed else missing_for_signing(session),
+        "body_chart": None if printing else body_chart_svg(session, needled, link=editable),
+        "missing": [] if session.is_signed or printing else missing_for_signing(session),
         "editable": editable,
         "may_add_addendum": may_add_addendum,
         "is_own_draft": editable,
         "risk_points": any(p.muscle.risk_region != RiskRegion.NONE for p in needled),
         "depth_confirmed": any(p.depth_confirmed for p in needled),
-        "remove_form": RemovePointForm(),
+        "remove_form": None if printing else RemovePointForm(),
     }
 
 
@@ -144,8 +147,9 @@ def points_text(points):
 def visit_summary_context(session):
     from appointments.selectors import next_appointment
 
-    context = session_context(session)
-    context["body_chart"] = bodychart.render(context["needled_points"], plain=True)
+    context = session_context(session, printing=True)
+    chart = bodychart.render(context["needled_points"], plain=True)
+    context["body_chart_base64"] = base64.b64encode(chart.encode()).decode()
     context["points_text"] = points_text(context["needled_points"])
     profile = getattr(session.clinician, "clinician_profile", None)
     context.update(

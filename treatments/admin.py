@@ -19,6 +19,7 @@ from .models import (
     OutcomeItem,
     OutcomeMeasure,
     SideEffect,
+    VisitSummary,
 )
 
 
@@ -160,3 +161,15 @@ class OutcomeMeasureAdmin(AuditedOpenAdmin, ViewOnlyAdmin):
     list_filter = ("kind",)
     raw_id_fields = ("patient", "session", "recorded_by")
     inlines = [OutcomeItemInline]
+
+
+@admin.register(VisitSummary)
+class VisitSummaryAdmin(ClinicalRecordAdmin):
+    """The stored visit summary PDFs, each with the SHA-256 its downloads are served with (the PDF itself
+    is downloaded from the session, where the download is audited as a print)."""
+
+    list_display = ("session", "addenda", "sha256", "rendered_at")
+    list_select_related = ("session", "session__patient")
+    raw_id_fields = ("session",)
+    fields = ("session", "addenda", "sha256", "rendered_at")
+    readonly_fields = fields

@@ -719,6 +719,39 @@ class Addendum(models.Model):
         raise PermissionDenied("Addenda are never deleted.")
 
 
+class VisitSummary(models.Model):
+    """A signed session's visit summary PDF, rendered once and stored with its SHA-256 (issue 17):
+    downloads serve these bytes instead of laying the page out again. Each shows the addenda written
+    before it was rendered (`addenda`, their count); an addendum makes the next download or the worker
+    store another one, and the earlier ones stay (rule 5: nothing clinical is deleted). In the database,
+    not on an app server's disk (DESIGN.md "Growing past one machine"); never changed or deleted there
+    either (migration 0014, which also checks the hash and that the session is signed)."""
+
+    session = models.ForeignKey(NeedlingSession, on_delete=models.PROTECT, related_name="visit_summaries")
+    addenda = models.PositiveIntegerField("addenda shown", editable=False)
+    pdf = models.BinaryField()
+    sha256 = models.CharField("content SHA-256", max_length=64, editable=False)
+    rendered_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["session", "addenda"]
+        verbose_name = "stored visit summary"
+        constraints = [
+            models.UniqueConstraint(fields=["session", "addenda"], name="visit_summary_once_per_addenda"),
+        ]
+
+    def __str__(self):
+        return f"Visit summary of session {self.session_id} ({self.addenda} addenda)"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("A stored visit summary is never changed; an addendum stores a new one.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Stored visit summaries are never deleted (BC: records kept 16 years).")
+
+
 def _refuse_if_signed(session_id):
     """The model doors (admin, shell): the session as stored decides, not a possibly stale instance."""
     stored = NeedlingSession.objects.filter(pk=session_id).only("signed_at").first() if session_id else None

@@ -926,6 +926,9 @@ def sign_session(session, *, by, request=None):
             request=request,
             detail=f"signed; content sha256 {locked.content_hash[:16]}",
         )
+        from .summary import store_visit_summary_on_commit  # the summary module imports this one
+
+        store_visit_summary_on_commit(locked)
     return locked
 
 
@@ -946,4 +949,7 @@ def add_addendum(session, *, by, text, request=None):
     with audited_transaction():
         addendum = Addendum.objects.create(session=session, author=by, text=text)
         _audit(Action.ADDENDUM, session, by=by, request=request, detail=f"addendum {addendum.pk}")
+        from .summary import store_visit_summary_on_commit
+
+        store_visit_summary_on_commit(session)  # the summary shows addenda: a new version, the old kept
     return addendum

@@ -1,9 +1,15 @@
 """What the session screen, the visit summary PDF and "My day" show, each gathered in a fixed number of
 queries whatever the number of points, side effects or appointments."""
 
+import base64
+import hashlib
+import logging
 import textwrap
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -14,8 +20,12 @@ from patients.chart import patient_badges
 
 from . import bodychart
 from .forms import RemovePointForm
-from .models import NeedlingSession, RiskRegion
+from .models import Addendum, NeedlingSession, RiskRegion, VisitSummary
 from .services import missing_for_signing
+
+logger = logging.getLogger(__name__)
+# What the visit summary reads of a session's relations (treatments.views loads the same for a download).
+SUMMARY_RELATED = ("patient", "clinician", "clinician__clinician_profile", "signed_by", "appointment")
 
 SHORT_REGION_LABELS = {Region.GENERAL: "General", Region.NECK: "Neck", Region.MID_BACK: "Mid back"}
 
@@ -43,7 +53,9 @@ def body_chart_svg(session, points, link=True):
     )
 
 
-def session_context(session, request=None):
+def session_context(session, request=None, printing=False):
+    """What the session screen shows; printing=True (the visit summary) leaves out what only the screen
+    uses: its linked body chart, the list of what signing still needs (a query) and the forms."""
     from .services import screening_at
 
     points = list(
@@ -89,14 +101,14 @@ def session_context(session, request=None):
         "consent_rows": consent_rows(session.patient_id, statuses),
         # No point at all without the general risks accepted (consent.selectors.check_region_allowed).
         "needling_allowed": statuses[session.patient_id][Region.GENERAL].allowed,
-        "body_chart": body_chart_svg(session, needled, link=editable),
-        "missing": [] if session.is_signed else missing_for_signing(session),
+        "body_chart": None if printing else body_chart_svg(session, needled, link=editable),
+        "missing": [] if session.is_signed or printing else missing_for_signing(session),
         "editable": editable,
         "may_add_addendum": may_add_addendum,
         "is_own_draft": editable,
         "risk_points": any(p.muscle.risk_region != RiskRegion.NONE for p in needled),
         "depth_confirmed": any(p.depth_confirmed for p in needled),
-        "remove_form": RemovePointForm(),
+        "remove_form": None if printing else RemovePointForm(),
     }
 
 
@@ -135,8 +147,9 @@ def points_text(points):
 def visit_summary_context(session):
     from appointments.selectors import next_appointment
 
-    context = session_context(session)
-    context["body_chart"] = bodychart.render(context["needled_points"], plain=True)
+    context = session_context(session, printing=True)
+    chart = bodychart.render(context["needled_points"], plain=True)
+    context["body_chart_base64"] = base64.b64encode(chart.encode()).decode()
     context["points_text"] = points_text(context["needled_points"])
     profile = getattr(session.clinician, "clinician_profile", None)
     context.update(
@@ -161,10 +174,124 @@ def visit_summary_context(session):
 
 
 def visit_summary_pdf(session, request=None):
-    """The visit summary PDF's bytes (the print, and the FHIR export's attachment). DRAFT until signed."""
+    """The visit summary PDF's bytes, rendered now (a draft's print, and the FHIR export's attachment).
+    DRAFT until signed. A signed session's download is served from storage: stored_visit_summary."""
     from clinic.pdf import render_pdf
 
     return render_pdf("pdf/visit_summary.html", visit_summary_context(session), request=request)
+
+
+def _addenda_now(session_id):
+    return (
+        Addendum.objects.filter(session_id=session_id)
+        .order_by()
+        .values("session_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+
+
+def stored_visit_summary(session):
+    """The signed session's stored visit summary showing every addendum written so far (one query); if
+    there is none yet (signed before summaries were stored, the worker's render failed or has not run,
+    or an addendum came since), it is rendered and stored now. Refuses a draft (ValueError): a draft's
+    summary may still change, so it is never stored."""
+    if not session.is_signed:
+        raise ValueError(f"session {session.pk} is a draft: its summary is rendered, never stored")
+    stored = (
+        VisitSummary.objects.filter(
+            session_id=session.pk, addenda=Coalesce(Subquery(_addenda_now(session.pk)), 0)
+        )
+        .only("pdf", "sha256", "addenda")
+        .first()
+    )
+    return stored or store_visit_summary(session)
+
+
+def store_visit_summary(session):
+    """Render the signed session's visit summary and store it with its SHA-256, unless one showing the
+    same addenda is stored already; the stored row either way. Two renders at once (a download and the
+    worker) store one: the later finds the earlier's row and serves that, so every download of a
+    version is the same bytes with the same hash. The database refuses a draft, a hash that is not the
+    bytes', and a summary that no longer shows every addendum (migration 0014)."""
+    # The session as stored, not a caller's instance that may predate its signing.
+    session = NeedlingSession.objects.select_related(*SUMMARY_RELATED).get(pk=session.pk)
+    if not session.is_signed:
+        raise ValueError(f"session {session.pk} is a draft: its summary is rendered, never stored")
+    context = visit_summary_context(session)
+    from clinic.pdf import render_pdf
+
+    pdf = render_pdf("pdf/visit_summary.html", context)
+    addenda = len(context["addenda"])
+    with transaction.atomic():
+        VisitSummary.objects.bulk_create(
+            [
+                VisitSummary(
+                    session_id=session.pk, addenda=addenda, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest()
+                )
+            ],
+            ignore_conflicts=True,
+        )
+    stored = VisitSummary.objects.get(session_id=session.pk, addenda=addenda)
+    logger.info("visit summary of session %s stored (%s addenda, %d bytes)", session.pk, addenda, len(pdf))
+    return stored
+
+
+def store_visit_summary_on_commit(session):
+    """Once the signing (or an addendum) commits, have a worker render and store the session's visit
+    summary (treatments.tasks.store_visit_summary_task), so the physiotherapist's first download is served
+    from storage without making the signing wait for WeasyPrint. Nothing here can undo the signing: a
+    failure to enqueue is logged, and the first download renders the summary instead."""
+    session_id = session.pk
+
+    def enqueue():
+        from .tasks import store_visit_summary_task
+
+        try:
+            store_visit_summary_task.enqueue(session_id)
+        except Exception:
+            logger.exception("visit summary of session %s not enqueued; a download renders it", session_id)
+
+    transaction.on_commit(enqueue)
+
+
+def store_missing_visit_summaries(limit=None):
+    """Render and store the summary of each signed session that has none showing its addenda yet (the
+    sessions signed before summaries were stored): `manage.py store_visit_summaries`. Yields (session,
+    error or None); a failed render is reported and the next session is tried."""
+    missing = (
+        NeedlingSession.objects.filter(signed_at__isnull=False)
+        .exclude(
+            Exists(
+                VisitSummary.objects.filter(
+                    session_id=OuterRef("pk"),
+                    addenda=Coalesce(
+                        Subquery(
+                            Addendum.objects.filter(session_id=OuterRef(OuterRef("pk")))
+                            .order_by()
+                            .values("session_id")
+                            .annotate(n=Count("id"))
+                            .values("n")
+                        ),
+                        0,
+                    ),
+                )
+            )
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if limit:
+        missing = missing[:limit]
+    for pk in list(missing):
+        session = NeedlingSession.objects.select_related(*SUMMARY_RELATED).get(pk=pk)
+        try:
+            store_visit_summary(session)
+        except Exception as error:  # noqa: BLE001 (one session's failure must not stop the backfill)
+            logger.exception("visit summary of session %s not stored", pk)
+            yield session, error
+        else:
+            yield session, None
 
 
 def my_day_rows(therapist, day):

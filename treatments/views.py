@@ -1,6 +1,7 @@
 """The physiotherapist's session screen (htmx rows for points and side effects, the body chart, signing,
 addenda), the visit summary PDF and "My day". Views parse, call treatments.services, and render."""
 
+import base64
 from functools import partial
 from uuid import uuid4
 
@@ -35,7 +36,7 @@ from .forms import (
     SignForm,
 )
 from .models import BodyRegion, Incident, NeedlePoint, NeedlingSession, SessionSigned
-from .summary import my_day_rows, session_context, visit_summary_pdf
+from .summary import my_day_rows, session_context, stored_visit_summary, visit_summary_pdf
 
 CLINICAL = (Role.PHYSIO, Role.ADMIN)
 
@@ -497,19 +498,27 @@ def addendum_add(request, pk):
 
 @role_required(*CLINICAL)
 def session_pdf(request, pk):
-    """The visit summary PDF; every download audited."""
+    """The visit summary PDF; every download audited. A signed session's is the stored one (rendered once,
+    treatments.summary.stored_visit_summary), served with its SHA-256; a draft's is rendered each time."""
     session = _session(pk)
     services.check_session_access(session, request.user, services.Intent.READ, request=request)
-    pdf = visit_summary_pdf(session, request=request)
-    record(
-        Action.PRINT,
-        request=request,
-        obj=session,
-        patient_id=session.patient_id,
-        detail="visit summary PDF" + ("" if session.is_signed else " (draft)"),
-    )
+    if session.is_signed:
+        stored = stored_visit_summary(session)
+        pdf, digest = bytes(stored.pdf), stored.sha256
+        detail = f"visit summary PDF; sha256 {digest[:16]}"
+    else:
+        pdf, digest = visit_summary_pdf(session, request=request), None
+        detail = "visit summary PDF (draft)"
+    record(Action.PRINT, request=request, obj=session, patient_id=session.patient_id, detail=detail)
     day = timezone.localtime(session.started_at)
-    return pdf_response(pdf, f"visit-summary-{session.patient.chart_number}-{day:%Y-%m-%d}-{session.pk}.pdf")
+    response = pdf_response(
+        pdf, f"visit-summary-{session.patient.chart_number}-{day:%Y-%m-%d}-{session.pk}.pdf"
+    )
+    if digest:
+        # The stored bytes' hash (RFC 9530), so a copy can be checked against the record later.
+        response["Repr-Digest"] = f"sha-256=:{base64.b64encode(bytes.fromhex(digest)).decode()}:"
+        response["ETag"] = f'"{digest}"'
+    return response
 
 
 @role_required(Role.PHYSIO, Role.MANAGER, Role.ADMIN)

@@ -199,6 +199,7 @@ ADMIN_MODELS = {
     "treatments.incident": READ_ONLY,
     "treatments.followup": READ_ONLY,  # answered on the patient's page, phoned from the desk's list
     "treatments.outcomemeasure": READ_ONLY,  # PSFS scores; the database refuses a change or a deletion
+    "treatments.visitsummary": READ_ONLY,  # stored PDFs: never changed or deleted (treatments 0014)
 }
 
 
@@ -379,6 +380,9 @@ def world(db):
     from treatments.outcomes import record_psfs
 
     record_psfs(patient=patient, by=owner, activities=[("Turning my head to reverse the car", 4)])
+    from treatments.summary import store_visit_summary
+
+    store_visit_summary(signed)
     ConsentFormFactory(published_at=None)
     from django.contrib.auth.models import Group
 

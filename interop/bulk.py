@@ -91,11 +91,12 @@ def _observations():
 
 
 def _documents(base_url, embed_pdfs):
-    from treatments.summary import visit_summary_pdf
+    from treatments.summary import visit_summary_bytes
 
     for session in records.all_sessions():
         if embed_pdfs:
-            yield fhir.document_reference_resource(session, fhir.relative_ref, pdf=visit_summary_pdf(session))
+            pdf = visit_summary_bytes(session)
+            yield fhir.document_reference_resource(session, fhir.relative_ref, pdf=pdf)
         else:
             url = base_url + reverse("treatments:pdf", args=[session.pk])
             yield fhir.document_reference_resource(session, fhir.relative_ref, url=url)

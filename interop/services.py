@@ -13,7 +13,7 @@ from audit.models import Action
 from audit.services import audited_transaction, record
 from consent.printing import consent_pdf
 from patients.services import BULK_COLUMNS
-from treatments.summary import visit_summary_pdf
+from treatments.summary import visit_summary_bytes
 
 from . import fhir, imports
 from .csvfiles import UnreadableFile, read_table
@@ -307,7 +307,7 @@ def patient_bundle(patient, *, pdfs=True):
     resources = fhir.record_resources(
         found,
         consent_pdf=empty or consent_pdf,
-        visit_summary_pdf=empty or visit_summary_pdf,
+        visit_summary_pdf=empty or visit_summary_bytes,
     )
     return fhir.bundle(list(resources))
 

@@ -208,6 +208,14 @@ def stored_visit_summary(session):
     return stored or store_visit_summary(session)
 
 
+def visit_summary_bytes(session):
+    """The visit summary as a patient's record carries it (the FHIR export): a signed session's stored PDF,
+    the very bytes its downloads serve and its hash names; a draft's rendered now."""
+    if session.is_signed:
+        return bytes(stored_visit_summary(session).pdf)
+    return visit_summary_pdf(session)
+
+
 def store_visit_summary(session):
     """Render the signed session's visit summary and store it with its SHA-256, unless one showing the
     same addenda is stored already; the stored row either way. Two renders at once (a download and the

@@ -148,6 +148,21 @@ def test_each_session_is_an_encounter_with_its_visit_summary_pdf(bundle, record)
     assert "DRAFT" in pdf_text(documents[str(record.draft.pk)]["content"][0]["attachment"])
 
 
+def test_a_signed_session_exports_its_stored_visit_summary_with_the_same_hash(bundle, record):
+    """The PDF in the record is the one its downloads serve: the stored bytes, whose SHA-256 the download's
+    ETag names, so a copy the patient takes away can be checked against the clinic's record."""
+    import base64
+    import hashlib
+
+    from treatments.models import VisitSummary
+
+    documents = {d["identifier"][0]["value"]: d for d in resources_of(bundle, "DocumentReference")}
+    exported = base64.b64decode(documents[str(record.signed.pk)]["content"][0]["attachment"]["data"])
+    stored = VisitSummary.objects.get(session=record.signed)
+    assert exported == bytes(stored.pdf)
+    assert hashlib.sha256(exported).hexdigest() == stored.sha256
+
+
 def test_the_appointment_is_exported_with_its_participants(bundle, record):
     (appointment,) = resources_of(bundle, "Appointment")
     assert appointment["status"] == "fulfilled"  # signing completed it

@@ -23,6 +23,7 @@ urlpatterns = [
     # Patients' pages: public, each behind a signed, expiring link e-mailed to the patient (no login).
     path("p/aftercare/", include("treatments.patient_urls")),
     path("p/follow-up/", include("treatments.followup_urls")),
+    path("p/appointment/", include("appointments.patient_urls")),
     # For load balancers: the process answers / it can serve (database reachable, migrations applied).
     path("favicon.ico", clinic_views.favicon, name="favicon"),
     path("healthz", clinic_views.healthz, name="healthz"),

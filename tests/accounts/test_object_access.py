@@ -141,8 +141,15 @@ URLS = {
     ),
 }
 # URLs with a parameter that names no object: a report's key, a password reset link, a patient's signed link
-# (public: its token is the permission; tests/treatments/test_aftercare_link.py).
-NOT_OBJECTS = {"reports:export", "password_reset_confirm", "aftercare:handout", "follow-up:form"}
+# (public: its token is the permission; tests/treatments/test_aftercare_link.py,
+# tests/appointments/test_patient_link.py).
+NOT_OBJECTS = {
+    "reports:export",
+    "password_reset_confirm",
+    "aftercare:handout",
+    "follow-up:form",
+    "appointment-link:manage",
+}
 # Objects named in a form field rather than the path, each with the test that shows nobody reaches
 # another person's: a staff session ended from the security page (by its handle).
 OBJECTS_IN_FORM_FIELDS = {

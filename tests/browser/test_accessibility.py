@@ -106,11 +106,30 @@ def date_range():
     return f"start={today - timedelta(days=28):%Y-%m-%d}&end={today + timedelta(days=7):%Y-%m-%d}"
 
 
+def patient_link(clinic, *, days):
+    """The patient's own page for their appointment, `days` after the clinic's (tomorrow's): open to
+    changes a week ahead, past the cut-off tomorrow."""
+    from appointments.services.online_links import manage_path
+
+    appointment = clinic.appointment
+    if days:
+        appointment = AppointmentFactory(
+            patient=clinic.patient,
+            therapist=clinic.physio,
+            location=clinic.appointment.location,
+            start=clinic.appointment.start + timedelta(days=days),
+        )
+    return manage_path(appointment)
+
+
 # (role, page name, path from the clinic). Role None: nobody logged in.
 PAGES = [
     (None, "login", lambda c: "/login/"),
     (None, "password reset", lambda c: "/password/reset/"),
     (None, "404", lambda c: "/no-such-page/"),
+    (None, "patient's appointment link", lambda c: patient_link(c, days=6)),
+    (None, "patient's appointment link past the cut-off", lambda c: patient_link(c, days=0)),
+    (None, "patient's link that does not open", lambda c: "/p/appointment/not-a-token/"),
     ("physio", "home", lambda c: "/"),
     ("physio", "my day", lambda c: "/sessions/my-day/"),
     ("physio", "patient search", lambda c: "/patients/?q=cote"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, waitlist_views
 
 app_name = "appointments"
 urlpatterns = [
@@ -22,5 +22,8 @@ urlpatterns = [
     path("<int:pk>/refund/", views.refund, name="refund"),
     path("<int:pk>/receipts/<int:payment_pk>/", views.receipt, name="receipt"),
     path("schedules/", views.schedules, name="schedules"),
+    path("waitlist/", waitlist_views.desk_list, name="waitlist"),
+    path("waitlist/add/", waitlist_views.desk_add, name="waitlist_add"),
+    path("waitlist/<int:pk>/remove/", waitlist_views.desk_remove, name="waitlist_remove"),
     path("schedules/<int:pk>/", views.therapist_schedule, name="therapist_schedule"),
 ]

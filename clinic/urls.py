@@ -24,6 +24,7 @@ urlpatterns = [
     path("p/aftercare/", include("treatments.patient_urls")),
     path("p/follow-up/", include("treatments.followup_urls")),
     path("p/appointment/", include("appointments.patient_urls")),
+    path("p/waitlist/", include("appointments.waitlist_urls")),
     # For load balancers: the process answers / it can serve (database reachable, migrations applied).
     path("favicon.ico", clinic_views.favicon, name="favicon"),
     path("healthz", clinic_views.healthz, name="healthz"),

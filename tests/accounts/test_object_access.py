@@ -100,6 +100,8 @@ URLS = {
     "appointments:pay": Expect(METHOD_NOT_ALLOWED(PAYMENTS), PAYMENTS, {"pk": "appointment"}),
     "appointments:refund": Expect(METHOD_NOT_ALLOWED(PAYMENTS), PAYMENTS, {"pk": "appointment"}),
     "appointments:receipt": Expect(PAYMENTS, PAYMENTS, {"pk": "appointment", "payment_pk": "payment"}),
+    # the waitlist (issue 15): the desk (and the administrator) take people off it
+    "appointments:waitlist_remove": Expect(METHOD_NOT_ALLOWED(FRONT), FRONT, {"pk": "waitlist_entry"}),
     # treatments: the care team reads a session, draft or signed; only its own clinician writes,
     # needles on and signs it; an addendum needs its clinician or another authorised one
     "treatments:start_from_appointment": Expect(
@@ -149,6 +151,7 @@ NOT_OBJECTS = {
     "aftercare:handout",
     "follow-up:form",
     "appointment-link:manage",
+    "waitlist:offer",
 }
 # Objects named in a form field rather than the path, each with the test that shows nobody reaches
 # another person's: a staff session ended from the security page (by its handle).
@@ -333,9 +336,15 @@ def world(db):
     payment = Payment.objects.create(
         appointment=appointment, amount="95.00", method="debit", receipt_number=1, recorded_by=users[DESK]
     )
+    from appointments.models import WaitlistEntry
     from treatments.models import FollowUp
 
+    waitlist_entry = WaitlistEntry.objects.create(
+        patient=patient, given_name="Zoë", family_name="Côté", email="pat@example.test",
+        type=appointment.type, location=appointment.location,
+    )  # fmt: skip
     objects = {
+        "waitlist_entry": waitlist_entry,
         "follow_up": FollowUp.objects.create(session=signed, sent_at=timezone.now()),
         "payment": payment,
         "email": email,

@@ -494,7 +494,7 @@ class Payment(models.Model):
 class WaitlistStatus(models.TextChoices):
     WAITING = "waiting", "Waiting"
     BOOKED = "booked", "Booked"
-    REMOVED = "removed", "Removed"
+    REMOVED = "off_list", "Removed"
 
 
 class WaitlistEntry(models.Model):

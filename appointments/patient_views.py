@@ -98,12 +98,12 @@ def manage_appointment(request, token):
                         online_links.cancel_by_patient(
                             appointment, reason=form.cleaned_data["reason"], request=request
                         )
-                        done = "cancelled"
+                        done = "cancel"
                     else:
                         online_links.reschedule_by_patient(
                             appointment, slot=form.cleaned_data["slot"], anyone=anyone, request=request
                         )
-                        done = "moved"
+                        done = "move"
                 except BookingError as error:
                     form.add_error(None, " ".join(error.messages))
                 else:
@@ -136,7 +136,8 @@ def manage_appointment(request, token):
             "cancel_form": cancel_form,
             "reschedule_form": reschedule_form,
             "anyone": anyone,
-            "done": done,
+            "just_cancelled": done == "cancel",
+            "just_moved": done == "move",
             "page_error": page_error,
         },
         status,

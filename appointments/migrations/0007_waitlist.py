@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
                 (
                     "status",
                     models.CharField(
-                        choices=[("waiting", "Waiting"), ("booked", "Booked"), ("removed", "Removed")],
+                        choices=[("waiting", "Waiting"), ("booked", "Booked"), ("off_list", "Removed")],
                         default="waiting",
                         max_length=20,
                     ),

@@ -180,6 +180,14 @@ def test_the_patient_cancels_through_the_link_with_history_audit_and_email(
     assert "Away that week" not in mail.outbox[-1].body
 
 
+def test_the_desk_sees_in_the_history_that_the_patient_cancelled(booked, client, client_for):
+    client.post(online_links.manage_path(booked), {"action": "cancel"})
+    page = client_for("front_desk").get(reverse("appointments:detail", args=[booked.pk])).content.decode()
+    assert "the patient · Booked → Cancelled (cancelled by the patient through the link" in " ".join(
+        page.split()
+    )
+
+
 def test_the_cancellation_reason_is_optional(booked, client):
     client.post(online_links.manage_path(booked), {"action": "cancel", "reason": ""})
     booked.refresh_from_db()

@@ -525,3 +525,95 @@ class OnlineBookingAttempt(models.Model):
 
     def __str__(self):
         return f"Online booking attempt {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
+
+
+# --- the waitlist -----------------------------------------------------------------------------------
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    BOOKED = "booked", "Booked"
+    REMOVED = "off_list", "Removed"
+
+
+class WaitlistEntry(models.Model):
+    """Someone waiting for a time of one type at one location (with one physiotherapist, or anyone),
+    between two dates or any time. Joined by the patient on the public page (contact details only: the
+    entry names no patient until a time is accepted) or by the desk for a registered patient. When an
+    appointment is cancelled, the oldest matching entries are offered its time (services/waitlist.py)."""
+
+    patient = models.ForeignKey(
+        "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField(null=True, blank=True)
+    email = models.EmailField("e-mail")
+    phone = models.CharField(max_length=40, blank=True)
+    type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    earliest = models.DateField(null=True, blank=True, help_text="Empty: from today.")
+    latest = models.DateField(null=True, blank=True, help_text="Empty: any time.")
+    status = models.CharField(max_length=20, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING)
+    created_at = models.DateTimeField(default=timezone.now)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The appointment it became.",
+    )  # fmt: skip
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "waitlist entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(earliest__isnull=True)
+                | models.Q(latest__isnull=True)
+                | models.Q(latest__gte=models.F("earliest")),
+                name="waitlist_dates_in_order",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="booked") | models.Q(appointment__isnull=False),
+                name="waitlist_booked_names_appointment",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "type", "location", "created_at"], name="waitlist_match_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.given_name} {self.family_name} waiting for {self.type}"
+
+    @property
+    def full_name(self):
+        return f"{self.given_name} {self.family_name}"
+
+
+class WaitlistOffer(models.Model):
+    """A freed time offered to one waitlist entry by e-mail: once per entry and cancelled appointment (the
+    database holds it, so the offer e-mail goes once)."""
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.PROTECT, related_name="offers")
+    freed_by = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="+")
+    therapist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "freed_by"], name="waitlist_offer_once_per_time"),
+        ]
+
+    def __str__(self):
+        return f"Offer of {self.start:%Y-%m-%d %H:%M} to {self.entry}"

@@ -1,7 +1,9 @@
 """E-mails to patients about their appointments, each with an .ics file for their calendar.
 
 Four kinds: the booking confirmation, the reminder the day before, "has moved" on a reschedule and the
-cancellation. Every .ics describes one event whose UID never changes (appointment-<id>@ims-clinic) and
+cancellation. All but the cancellation carry the signed link to the patient's own page for the appointment
+(cancel or move it up to ONLINE_CHANGE_CUTOFF_HOURS before: services/online_links.py) while that is open.
+Every .ics describes one event whose UID never changes (appointment-<id>@ims-clinic) and
 whose SEQUENCE is Appointment.sequence (raised by every reschedule and the cancellation), so a calendar
 app updates or removes the entry the patient imported instead of adding a second one.
 
@@ -92,8 +94,22 @@ def _subject(kind, start):
     return "Your IMS appointment has been cancelled"
 
 
+def _manage_link(appointment, kind):
+    """The link to the patient's page for the appointment (cancel or move it: services/online_links.py),
+    in the e-mails of an appointment still to come while the cut-off is ahead; else None."""
+    from .services.online_links import change_refusal, manage_url
+
+    if kind == ReminderKind.CANCELLED or change_refusal(appointment) is not None:
+        return None
+    return manage_url(appointment)
+
+
 def _message(appointment, kind, moved_from=None):
     context = {
+        "manage_url": _manage_link(appointment, kind),
+        "cutoff_hours": settings.ONLINE_CHANGE_CUTOFF_HOURS,
+        "link_days": settings.PATIENT_LINK_DAYS,
+        "clinic_phone": settings.CLINIC_PHONE,
         "appointment": appointment,
         "patient": appointment.patient,
         "start": timezone.localtime(appointment.start),

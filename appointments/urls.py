@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import online_views, views
+from . import online_views, views, waitlist_views
 
 app_name = "appointments"
 urlpatterns = [
@@ -26,5 +26,8 @@ urlpatterns = [
     path("online/<int:pk>/verify/", online_views.verify, name="online_verify"),
     path("online/<int:pk>/merge/", online_views.merge, name="online_merge"),
     path("schedules/", views.schedules, name="schedules"),
+    path("waitlist/", waitlist_views.desk_list, name="waitlist"),
+    path("waitlist/add/", waitlist_views.desk_add, name="waitlist_add"),
+    path("waitlist/<int:pk>/remove/", waitlist_views.desk_remove, name="waitlist_remove"),
     path("schedules/<int:pk>/", views.therapist_schedule, name="therapist_schedule"),
 ]

@@ -293,6 +293,12 @@ CLINIC_ADDRESS = os.environ.get("CLINIC_ADDRESS", "")
 CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "")
 # How long a link e-mailed to a patient (the aftercare handout) opens, in days (clinic/patient_links.py).
 PATIENT_LINK_DAYS = int(os.environ.get("PATIENT_LINK_DAYS", "14"))
+# A patient may cancel or move an appointment through the link in their e-mail up to this many hours before
+# it starts; later, the page asks them to call (appointments/services/online_links.py).
+ONLINE_CHANGE_CUTOFF_HOURS = int(os.environ.get("ONLINE_CHANGE_CUTOFF_HOURS", "24"))
+# A cancelled appointment's time is offered by e-mail to this many waitlisted people at once, oldest first;
+# the first to accept gets it (appointments/services/waitlist.py).
+WAITLIST_OFFERS_AT_ONCE = int(os.environ.get("WAITLIST_OFFERS_AT_ONCE", "3"))
 # A pre-needling screening older than this many months is shown as due (patients/services.py).
 SCREENING_VALID_MONTHS = int(os.environ.get("SCREENING_VALID_MONTHS", "12"))
 # Check-in (appointments/services/status_changes.py) is open on the appointment's own day only (clinic

@@ -26,6 +26,8 @@ urlpatterns = [
     path("p/receipt/", include("appointments.receipt_urls")),
     # The public booking pages (no login: anyone may ask for a type the clinic offers online).
     path("book/", include("appointments.online_urls")),
+    path("p/appointment/", include("appointments.patient_urls")),
+    path("p/waitlist/", include("appointments.waitlist_urls")),
     # For load balancers: the process answers / it can serve (database reachable, migrations applied).
     path("favicon.ico", clinic_views.favicon, name="favicon"),
     path("healthz", clinic_views.healthz, name="healthz"),

@@ -243,11 +243,13 @@ def reschedule(
     confirm_outside_hours=False,
     confirm_past=False,
     request=None,
+    how="",
 ):
     """Move a booked or confirmed appointment to a new time (and optionally therapist), keeping its
     history, raising its calendar SEQUENCE and e-mailing the patient the updated event once the
-    transaction commits. Refuses what book() refuses, and appointments that arrived, ended or were
-    cancelled."""
+    transaction commits. `how` ends the history's note (who moved it when nobody logged in: "by the
+    patient through the link ..."). Refuses what book() refuses, and appointments that arrived, ended or
+    were cancelled."""
     from ..reminders import send_moved_notice
 
     if appointment.status not in RESCHEDULABLE:
@@ -287,7 +289,8 @@ def reschedule(
             note = (
                 f"rescheduled from {old_start:%Y-%m-%d %H:%M} to {timezone.localtime(start):%Y-%m-%d %H:%M}"
                 + (f", now with {therapist}" if therapist.pk != locked.therapist_id else "")
-            )
+                + (f", {how}" if how else "")
+            )[:300]
             AppointmentStatusChange.objects.create(
                 appointment=appointment, from_status=locked.status, to_status=locked.status, by=by, note=note
             )

@@ -45,6 +45,7 @@ from ..models import (
 )
 from ..selectors import available_slots, working_blocks
 from .booking import BookingError, book
+from .online_links import send_booking_confirmation
 
 # The lengths the public form takes (the model's own limits, or shorter): bounded free text.
 MAX_NAME = 100
@@ -204,9 +205,12 @@ def match_patient(*, given_name, family_name, date_of_birth, email, phone):
     )
 
 
-def _new_patient(*, given_name, family_name, date_of_birth, email, phone, request):
-    """The unverified record for someone not matched: the one an earlier online booking of theirs made (same
-    names, date of birth and e-mail), or a new one. Audited."""
+def unverified_patient(
+    *, given_name, family_name, date_of_birth, email, phone, request,
+    detail="registered by an online booking; not yet verified",
+):  # fmt: skip
+    """The unverified record for someone not matched: the one an earlier online booking (or waitlist
+    acceptance) of theirs made (same names, date of birth and e-mail), or a new one. Audited."""
     earlier = (
         Patient.objects.annotate(
             given_folded=_folded(F("given_name")), family_folded=_folded(F("family_name"))
@@ -239,7 +243,7 @@ def _new_patient(*, given_name, family_name, date_of_birth, email, phone, reques
         request=request,
         obj=patient,
         patient_id=patient.pk,
-        detail="registered by an online booking; not yet verified",
+        detail=detail,
     )
     return patient
 
@@ -262,21 +266,10 @@ def _email(to, key, subject, body):
 
 
 def _confirm(appointment):
-    """THE ONE CALL SITE of the online booking's confirmation e-mail (issue 15 part 2). For now a plain
-    confirmation with no clinical detail, queued through the outbox; at merge it becomes
-    appointments.services.online_links.send_booking_confirmation(appointment) (the .ics and the signed
-    cancel/reschedule link)."""
-    local = timezone.localtime(appointment.start)
-    phone = f" at {settings.CLINIC_PHONE}" if settings.CLINIC_PHONE else ""
-    _email(
-        appointment.patient.email,
-        f"online-booking-{appointment.pk}",
-        f"Your appointment at {settings.CLINIC_NAME}",
-        f"Hello {appointment.patient.display_given_name},\n\n"
-        f"Your appointment is booked: {local:%A %d %B %Y at %H:%M}, with {appointment.therapist.full_name}, "
-        f"at {appointment.location.name}.\n\n"
-        f"To change or cancel it, call us{phone}.\n\n{settings.CLINIC_NAME}\n",
-    )
+    """The online booking's confirmation: the desk's own booking e-mail (appointments/reminders.py, through
+    online_links), with the .ics and the signed link to cancel or reschedule up to the cut-off, queued in
+    the booking's transaction (so a booking that rolls back sends nothing) and once per appointment."""
+    send_booking_confirmation(appointment)
 
 
 def _call_us(to, given_name, attempt_key, reason):
@@ -338,7 +331,7 @@ def book_online(
         with audited_transaction():
             matched = patient is not None
             if not matched:
-                patient = _new_patient(
+                patient = unverified_patient(
                     given_name=given_name,
                     family_name=family_name,
                     date_of_birth=date_of_birth,

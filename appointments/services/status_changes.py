@@ -80,12 +80,13 @@ def change_status(appointment, to_status, *, by, note="", request=None, cancel_r
     """The one door every forward status change goes through: checks the step is allowed (NEXT_STATUSES)
     on the row locked for update, saves it, writes the history row and the audit event.
 
-    A cancellation raises the calendar SEQUENCE and e-mails the patient a CANCEL of the event once the
-    transaction commits.
+    A cancellation raises the calendar SEQUENCE and, once the transaction commits, e-mails the patient a
+    CANCEL of the event and offers the freed time to the waitlist (waitlist.offer_freed_time()).
 
     Refuses (BookingError) a step NEXT_STATUSES does not allow, such as checking in a cancelled
     appointment, and a check-in outside the appointment's day (check_in_window())."""
     from ..reminders import send_cancellation
+    from .waitlist import offer_freed_time
 
     with audited_transaction():
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
@@ -102,6 +103,8 @@ def change_status(appointment, to_status, *, by, note="", request=None, cancel_r
         if to_status == Status.CANCELLED:
             pk = locked.pk
             transaction.on_commit(lambda: send_cancellation(pk))
+            # The freed time goes to the waitlist's first matching people (services/waitlist.py).
+            transaction.on_commit(lambda: offer_freed_time(pk))
     for name, value in fields.items():
         setattr(appointment, name, value)
     return appointment

@@ -107,6 +107,8 @@ URLS = {
     # into an existing patient (appointments/online_views.py)
     "appointments:online_verify": Expect(METHOD_NOT_ALLOWED(FRONT), FRONT, {"pk": "patient"}),
     "appointments:online_merge": Expect(FRONT, FRONT, {"pk": "patient"}),
+    # the waitlist (issue 15): the desk (and the administrator) take people off it
+    "appointments:waitlist_remove": Expect(METHOD_NOT_ALLOWED(FRONT), FRONT, {"pk": "waitlist_entry"}),
     # treatments: the care team reads a session, draft or signed; only its own clinician writes,
     # needles on and signs it; an addendum needs its clinician or another authorised one
     "treatments:start_from_appointment": Expect(
@@ -150,8 +152,9 @@ URLS = {
     ),
 }
 # URLs with a parameter that names no object: a report's key, a password reset link, a patient's signed link
-# (public: its token is the permission; tests/treatments/test_aftercare_link.py), a location's public booking
-# page (public: anyone may book there; tests/appointments/test_online_booking_page.py).
+# (public: its token is the permission; tests/treatments/test_aftercare_link.py,
+# tests/appointments/test_patient_link.py), a location's public booking page (public: anyone may book there;
+# tests/appointments/test_online_booking_page.py).
 NOT_OBJECTS = {
     "reports:export",
     "password_reset_confirm",
@@ -159,6 +162,8 @@ NOT_OBJECTS = {
     "follow-up:form",
     "receipt:pdf",  # tests/appointments/test_receipt_link.py
     "online:location",
+    "appointment-link:manage",
+    "waitlist:offer",
 }
 # Objects named in a form field rather than the path, each with the test that shows nobody reaches
 # another person's: a staff session ended from the security page (by its handle).
@@ -347,9 +352,15 @@ def world(db):
     payment = Payment.objects.create(
         appointment=appointment, amount="95.00", method="debit", receipt_number=1, recorded_by=users[DESK]
     )
+    from appointments.models import WaitlistEntry
     from treatments.models import FollowUp
 
+    waitlist_entry = WaitlistEntry.objects.create(
+        patient=patient, given_name="Zoë", family_name="Côté", email="pat@example.test",
+        type=appointment.type, location=appointment.location,
+    )  # fmt: skip
     objects = {
+        "waitlist_entry": waitlist_entry,
         "follow_up": FollowUp.objects.create(session=signed, sent_at=timezone.now()),
         "payment": payment,
         "email": email,

@@ -91,7 +91,14 @@ def test_a_new_person_books_a_new_patients_type_as_an_unverified_patient(clinic)
     assert patient.online_unverified and patient.email == "ann@example.com" and str(patient.phone)
     assert outcome.appointment.end == at(11)
     assert AuditEvent.objects.filter(action=Action.CREATE, patient_id=patient.pk).exists()
-    assert OutboundEmail.objects.filter(key=f"online-booking-{outcome.appointment.pk}").exists()
+    # The desk's booking e-mail, with the .ics and the signed link to change it (appointments/reminders.py).
+    from appointments.models import Reminder
+
+    reminder = Reminder.objects.get(appointment=outcome.appointment, kind="booking")
+    email = OutboundEmail.objects.get(key=f"appointments.reminder:{reminder.pk}")
+    assert email.recipients == ["ann@example.com"]
+    assert "/p/appointment/" in email.body
+    assert any(item["filename"].endswith(".ics") for item in email.attachments)
 
 
 def test_a_second_online_booking_reuses_the_unverified_record(clinic):

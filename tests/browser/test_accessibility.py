@@ -115,6 +115,39 @@ def online_booking_page(clinic):
     return f"/book/{clinic.appointment.location_id}/?type={kind.pk}&therapist="
 
 
+def patient_link(clinic, *, days):
+    """The patient's own page for their appointment, `days` after the clinic's (tomorrow's): open to
+    changes a week ahead, past the cut-off tomorrow."""
+    from appointments.services.online_links import manage_path
+
+    appointment = clinic.appointment
+    if days:
+        appointment = AppointmentFactory(
+            patient=clinic.patient,
+            therapist=clinic.physio,
+            location=clinic.appointment.location,
+            start=clinic.appointment.start + timedelta(days=days),
+        )
+    return manage_path(appointment)
+
+
+def waitlist_offer_link(clinic):
+    """The link of an offer of the clinic's appointment's time to someone on the waitlist."""
+    from appointments.models import WaitlistEntry, WaitlistOffer
+    from appointments.services.waitlist import offer_path
+
+    appointment = clinic.appointment
+    entry = WaitlistEntry.objects.create(
+        given_name="Ana", family_name="Silva", email="ana@example.test", type=appointment.type,
+        location=appointment.location,
+    )  # fmt: skip
+    offer = WaitlistOffer.objects.create(
+        entry=entry, freed_by=appointment, therapist=appointment.therapist, location=appointment.location,
+        start=appointment.start, end=appointment.end,
+    )  # fmt: skip
+    return offer_path(offer)
+
+
 # (role, page name, path from the clinic). Role None: nobody logged in.
 PAGES = [
     (None, "login", lambda c: "/login/"),
@@ -122,6 +155,11 @@ PAGES = [
     (None, "online booking page", online_booking_page),
     (None, "password reset", lambda c: "/password/reset/"),
     (None, "404", lambda c: "/no-such-page/"),
+    (None, "patient's appointment link", lambda c: patient_link(c, days=6)),
+    (None, "patient's appointment link past the cut-off", lambda c: patient_link(c, days=0)),
+    (None, "patient's link that does not open", lambda c: "/p/appointment/not-a-token/"),
+    (None, "waitlist join", lambda c: "/p/waitlist/join/"),
+    (None, "waitlist offer", lambda c: waitlist_offer_link(c)),
     ("physio", "home", lambda c: "/"),
     ("physio", "my day", lambda c: "/sessions/my-day/"),
     ("physio", "patient search", lambda c: "/patients/?q=cote"),
@@ -144,6 +182,8 @@ PAGES = [
     ("front_desk", "booking form", lambda c: "/appointments/book/"),
     ("front_desk", "appointment detail", lambda c: f"/appointments/{c.appointment.pk}/"),
     ("front_desk", "reschedule", lambda c: f"/appointments/{c.appointment.pk}/reschedule/"),
+    ("front_desk", "waitlist", lambda c: f"/appointments/waitlist/?{waitlist_offer_link(c) and ''}"),
+    ("front_desk", "add to waitlist", lambda c: f"/appointments/waitlist/add/?patient={c.patient.pk}"),
     ("front_desk", "edit patient", lambda c: f"/patients/{c.patient.pk}/edit/"),
     ("front_desk", "403", lambda c: "/audit/"),
     ("front_desk", "booked online to verify", lambda c: "/appointments/online/"),

@@ -13,6 +13,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from accounts.access import public, role_required
 from accounts.models import Role, User
+from audit.services import client_ip
 from clinic.patient_links import LinkRefused
 from patients.models import Patient
 
@@ -120,6 +121,7 @@ def join(request):
                     earliest=data["earliest"],
                     latest=data["latest"],
                     request=request,
+                    client_address=client_ip(request),
                 )
             except ValidationError as error:
                 _apply(form, error)

@@ -136,9 +136,10 @@ def _check_text(*, given_name, family_name, email, phone, note):
         raise OnlineBookingRefused(problems, code="invalid")
 
 
-def _count_attempt(client_address, email):
-    """Record this attempt and refuse (rate_limited) when the address or the e-mail has sent more than the
-    clinic allows within the window. Committed on its own, so a refused booking still counts."""
+def count_attempt(client_address, email):
+    """Record this attempt (an online booking, or joining the waitlist from the public page) and refuse
+    (rate_limited) when the address or the e-mail has sent more than the clinic allows within the window.
+    Committed on its own, so a refused booking still counts."""
     address_hash, email_hash = _keyed_hash(client_address or "unknown"), _keyed_hash(email.strip().lower())
     since = timezone.now() - timedelta(minutes=settings.ONLINE_BOOKING_WINDOW_MINUTES)
     with transaction.atomic():
@@ -303,7 +304,7 @@ def book_online(
     """Book `type` at `location` with `therapist` at `start` for the person described (the module's
     docstring says what happens when). Returns an OnlineOutcome; raises OnlineBookingRefused."""
     _check_text(given_name=given_name, family_name=family_name, email=email, phone=phone, note=note)
-    _count_attempt(client_address, email)
+    count_attempt(client_address, email)
     public = _received(location=location, type=type, therapist=therapist, start=start, anyone=anyone)
     if honeypot:
         # A bot: nothing booked, nothing sent, and nothing to tell it apart from a booking received.

@@ -52,17 +52,21 @@ def join_waitlist(
     patient=None,
     by=None,
     request=None,
+    client_address=None,
 ):
     """Put someone on the waitlist for `type` at `location` (with `therapist`, or anyone), between
     `earliest` and `latest` (either empty: open). From the public page (no patient named) or the desk (a
     registered patient, `by` the person at the desk). Refuses (ValidationError) dates out of order or
-    in the past, a missing e-mail, and an archived patient."""
+    in the past, a missing e-mail, and an archived patient. From the public page, each request counts
+    against the online booking's rate limits (per `client_address` and per e-mail; services/online.py)."""
     if patient is not None and patient.archived_at is not None:
         raise ValidationError(f"{patient.full_name} is archived. Restore the record first.")
     if not email:
         raise ValidationError({"email": "Give an e-mail address: the offer of a time is sent there."})
     if patient is None and date_of_birth is None:
         raise ValidationError({"date_of_birth": "Give your date of birth."})
+    if patient is None and by is None:  # the public page: nobody at the desk, no patient named
+        online.count_attempt(client_address, email)
     today = timezone.localdate()
     if latest is not None and latest < today:
         raise ValidationError({"latest": "This date is in the past."})

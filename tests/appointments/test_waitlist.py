@@ -225,6 +225,25 @@ def test_an_exact_match_books_the_registered_patient_and_anyone_else_a_new_recor
     appointment = waitlist.accept_offer(offer)
     assert Patient.objects.count() == before + 1
     assert appointment.patient.full_name == "New Person"
+    # The online booking's rules: a stranger's record waits for the desk to verify or merge it.
+    assert appointment.patient.online_unverified
+    from appointments.services.online import unverified_patients
+
+    assert appointment.patient in list(unverified_patients())
+
+
+@pytest.mark.django_db
+def test_joining_from_the_public_page_counts_against_the_online_booking_limits(client, booked, settings):
+    """Like an online booking: per e-mail and per address, counted in PostgreSQL; the desk is not limited."""
+    from appointments.models import WaitlistEntry
+
+    settings.ONLINE_BOOKING_EMAIL_LIMIT = 2
+    for _ in range(2):
+        assert client.post("/p/waitlist/join/", join_data(booked)).status_code == 200
+    refused = client.post("/p/waitlist/join/", join_data(booked))
+    assert refused.status_code == 400
+    assert "try again in an hour" in refused.content.decode()
+    assert WaitlistEntry.objects.count() == 2
 
 
 @pytest.mark.django_db

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import Refused, role_required
@@ -63,6 +64,8 @@ def export_download(request, pk):
         raise Refused("Only the person who asked for this export may download it.")
     if request.method != "GET":  # after the refusal: whose it is decides first, for every method
         return HttpResponseNotAllowed(["GET"])
+    if export.status == ExportStatus.DONE and export.expires_at <= timezone.now():
+        export.status = ExportStatus.EXPIRED  # the daily job deletes its file at its next run; not served now
     if export.status != ExportStatus.DONE:
         messages.error(
             request, f"“{export.description}” is {export.get_status_display().lower()}: no file to download."

@@ -152,6 +152,10 @@ def test_the_daily_job_deletes_expired_files_and_keeps_the_rows(settings):
         assert export.expires_at == start + timedelta(days=2)
         clock.move_to(start + timedelta(days=2) - timedelta(seconds=1))
         assert expire_exports() == 0
+        assert client_of(manager).get(f"/outbox/exports/{export.pk}/").status_code == 200
+        clock.move_to(start + timedelta(days=2))
+        late = client_of(manager).get(f"/outbox/exports/{export.pk}/", follow=True)
+        assert "is expired: no file to download" in late.content.decode()  # before the daily job, too
         clock.move_to(start + timedelta(days=2))
         assert expire_exports() == 1
         assert expire_exports() == 0

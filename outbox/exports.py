@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 CHUNK_SIZE = 1024 * 1024
 # A running export that wrote nothing for this long was left by a worker that stopped.
 EXPORT_STALE = timedelta(minutes=15)
+# A queued export with no task id this long after it was asked for lost its task before it was enqueued.
+QUEUED_LOST = timedelta(minutes=5)
 
 
 class ChunkWriter(io.RawIOBase):
@@ -129,7 +131,8 @@ def run_export(export_id):
         size, sha256 = writer.finish()
     except Exception as error:
         log.exception("background export %s failed", export.pk)
-        return _failed(export, f"{type(error).__name__}: {error}"[:2000])
+        _failed(export, f"{type(error).__name__}: {error}"[:2000])
+        return ExportStatus.FAILED
     finished = timezone.now()
     with audited_transaction():
         done = BackgroundExport.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
@@ -155,18 +158,20 @@ def run_export(export_id):
 
 
 def _failed(export, reason):
+    """Fail `export` (queued or running) with `reason`, deleting what it wrote; True if this call did."""
     ExportChunk.objects.filter(export_id=export.pk).delete()
     with audited_transaction():
-        if BackgroundExport.objects.filter(
+        failed = BackgroundExport.objects.filter(
             pk=export.pk, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]
-        ).update(status=ExportStatus.FAILED, error=reason, finished_at=timezone.now()):
+        ).update(status=ExportStatus.FAILED, error=reason, finished_at=timezone.now())
+        if failed:
             record(
                 Action.UPDATE,
                 user=export.requested_by,
                 obj=export,
                 detail=f"background export #{export.pk} failed: {export.description}; {reason}",
             )
-    return ExportStatus.FAILED
+    return bool(failed)
 
 
 def chunks_of(export):
@@ -213,10 +218,19 @@ def expire_exports(now=None):
 
 
 def sweep_exports(now=None):
-    """Fail the exports whose worker stopped (running, no chunk written for EXPORT_STALE); how many."""
+    """Put right what a stopped process left: fail the exports whose worker stopped (running, no chunk
+    written for EXPORT_STALE), and enqueue again the queued ones whose task was never enqueued (a process
+    stopped between the commit and on_commit: no task id after QUEUED_LOST). Returns (failed, requeued)."""
     now = now or timezone.now()
     stale = BackgroundExport.objects.filter(status=ExportStatus.RUNNING, heartbeat_at__lt=now - EXPORT_STALE)
-    return sum(
-        _failed(export, "the worker stopped while preparing it; ask for it again") == ExportStatus.FAILED
-        for export in stale
+    failed = sum(
+        _failed(export, "the worker stopped while preparing it; ask for it again") for export in stale
     )
+    lost = list(
+        BackgroundExport.objects.filter(
+            status=ExportStatus.QUEUED, task_id="", created_at__lt=now - QUEUED_LOST
+        ).values_list("pk", flat=True)[:100]
+    )
+    for pk in lost:
+        enqueue(pk)
+    return failed, len(lost)

@@ -181,8 +181,8 @@ def test_the_sweep_fails_an_export_whose_worker_stopped():
         status=ExportStatus.RUNNING, started_at=now, heartbeat_at=now
     )
     ExportChunk.objects.create(export=export, number=0, data=b"half")
-    assert sweep_exports(now + timedelta(minutes=14)) == 0
-    assert sweep_exports(now + timedelta(minutes=16)) == 1
+    assert sweep_exports(now + timedelta(minutes=14)) == (0, 0)
+    assert sweep_exports(now + timedelta(minutes=16)) == (1, 0)
     export.refresh_from_db()
     assert export.status == ExportStatus.FAILED and "worker stopped" in export.error
     assert not ExportChunk.objects.exists()
@@ -211,3 +211,19 @@ def test_the_list_shows_only_ones_own_exports_in_constant_queries(django_assert_
 @pytest.mark.parametrize("role", [Role.PHYSIO, Role.FRONT_DESK])
 def test_roles_that_export_nothing_have_no_exports_page(client_for, role):
     assert client_for(role).get("/outbox/exports/").status_code == 403
+
+
+@pytest.mark.clock
+def test_the_sweep_enqueues_an_export_whose_task_was_lost():
+    manager = ManagerFactory()
+    export = ask(manager)
+    # as if the process had stopped between the commit and on_commit: no task for it
+    DBTaskResult.objects.all().delete()
+    BackgroundExport.objects.filter(pk=export.pk).update(task_id="")
+    now = timezone.now()
+    assert sweep_exports(now + timedelta(minutes=4)) == (0, 0)
+    assert sweep_exports(now + timedelta(minutes=6)) == (0, 1)
+    run_worker()
+    export.refresh_from_db()
+    assert export.status == ExportStatus.DONE and export.task_id
+    assert sweep_exports(now + timedelta(minutes=7)) == (0, 0)

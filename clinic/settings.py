@@ -384,9 +384,23 @@ FOLLOW_UP_ALL_SESSIONS = os.environ.get("FOLLOW_UP_ALL_SESSIONS", "0") == "1"
 FOLLOW_UPS_AT = os.environ.get("FOLLOW_UPS_AT", "09:00")
 # The address the links in e-mails sent by the worker start with (no request to take it from).
 CLINIC_URL = os.environ.get("CLINIC_URL", "http://localhost:8000").rstrip("/")
+# Background exports (outbox/exports.py): a file prepared by the worker is kept EXPORT_KEEP_DAYS days after
+# it is ready, then deleted by the clock's daily job at EXPORTS_EXPIRE_AT. The clinic-wide FHIR export goes
+# to the worker when the clinic holds more than FHIR_BULK_BACKGROUND_OVER records (patients, appointments,
+# sessions and needle points together); below that it streams during the request.
+EXPORT_KEEP_DAYS = int(os.environ.get("EXPORT_KEEP_DAYS", "7"))
+if EXPORT_KEEP_DAYS < 1:
+    raise ImproperlyConfigured(f"EXPORT_KEEP_DAYS must be 1 or more, not {EXPORT_KEEP_DAYS}.")
+EXPORTS_EXPIRE_AT = os.environ.get("EXPORTS_EXPIRE_AT", "03:00")
+FHIR_BULK_BACKGROUND_OVER = int(os.environ.get("FHIR_BULK_BACKGROUND_OVER", "20000"))
+if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", EXPORTS_EXPIRE_AT):
+    raise ImproperlyConfigured(
+        f"EXPORTS_EXPIRE_AT must be a time of day as HH:MM (24-hour), not {EXPORTS_EXPIRE_AT!r}."
+    )
 SCHEDULED_TASKS = {
     "send_reminders": {"task": "appointments.tasks.send_reminders", "at": REMINDERS_AT},
     "send_follow_ups": {"task": "treatments.tasks.send_follow_ups", "at": FOLLOW_UPS_AT},
+    "expire_exports": {"task": "outbox.tasks.expire_exports", "at": EXPORTS_EXPIRE_AT},
 }
 
 # How many proxies of ours sit in front of the app and append to X-Forwarded-For (README "Deploying"):

@@ -5,8 +5,9 @@ the manifest an $export answers with, written to a folder (manage.py export_fhir
 Each file is read through a server-side cursor, CHUNK rows at a time, so memory stays flat whatever the
 clinic's size. PDFs are not rendered here (a visit summary costs about half a second: a 70,000-session
 clinic would take hours); each Consent and DocumentReference names its PDF by URL instead, and
-`export_fhir --embed-pdfs` renders them inline for a small clinic. The work is one function,
-write_bulk_export(), so that a task runner (issue 15, django-tasks) can run it as a task unchanged.
+`export_fhir --embed-pdfs` renders them inline for a small clinic. A clinic larger than
+FHIR_BULK_BACKGROUND_OVER records is prepared by the task runner instead of streamed (write_bulk_zip(), run as
+a background export by outbox.exports): the same ZIP, stored for the administrator who asked.
 """
 
 import io
@@ -158,7 +159,7 @@ class _Sink(io.RawIOBase):
     each entry's sizes after its data)."""
 
     def __init__(self):
-        self.buffer, self.position = bytearray(), 0
+        self.buffer, self.position, self.taken = bytearray(), 0, 0
 
     def writable(self):
         return True
@@ -174,7 +175,26 @@ class _Sink(io.RawIOBase):
     def take(self):
         data = bytes(self.buffer)
         self.buffer.clear()
+        self.taken = self.position
         return data
+
+
+def _zip_pieces(sink, counts, *, base_url, started, types):
+    """Write the NDJSON files and manifest.json as one ZIP into `sink`, yielding whenever CHUNK_BYTES or more
+    wait in it (a streamed response takes them then; a background export's writer stores its own)."""
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for kind in types:
+            counts[kind] = 0
+            with archive.open(f"{kind}.ndjson", "w", force_zip64=True) as entry:
+                for line in ndjson_lines(resources_of(kind, base_url=base_url)):
+                    entry.write(line)
+                    counts[kind] += 1
+                    if sink.tell() - getattr(sink, "taken", 0) >= CHUNK_BYTES:
+                        yield
+        archive.writestr(
+            "manifest.json", json.dumps(manifest(counts, base_url=base_url, started=started), indent=2)
+        )
+    yield
 
 
 def stream_bulk_export(*, base_url, by, request=None, types=RESOURCE_TYPES):
@@ -184,19 +204,9 @@ def stream_bulk_export(*, base_url, by, request=None, types=RESOURCE_TYPES):
     complete = False
     try:
         sink = _Sink()
-        with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for kind in types:
-                counts[kind] = 0
-                with archive.open(f"{kind}.ndjson", "w", force_zip64=True) as entry:
-                    for line in ndjson_lines(resources_of(kind, base_url=base_url)):
-                        entry.write(line)
-                        counts[kind] += 1
-                        if len(sink.buffer) >= CHUNK_BYTES:
-                            yield sink.take()
-            archive.writestr(
-                "manifest.json", json.dumps(manifest(counts, base_url=base_url, started=started), indent=2)
-            )
-        yield sink.take()
+        for _ in _zip_pieces(sink, counts, base_url=base_url, started=started, types=types):
+            if sink.buffer:
+                yield sink.take()
         complete = True
     finally:
         record(
@@ -206,3 +216,28 @@ def stream_bulk_export(*, base_url, by, request=None, types=RESOURCE_TYPES):
             object_type="interop.bulk_export",
             detail=audit_detail(counts, complete, False),
         )
+
+
+def write_bulk_zip(out, *, by, base_url, types=RESOURCE_TYPES):
+    """The same ZIP written into `out` by a background export (outbox.exports): the task runner's path for a
+    large clinic. Returns what it holds (the counts per type), which the export's audit events (prepared,
+    each download, under the administrator who asked) and their list of exports carry; `by` is theirs."""
+    started, counts = timezone.now(), {}
+    for _ in _zip_pieces(out, counts, base_url=base_url, started=started, types=types):
+        pass
+    return audit_detail(counts, True, False)
+
+
+def clinic_size():
+    """How many records the export would read (patients, appointments, sessions, needle points): what
+    decides between streaming it now and preparing it in the background (FHIR_BULK_BACKGROUND_OVER)."""
+    from django.db.models import Count
+
+    from appointments.models import Appointment
+    from patients.models import Patient
+    from treatments.models import NeedlePoint, NeedlingSession
+
+    return sum(
+        model.objects.aggregate(n=Count("pk"))["n"]
+        for model in (Patient, Appointment, NeedlingSession, NeedlePoint)
+    )

@@ -2,6 +2,7 @@
 patient's record as a Bundle (physiotherapists and the administrator: a patient's request for their
 record), the whole clinic as Bulk Data NDJSON (the administrator). Views parse, call services, render."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,10 +11,11 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
 from accounts.models import Role
+from outbox.exports import request_export
+from outbox.models import BackgroundExport, ExportStatus
 from patients.models import Patient
 
-from . import services
-from .bulk import RESOURCE_TYPES, stream_bulk_export
+from . import bulk, services
 from .forms import ImportForm, MappingForm
 from .imports import Outcome, headers
 from .layouts import FIELDS
@@ -130,17 +132,64 @@ def patient_bundle(request, patient_pk):
     return response
 
 
+BULK_KIND = "interop.fhir_bulk"
+
+
+def _large():
+    return bulk.clinic_size() > settings.FHIR_BULK_BACKGROUND_OVER
+
+
 @role_required(Role.ADMIN)
 def clinic_export(request):
-    return render(request, "interop/clinic_export.html", {"types": RESOURCE_TYPES})
+    """The clinic-wide FHIR export: streamed at once for a small clinic; for a large one (more records than
+    FHIR_BULK_BACKGROUND_OVER) prepared by the worker (POST), this page showing the administrator's own
+    exports' status and their downloads."""
+    large = _large()
+    if request.method == "POST":
+        if not large:
+            return redirect("interop:clinic_export_download")
+        base_url = request.build_absolute_uri("/").rstrip("/")
+        request_export(
+            by=request.user,
+            kind=BULK_KIND,
+            description="FHIR Bulk Data (NDJSON in a ZIP), the whole clinic",
+            function="interop.bulk.write_bulk_zip",
+            parameters={"base_url": base_url},
+            filename=f"fhir-bulk-{timezone.localdate():%Y%m%d}.zip",
+            content_type="application/zip",
+            roles=[Role.ADMIN],
+            request=request,
+        )
+        messages.success(
+            request, "The export is being prepared in the background. It will be listed below when ready."
+        )
+        return redirect("interop:clinic_export")
+    mine = BackgroundExport.objects.filter(requested_by=request.user, kind=BULK_KIND).defer("parameters")[:10]
+    return render(
+        request,
+        "interop/clinic_export.html",
+        {
+            "types": bulk.RESOURCE_TYPES,
+            "large": large,
+            "threshold": settings.FHIR_BULK_BACKGROUND_OVER,
+            "exports": mine,
+            "ExportStatus": ExportStatus,
+        },
+    )
 
 
 @role_required(Role.ADMIN)
 def clinic_export_download(request):
-    """Every record of the clinic as FHIR Bulk Data NDJSON in one ZIP, streamed; audited when it ends."""
+    """Every record of the clinic as FHIR Bulk Data NDJSON in one ZIP, streamed; audited when it ends. A large
+    clinic is sent to the page, whose button prepares it in the background."""
+    if _large():
+        messages.info(
+            request, "This clinic is too large to export during a request: prepare it in the background."
+        )
+        return redirect("interop:clinic_export")
     base_url = request.build_absolute_uri("/").rstrip("/")
     response = StreamingHttpResponse(
-        stream_bulk_export(base_url=base_url, by=request.user, request=request),
+        bulk.stream_bulk_export(base_url=base_url, by=request.user, request=request),
         content_type="application/zip",
     )
     response["Content-Disposition"] = f'attachment; filename="fhir-bulk-{timezone.localdate():%Y%m%d}.zip"'

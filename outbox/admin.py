@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from clinic.admin import ViewOnlyAdmin
 
-from .models import OutboundEmail, ScheduledRun
+from .models import BackgroundExport, OutboundEmail, ScheduledRun
 
 
 @admin.register(OutboundEmail)
@@ -16,3 +16,9 @@ class OutboundEmailAdmin(ViewOnlyAdmin):
 @admin.register(ScheduledRun)
 class ScheduledRunAdmin(ViewOnlyAdmin):
     list_display = ("job", "day", "enqueued_at", "task_id")
+
+
+@admin.register(BackgroundExport)
+class BackgroundExportAdmin(ViewOnlyAdmin):
+    list_display = ("description", "requested_by", "status", "size", "created_at", "expires_at")
+    list_filter = ("status", "kind")

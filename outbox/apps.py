@@ -3,6 +3,8 @@ from django.apps import AppConfig
 from accounts.roles import Role
 
 OUTBOX_ROLES = (Role.ADMIN,)
+# Who may ask for a background export (the FHIR export: the administrator; reports: the manager).
+EXPORT_ROLES = (Role.MANAGER, Role.ADMIN)
 
 
 class OutboxConfig(AppConfig):
@@ -13,4 +15,4 @@ class OutboxConfig(AppConfig):
     name = "outbox"
     verbose_name = "Outgoing e-mail"
     # Navigation entries: (label, url name, roles); see accounts/navigation.py.
-    navigation = [("E-mail", "outbox:list", OUTBOX_ROLES)]
+    navigation = [("E-mail", "outbox:list", OUTBOX_ROLES), ("My exports", "outbox:exports", EXPORT_ROLES)]

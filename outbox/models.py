@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -60,3 +61,79 @@ class ScheduledRun(models.Model):
 
     def __str__(self):
         return f"{self.job} on {self.day}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Being prepared"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"
+
+
+class BackgroundExport(models.Model):
+    """A file prepared by a background task for the person who asked for it (outbox/exports.py): a large
+    export that would outlast a request. The file lives in the database, in ExportChunk rows, because the
+    app servers keep no files of their own; only its owner downloads it, until it expires."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="background_exports"
+    )
+    # What it is, for the owner's list and the audit trail ("FHIR Bulk Data, the whole clinic").
+    kind = models.CharField(max_length=100)
+    description = models.CharField(max_length=300)
+    # The function that writes the file (dotted path) and its keyword arguments.
+    function = models.CharField(max_length=200)
+    parameters = models.JSONField(default=dict, blank=True)
+    # The roles that may download it, checked again at download (a manager made front desk since cannot).
+    roles = models.JSONField(default=list)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    # What the function said it wrote ("Patient 120, Encounter 3400..."), for the list and the audit.
+    summary = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    size = models.BigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Updated with each chunk written: a running export whose heartbeat stops was left by a dead worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["requested_by", "kind"], name="outbox_export_owner"),
+            models.Index(fields=["status", "expires_at"], name="outbox_export_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="done")
+                | models.Q(size__isnull=False, expires_at__isnull=False, finished_at__isnull=False)
+                & ~models.Q(sha256=""),
+                name="outbox_export_done_has_file",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.description} ({self.get_status_display()})"
+
+
+class ExportChunk(models.Model):
+    """One piece of a background export's file, in order: written as the file is produced, so neither the
+    worker nor the download holds the whole file in memory, and no value nears PostgreSQL's 1 GB limit."""
+
+    export = models.ForeignKey(BackgroundExport, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["export", "number"], name="outbox_one_chunk_per_number")
+        ]
+
+    def __str__(self):
+        return f"chunk {self.number} of export {self.export_id}"

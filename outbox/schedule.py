@@ -2,8 +2,9 @@
 (`manage.py run_worker`) calls tick() every minute: each job of settings.SCHEDULED_TASKS that is due today
 (its local time of day has passed) and has not run today is enqueued, once: the ScheduledRun row, unique
 per job and day, is what several workers ticking at once race for. The same tick sweeps the outbox
-(outbox.services.sweep). A cron line calling the job's management command still works beside it: the
-jobs themselves are idempotent (send_reminders reminds nobody twice)."""
+(outbox.services.sweep) and the background exports a stopped worker left (outbox.exports.sweep_exports).
+A cron line calling the job's management command still works beside it: the jobs
+themselves are idempotent (send_reminders reminds nobody twice)."""
 
 import logging
 from datetime import time
@@ -13,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from .exports import sweep_exports
 from .models import ScheduledRun
 from .services import sweep
 
@@ -53,4 +55,5 @@ def tick(now=None):
         log.info("scheduled job %s enqueued for %s", name, today)
         enqueued.append(name)
     sweep()
+    sweep_exports(now)
     return enqueued

@@ -14,3 +14,19 @@ def deliver_email(email_id):
     from .services import deliver
 
     return deliver(email_id)
+
+
+@task()
+def run_background_export(export_id):
+    """Prepare background export `export_id` if it is still queued (outbox.exports.run_export)."""
+    from .exports import run_export
+
+    return run_export(export_id)
+
+
+@task()
+def expire_exports():
+    """Delete the files of expired background exports; enqueued once a day by the clock."""
+    from .exports import expire_exports
+
+    return {"expired": expire_exports()}

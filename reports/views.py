@@ -8,7 +8,7 @@ from audit.models import Action
 from audit.services import record
 from clinic.replica import reads_from_replica
 
-from . import services
+from . import background, services
 from .charts import bar_chart, line_chart
 from .exports import REGISTRY, stream_csv, xlsx_response
 from .filters import XLSX_ROW_LIMIT, ExportTooLarge, filter_from_request
@@ -177,6 +177,10 @@ def export(request, key):
     if not form.is_valid():
         return render(request, "reports/exports.html", export_page(form, None), status=400)
     report_filter = form.report_filter()
+    if (
+        request.method == "POST"
+    ):  # "Prepare in the background": a file for "My exports" (reports/background.py)
+        return background.prepare(request, chosen, form, report_filter, roles=REPORT_ROLES)
     names, codes = form.cleaned_data["names"], form.cleaned_data["codes"]
     file_format = request.GET.get("file_format", "csv")
     if file_format not in ("csv", "xlsx"):

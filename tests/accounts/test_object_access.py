@@ -10,6 +10,7 @@ whose GET answers 405 to the roles that may use them."""
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
@@ -146,6 +147,9 @@ URLS = {
     "interop:patient_bundle": Expect(CLINICAL, CLINICAL, {"patient_pk": "patient"}),
     # outbox (issue 15): the administrator retries a failed e-mail
     "outbox:retry": Expect(METHOD_NOT_ALLOWED({ADMIN}), {ADMIN}, {"pk": "email"}),
+    # a background export (issues 15-17): the person who asked alone (here the manager; GET only, so their
+    # POST is a 405); another administrator is refused too (tests/outbox/test_background_exports.py)
+    "outbox:export_download": Expect({MANAGER}, {MANAGER}, {"pk": "export"}),
     # the follow-up after needling (issue 15): the desk (or the manager) marks an unanswered one phoned
     "treatments:follow_up_phoned": Expect(
         METHOD_NOT_ALLOWED({DESK, MANAGER}), {DESK, MANAGER}, {"pk": "follow_up"}
@@ -181,6 +185,7 @@ ADMIN_MODELS = {
     "audit.auditevent": READ_ONLY,
     "outbox.outboundemail": READ_ONLY,  # written by the outbox's services; "Retry now" is on its page
     "outbox.scheduledrun": READ_ONLY,
+    "outbox.backgroundexport": READ_ONLY,  # written by outbox/exports.py; its file is not in the admin
     "django_tasks_database.dbtaskresult": READ_ONLY,  # django-tasks-db's own: the task runner's queue
     "patients.patient": EDITABLE,
     "patients.screening": READ_ONLY,
@@ -353,14 +358,34 @@ def world(db):
         appointment=appointment, amount="95.00", method="debit", receipt_number=1, recorded_by=users[DESK]
     )
     from appointments.models import WaitlistEntry
+    from outbox.exports import ChunkWriter
+    from outbox.models import BackgroundExport
     from treatments.models import FollowUp
 
     waitlist_entry = WaitlistEntry.objects.create(
         patient=patient, given_name="Zoë", family_name="Côté", email="pat@example.test",
         type=appointment.type, location=appointment.location,
     )  # fmt: skip
+    export = BackgroundExport.objects.create(
+        requested_by=users[MANAGER],
+        kind="reports.sessions",
+        description="Sessions, CSV",
+        function="tests.outbox.writers.write_lines",
+        roles=[MANAGER],
+        filename="sessions.csv",
+        content_type="text/csv",
+    )
+    size, sha256 = ChunkWriter(export).finish()
+    BackgroundExport.objects.filter(pk=export.pk).update(
+        status="done",
+        size=size,
+        sha256=sha256,
+        finished_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(days=7),
+    )
     objects = {
         "waitlist_entry": waitlist_entry,
+        "export": export,
         "follow_up": FollowUp.objects.create(session=signed, sent_at=timezone.now()),
         "payment": payment,
         "email": email,

@@ -44,6 +44,8 @@ def test_no_database_url_stops_naming_the_variable():
     [
         ("REMINDERS_AT", "5pm", "REMINDERS_AT must be a time of day as HH:MM"),
         ("REMINDERS_AT", "24:00", "REMINDERS_AT must be a time of day as HH:MM"),
+        ("EXPORTS_EXPIRE_AT", "3am", "EXPORTS_EXPIRE_AT must be a time of day as HH:MM"),
+        ("EXPORT_KEEP_DAYS", "0", "EXPORT_KEEP_DAYS must be 1 or more"),
         ("TASKS_BACKEND", "celery", "TASKS_BACKEND must be one of ['database', 'immediate']"),
         ("EMAIL_URL", "sendmail://", "EMAIL_URL scheme 'sendmail' is not one of"),
     ],

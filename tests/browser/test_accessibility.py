@@ -212,9 +212,39 @@ PAGES = [
     ("administrator", "e-mail outbox", lambda c: "/outbox/"),
     ("administrator", "import", lambda c: "/interop/import/"),
     ("administrator", "FHIR export", lambda c: "/interop/fhir/"),
+    (
+        "administrator",
+        "FHIR export with background exports",
+        lambda c: with_exports(c.administrator, "/interop/fhir/"),
+    ),
+    ("manager", "my exports", lambda c: with_exports(c.manager, "/outbox/exports/")),
     ("administrator", "break-the-glass list", lambda c: "/patients/break-the-glass/"),
     ("administrator", "access report", lambda c: f"/patients/{c.patient.pk}/access/"),
 ]
+
+
+def with_exports(user, path):
+    """`path`, once `user` has a background export ready, one failed and one queued (outbox/exports.py)."""
+    from outbox.models import BackgroundExport
+
+    now = timezone.now()
+    common = {"requested_by": user, "kind": "interop.fhir_bulk", "function": "x.y", "roles": [user.role]}
+    common |= {
+        "filename": "fhir-bulk.zip",
+        "content_type": "application/zip",
+        "description": "FHIR Bulk Data",
+    }
+    BackgroundExport.objects.create(
+        **common,
+        status="done",
+        size=2048,
+        sha256="a" * 64,
+        finished_at=now,
+        expires_at=now + timedelta(days=7),
+    )
+    BackgroundExport.objects.create(**common, status="failed", error="RuntimeError: out of disk")
+    BackgroundExport.objects.create(**common)
+    return path
 
 
 def log_in_by_cookie(context, user, base_url):

@@ -35,4 +35,5 @@ def test_two_run_worker_processes_remind_once(tmp_path):
         outputs = [worker.communicate(timeout=30)[0] for worker in workers]
     (message,) = sent_messages(tmp_path)
     assert "To: a@example.test" in message and "Reminder: your appointment tomorrow" in message
-    assert ScheduledRun.objects.count() == 1 and OutboundEmail.objects.count() == 1, outputs
+    reminders = ScheduledRun.objects.filter(job="send_reminders")
+    assert reminders.count() == 1 and OutboundEmail.objects.count() == 1, outputs

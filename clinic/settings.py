@@ -401,6 +401,8 @@ SCHEDULED_TASKS = {
     "send_reminders": {"task": "appointments.tasks.send_reminders", "at": REMINDERS_AT},
     "send_follow_ups": {"task": "treatments.tasks.send_follow_ups", "at": FOLLOW_UPS_AT},
     "expire_exports": {"task": "outbox.tasks.expire_exports", "at": EXPORTS_EXPIRE_AT},
+    # The online booking's rate-limit counts, once they are older than any window counts them.
+    "prune_online_attempts": {"task": "appointments.tasks.prune_online_attempts", "at": EXPORTS_EXPIRE_AT},
 }
 
 # How many proxies of ours sit in front of the app and append to X-Forwarded-For (README "Deploying"):

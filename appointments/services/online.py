@@ -152,6 +152,15 @@ def count_attempt(client_address, email):
         raise OnlineBookingRefused(RATE_LIMITED, code="rate_limited")
 
 
+def prune_attempts(now=None):
+    """Delete the attempts no window counts any more (older than a day, or than the window if longer): the
+    rows exist only to be counted. Returns how many were deleted."""
+    now = now or timezone.now()
+    keep = max(timedelta(days=1), timedelta(minutes=settings.ONLINE_BOOKING_WINDOW_MINUTES))
+    deleted, _ = OnlineBookingAttempt.objects.filter(at__lt=now - keep).delete()
+    return deleted
+
+
 def _check_choice(*, location, type, therapist, start):
     """The type, person and time chosen are ones the public page offers: refuses anything else."""
     if not isinstance(location, Location) or location.pk is None:

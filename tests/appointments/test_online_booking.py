@@ -330,3 +330,30 @@ def test_merge_refusals(clinic, rf, front_desk):
         online.merge_online_patient(duplicate, known, request=request)
     duplicate.refresh_from_db()
     assert duplicate.online_unverified and duplicate.archived_at is None
+
+
+# --- the rate-limit counts are pruned ----------------------------------------------------------------
+def test_the_daily_job_prunes_counts_no_window_counts_any_more(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from appointments.models import OnlineBookingAttempt
+    from appointments.services.online import count_attempt, prune_attempts
+    from appointments.tasks import prune_online_attempts
+
+    settings.ONLINE_BOOKING_WINDOW_MINUTES = 60
+    count_attempt("203.0.113.9", "ann@example.com")
+    count_attempt("203.0.113.9", "bob@example.com")
+    now = timezone.now()
+    oldest = OnlineBookingAttempt.objects.order_by("id").first()
+    OnlineBookingAttempt.objects.filter(pk=oldest.pk).update(at=now - timedelta(days=1, minutes=1))
+    assert prune_attempts(now) == 1
+    assert OnlineBookingAttempt.objects.count() == 1
+    settings.ONLINE_BOOKING_WINDOW_MINUTES = 3 * 24 * 60  # a window longer than a day keeps its counts
+    OnlineBookingAttempt.objects.update(at=now - timedelta(days=2))
+    assert prune_attempts(now) == 0
+    job = settings.SCHEDULED_TASKS["prune_online_attempts"]
+    assert job["task"] == "appointments.tasks.prune_online_attempts"
+    settings.ONLINE_BOOKING_WINDOW_MINUTES = 60
+    assert prune_online_attempts.call() == {"deleted": 1}

@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
@@ -145,13 +146,9 @@ def test_three_workers_run_every_task_once(tmp_path):
 
     # Each daily job was enqueued and ran once a day, whichever worker's clock got there first.
     per_job = Counter(ScheduledRun.objects.values_list("job", flat=True))
-    assert set(per_job) == {"send_reminders", "send_follow_ups", "expire_exports"}
+    assert set(per_job) == set(settings.SCHEDULED_TASKS)
     for job, days in per_job.items():
-        task_path = {
-            "send_reminders": "appointments.tasks.send_reminders",
-            "send_follow_ups": "treatments.tasks.send_follow_ups",
-            "expire_exports": "outbox.tasks.expire_exports",
-        }[job]
+        task_path = settings.SCHEDULED_TASKS[job]["task"]
         assert DBTaskResult.objects.filter(task_path=task_path, status="SUCCESSFUL").count() == days
         assert days <= 2  # one a day (two only if the test straddled midnight)
 

@@ -30,6 +30,7 @@ class TreatmentsConfig(AppConfig):
             for name in [
                 "session", "save", "repeat", "point_form", "point_add", "point_edit", "point_remove",
                 "acknowledge", "side_effect_add", "sign", "addendum_add", "pdf", "aftercare",
+                "aftercare_send",
             ]
         },
         "treatments:incident": "treatments.privacy.patient_of_incident",

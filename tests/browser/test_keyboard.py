@@ -241,7 +241,7 @@ def test_physio_obtains_consent_adds_a_point_and_signs_with_the_keyboard(page):
 
 def test_manager_downloads_an_export_with_the_keyboard(page):
     log_in(page, ManagerFactory())
-    press_on(page, page.get_by_role("navigation").get_by_role("link", name="Exports"))
+    press_on(page, page.get_by_role("navigation").get_by_role("link", name="Exports", exact=True))
     page.wait_for_url("**/reports/exports/")
     today = timezone.localdate()
     # The dates typed as the browser's en-US date field takes them: month, day, year.

@@ -15,6 +15,8 @@ from .models import (
     Reminder,
     Room,
     TimeOff,
+    WaitlistEntry,
+    WaitlistOffer,
     WorkingHours,
 )
 from .services import booking
@@ -233,3 +235,29 @@ class PaymentAdmin(AuditedOpenAdmin, ViewOnlyAdmin):
 
     def audit_patient_id(self, obj):
         return obj.appointment.patient_id
+
+
+class WaitlistOfferInline(admin.TabularInline):
+    model = WaitlistOffer
+    fields = ["start", "therapist", "location", "sent_at", "accepted_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(AuditedOpenAdmin, ViewOnlyAdmin):
+    """The waitlist, with the times offered to each entry: joined on the public page or at the desk, taken
+    off it at the desk's list (appointments/waitlist_views.py), read here."""
+
+    list_display = ("created_at", "full_name", "type", "location", "therapist", "status")
+    list_filter = ("status", "location", "type")
+    list_select_related = ("type", "location", "therapist")
+    raw_id_fields = ("patient", "therapist", "appointment", "added_by", "closed_by")
+    inlines = [WaitlistOfferInline]

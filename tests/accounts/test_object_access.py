@@ -200,6 +200,7 @@ ADMIN_MODELS = {
     "appointments.appointment": EDITABLE,
     "appointments.reminder": READ_ONLY,
     "appointments.payment": READ_ONLY,  # taken and refunded at the desk; the database refuses changes
+    "appointments.waitlistentry": READ_ONLY,  # joined on the public page or at the desk, removed at the desk
     "treatments.muscle": EDITABLE,
     "treatments.needlesize": EDITABLE,
     "treatments.needlingsession": READ_ONLY,

@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from audit.models import Action
 from audit.services import audited_transaction, record
-from clinic.admin import AuditedOpenAdmin, ViewOnlyAdmin
+from clinic.admin import AuditedOpenAdmin, ReadOnlyInline, ViewOnlyAdmin
 
 from .models import (
     Appointment,
@@ -237,18 +237,9 @@ class PaymentAdmin(AuditedOpenAdmin, ViewOnlyAdmin):
         return obj.appointment.patient_id
 
 
-class WaitlistOfferInline(admin.TabularInline):
+class WaitlistOfferInline(ReadOnlyInline):
     model = WaitlistOffer
     fields = ["start", "therapist", "location", "sent_at", "accepted_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WaitlistEntry)

@@ -4,7 +4,6 @@ bookings made, to verify or merge. Views parse, call appointments.services.onlin
 from datetime import datetime
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +15,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from accounts.access import public, role_required
 from accounts.models import Role, User
 from audit.services import client_ip
+from clinic.patient_links import patient_page
 from patients.forms import DateOfBirthField
 from patients.models import Patient
 from patients.services import search_patients
@@ -82,13 +82,6 @@ class OnlineBookingForm(forms.Form):
         return int(therapist_id), moment
 
 
-def _page(request, template, context=None, status=200):
-    context = {"clinic_phone": settings.CLINIC_PHONE, "clinic_name": settings.CLINIC_NAME, **(context or {})}
-    response = render(request, template, context, status=status)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 def _pick(model, value, among):
     if not str(value or "").isdigit():
         return None
@@ -99,7 +92,8 @@ def _pick(model, value, among):
 @never_cache
 def locations(request):
     """The clinic's locations, each with its booking page."""
-    return _page(request, "appointments/online/locations.html", {"locations": list(Location.objects.all())})
+    context = {"locations": list(Location.objects.all())}
+    return patient_page(request, "appointments/online/locations.html", context)
 
 
 @public
@@ -150,9 +144,9 @@ def location(request, location_id):
                     form.add_error(None, " ".join(refused.messages))
             else:
                 context = {"received": outcome.public, "location": place}
-                return _page(request, "appointments/online/received.html", context)
+                return patient_page(request, "appointments/online/received.html", context)
     slots = online.free_times(location=place, type=type, therapist=therapist) if type else []
-    return _page(
+    return patient_page(
         request,
         "appointments/online/location.html",
         {

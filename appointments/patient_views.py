@@ -3,14 +3,13 @@ or move it up to the cut-off. Views parse, call services/online_links.py, and re
 
 from django import forms
 from django.conf import settings
-from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from accounts.access import public
 from audit.models import Action
 from audit.services import record
-from clinic.patient_links import LinkRefused
+from clinic.patient_links import LinkRefused, patient_page
 
 from .services import online_links
 from .services.booking import BookingError
@@ -50,15 +49,9 @@ class RescheduleForm(forms.Form):
 
 
 def _page(request, template, context=None, status=200):
-    context = {
-        "clinic_phone": settings.CLINIC_PHONE,
-        "clinic_name": settings.CLINIC_NAME,
-        "cutoff_hours": settings.ONLINE_CHANGE_CUTOFF_HOURS,
-        **(context or {}),
-    }
-    response = render(request, template, context, status=status)
-    response["Cache-Control"] = "no-store"
-    return response
+    return patient_page(
+        request, template, {"cutoff_hours": settings.ONLINE_CHANGE_CUTOFF_HOURS, **(context or {})}, status
+    )
 
 
 @public

@@ -14,7 +14,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from accounts.access import public, role_required
 from accounts.models import Role, User
 from audit.services import client_ip
-from clinic.patient_links import LinkRefused
+from clinic.patient_links import LinkRefused, patient_page
 from patients.models import Patient
 
 from .forms import TherapistChoiceField
@@ -90,13 +90,6 @@ def _apply(form, error):
             form.add_error(field if field in form.fields else None, message)
 
 
-def _public_page(request, template, context=None, status=200):
-    context = {"clinic_phone": settings.CLINIC_PHONE, "clinic_name": settings.CLINIC_NAME, **(context or {})}
-    response = render(request, template, context, status=status)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 @public
 @never_cache
 def join(request):
@@ -126,9 +119,9 @@ def join(request):
             except ValidationError as error:
                 _apply(form, error)
             else:
-                return _public_page(request, "appointments/waitlist/joined.html")
+                return patient_page(request, "appointments/waitlist/joined.html")
     status = 400 if request.method == "POST" else 200
-    return _public_page(request, "appointments/waitlist/join.html", {"form": form}, status)
+    return patient_page(request, "appointments/waitlist/join.html", {"form": form}, status)
 
 
 @public
@@ -139,7 +132,7 @@ def offer(request, token):
     try:
         found = waitlist.offer_from_token(token)
     except LinkRefused:
-        return _public_page(
+        return patient_page(
             request, "appointments/patient/link_refused.html", {"link_days": settings.PATIENT_LINK_DAYS}, 404
         )
     context = {
@@ -149,18 +142,18 @@ def offer(request, token):
     }
     entry = found.entry
     if found.accepted_at is not None:
-        return _public_page(request, "appointments/waitlist/booked.html", context)
+        return patient_page(request, "appointments/waitlist/booked.html", context)
     if entry.status != WaitlistStatus.WAITING or found.start <= timezone.now():
-        return _public_page(
+        return patient_page(
             request, "appointments/waitlist/taken.html", context, 409 if request.method == "POST" else 200
         )
     if request.method == "POST":
         try:
             waitlist.accept_offer(found, request=request)
         except waitlist.OfferTaken:
-            return _public_page(request, "appointments/waitlist/taken.html", context, 409)
-        return _public_page(request, "appointments/waitlist/booked.html", context)
-    return _public_page(request, "appointments/waitlist/offer.html", context)
+            return patient_page(request, "appointments/waitlist/taken.html", context, 409)
+        return patient_page(request, "appointments/waitlist/booked.html", context)
+    return patient_page(request, "appointments/waitlist/offer.html", context)
 
 
 @role_required(*DESK)

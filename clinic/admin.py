@@ -7,6 +7,23 @@ from audit.models import Action
 from audit.services import audited_transaction, record
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent as recorded: nothing added, changed or deleted here. A subclass names
+    its `model` and `fields`; they are all read-only."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class ViewOnlyAdmin(admin.ModelAdmin):
     """Rows the administrator may read but nobody adds, edits or deletes in the admin: the audit trail,
     signed consents, screenings, sent reminders. Each is written by its service (and most are held

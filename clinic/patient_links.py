@@ -46,14 +46,15 @@ def read_token(purpose, token):
     return int(value)
 
 
+def patient_page(request, template, context=None, status=200):
+    """A page for a patient (public: no login): the clinic's name and phone in its context, never cached."""
+    context = {"clinic_phone": settings.CLINIC_PHONE, "clinic_name": settings.CLINIC_NAME, **(context or {})}
+    response = render(request, template, context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def refused_response(request):
     """The one page every patient link answers when refused, expired or naming nothing (410, not cached):
     it says to call the clinic for a new link and nothing of whether the patient or the object exists."""
-    response = render(
-        request,
-        "patient_link_refused.html",
-        {"clinic_phone": settings.CLINIC_PHONE, "link_days": settings.PATIENT_LINK_DAYS},
-        status=410,
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+    return patient_page(request, "patient_link_refused.html", {"link_days": settings.PATIENT_LINK_DAYS}, 410)

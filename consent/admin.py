@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from audit.models import Action
 from audit.services import record as audit
-from clinic.admin import ViewOnlyAdmin
+from clinic.admin import ReadOnlyInline, ViewOnlyAdmin
 
 from .models import ConsentForm, ConsentRecord, RiskDecision, RiskItem
 from .services.publishing import publish_form
@@ -89,18 +89,9 @@ class ConsentFormAdmin(admin.ModelAdmin):
                 self.message_user(request, f"Version {version.version} published.", messages.SUCCESS)
 
 
-class RiskDecisionInline(admin.TabularInline):
+class RiskDecisionInline(ReadOnlyInline):
     model = RiskDecision
     fields = ["risk_item", "accepted"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ConsentRecord)

@@ -5,7 +5,7 @@ deleted. Opening a record here is audited like opening it in the app."""
 
 from django.contrib import admin
 
-from clinic.admin import AuditedChangesAdmin, AuditedOpenAdmin, ViewOnlyAdmin
+from clinic.admin import AuditedChangesAdmin, AuditedOpenAdmin, ReadOnlyInline, ViewOnlyAdmin
 
 from .models import (
     Addendum,
@@ -92,18 +92,9 @@ class SideEffectAdmin(ClinicalRecordAdmin):
     raw_id_fields = ("session",)
 
 
-class IncidentEntryInline(admin.TabularInline):
+class IncidentEntryInline(ReadOnlyInline):
     model = IncidentEntry
     fields = ["kind", "contact_method", "text", "happened_at", "recorded_by"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Incident)
@@ -138,18 +129,9 @@ class FollowUpAdmin(ClinicalRecordAdmin):
         return obj.short_of_breath or obj.chest_pain or obj.pain_breathing_in
 
 
-class OutcomeItemInline(admin.TabularInline):
+class OutcomeItemInline(ReadOnlyInline):
     model = OutcomeItem
     fields = ["order", "activity", "score"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(OutcomeMeasure)

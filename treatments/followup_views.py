@@ -2,10 +2,9 @@
 desk's "phoned" mark for one left unanswered. Views parse, call treatments.followup, and render."""
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -13,7 +12,7 @@ from accounts.access import public, role_required
 from accounts.models import Role
 from audit.models import Action
 from audit.services import record
-from clinic.patient_links import LinkRefused, read_token, refused_response
+from clinic.patient_links import LinkRefused, patient_page, read_token, refused_response
 
 from . import followup
 from .models import FollowUp
@@ -51,13 +50,6 @@ class FollowUpForm(forms.Form):
     website = forms.CharField(required=False, label="Leave this empty")
 
 
-def _page(request, template, context=None, status=200):
-    context = {"clinic_phone": settings.CLINIC_PHONE, "clinic_name": settings.CLINIC_NAME, **(context or {})}
-    response = render(request, template, context, status=status)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 @public
 @never_cache
 def follow_up_form(request, token):
@@ -71,7 +63,7 @@ def follow_up_form(request, token):
     if follow_up is None:
         return refused_response(request)
     if follow_up.answered_at is not None:
-        return _page(request, "treatments/follow_up_answered.html")
+        return patient_page(request, "treatments/follow_up_answered.html")
     form = FollowUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["website"]:
@@ -91,13 +83,13 @@ def follow_up_form(request, token):
                     request=request,
                 )
             except followup.AlreadyAnswered:
-                return _page(request, "treatments/follow_up_answered.html")
+                return patient_page(request, "treatments/follow_up_answered.html")
             except ValidationError as error:
                 for field, errors in error.message_dict.items():
                     for message in errors:
                         form.add_error(field if field in form.fields else None, message)
             else:
-                return _page(request, "treatments/follow_up_thanks.html", {"follow_up": answered})
+                return patient_page(request, "treatments/follow_up_thanks.html", {"follow_up": answered})
     if request.method == "GET":
         record(
             Action.VIEW,
@@ -106,7 +98,7 @@ def follow_up_form(request, token):
             patient_id=follow_up.session.patient_id,
             detail="follow-up questionnaire opened from the patient's link",
         )
-    return _page(
+    return patient_page(
         request, "treatments/follow_up_form.html", {"form": form}, 200 if request.method == "GET" else 400
     )
 

@@ -1,7 +1,8 @@
 """The waitlist (issue 15): joined on a public page or by the desk; a cancellation offers the freed time by
 e-mail to the oldest matching entries (a few at once); the first to accept gets it booked, in one
 transaction, the exclusion constraint deciding a race; later acceptors see "already taken" and stay on the
-list; the desk lists and removes entries."""
+list; the desk lists and removes entries. A reschedule offers the time it leaves too:
+test_waitlist_reschedule.py."""
 
 import re
 import threading

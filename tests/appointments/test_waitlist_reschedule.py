@@ -135,6 +135,28 @@ def test_the_patient_moving_it_through_their_link_offers_the_old_time(
     assert [m.to for m in offers_sent()] == [["ana@example.test"]]
 
 
+def test_the_admin_cannot_move_a_booked_time_so_no_door_bypasses_the_offer(
+    booked, client_for, administrator, later_today
+):
+    """The admin edits place and notes only: start and end are read-only there, so every move goes through
+    reschedule() and its offer."""
+    url = reverse("admin:appointments_appointment_change", args=[booked.pk])
+    response = client_for(administrator).post(
+        url,
+        {
+            "start_0": later_today(14, days=12).date().isoformat(),
+            "start_1": "14:00",
+            "start": later_today(14, days=12).isoformat(),
+            "location": booked.location_id,
+            "notes": "",
+            "status_changes-TOTAL_FORMS": "0",
+            "status_changes-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Appointment.objects.get(pk=booked.pk).start == later_today(9, days=12)
+
+
 # --- only a time really free and still to come ---------------------------------------------------------
 @pytest.mark.parametrize(
     "before_start,offered",

@@ -173,6 +173,20 @@ def test_a_cancellation_offers_the_time_to_the_oldest_matching_entries(
 
 
 @pytest.mark.django_db
+def test_a_cancelled_time_booked_again_before_the_offer_is_made_is_not_offered(
+    booked, desk, django_capture_on_commit_callbacks
+):
+    wait(booked, "Ana Silva")
+    with django_capture_on_commit_callbacks() as callbacks:
+        cancel(booked, by=desk, reason="patient called")
+    book(patient=PatientFactory(), therapist=booked.therapist, type=booked.type, start=booked.start, by=desk)
+    for callback in callbacks:
+        callback()
+    assert not WaitlistOffer.objects.exists()
+    assert not [m for m in mail.outbox if m.subject.startswith("A time has come free")]
+
+
+@pytest.mark.django_db
 def test_the_first_to_accept_gets_it_and_the_next_sees_taken_and_stays(
     client, booked, desk, django_capture_on_commit_callbacks
 ):

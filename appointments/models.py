@@ -597,8 +597,9 @@ class WaitlistEntry(models.Model):
 
 
 class WaitlistOffer(models.Model):
-    """A freed time offered to one waitlist entry by e-mail: once per entry and cancelled appointment (the
-    database holds it, so the offer e-mail goes once)."""
+    """A freed time offered to one waitlist entry by e-mail: once per entry, freeing appointment and start
+    (the database holds it, so the offer e-mail goes once). An appointment frees a time when it is cancelled
+    and each time it is rescheduled away from one, so one appointment may free several."""
 
     entry = models.ForeignKey(WaitlistEntry, on_delete=models.PROTECT, related_name="offers")
     freed_by = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="+")
@@ -612,7 +613,9 @@ class WaitlistOffer(models.Model):
     class Meta:
         ordering = ["sent_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["entry", "freed_by"], name="waitlist_offer_once_per_time"),
+            models.UniqueConstraint(
+                fields=["entry", "freed_by", "start"], name="waitlist_offer_once_per_freed_time"
+            ),
         ]
 
     def __str__(self):

@@ -246,11 +246,12 @@ def reschedule(
     how="",
 ):
     """Move a booked or confirmed appointment to a new time (and optionally therapist), keeping its
-    history, raising its calendar SEQUENCE and e-mailing the patient the updated event once the
-    transaction commits. `how` ends the history's note (who moved it when nobody logged in: "by the
-    patient through the link ..."). Refuses what book() refuses, and appointments that arrived, ended or
-    were cancelled."""
+    history, raising its calendar SEQUENCE and, once the transaction commits, e-mailing the patient the
+    updated event and offering the old time to the waitlist (waitlist.offer_moved_time()). `how` ends the
+    history's note (who moved it when nobody logged in: "by the patient through the link ..."). Refuses
+    what book() refuses, and appointments that arrived, ended or were cancelled."""
     from ..reminders import send_moved_notice
+    from .waitlist import offer_moved_time
 
     if appointment.status not in RESCHEDULABLE:
         raise BookingError(
@@ -304,6 +305,14 @@ def reschedule(
             )
             pk, moved_from = appointment.pk, locked.start
             transaction.on_commit(lambda: send_moved_notice(pk, moved_from=moved_from))
+            # The old time goes to the waitlist, as a cancelled one does (services/waitlist.py).
+            freed = {
+                "start": locked.start,
+                "end": locked.end,
+                "therapist_id": locked.therapist_id,
+                "location_id": locked.location_id,
+            }
+            transaction.on_commit(lambda: offer_moved_time(pk, **freed))
     except IntegrityError as error:
         if overlap_refused(error):
             raise BookingError(TAKEN, code="taken") from error

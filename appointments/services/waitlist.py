@@ -1,12 +1,17 @@
-"""The waitlist (issue 15): people who found no suitable time wait for one; when an appointment is cancelled,
-the oldest matching entries are offered its time by e-mail, and the first to accept gets it booked.
+"""The waitlist (issue 15): people who found no suitable time wait for one; when an appointment is cancelled
+or moved away from its time, the oldest matching entries are offered the freed time by e-mail, and the first
+to accept gets it booked.
 
-One hook: status_changes.change_status() calls offer_freed_time() once a cancellation commits. It writes
-one WaitlistOffer per entry offered (unique per entry and cancelled appointment, so the offer goes once
-whatever calls it twice) and queues its e-mail in the outbox in the same transaction. Accepting books
-through booking.book() inside a transaction that locks the entry: two people accepting the same time at
-once meet the database's exclusion constraint, which lets one booking through; the other is told the time
-was taken and stays on the list.
+Two hooks, one mechanism: status_changes.change_status() calls offer_freed_time() once a cancellation
+commits, booking.reschedule() calls offer_moved_time() with the old time once a reschedule commits (every
+door that moves an appointment goes through it: the desk's form, the patient's link). Both offer only a time
+still to come that the physiotherapist is free for when the offer is made (a reschedule to a time
+overlapping the old one, with the same physiotherapist, frees nothing offered). Each writes one
+WaitlistOffer per entry offered (unique per entry, freeing appointment and start, so the offer goes once
+whatever calls it twice) and queues its e-mail in the outbox in the same transaction. A no-show frees
+nothing: its time has passed. Accepting books through booking.book() inside a transaction that locks the
+entry: two people accepting the same time at once meet the database's exclusion constraint, which lets one
+booking through; the other is told the time was taken and stays on the list.
 """
 
 import logging
@@ -25,7 +30,15 @@ from audit.services import audited_transaction, record
 from clinic.patient_links import LinkRefused, make_token, read_token
 from outbox.services import queue_email
 
-from ..models import Appointment, Status, WaitlistEntry, WaitlistOffer, WaitlistStatus
+from ..models import (
+    INACTIVE_STATUSES,
+    Appointment,
+    Status,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistStatus,
+    overlapping,
+)
 from . import online
 from .booking import BookingError, book
 
@@ -118,15 +131,19 @@ def remove_entry(entry, *, by, request=None):
     return entry
 
 
-def matching_entries(appointment, limit=None):
+def matching_entries(appointment, limit=None, *, start=None, therapist_id=None, location_id=None):
     """The waiting entries a freed appointment's time suits, oldest first: the same type and location,
-    its physiotherapist or anyone, its day inside their dates."""
-    day = timezone.localtime(appointment.start).date()
+    its physiotherapist or anyone, its day inside their dates. `start`, `therapist_id` and `location_id`
+    name the freed time when it is not the appointment's own (a reschedule frees the old one)."""
+    day = timezone.localtime(start or appointment.start).date()
+    therapist_id = therapist_id or appointment.therapist_id
     found = (
         WaitlistEntry.objects.filter(
-            status=WaitlistStatus.WAITING, type_id=appointment.type_id, location_id=appointment.location_id
+            status=WaitlistStatus.WAITING,
+            type_id=appointment.type_id,
+            location_id=location_id or appointment.location_id,
         )
-        .filter(Q(therapist__isnull=True) | Q(therapist_id=appointment.therapist_id))
+        .filter(Q(therapist__isnull=True) | Q(therapist_id=therapist_id))
         .filter(Q(earliest__isnull=True) | Q(earliest__lte=day))
         .filter(Q(latest__isnull=True) | Q(latest__gte=day))
         .exclude(patient_id=appointment.patient_id)
@@ -164,36 +181,83 @@ def offer_freed_time(appointment_id):
     Returns the offers made. Never raises (called once the cancellation commits): a failure is logged."""
     try:
         appointment = Appointment.objects.select_related("type").get(pk=appointment_id)
-        if appointment.status != Status.CANCELLED or appointment.start <= timezone.now():
+        if appointment.status != Status.CANCELLED:
             return []
-        made = []
-        for entry in matching_entries(appointment, limit=settings.WAITLIST_OFFERS_AT_ONCE):
-            try:
-                with audited_transaction():
-                    offer = WaitlistOffer.objects.create(
-                        entry=entry,
-                        freed_by=appointment,
-                        therapist_id=appointment.therapist_id,
-                        location_id=appointment.location_id,
-                        start=appointment.start,
-                        end=appointment.end,
-                    )
-                    queue_email(
-                        key=f"appointments.waitlist_offer:{offer.pk}",
-                        message=_offer_message(offer),
-                        patient_id=entry.patient_id,
-                    )
-                    record(
-                        Action.SEND, obj=offer, patient_id=entry.patient_id,
-                        detail=f"waitlist offer of the time of appointment {appointment.pk}",
-                    )  # fmt: skip
-            except IntegrityError:
-                continue  # offered this time already
-            made.append(offer)
-        return made
+        return _offer(
+            appointment,
+            start=appointment.start,
+            end=appointment.end,
+            therapist_id=appointment.therapist_id,
+            location_id=appointment.location_id,
+            detail=f"waitlist offer of the time of appointment {appointment.pk}",
+        )
     except Exception:
         logger.exception("Waitlist offers for appointment %s were not made", appointment_id)
         return []
+
+
+def offer_moved_time(appointment_id, *, start, end, therapist_id, location_id):
+    """Offer the time a reschedule freed (the appointment's old `start` to `end` with the old physiotherapist
+    at the old location), by e-mail, to the first WAITLIST_OFFERS_AT_ONCE matching entries (oldest first)
+    not offered it yet. Offers nothing for a time already past, nor while any active appointment of that
+    physiotherapist still overlaps it: the moved appointment itself when it moved to an overlapping time
+    with the same physiotherapist (what is left of the old time is not a slot of the type's length), or a
+    booking made since. Returns the offers made. Never raises (called once the reschedule commits)."""
+    try:
+        appointment = Appointment.objects.select_related("type").get(pk=appointment_id)
+        return _offer(
+            appointment,
+            start=start,
+            end=end,
+            therapist_id=therapist_id,
+            location_id=location_id,
+            detail=f"waitlist offer of {timezone.localtime(start):%Y-%m-%d %H:%M}, "
+            f"freed when appointment {appointment.pk} was rescheduled",
+        )
+    except Exception:
+        logger.exception("Waitlist offers for the old time of appointment %s were not made", appointment_id)
+        return []
+
+
+def _offer(appointment, *, start, end, therapist_id, location_id, detail):
+    """Offer [start, end) with that physiotherapist at that location, freed by `appointment`, to the first
+    matching entries not offered it yet; nothing when the time has begun or the physiotherapist is busy."""
+    if start <= timezone.now():
+        return []
+    busy = overlapping(Appointment.objects.filter(therapist_id=therapist_id), start, end).exclude(
+        status__in=INACTIVE_STATUSES
+    )
+    if busy.exists():
+        return []
+    made = []
+    entries = matching_entries(
+        appointment,
+        limit=settings.WAITLIST_OFFERS_AT_ONCE,
+        start=start,
+        therapist_id=therapist_id,
+        location_id=location_id,
+    )
+    for entry in entries:
+        try:
+            with audited_transaction():
+                offer = WaitlistOffer.objects.create(
+                    entry=entry,
+                    freed_by=appointment,
+                    therapist_id=therapist_id,
+                    location_id=location_id,
+                    start=start,
+                    end=end,
+                )
+                queue_email(
+                    key=f"appointments.waitlist_offer:{offer.pk}",
+                    message=_offer_message(offer),
+                    patient_id=entry.patient_id,
+                )
+                record(Action.SEND, obj=offer, patient_id=entry.patient_id, detail=detail)
+        except IntegrityError:
+            continue  # offered this time already
+        made.append(offer)
+    return made
 
 
 def offer_from_token(token):

@@ -1,7 +1,8 @@
 """The waitlist (issue 15): joined on a public page or by the desk; a cancellation offers the freed time by
 e-mail to the oldest matching entries (a few at once); the first to accept gets it booked, in one
 transaction, the exclusion constraint deciding a race; later acceptors see "already taken" and stay on the
-list; the desk lists and removes entries."""
+list; the desk lists and removes entries. A reschedule offers the time it leaves too:
+test_waitlist_reschedule.py."""
 
 import re
 import threading
@@ -169,6 +170,20 @@ def test_a_cancellation_offers_the_time_to_the_oldest_matching_entries(
     with django_capture_on_commit_callbacks(execute=True):
         assert waitlist.offer_freed_time(booked.pk) == []
     assert WaitlistOffer.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_cancelled_time_booked_again_before_the_offer_is_made_is_not_offered(
+    booked, desk, django_capture_on_commit_callbacks
+):
+    wait(booked, "Ana Silva")
+    with django_capture_on_commit_callbacks() as callbacks:
+        cancel(booked, by=desk, reason="patient called")
+    book(patient=PatientFactory(), therapist=booked.therapist, type=booked.type, start=booked.start, by=desk)
+    for callback in callbacks:
+        callback()
+    assert not WaitlistOffer.objects.exists()
+    assert not [m for m in mail.outbox if m.subject.startswith("A time has come free")]
 
 
 @pytest.mark.django_db

@@ -33,9 +33,14 @@ def _discard_stale():
     """Uploads never confirmed are dropped after a day: they hold patients' details, and nothing else
     needs them."""
     cutoff = timezone.now() - timedelta(days=PENDING_KEPT_DAYS)
-    stale = ImportBatch.objects.filter(status=BatchStatus.PENDING, created_at__lt=cutoff)
-    StagedPatient.objects.filter(batch__in=stale).delete()
-    stale.update(status=BatchStatus.DISCARDED, patients_file=b"", appointments_file=b"")
+    pending = ImportBatch.objects.filter(status=BatchStatus.PENDING, created_at__lt=cutoff)
+    stale = list(pending.values_list("pk", flat=True))
+    if stale:
+        # By the batches' ids, not a subquery: the staged rows are never joined (imports.plan_patients).
+        StagedPatient.objects.filter(batch_id__in=stale).delete()
+        ImportBatch.objects.filter(pk__in=stale).update(
+            status=BatchStatus.DISCARDED, patients_file=b"", appointments_file=b""
+        )
 
 
 def start_import(*, patients_file, appointments_file=None, source_system="", options, by):

@@ -128,3 +128,23 @@ def test_the_patients_service_registers_staged_rows_in_line_order_with_one_audit
     assert first in search_patients("amelie tremblay")
     event = AuditEvent.objects.get(object_type="patients.patient", action=Action.CREATE)
     assert event.detail == "2 patients registered at once: a test"
+
+
+def test_a_batch_left_pending_over_a_day_is_discarded_with_its_staged_rows_at_the_next_upload(
+    admin_client, clinic
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from interop.models import BatchStatus
+
+    old, recent = dry_run(admin_client), dry_run(admin_client)
+    ImportBatch.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=1, minutes=1))
+    latest = dry_run(admin_client)
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.status == BatchStatus.DISCARDED and not bytes(old.patients_file)
+    assert not StagedPatient.objects.filter(batch=old).exists()
+    assert recent.status == BatchStatus.PENDING and StagedPatient.objects.filter(batch=recent).count() == 8
+    assert StagedPatient.objects.filter(batch=latest).count() == 8

@@ -12,7 +12,10 @@ against the registry) and then confirm_import (the staged rows matched again, th
 one INSERT ... SELECT, the provenance rows by COPY, in one transaction with its audit events). Each run
 writes new source ids, so it imports afresh. Beside each wall time, the CPU time of this process and of
 the PostgreSQL backend serving it: on a machine shared with other work the wall time includes waiting
-for a core, and their sum is what the step costs.
+for a core, and their sum is what the step costs; the load average (1, 5, 15 minutes) is printed at the
+start and the end. Run it several times back to back to import into a growing registry: the second run
+finds the staging table emptied (and perhaps analyzed so) by the first, the state in which the dry run's
+query once hung (docs/benchmarks.md).
 """
 
 import argparse
@@ -120,6 +123,7 @@ def main():
     data = jane_file(args.size, run)
     on_file = Patient.objects.count()
     print(f"file: {args.size:,} rows, {len(data) / 1024 / 1024:.1f} MB; {on_file:,} patients on file")
+    print("load average at the start: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     # Wall time, and this process's CPU time beside it: on a machine shared with other work the two part,
     # and the CPU time shows how much of the wall time was waiting for a core (or for PostgreSQL).
     server = server_cpu()
@@ -141,6 +145,7 @@ def main():
         f"confirmed import (match the staged rows again, then the writes): {confirmed:.1f} s "
         f"({cpu_note(confirmed_cpu, confirmed_server)}): {batch.result['patients']}"
     )
+    print("load average at the end: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
     print(f"total: {dry_run + confirmed:.1f} s (under 60 s: {'yes' if dry_run + confirmed < 60 else 'NO'})")
     return 0 if dry_run + confirmed < 60 else 1
 

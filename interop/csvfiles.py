@@ -103,39 +103,50 @@ def read_table(data, *, encoding="utf-8", label="file", on_header=None, name="")
     elif delimiter == "\t":
         notes.append(f"The {label} separates its columns with tabs; it was read that way.")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    header, rows = None, []
+    table = Rows(label, on_header, place="Line")
     try:
         for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            if header is None:
-                header = [cell.strip() for cell in cells]
-                check_header(header, label)
-                if on_header is not None:
-                    on_header(header)
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise UnreadableFile(
-                    f"The {label} has more than {MAX_ROWS:,} rows: split it and import each part.",
-                    code="too_many",
-                )
-            if any(len(cell) > MAX_CELL for cell in cells):
-                raise UnreadableFile(
-                    f"Line {reader.line_num} of the {label} holds a cell of more than {MAX_CELL:,} "
-                    "characters: "
-                    "this is not a patient or appointment list.",
-                    code="junk",
-                )
-            rows.append((reader.line_num, [cell.strip() for cell in cells]))
+            if any(cell.strip() for cell in cells):
+                table.add(reader.line_num, [cell.strip() for cell in cells])
     except csv.Error as error:
         raise UnreadableFile(
             f"Line {reader.line_num} of the {label} is not valid CSV ({error}). "
             "Export the list again as CSV.",
             code="csv",
         ) from None
-    if header is None:
+    if table.header is None:
         raise UnreadableFile(f"The {label} holds no rows, not even a header.", code="empty")
-    return Table(header=header, rows=rows, delimiter=delimiter, notes=notes)
+    return Table(header=table.header, rows=table.rows, delimiter=delimiter, notes=notes)
+
+
+class Rows:
+    """A table as its reader (a CSV file's or a workbook's) finds its non-empty rows: the first is the
+    header (check_header, then on_header), the others its rows, each with its line or row number. Refuses
+    more than MAX_ROWS rows and a cell of more than MAX_CELL characters (`place` names the number)."""
+
+    def __init__(self, label, on_header=None, *, place):
+        self.label, self.on_header, self.place = label, on_header, place
+        self.header, self.rows = None, []
+
+    def add(self, number, cells):
+        if self.header is None:
+            check_header(cells, self.label)
+            if self.on_header is not None:
+                self.on_header(cells)
+            self.header = cells
+            return
+        if len(self.rows) >= MAX_ROWS:
+            raise UnreadableFile(
+                f"The {self.label} has more than {MAX_ROWS:,} rows: split it and import each part.",
+                code="too_many",
+            )
+        if any(len(cell) > MAX_CELL for cell in cells):
+            raise UnreadableFile(
+                f"{self.place} {number} of the {self.label} holds a cell of more than {MAX_CELL:,} "
+                "characters: this is not a patient or appointment list.",
+                code="junk",
+            )
+        self.rows.append((number, cells))
 
 
 def check_header(header, label):

@@ -309,6 +309,18 @@ def stage_patients(table, mapping, options, system, batch, outcome):
                 copy.write_row([batch.pk, line, source_id, refusal, *values])
 
 
+def imported_patients(system, source_ids):
+    """{source id: patient id} of the given patient source ids already imported from `system`: one query
+    of the provenance table alone, its unique index probed (or the table read once, the ids hashed)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT source_id, patient_id FROM interop_importedrecord "
+            "WHERE source_system = %s AND kind = %s AND source_id = ANY(%s::varchar[])",
+            [system, RecordKind.PATIENT, list(source_ids)],
+        )
+        return dict(cursor.fetchall())
+
+
 def plan_patients(batch, plan):
     """Decide each staged row's fate against the registry as it stands now: already imported (its source
     id is on file), the same person as a patient registered here (patients.services.match_registered) or
@@ -317,22 +329,22 @@ def plan_patients(batch, plan):
     outcome = plan.outcome
     if outcome.missing.get("patients"):
         return {}
+    # The staged rows alone, then the source ids already on file looked up in the unique index: no join
+    # whose plan rests on the tables' statistics. After an import, the staging table is emptied and may be
+    # analyzed so (0 rows on its pages): the next batch's 100,000 rows were then taken for one, and a join
+    # of them with the provenance table was planned as a nested loop over a sequential scan of it, which
+    # ran for minutes (docs/benchmarks.md, "Import of a Jane export").
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            SELECT s.line, s.source_id, s.refusal, r.patient_id,
-                   s.given_name, s.family_name, s.date_of_birth, s.phn
-            FROM interop_stagedpatient s
-            LEFT JOIN interop_importedrecord r
-                   ON s.refusal = '' AND r.source_system = %s AND r.kind = %s AND r.source_id = s.source_id
-            WHERE s.batch_id = %s
-            ORDER BY s.line
-            """,
-            [batch.source_system, RecordKind.PATIENT, batch.pk],
+            "SELECT line, source_id, refusal, given_name, family_name, date_of_birth, phn "
+            "FROM interop_stagedpatient WHERE batch_id = %s ORDER BY line",
+            [batch.pk],
         )
         staged = cursor.fetchall()
+    on_file = imported_patients(batch.source_system, [row[1] for row in staged if not row[2]])
     refs, pending = {}, []
-    for line, source_id, refusal, already, given, family, born, phn in staged:
+    for line, source_id, refusal, given, family, born, phn in staged:
+        already = None if refusal else on_file.get(source_id)
         if refusal:
             if source_id:
                 plan.refused_patients.setdefault(source_id, line)
@@ -475,12 +487,8 @@ def plan_appointments(table, mapping, options, system, plan, patient_refs, refus
     )
     staff = practitioners()
     now = timezone.now()
-    earlier_patients = dict(
-        ImportedRecord.objects.filter(
-            source_system=system,
-            kind=RecordKind.PATIENT,
-            source_id__in=[Row(line, cells, positions)["patient_source_id"] for line, cells in table.rows],
-        ).values_list("source_id", "patient_id")
+    earlier_patients = imported_patients(
+        system, {Row(line, cells, positions)["patient_source_id"] for line, cells in table.rows}
     )
     width = len(table.header)
     candidates = []  # (line, source id, Appointment, patient ref)

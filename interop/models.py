@@ -100,10 +100,8 @@ class ImportedRecord(models.Model):
                 name="importedrecord_points_at_its_row",
             ),
         ]
-        indexes = [
-            models.Index(fields=["patient"], name="importedrecord_patient_idx"),
-            models.Index(fields=["appointment"], name="importedrecord_appointment_idx"),
-        ]
+        # patient and appointment are indexed as foreign keys already: a second index on each (there
+        # were, until migration 0003) only made every provenance row of an import cost two more writes.
 
     def __str__(self):
         return f"{self.get_source_system_display()} {self.kind} {self.source_id}"

@@ -12,7 +12,7 @@ from appointments.services.imports import book_imported
 from audit.models import Action
 from audit.services import audited_transaction, record
 from consent.printing import consent_pdf
-from patients.services import BULK_COLUMNS
+from patients.services import STAGED_COLUMNS, register_from_staging
 from treatments.summary import visit_summary_bytes
 
 from . import fhir, imports
@@ -33,9 +33,14 @@ def _discard_stale():
     """Uploads never confirmed are dropped after a day: they hold patients' details, and nothing else
     needs them."""
     cutoff = timezone.now() - timedelta(days=PENDING_KEPT_DAYS)
-    stale = ImportBatch.objects.filter(status=BatchStatus.PENDING, created_at__lt=cutoff)
-    StagedPatient.objects.filter(batch__in=stale).delete()
-    stale.update(status=BatchStatus.DISCARDED, patients_file=b"", appointments_file=b"")
+    pending = ImportBatch.objects.filter(status=BatchStatus.PENDING, created_at__lt=cutoff)
+    stale = list(pending.values_list("pk", flat=True))
+    if stale:
+        # By the batches' ids, not a subquery: the staged rows are never joined (imports.plan_patients).
+        StagedPatient.objects.filter(batch_id__in=stale).delete()
+        ImportBatch.objects.filter(pk__in=stale).update(
+            status=BatchStatus.DISCARDED, patients_file=b"", appointments_file=b""
+        )
 
 
 def start_import(*, patients_file, appointments_file=None, source_system="", options, by):
@@ -223,46 +228,18 @@ PROVENANCE_COLUMNS = [
 
 
 def register_staged_patients(batch, lines, *, by, detail):
-    """Create a patient from each of the batch's staged rows on `lines` with one INSERT ... SELECT, and
-    audit it as patients.services.register_patients_in_bulk does; returns {line: patient id}. The rows were
+    """Create a patient from each of the batch's staged rows on `lines` (patients.services
+    .register_from_staging: one INSERT ... SELECT, audited); returns {line: patient id}. The rows were
     checked as the Patient model checks its fields when they were staged (imports.read_patient), and
-    matched against the registry just before (imports.plan_patients); the database's rules hold as for any
-    insert (its constraints, the chart number sequence, the search columns' trigger). Inside the caller's
-    audited_transaction()."""
-    if not lines:
-        return {}
-    columns = [c for c in BULK_COLUMNS if c not in ("id", "created_at", "created_by_id")]
-    if columns != imports.STAGED_FIELDS:  # the two lists must name the same columns in the same order
-        raise RuntimeError("interop.imports.STAGED_FIELDS no longer matches patients.services.BULK_COLUMNS")
-    named = ", ".join(columns)
-    with connection.cursor() as cursor:
-        # Ids drawn in file order (nextval over the sorted rows), so chart numbers follow the file too.
-        cursor.execute(
-            """
-            WITH chosen AS MATERIALIZED (
-                SELECT sorted.*, nextval(pg_get_serial_sequence('patients_patient', 'id')) AS new_id
-                FROM (SELECT * FROM interop_stagedpatient
-                      WHERE batch_id = %s AND line = ANY(%s::int[]) ORDER BY line) AS sorted
-            ), written AS (
-                INSERT INTO patients_patient (id, <columns>, created_at, created_by_id)
-                SELECT new_id, <columns>, %s, %s FROM chosen ORDER BY line
-            )
-            SELECT line, new_id FROM chosen
-            """.replace("<columns>", named),  # fixed column names only (patients.services.BULK_COLUMNS)
-            [batch.pk, lines, timezone.now(), by.pk],
-        )
-        created = dict(cursor.fetchall())
+    matched against the registry just before (imports.plan_patients). Inside the caller's
+    audited_transaction(); refuses (ImportRefused) when a staged row went missing meanwhile."""
+    if STAGED_COLUMNS != imports.STAGED_FIELDS:  # the two lists must name the same columns in the same order
+        raise RuntimeError("interop.imports.STAGED_FIELDS no longer matches patients.services.STAGED_COLUMNS")
+    created = register_from_staging(StagedPatient._meta.db_table, batch.pk, lines, by=by, detail=detail)
     if len(created) != len(lines):
         raise ImportRefused(
             "The dry run's rows changed meanwhile: nothing was imported. Run the dry run again."
         )
-    record(
-        Action.CREATE,
-        user=by,
-        object_type="patients.patient",
-        object_id="bulk",
-        detail=f"{len(created)} patients registered at once: {detail}",
-    )
     return created
 
 

@@ -14,7 +14,7 @@ import io
 import zipfile
 from datetime import date, datetime, time
 
-from .csvfiles import MAX_CELL, MAX_ROWS, Table, UnreadableFile, check_header
+from .csvfiles import Rows, Table, UnreadableFile
 
 MAX_UNPACKED = 300 * 1024 * 1024  # a 250,000-row patient list unpacks to well under this
 ZIP_MAGIC = b"PK\x03\x04"
@@ -49,8 +49,8 @@ def cell_text(value):
 
 def read_workbook(data, *, label="file", on_header=None):
     """The first worksheet as a Table (header, rows with their row numbers). Refuses what the module's
-    docstring lists, a header csvfiles.check_header refuses, and more than MAX_ROWS rows or a cell of
-    more than MAX_CELL characters. on_header(header) may refuse the header before any row is read."""
+    docstring lists, and what csvfiles.Rows refuses (a bad header, too many rows, a cell too long).
+    on_header(header) may refuse the header before any row is read."""
     if is_encrypted(data):
         raise UnreadableFile(
             f"The {label} is a password-protected Excel workbook: the import cannot open it. Open it in "
@@ -106,32 +106,14 @@ def _table(workbook, label, on_header):
     if not workbook.worksheets:
         raise UnreadableFile(f"The {label} holds no worksheet.", code="empty")
     sheet = workbook.worksheets[0]
-    header, rows = None, []
+    table = Rows(label, on_header, place="Row")
     for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
         cells = [cell_text(value) for value in values]
         while cells and not cells[-1]:
             cells.pop()  # formatting reaches past the last column with a value
-        if not any(cells):
-            continue
-        if header is None:
-            header = cells
-            check_header(header, label)
-            if on_header is not None:
-                on_header(header)
-            continue
-        if len(rows) >= MAX_ROWS:
-            raise UnreadableFile(
-                f"The {label} has more than {MAX_ROWS:,} rows: split it and import each part.",
-                code="too_many",
-            )
-        if any(len(cell) > MAX_CELL for cell in cells):
-            raise UnreadableFile(
-                f"Row {number} of the {label} holds a cell of more than {MAX_CELL:,} characters: "
-                "this is not a patient or appointment list.",
-                code="junk",
-            )
-        rows.append((number, cells))
-    if header is None:
+        if any(cells):
+            table.add(number, cells)
+    if table.header is None:
         raise UnreadableFile(
             f"The first sheet (\u201c{sheet.title}\u201d) of the {label} is empty: no header, no rows. "
             "Export the list again, or move it to the first sheet.",
@@ -140,4 +122,4 @@ def _table(workbook, label, on_header):
     notes = [f"The {label} is an Excel workbook; its first sheet (\u201c{sheet.title}\u201d) was read."]
     if len(workbook.worksheets) > 1:
         notes[0] += f" The other {len(workbook.worksheets) - 1} sheet(s) were left out."
-    return Table(header=header, rows=rows, delimiter="", notes=notes)
+    return Table(header=table.header, rows=table.rows, delimiter="", notes=notes)

@@ -469,13 +469,16 @@ def match_registered(candidates):
         )
         SELECT c.i, c.given, c.family,
                coalesce(
-                   -- p.phn <> '' lets the partial unique index on phn (patient_phn_unique) serve it.
-                   (SELECT p.id FROM patients_patient p WHERE p.phn <> '' AND p.phn = c.phn LIMIT 1),
-                   (SELECT p.id FROM patients_patient p
+                   -- p.phn <> '' lets the partial unique index on phn (patient_phn_unique) serve it; it
+                   -- holds each PHN once, so no LIMIT (which invites a plan that reads rows until one fits).
+                   (SELECT p.id FROM patients_patient p WHERE p.phn <> '' AND p.phn = c.phn),
+                   -- Every patient of that name and birth date, the first chart kept: an aggregate rather
+                   -- than ORDER BY chart_number LIMIT 1, which the planner may serve by walking the chart
+                   -- number index from its start for every candidate (a quadratic plan).
+                   (SELECT (array_agg(p.id ORDER BY p.chart_number))[1] FROM patients_patient p
                     WHERE p.date_of_birth = c.born
                       AND patients_fold(p.given_name) = c.given
-                      AND patients_fold(p.family_name) = c.family
-                    ORDER BY p.chart_number LIMIT 1))
+                      AND patients_fold(p.family_name) = c.family))
         FROM c
         ORDER BY c.i
     """
@@ -497,6 +500,48 @@ BULK_COLUMNS = [
     "phone_alternate", "email", "address", "phn", "emergency_contact_name", "emergency_contact_phone",
     "emergency_contact_relationship", "referral_source", "created_at", "created_by_id",
 ]  # fmt: skip
+
+
+# What an importing app's staging table holds for each row beside its batch and line (register_from_staging).
+STAGED_COLUMNS = [c for c in BULK_COLUMNS if c not in ("id", "created_at", "created_by_id")]
+
+
+def register_from_staging(table, batch_id, lines, *, by, detail):
+    """Register a patient from each row of an import's staging table (`table`: columns batch_id, line and
+    STAGED_COLUMNS) of batch `batch_id` on `lines`, with one INSERT ... SELECT, and one audit event as
+    register_patients_in_bulk writes; inside the caller's audited_transaction(). Returns {line: patient id}
+    (a line with no staged row is missing from it: the caller refuses). The importer checked the values as
+    the model checks its fields, and matched the rows against the registry (match_registered); the
+    database's rules hold as for any insert (its constraints, the chart number sequence, the search
+    columns' trigger). The rows are read alone (batch and lines), so the plan needs no statistics."""
+    if not lines:
+        return {}
+    named = ", ".join(STAGED_COLUMNS)
+    with connection.cursor() as cursor:
+        # Ids drawn in line order (nextval over the sorted rows), so chart numbers follow the file too.
+        cursor.execute(
+            """
+            WITH chosen AS MATERIALIZED (
+                SELECT sorted.*, nextval(pg_get_serial_sequence('patients_patient', 'id')) AS new_id
+                FROM (SELECT line, <columns> FROM <table>
+                      WHERE batch_id = %s AND line = ANY(%s::int[]) ORDER BY line) AS sorted
+            ), written AS (
+                INSERT INTO patients_patient (id, <columns>, created_at, created_by_id)
+                SELECT new_id, <columns>, %s, %s FROM chosen ORDER BY line
+            )
+            SELECT line, new_id FROM chosen
+            """.replace("<columns>", named).replace("<table>", connection.ops.quote_name(table)),
+            [batch_id, list(lines), timezone.now(), by.pk],
+        )
+        created = dict(cursor.fetchall())
+    record(
+        Action.CREATE,
+        user=by,
+        object_type="patients.patient",
+        object_id="bulk",
+        detail=f"{len(created)} patients registered at once: {detail}",
+    )
+    return created
 
 
 def phone_is_valid(number):

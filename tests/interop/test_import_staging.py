@@ -5,6 +5,7 @@ staged is never a patient until confirmed, and leaves the database with the impo
 import pytest
 
 from audit.models import Action, AuditEvent
+from audit.services import audited_transaction
 from interop.models import ImportBatch, ImportedRecord, StagedPatient
 from interop.services import ImportRefused, confirm_import, remap, start_import
 from patients.models import Patient
@@ -106,3 +107,44 @@ def test_the_service_stages_a_file_as_the_page_does(clinic, django_user_model):
     created = ImportedRecord.objects.filter(batch=batch, created=True).order_by("row_number")
     charts = [r.patient.chart_number for r in created]
     assert charts == sorted(charts)  # chart numbers follow the file's order
+
+
+def test_the_patients_service_registers_staged_rows_in_line_order_with_one_audit_event(admin_client, clinic):
+    """patients.services.register_from_staging, called directly: the staged rows asked for become patients
+    (chart numbers in line order, the search columns filled), a line with no staged row is left out of
+    what it returns (the import refuses then), and one audit event counts them."""
+    from patients.services import register_from_staging, search_patients
+
+    batch = dry_run(admin_client)
+    by = batch.created_by
+    with audited_transaction():
+        created = register_from_staging(
+            StagedPatient._meta.db_table, batch.pk, [3, 2, 999], by=by, detail="a test"
+        )
+    assert sorted(created) == [2, 3]
+    first, second = Patient.objects.get(pk=created[2]), Patient.objects.get(pk=created[3])
+    assert (first.given_name, str(first.phone)) == ("Amélie", "+16045550101")
+    assert first.chart_number < second.chart_number and first.created_by == by
+    assert first in search_patients("amelie tremblay")
+    event = AuditEvent.objects.get(object_type="patients.patient", action=Action.CREATE)
+    assert event.detail == "2 patients registered at once: a test"
+
+
+def test_a_batch_left_pending_over_a_day_is_discarded_with_its_staged_rows_at_the_next_upload(
+    admin_client, clinic
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from interop.models import BatchStatus
+
+    old, recent = dry_run(admin_client), dry_run(admin_client)
+    ImportBatch.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=1, minutes=1))
+    latest = dry_run(admin_client)
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.status == BatchStatus.DISCARDED and not bytes(old.patients_file)
+    assert not StagedPatient.objects.filter(batch=old).exists()
+    assert recent.status == BatchStatus.PENDING and StagedPatient.objects.filter(batch=recent).count() == 8
+    assert StagedPatient.objects.filter(batch=latest).count() == 8

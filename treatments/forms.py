@@ -19,6 +19,7 @@ from .models import (
 )
 from .outcomes import ACTIVITY_MAX, check_activities
 from .services import DRAFT_FIELDS, POINT_FIELDS, SIDE_EFFECT_FIELDS
+from .widgets import RENDERER
 
 
 def row(*names):
@@ -27,6 +28,8 @@ def row(*names):
 
 class AssessmentForm(forms.ModelForm):
     """The draft's assessment and after-treatment fields; `version` is the one the page was opened at."""
+
+    default_renderer = RENDERER  # the session screen's widgets written in Python (treatments/widgets.py)
 
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -100,6 +103,8 @@ class MuscleChoiceField(forms.ModelChoiceField):
 class PointForm(forms.ModelForm):
     """One needle point row. `region` narrows the muscle list to a body chart region."""
 
+    default_renderer = RENDERER  # the session screen's widgets written in Python (treatments/widgets.py)
+
     muscle = MuscleChoiceField(queryset=Muscle.objects.none())
 
     class Meta:
@@ -140,6 +145,8 @@ class PointForm(forms.ModelForm):
 
 
 class SideEffectForm(forms.ModelForm):
+    default_renderer = RENDERER  # the session screen's widgets written in Python (treatments/widgets.py)
+
     class Meta:
         model = SideEffect
         fields = SIDE_EFFECT_FIELDS
@@ -202,6 +209,8 @@ class CloseIncidentForm(forms.Form):
 
 
 class AddendumForm(forms.Form):
+    default_renderer = RENDERER  # the session screen's widgets written in Python (treatments/widgets.py)
+
     text = forms.CharField(
         label="Addendum",
         max_length=CLINICAL_NOTE,

@@ -21,9 +21,18 @@ from .outcomes import ACTIVITY_MAX, check_activities
 from .services import DRAFT_FIELDS, POINT_FIELDS, SIDE_EFFECT_FIELDS
 from .widgets import RENDERER
 
+# The session screen's forms write each field through this template: crispy's own, rendered once per
+# distinct content (treatments/templatetags/session_fields.py).
+FIELD_ONCE = "treatments/_field.html"
 
-def row(*names):
-    return Div(*[Div(Field(name), css_class="col-md") for name in names], css_class="row")
+
+def row(*names, template=None):
+    return Div(*[Div(Field(name, template=template), css_class="col-md") for name in names], css_class="row")
+
+
+def screen_row(*names):
+    """A row of the session screen's forms, each field written through FIELD_ONCE."""
+    return row(*names, template=FIELD_ONCE)
 
 
 class AssessmentForm(forms.ModelForm):
@@ -61,23 +70,24 @@ class AssessmentForm(forms.ModelForm):
             self.fields[name].widget.attrs.update({"min": 0, "inputmode": "numeric"})
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.field_template = FIELD_ONCE
         self.helper.layout = Layout(
             Fieldset(
                 "Assessment",
-                row("presenting_complaint", "history"),
-                row("pain_before", "rom_findings"),
-                row("impression", "plan"),
-                row("review_on"),
+                screen_row("presenting_complaint", "history"),
+                screen_row("pain_before", "rom_findings"),
+                screen_row("impression", "plan"),
+                screen_row("review_on"),
                 "screening_reviewed",
             ),
             Fieldset(
                 "After treatment",
-                row("pain_after", "movement_change", "immediate_response"),
+                screen_row("pain_after", "movement_change", "immediate_response"),
                 "aftercare_heat_hydration",
                 "aftercare_warning_signs",
                 "aftercare_notes",
             ),
-            Fieldset("Needles", row("needles_in", "needles_out"), "sharps_disposed"),
+            Fieldset("Needles", screen_row("needles_in", "needles_out"), "sharps_disposed"),
             "version",
         )
 
@@ -142,6 +152,7 @@ class PointForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+        self.helper.field_template = FIELD_ONCE
 
 
 class SideEffectForm(forms.ModelForm):
@@ -162,8 +173,11 @@ class SideEffectForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+        self.helper.field_template = FIELD_ONCE
         self.helper.layout = Layout(
-            row("type", "severity", "onset"), row("duration", "action_taken", "description"), "resolved"
+            screen_row("type", "severity", "onset"),
+            screen_row("duration", "action_taken", "description"),
+            "resolved",
         )
 
 
@@ -222,6 +236,7 @@ class AddendumForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.field_template = FIELD_ONCE
 
 
 class PSFSForm(forms.Form):

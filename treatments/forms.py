@@ -145,6 +145,12 @@ class PointForm(forms.ModelForm):
             muscles = muscles.filter(body_region=region)
         self.fields["muscle"].queryset = muscles.order_by("name")
         self.fields["needle_size"].queryset = NeedleSize.objects.filter(active=True)
+        for name in ("muscle", "needle_size"):
+            # Read once, in one round trip: the widget would otherwise count the catalogue and read it
+            # through a server-side cursor each time it is written (the session screen writes it twice).
+            field = self.fields[name]
+            blank = [("", field.empty_label)] if field.empty_label is not None else []
+            field.widget.choices = blank + [field.choices.choice(row) for row in field.queryset]
         self.fields["segment"].required = False
         self.fields["insertions"].widget.attrs.update({"min": 1})
         # No autofocus: on page load it scrolled a tablet past the screening flags and consent banner;

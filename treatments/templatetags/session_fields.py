@@ -1,22 +1,19 @@
 """Each field of the session screen's forms is written by crispy-forms once per distinct content, then
-served from memory (issue 17: crispy's field template was half of the page once the widgets were fast).
+served from memory (treatments/rendered.py; issue 17: crispy's field template was half of the page once
+the widgets were written in Python).
 
 `treatments/_field.html` is the forms' crispy field template (FormHelper.field_template, and the template
 of their layout Fields); its `{% crispy_field_once %}` renders crispy's own `bootstrap5/field.html` for a
-field it has not seen. A field is "seen" only with the very same markup in: the key is everything that
-template reads (the widget as written, with its value, choices and attributes; label; help text; whether
-required; ids; the layout's classes), so a changed value, a new muscle in the catalogue or a carried-over
-needle is a different key and is rendered afresh: nothing shown can be stale. A field with errors is
-always rendered afresh (a refused form is rare and its errors are the point). The memory is a bounded
-LRU per process; keys are digests, so a field's content is held once, as the rendered HTML.
+field whose content it has not seen. The content is everything that template reads: the widget as
+written (its value, choices and attributes), label, help text, whether required, ids, and the layout's
+classes; so a changed value, a new muscle in the catalogue or a carried-over needle is rendered afresh.
+A field with errors is always rendered afresh (a refused form is rare and its errors are the point).
 """
-
-import hashlib
-import threading
-from collections import OrderedDict
 
 from django import template
 from django.template.loader import get_template
+
+from ..rendered import RenderedOnce
 
 register = template.Library()
 
@@ -26,19 +23,15 @@ CONTEXT_READ = (
     "tag", "form_class", "label_class", "field_class", "wrapper_class", "form_show_labels",
     "form_show_errors", "bootstrap_checkbox_offsets", "help_text_inline", "error_text_inline",
 )  # fmt: skip
-SIZE = 512
-
-_rendered = OrderedDict()
-_lock = threading.Lock()
+FIELDS = RenderedOnce(size=512)
 
 
-def field_key(field, context):
-    """A digest of everything crispy's field template reads, or None when the field has errors."""
-    if field.errors:
-        return None
-    parts = [
-        type(field.field.widget).__module__,
-        type(field.field.widget).__qualname__,
+def field_content(field, context):
+    """Everything crispy's field template reads of `field` and of its context."""
+    widget = type(field.field.widget)
+    return [
+        CRISPY_FIELD,
+        f"{widget.__module__}.{widget.__qualname__}",
         str(field),  # the widget as written: name, value, choices, attributes
         field.html_name,
         field.auto_id or "",
@@ -52,29 +45,20 @@ def field_key(field, context):
         field.is_hidden,
         *(repr(context.get(name)) for name in CONTEXT_READ),
     ]
-    return hashlib.blake2b(repr(parts).encode(), digest_size=20).digest()
 
 
 def forget_rendered_fields():
     """Empty this process's memory of rendered fields (tests)."""
-    with _lock:
-        _rendered.clear()
+    FIELDS.clear()
 
 
 @register.simple_tag(takes_context=True)
 def crispy_field_once(context):
     field = context["field"]
-    key = field_key(field, context)
-    if key is not None:
-        with _lock:
-            html = _rendered.get(key)
-            if html is not None:
-                _rendered.move_to_end(key)
-                return html
-    html = get_template(CRISPY_FIELD).template.render(context)
-    if key is not None:
-        with _lock:
-            _rendered[key] = html
-            while len(_rendered) > SIZE:
-                _rendered.popitem(last=False)
-    return html
+
+    def render():
+        return get_template(CRISPY_FIELD).template.render(context)
+
+    if field.errors:
+        return render()
+    return FIELDS.get(field_content(field, context), render)

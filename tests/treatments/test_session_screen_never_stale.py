@@ -2,6 +2,8 @@
 issue 17). Whatever it remembers, the screen shows the session as it now is: after a point is added,
 corrected or removed, after the assessment is saved, and after consent is withdrawn or obtained."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -9,8 +11,9 @@ from consent.models import ConsentRecord, Region
 from consent.services.obtaining import withdraw_consent
 from tests.factories import give_consent, muscle, needle
 from treatments.bodychart import CHARTS
+from treatments.rendered import RenderedOnce
 from treatments.services import add_point, remove_point, save_draft, update_point
-from treatments.templatetags.session_fields import FIELDS
+from treatments.templatetags.session_fields import FIELDS, FORMS
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +40,35 @@ def body_chart(page):
     return page[start : page.index("</svg>", start)]
 
 
-def test_the_screen_remembers_its_fields_and_chart(screen):
+def without_tokens(page):
+    """The page without its per-request CSRF tokens."""
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+    return re.sub(r'"X-CSRFToken": "[^"]+"', "", page)  # htmx's header (base.html)
+
+
+def test_the_screen_remembers_its_fields_forms_and_chart(screen):
     screen()
-    remembered = len(FIELDS), len(CHARTS)
+    remembered = len(FIELDS), len(FORMS), len(CHARTS)
     screen()
-    assert remembered[0] > 20 and remembered[1] >= 1
-    assert (len(FIELDS), len(CHARTS)) == remembered  # the second view rendered nothing new
+    assert remembered[0] > 10 and remembered[1] >= 2 and remembered[2] >= 1
+    assert (len(FIELDS), len(FORMS), len(CHARTS)) == remembered  # the second view rendered nothing new
+
+
+def test_the_screen_remembered_is_the_screen_rendered_afresh(screen, consented_draft, monkeypatch):
+    draft = consented_draft
+    add_point(
+        draft,
+        by=draft.clinician,
+        muscle=muscle("Soleus"),
+        side="L",
+        needle_size=needle("0.25", 30),
+        depth_mm=20,
+    )
+    with monkeypatch.context() as nothing_remembered:
+        nothing_remembered.setattr(RenderedOnce, "get", lambda self, parts, render: render())
+        afresh = without_tokens(screen())
+    assert without_tokens(screen()) == afresh  # rendered now, and remembered
+    assert without_tokens(screen()) == afresh  # served from memory
 
 
 def test_a_point_added_corrected_or_removed_shows_at_once(screen, consented_draft):

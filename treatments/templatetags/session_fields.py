@@ -62,3 +62,26 @@ def crispy_field_once(context):
     if field.errors:
         return render()
     return FIELDS.get(field_content(field, context), render)
+
+
+FORMS = RenderedOnce(size=256)
+CRISPY_FORM = template.Template("{% load crispy_forms_tags %}{% crispy crispy_once_form %}")
+
+
+@register.simple_tag(takes_context=True)
+def crispy_once(context, form):
+    """`{% crispy form %}`, written once per distinct content of its fields, for the screen's forms whose
+    layout is fixed by their class (their __init__ builds the same layout every time). A form with errors
+    is always written afresh."""
+
+    def render():
+        with context.push(crispy_once_form=form):
+            return CRISPY_FORM.render(context)
+
+    if form.errors:
+        return render()
+    form_class = type(form)
+    fields = [field_content(field, {}) for field in form]
+    return FORMS.get(
+        ["crispy_once", f"{form_class.__module__}.{form_class.__qualname__}", form.prefix, fields], render
+    )

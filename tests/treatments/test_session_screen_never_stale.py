@@ -80,6 +80,8 @@ def test_a_point_added_corrected_or_removed_shows_at_once(screen, consented_draf
     )
     page = screen()
     assert "Soleus" in points_table(page) and "No points yet." not in page
+    for name in ("treatments:point_edit", "treatments:point_remove"):  # each row's links
+        assert f'"{reverse(name, args=[draft.pk, point.pk])}"' in points_table(page)
     assert body_chart(page) != body_chart(before)  # the dot of point 1 is drawn
     assert f"Carried over from your last point ({needle('0.25', 30)})" in page
     update_point(

@@ -7,10 +7,11 @@ byte for byte: tests/treatments/test_widget_renderer.py compares every widget of
 Django's renderer) and hands any other template (radio buttons, a widget's own template) to Django.
 """
 
+import html
+
 from django.forms.renderers import DjangoTemplates
 from django.template import Context
 from django.template.base import render_value_in_context
-from django.utils.html import escape
 from django.utils.safestring import SafeData, mark_safe
 
 WIDGETS = "django/forms/widgets/"
@@ -28,13 +29,15 @@ _AS_TEMPLATE = Context(autoescape=True)
 
 def _shown(value):
     """`{{ value }}` as the widget templates write it."""
+    if type(value) is str:  # the common case, and what it comes to: a plain string is escaped
+        return html.escape(value)
     return render_value_in_context(value, _AS_TEMPLATE)
 
 
 def _as_string(value):
     """`{{ value|stringformat:'s' }}`: the filter keeps a safe string safe; anything else is escaped."""
     text = str(value)  # what "%s" makes of it (stringformat's tuples are made strings first, as here)
-    return text if isinstance(value, SafeData) else escape(text)
+    return text if isinstance(value, SafeData) else html.escape(text)
 
 
 def _attrs(attrs):

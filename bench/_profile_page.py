@@ -2,7 +2,7 @@
 
     make bench BENCH_ARGS="--quick --rows session_screen --no-write"     (once: builds bench_clinic_2000)
     .venv/bin/python scripts/localdb.py --test run --superuser -- \
-        .venv/bin/python bench/profile_page.py session_screen [--requests 50] [--sort cumulative] [--top 40]
+        .venv/bin/python bench/_profile_page.py session_screen [--requests 50] [--sort cumulative] [--top 40]
 
 `page` is a key of bench/_calls.py's pages() (session_screen, chart, my_day, day_view ...). It prints the
 median milliseconds per request and of /hello as the same person, the queries of one request, then a

@@ -7,6 +7,11 @@ from collections import defaultdict
 from django.template.loader import render_to_string
 
 from .models import BodyRegion
+from .rendered import RenderedOnce
+
+# The same points in the same zones with the same links draw the same chart: it is drawn once per
+# distinct content (treatments/rendered.py); a point added, moved or removed is a new drawing.
+CHARTS = RenderedOnce(size=256)
 
 FIGURE_WIDTH = 160
 GAP = 40
@@ -86,25 +91,24 @@ def render(points=(), link=None, htmx=None, plain=False):
                 }
             )
     width = 2 * FIGURE_WIDTH + GAP
-    return render_to_string(
-        "treatments/svg/body_chart.svg",
-        {
-            "width": width,
-            "height": HEIGHT + 20,
-            "back_offset": FIGURE_WIDTH + GAP,
-            "front_centre": CENTRE,
-            "back_centre": FIGURE_WIDTH + GAP + CENTRE,
-            "caption_y": HEIGHT + 14,
-            "front_left_x": FIGURE_WIDTH - 10,
-            "back_right_x": FIGURE_WIDTH + GAP + 4,
-            "right_x": width - 10,
-            "zones": zones,
-            "plain": plain,
-            # Regions that are links make the chart a group of controls, not one image (axe: an image
-            # holds no interactive element).
-            "interactive": link is not None,
-        },
-    )
+    context = {
+        "width": width,
+        "height": HEIGHT + 20,
+        "back_offset": FIGURE_WIDTH + GAP,
+        "front_centre": CENTRE,
+        "back_centre": FIGURE_WIDTH + GAP + CENTRE,
+        "caption_y": HEIGHT + 14,
+        "front_left_x": FIGURE_WIDTH - 10,
+        "back_right_x": FIGURE_WIDTH + GAP + 4,
+        "right_x": width - 10,
+        "zones": zones,
+        "plain": plain,
+        # Regions that are links make the chart a group of controls, not one image (axe: an image
+        # holds no interactive element).
+        "interactive": link is not None,
+    }
+    template = "treatments/svg/body_chart.svg"
+    return CHARTS.get([template, context], lambda: render_to_string(template, context))
 
 
 def _dot(x0, y0, index, order):

@@ -19,14 +19,26 @@ from .models import (
 )
 from .outcomes import ACTIVITY_MAX, check_activities
 from .services import DRAFT_FIELDS, POINT_FIELDS, SIDE_EFFECT_FIELDS
+from .widgets import RENDERER
+
+# The session screen's forms write each field through this template: crispy's own, rendered once per
+# distinct content (treatments/templatetags/session_fields.py).
+FIELD_ONCE = "treatments/_field.html"
 
 
-def row(*names):
-    return Div(*[Div(Field(name), css_class="col-md") for name in names], css_class="row")
+def row(*names, template=None):
+    return Div(*[Div(Field(name, template=template), css_class="col-md") for name in names], css_class="row")
+
+
+def screen_row(*names):
+    """A row of the session screen's forms, each field written through FIELD_ONCE."""
+    return row(*names, template=FIELD_ONCE)
 
 
 class AssessmentForm(forms.ModelForm):
     """The draft's assessment and after-treatment fields; `version` is the one the page was opened at."""
+
+    default_renderer = RENDERER  # the session screen's widgets written in Python (treatments/widgets.py)
 
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -58,23 +70,24 @@ class AssessmentForm(forms.ModelForm):
             self.fields[name].widget.attrs.update({"min": 0, "inputmode": "numeric"})
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.field_template = FIELD_ONCE
         self.helper.layout = Layout(
             Fieldset(
                 "Assessment",
-                row("presenting_complaint", "history"),
-                row("pain_before", "rom_findings"),
-                row("impression", "plan"),
-                row("review_on"),
+                screen_row("presenting_complaint", "history"),
+                screen_row("pain_before", "rom_findings"),
+                screen_row("impression", "plan"),
+                screen_row("review_on"),
                 "screening_reviewed",
             ),
             Fieldset(
                 "After treatment",
-                row("pain_after", "movement_change", "immediate_response"),
+                screen_row("pain_after", "movement_change", "immediate_response"),
                 "aftercare_heat_hydration",
                 "aftercare_warning_signs",
                 "aftercare_notes",
             ),
-            Fieldset("Needles", row("needles_in", "needles_out"), "sharps_disposed"),
+            Fieldset("Needles", screen_row("needles_in", "needles_out"), "sharps_disposed"),
             "version",
         )
 
@@ -99,6 +112,8 @@ class MuscleChoiceField(forms.ModelChoiceField):
 
 class PointForm(forms.ModelForm):
     """One needle point row. `region` narrows the muscle list to a body chart region."""
+
+    default_renderer = RENDERER  # the session screen's widgets written in Python (treatments/widgets.py)
 
     muscle = MuscleChoiceField(queryset=Muscle.objects.none())
 
@@ -130,6 +145,12 @@ class PointForm(forms.ModelForm):
             muscles = muscles.filter(body_region=region)
         self.fields["muscle"].queryset = muscles.order_by("name")
         self.fields["needle_size"].queryset = NeedleSize.objects.filter(active=True)
+        for name in ("muscle", "needle_size"):
+            # Read once, in one round trip: the widget would otherwise count the catalogue and read it
+            # through a server-side cursor each time it is written (the session screen writes it twice).
+            field = self.fields[name]
+            blank = [("", field.empty_label)] if field.empty_label is not None else []
+            field.widget.choices = blank + [field.choices.choice(row) for row in field.queryset]
         self.fields["segment"].required = False
         self.fields["insertions"].widget.attrs.update({"min": 1})
         # No autofocus: on page load it scrolled a tablet past the screening flags and consent banner;
@@ -137,9 +158,12 @@ class PointForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+        self.helper.field_template = FIELD_ONCE
 
 
 class SideEffectForm(forms.ModelForm):
+    default_renderer = RENDERER  # the session screen's widgets written in Python (treatments/widgets.py)
+
     class Meta:
         model = SideEffect
         fields = SIDE_EFFECT_FIELDS
@@ -155,8 +179,11 @@ class SideEffectForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+        self.helper.field_template = FIELD_ONCE
         self.helper.layout = Layout(
-            row("type", "severity", "onset"), row("duration", "action_taken", "description"), "resolved"
+            screen_row("type", "severity", "onset"),
+            screen_row("duration", "action_taken", "description"),
+            "resolved",
         )
 
 
@@ -202,6 +229,8 @@ class CloseIncidentForm(forms.Form):
 
 
 class AddendumForm(forms.Form):
+    default_renderer = RENDERER  # the session screen's widgets written in Python (treatments/widgets.py)
+
     text = forms.CharField(
         label="Addendum",
         max_length=CLINICAL_NOTE,
@@ -213,6 +242,7 @@ class AddendumForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.field_template = FIELD_ONCE
 
 
 class PSFSForm(forms.Form):

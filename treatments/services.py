@@ -831,8 +831,10 @@ SIGNING_REQUIRED = [
 ]
 
 
-def missing_for_signing(session):
-    """What stops the session from being signed, as sentences naming each missing item (empty: ready)."""
+def missing_for_signing(session, needled=None):
+    """What stops the session from being signed, as sentences naming each missing item (empty: ready).
+    `needled`: the session's points not removed, with their muscles, when the caller has them already
+    (the session screen); read here otherwise."""
     problems = []
     for name, label in SIGNING_REQUIRED:
         value = getattr(session, name)
@@ -846,7 +848,9 @@ def missing_for_signing(session):
             f"Needles out ({session.needles_out}) differ from needles in ({session.needles_in}): "
             "find every needle before signing."
         )
-    points = list(session.points.filter(removal__isnull=True).select_related("muscle"))
+    if needled is None:
+        needled = session.points.filter(removal__isnull=True).select_related("muscle")
+    points = list(needled)
     if points and not session.needles_in:
         problems.append("Needles in must be at least 1 when needle points are recorded.")
     if (session.needles_in or 0) > 0 and not session.sharps_disposed:

@@ -102,7 +102,7 @@ def session_context(session, request=None, printing=False):
         # No point at all without the general risks accepted (consent.selectors.check_region_allowed).
         "needling_allowed": statuses[session.patient_id][Region.GENERAL].allowed,
         "body_chart": None if printing else body_chart_svg(session, needled, link=editable),
-        "missing": [] if session.is_signed or printing else missing_for_signing(session),
+        "missing": [] if session.is_signed or printing else missing_for_signing(session, needled),
         "editable": editable,
         "may_add_addendum": may_add_addendum,
         "is_own_draft": editable,

@@ -247,7 +247,7 @@ def test_the_session_page_takes_a_constant_number_of_queries(
             needle_size=needle("0.30", 50),
             depth_mm=20 + index,
         )
-    with django_assert_max_num_queries(40) as few:
+    with django_assert_max_num_queries(19) as few:
         physio_client.get(url)
     for index in range(25):
         add_point(

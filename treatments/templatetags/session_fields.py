@@ -1,0 +1,87 @@
+"""Each field of the session screen's forms is written by crispy-forms once per distinct content, then
+served from memory (treatments/rendered.py; issue 17: crispy's field template was half of the page once
+the widgets were written in Python).
+
+`treatments/_field.html` is the forms' crispy field template (FormHelper.field_template, and the template
+of their layout Fields); its `{% crispy_field_once %}` renders crispy's own `bootstrap5/field.html` for a
+field whose content it has not seen. The content is everything that template reads: the widget as
+written (its value, choices and attributes), label, help text, whether required, ids, and the layout's
+classes; so a changed value, a new muscle in the catalogue or a carried-over needle is rendered afresh.
+A field with errors is always rendered afresh (a refused form is rare and its errors are the point).
+"""
+
+from django import template
+from django.template.loader import get_template
+
+from ..rendered import RenderedOnce
+
+register = template.Library()
+
+CRISPY_FIELD = "bootstrap5/field.html"
+# What crispy's field template (and the templates it includes) reads from its context besides the field.
+CONTEXT_READ = (
+    "tag", "form_class", "label_class", "field_class", "wrapper_class", "form_show_labels",
+    "form_show_errors", "bootstrap_checkbox_offsets", "help_text_inline", "error_text_inline",
+)  # fmt: skip
+FIELDS = RenderedOnce(size=512)
+
+
+def field_content(field, context):
+    """Everything crispy's field template reads of `field` and of its context."""
+    widget = type(field.field.widget)
+    return [
+        CRISPY_FIELD,
+        f"{widget.__module__}.{widget.__qualname__}",
+        str(field),  # the widget as written: name, value, choices, attributes
+        field.html_name,
+        field.auto_id or "",
+        field.id_for_label or "",
+        str(field.label or ""),
+        str(field.help_text or ""),
+        field.field.required,
+        field.css_classes(),
+        field.use_fieldset,
+        field.aria_describedby or "",
+        field.is_hidden,
+        *(repr(context.get(name)) for name in CONTEXT_READ),
+    ]
+
+
+def forget_rendered_fields():
+    """Empty this process's memory of rendered fields (tests)."""
+    FIELDS.clear()
+
+
+@register.simple_tag(takes_context=True)
+def crispy_field_once(context):
+    field = context["field"]
+
+    def render():
+        return get_template(CRISPY_FIELD).template.render(context)
+
+    if field.errors:
+        return render()
+    return FIELDS.get(field_content(field, context), render)
+
+
+FORMS = RenderedOnce(size=256)
+CRISPY_FORM = template.Template("{% load crispy_forms_tags %}{% crispy crispy_once_form %}")
+
+
+@register.simple_tag(takes_context=True)
+def crispy_once(context, form):
+    """`{% crispy form %}`, written once per distinct content of its fields, for the screen's forms whose
+    layout is fixed by their class (their __init__ builds the same layout every time). A form with errors
+    is always written afresh."""
+
+    def render():
+        with context.push(crispy_once_form=form):
+            return CRISPY_FORM.render(context)
+
+    if form.errors:
+        return render()
+    form_class = type(form)
+    fields = [field_content(field, {}) for field in form]
+    return FORMS.get(
+        ["crispy_once", f"{form_class.__module__}.{form_class.__qualname__}", form.prefix, fields], render
+    )

@@ -1,0 +1,105 @@
+"""The session screen's forms render their plain widgets (inputs, text areas, selects) in Python (issue 17).
+
+Django renders each widget through its templates: a select of the 78 muscles is two template includes per
+option, and the session screen's forms hold about forty fields, so the widgets alone took about a third of
+the page. `WidgetRenderer` writes the very markup of Django's own templates (django/forms/widgets/*.html,
+byte for byte: tests/treatments/test_widget_renderer.py compares every widget of the screen's forms with
+Django's renderer) and hands any other template (radio buttons, a widget's own template) to Django.
+"""
+
+import html
+
+from django.forms.renderers import DjangoTemplates
+from django.template import Context
+from django.template.base import render_value_in_context
+from django.utils.safestring import SafeData, mark_safe
+
+WIDGETS = "django/forms/widgets/"
+INPUTS = {
+    f"{WIDGETS}{name}.html"
+    for name in (
+        "input", "text", "number", "email", "url", "password", "hidden", "date", "datetime", "time",
+        "checkbox", "search", "tel", "color",
+    )
+}  # fmt: skip
+SELECT, OPTION, TEXTAREA = f"{WIDGETS}select.html", f"{WIDGETS}select_option.html", f"{WIDGETS}textarea.html"
+# What `{{ value }}` goes through in a template: local time, localized numbers, autoescaping.
+_AS_TEMPLATE = Context(autoescape=True)
+
+
+def _shown(value):
+    """`{{ value }}` as the widget templates write it."""
+    if type(value) is str:  # the common case, and what it comes to: a plain string is escaped
+        return html.escape(value)
+    return render_value_in_context(value, _AS_TEMPLATE)
+
+
+def _as_string(value):
+    """`{{ value|stringformat:'s' }}`: the filter keeps a safe string safe; anything else is escaped."""
+    text = str(value)  # what "%s" makes of it (stringformat's tuples are made strings first, as here)
+    return text if isinstance(value, SafeData) else html.escape(text)
+
+
+def _attrs(attrs):
+    """django/forms/widgets/attrs.html: False leaves an attribute out, True writes its bare name."""
+    parts = []
+    for name, value in attrs.items():
+        if value is False:
+            continue
+        parts.append(f" {_shown(name)}" if value is True else f' {_shown(name)}="{_as_string(value)}"')
+    return "".join(parts)
+
+
+def _input(widget):
+    value = f' value="{_as_string(widget["value"])}"' if widget["value"] is not None else ""
+    name = f'type="{_shown(widget["type"])}" name="{_shown(widget["name"])}"'
+    return f"<input {name}{value}{_attrs(widget['attrs'])}>"
+
+
+def _textarea(widget):
+    value = _shown(widget["value"]) if widget["value"] else ""
+    return f'<textarea name="{_shown(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
+
+
+def _select(widget):
+    parts = [f'<select name="{_shown(widget["name"])}"{_attrs(widget["attrs"])}>']
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{_shown(group_name)}">')
+        for option in options:
+            parts.append(
+                f'\n  <option value="{_as_string(option["value"])}"{_attrs(option["attrs"])}>'
+                f"{_shown(option['label'])}</option>\n"
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
+
+
+class WidgetRenderer(DjangoTemplates):
+    """Django's template renderer, with inputs, text areas and selects written in Python."""
+
+    def render(self, template_name, context, request=None):
+        widget = context.get("widget") if len(context) == 1 else None
+        html = None
+        if widget is None:
+            pass
+        elif template_name in INPUTS:
+            html = _input(widget)
+        elif template_name == TEXTAREA:
+            html = _textarea(widget)
+        elif template_name == SELECT and all(
+            option["template_name"] == OPTION
+            for _group, options, _index in widget["optgroups"]
+            for option in options
+        ):
+            html = _select(widget)
+        if html is None:
+            return super().render(template_name, context, request=request)
+        # Every value in it went through escape() or was already safe, as in the templates it stands for.
+        return mark_safe(html)  # noqa: S308
+
+
+# One renderer for every form that uses it: its template engine (for what it hands to Django) is made once.
+RENDERER = WidgetRenderer()

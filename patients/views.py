@@ -12,7 +12,7 @@ from audit.models import Action, AuditEvent
 from audit.services import record
 
 from . import services
-from .chart import chart_panels, patient_badges
+from .chart import chart_panels, patient_badges, recent_screenings
 from .forms import BreakGlassForm, PatientForm, ScreeningForm
 from .models import Patient
 
@@ -123,10 +123,12 @@ def patient_chart(request, pk):
     """Demographics, flags, every app's panels the user may see, and recent activity. Audited."""
     patient = get_object_or_404(Patient, pk=pk)
     record(Action.VIEW, request=request, obj=patient, patient_id=patient.pk, detail="chart")
-    screening = services.latest_screening(patient)
+    # The screening panel's list, read once: its first is the latest, which the flags are made of.
+    screenings = recent_screenings(request, patient)
+    screening = screenings[0] if screenings else None
     context = {
         "patient": patient,
-        "badges": patient_badges([patient]).get(patient.pk, []),
+        "badges": patient_badges([patient], {patient.pk: screening}).get(patient.pk, []),
         "screening": screening,
         "screening_due": services.screening_is_due(screening),
         # Each app's panel rendered with its own context (plus the patient), in the collector's order.

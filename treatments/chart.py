@@ -2,12 +2,34 @@
 
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from accounts.models import Role
+from patients.chart import on_chart, url_for_id
 
 from .models import NeedlingSession
 
 HISTORY = 20
+# The course of care (treatments/course.py) draws the latest 24: one read serves both panels.
+LATEST = 25
+
+
+def latest_sessions(request, patient):
+    """The patient's latest LATEST sessions, newest first, each with its clinician, its follow-up (the
+    answers, treatments/followup.py) and its needled points counted (`point_count`; a point removed as
+    entered in error is not counted): one query per page, shared by the session history and the course
+    of care."""
+    return on_chart(
+        request,
+        patient,
+        "sessions",
+        lambda: list(
+            NeedlingSession.objects.filter(patient=patient)
+            .select_related("clinician", "follow_up")
+            .annotate(point_count=Count("points", filter=Q(points__removal__isnull=True)))
+            .order_by("-started_at", "-id")[:LATEST]
+        ),
+    )
 
 
 def pain_chart_svg(sessions):
@@ -58,20 +80,27 @@ def pain_chart_svg(sessions):
 
 
 def sessions_panel(request, patient):
-    """Session history, newest first, with links to each session and its PDF. Two queries."""
-    sessions = list(
-        NeedlingSession.objects.filter(patient=patient)
-        .select_related("clinician", "follow_up")  # the follow-up's answers (treatments/followup.py)
-        # Needled points: one removed as entered in error is not counted.
-        .annotate(point_count=Count("points", filter=Q(points__removal__isnull=True)))
-        .order_by("-started_at", "-id")[: HISTORY + 1]
-    )
+    """Session history, newest first, with links to each session and its PDF. The page's one read of the
+    latest sessions, and a count when there are more than HISTORY."""
+    sessions = latest_sessions(request, patient)
     more = len(sessions) > HISTORY
     sessions = sessions[:HISTORY]
+    # Each row's links and day made here, once per page for the reverse() (not a {% url %} per row).
+    session_url, pdf_url = url_for_id("treatments:session"), url_for_id("treatments:pdf")
+    rows = [
+        {
+            "session": s,
+            "url": session_url(s.pk),
+            "pdf_url": pdf_url(s.pk),
+            "day": f"{timezone.localtime(s.started_at):%Y-%m-%d}",
+        }
+        for s in sessions
+    ]
     return {
         "template": "treatments/chart_panel.html",
         "context": {
             "sessions": sessions,
+            "rows": rows,
             "pain_chart": pain_chart_svg(sessions),
             "can_start": request.user.role == Role.PHYSIO and patient.archived_at is None,
             # "Repeat last session" starts a draft from it (treatments/repeat.py).

@@ -6,17 +6,19 @@ beside it, for screen readers and careful readers. A constant number of queries 
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Role
+from patients.chart import url_for_id
 
-from .models import BodyRegion, NeedlePoint, NeedlingSession, SideEffect
+from .chart import LATEST, latest_sessions
+from .models import BodyRegion, NeedlePoint, SideEffect
 from .outcomes import activity_key, psfs_history
 
 # A course is 3 to 6 sessions, an episode about 7 (DOMAIN.md): the latest 24 show several courses.
 COURSE_SESSIONS = 24
+assert COURSE_SESSIONS <= LATEST, "the chart's one read of the latest sessions must cover the course"
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 40, 16, 34, 46
 COLOURS = ("#0d6efd", "#fd7e14", "#198754", "#6f42c1", "#d63384")
@@ -125,15 +127,11 @@ def trend_svg(key, title, x_labels, series, *, markers=(), x_notes=()):
     return render_to_string("treatments/svg/trend_chart.svg", context)
 
 
-def _course_sessions(patient):
+def _course_sessions(request, patient):
     """The latest COURSE_SESSIONS sessions, oldest first, each with its needled points counted, its body
-    regions and its side effects: three queries."""
-    sessions = list(
-        NeedlingSession.objects.filter(patient=patient)
-        .select_related("clinician")
-        .annotate(needled=Count("points", filter=Q(points__removal__isnull=True)))
-        .order_by("-started_at", "-id")[:COURSE_SESSIONS]
-    )
+    regions and its side effects: the chart's read of the latest sessions (shared with the session
+    history, treatments/chart.py), then two queries."""
+    sessions = latest_sessions(request, patient)[:COURSE_SESSIONS]
     sessions.reverse()
     ids = [s.pk for s in sessions]
     regions, effects = {}, {}
@@ -149,6 +147,7 @@ def _course_sessions(patient):
             f"{effect.get_type_display()} ({effect.severity_word})"
         )
     for session in sessions:
+        session.needled = session.point_count
         session.regions = regions.get(session.pk, [])
         session.effects = effects.get(session.pk, [])
     return sessions
@@ -162,10 +161,12 @@ def pain_trend(sessions):
         title="Pain (NRS 0-10) before and after each session",
         columns=["Session", "Pain before", "Pain after", "Points", "Regions", "Side effects", "Signed"],
     )
+    session_url = url_for_id("treatments:session")
     for label, s in zip(labels, sessions, strict=True):
         trend.rows.append(
             {
                 "session": s,
+                "url": session_url(s.pk),
                 "cells": [
                     label,
                     s.pain_before if s.pain_before is not None else "–",
@@ -236,7 +237,7 @@ def review_status(sessions, today=None):
 
 def course_panel(request, patient):
     """The course of care on the chart (clinical): five queries whatever the number of sessions."""
-    sessions = _course_sessions(patient)
+    sessions = _course_sessions(request, patient)
     measures = psfs_history(patient.pk, limit=COURSE_SESSIONS)
     pain = pain_trend(sessions) if sessions else None
     psfs = psfs_trend(measures) if measures else None

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
 
 from accounts.models import Role
 from patients.chart import url_for_id
@@ -24,6 +26,9 @@ LEFT, RIGHT, TOP, BOTTOM = 40, 16, 34, 46
 COLOURS = ("#0d6efd", "#fd7e14", "#198754", "#6f42c1", "#d63384")
 BEFORE, AFTER, SIDE_EFFECT = "#6c757d", "#0d6efd", "#dc3545"
 REGION_LABELS = dict(BodyRegion.choices)
+DOT = (
+    '<circle cx="{}" cy="{}" r="3.5" fill="{}" data-x="{}" data-value="{}"><title>{}, {}: {}</title></circle>'
+)
 
 
 @dataclass
@@ -49,6 +54,17 @@ class Trend:
     columns: list
     rows: list = field(default_factory=list)
     svg: str = ""
+
+    def add_row(self, cells, url=None, **extra):
+        """A row of the table: its cells, and its markup made here (each cell localized and escaped as
+        the template would, the first a header linking to `url` when given) rather than by a template
+        loop per cell."""
+        first, *rest = [localize(cell) for cell in cells]
+        head = format_html('<a href="{}">{}</a>', url, first) if url else first
+        html = format_html(
+            '<th scope="row">{}</th>{}', head, format_html_join("", "<td>{}</td>", ((cell,) for cell in rest))
+        )
+        self.rows.append({"cells": cells, "html": html, **extra})
 
 
 def _x_at(index, count):
@@ -85,11 +101,25 @@ def trend_svg(key, title, x_labels, series, *, markers=(), x_notes=()):
                 "colour": one.colour,
                 "dashed": one.dashed,
                 "runs": [" ".join(r) for r in runs if len(r) > 1],
-                "dots": [
-                    {"cx": f"{_x_at(i, count):.1f}", "cy": f"{_y_at(v):.1f}", "x": x_labels[i], "value": v}
-                    for i, v in enumerate(one.values)
-                    if v is not None
-                ],
+                # One circle per value, made here (every value escaped) rather than by a template loop.
+                "dots": format_html_join(
+                    "",
+                    DOT,
+                    (
+                        (
+                            f"{_x_at(i, count):.1f}",
+                            f"{_y_at(v):.1f}",
+                            one.colour,
+                            x_labels[i],
+                            v,
+                            one.name,
+                            x_labels[i],
+                            v,
+                        )
+                        for i, v in enumerate(one.values)
+                        if v is not None
+                    ),
+                ),
                 "legend_x": LEFT + number * 150,
                 "legend_text_x": LEFT + number * 150 + 16,
             }
@@ -163,20 +193,18 @@ def pain_trend(sessions):
     )
     session_url = url_for_id("treatments:session")
     for label, s in zip(labels, sessions, strict=True):
-        trend.rows.append(
-            {
-                "session": s,
-                "url": session_url(s.pk),
-                "cells": [
-                    label,
-                    s.pain_before if s.pain_before is not None else "–",
-                    s.pain_after if s.pain_after is not None else "–",
-                    s.needled,
-                    ", ".join(s.regions) or "–",
-                    "; ".join(s.effects) or "None",
-                    "yes" if s.signed_at else "draft",
-                ],
-            }
+        trend.add_row(
+            [
+                label,
+                s.pain_before if s.pain_before is not None else "–",
+                s.pain_after if s.pain_after is not None else "–",
+                s.needled,
+                ", ".join(s.regions) or "–",
+                "; ".join(s.effects) or "None",
+                "yes" if s.signed_at else "draft",
+            ],
+            url=session_url(s.pk),
+            session=s,
         )
     trend.svg = trend_svg(
         trend.key,
@@ -212,9 +240,7 @@ def psfs_trend(measures):
         columns=["Scored", "PSFS score", *[names[k] for k in keys]],
     )
     for label, measure, scored in zip(labels, measures, scores, strict=True):
-        trend.rows.append(
-            {"cells": [label, measure.score, *[scored.get(k, "–") for k in keys]], "measure": measure}
-        )
+        trend.add_row([label, measure.score, *[scored.get(k, "–") for k in keys]], measure=measure)
     series = [Series("PSFS score (mean)", "#212529", [float(m.score) for m in measures], dashed=True)]
     series += [
         Series(names[k], COLOURS[n % len(COLOURS)], [scored.get(k) for scored in scores])

@@ -41,6 +41,7 @@ def main():
     parser.add_argument("--sort", default="cumtime")
     parser.add_argument("--limit", type=int, default=60)
     parser.add_argument("--sql", action="store_true", help="print each query of one request and its time")
+    parser.add_argument("--callers", help="also print the callers of functions matching this pattern")
     options = parser.parse_args()
 
     import django
@@ -89,7 +90,10 @@ def main():
     if options.sql:
         for ms, sql in queries:
             print(f"{ms:7.1f} ms  {sql[:300]}")
-    pstats.Stats(profile).sort_stats(options.sort).print_stats(options.limit)
+    stats = pstats.Stats(profile).sort_stats(options.sort)
+    stats.print_stats(options.limit)
+    if options.callers:
+        stats.print_callers(options.callers)
 
 
 if __name__ == "__main__":

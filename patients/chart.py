@@ -14,6 +14,9 @@ patient, so it lives no longer than the page being drawn and never crosses to an
 """
 
 from django.apps import apps
+from django.template import engines
+from django.template.backends.utils import csrf_input_lazy, csrf_token_lazy
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.module_loading import import_string
 
@@ -76,13 +79,31 @@ def chart_panels(request, patient):
     return sorted(panels, key=lambda p: p.get("order", 100))
 
 
+def render_panels(request, patient, panels):
+    """Each panel's template rendered with its own context plus the patient, in the given order. The
+    context processors (navigation, messages, user, roles) and the CSRF token are made once for the page,
+    not once per panel as render_to_string(request=...) would."""
+    engine = engines["django"].engine
+    shared = {}
+    for processor in engine.template_context_processors:
+        shared.update(processor(request))
+    shared.update(csrf_input=csrf_input_lazy(request), csrf_token=csrf_token_lazy(request))
+    return [
+        # The processors' names win over a panel's, as in a RequestContext.
+        get_template(panel["template"]).render({"patient": patient, **panel["context"], **shared})
+        for panel in panels
+    ]
+
+
 def screening_badges(patients, latest=None):
     """Findings of each patient's latest screening: contraindications in red (danger), precautions in
     amber (warning), and "Screening due" when it is missing or older than SCREENING_VALID_MONTHS
-    (warning). Two queries (the screenings, the clinic's rules); one when the caller already has
+    (warning). Two queries (the screenings, the clinic's rules, read only when a latest screening has an
+    item answered yes); one when the caller already has
     `latest` ({patient_id: latest Screening or None} for every patient)."""
     latest = latest_screenings(patients) if latest is None else {k: v for k, v in latest.items() if v}
-    rules = screening_rules() if latest else {}
+    # The clinic's rules matter only to a screening with an item answered yes.
+    rules = screening_rules() if any(screening.flags for screening in latest.values()) else {}
     cutoff = screening_cutoff()
     badges = {}
     for patient in patients:

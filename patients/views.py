@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import get_template, render_to_string
+from django.template.loader import get_template
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -12,7 +12,7 @@ from audit.models import Action, AuditEvent
 from audit.services import record
 
 from . import services
-from .chart import chart_panels, patient_badges, recent_screenings
+from .chart import chart_panels, patient_badges, recent_screenings, render_panels
 from .forms import BreakGlassForm, PatientForm, ScreeningForm
 from .models import Patient
 
@@ -132,10 +132,7 @@ def patient_chart(request, pk):
         "screening": screening,
         "screening_due": services.screening_is_due(screening),
         # Each app's panel rendered with its own context (plus the patient), in the collector's order.
-        "panels": [
-            render_to_string(panel["template"], {"patient": patient, **panel["context"]}, request=request)
-            for panel in chart_panels(request, patient)
-        ],
+        "panels": render_panels(request, patient, chart_panels(request, patient)),
         "activity": recent_activity(patient, request.user),
     }
     return render(request, "patients/chart.html", context)

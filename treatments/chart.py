@@ -1,6 +1,7 @@
 """The patient chart's needling panel (clinical): sessions newest first with a small pain chart."""
 
-from django.db.models import Count, Q
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -8,7 +9,7 @@ from django.utils.html import format_html_join
 from accounts.models import Role
 from patients.chart import on_chart, url_for_id
 
-from .models import NeedlingSession
+from .models import NeedlePoint, NeedlingSession, SideEffect
 
 HISTORY = 20
 BAR = '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} {}: {}</title></rect>'
@@ -16,22 +17,43 @@ BAR = '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} {}: {}</ti
 LATEST = 25
 
 
+def _per_session(rows, field, order_by):
+    """An array of `field` over `rows` of each session (a correlated subquery), in `order_by`."""
+    return Subquery(
+        rows.filter(session=OuterRef("pk"))
+        .order_by()
+        .values("session")
+        .annotate(values=ArrayAgg(field, order_by=order_by))
+        .values("values")
+    )
+
+
 def latest_sessions(request, patient):
     """The patient's latest LATEST sessions, newest first, each with its clinician, its follow-up (the
-    answers, treatments/followup.py) and its needled points counted (`point_count`; a point removed as
-    entered in error is not counted): one query per page, shared by the session history and the course
-    of care."""
-    return on_chart(
-        request,
-        patient,
-        "sessions",
-        lambda: list(
+    answers, treatments/followup.py), the body region of each needled point (`point_regions`, in region
+    order; a point removed as entered in error is not one), hence `point_count`, and its side effects'
+    types and severities (`effect_types`, `effect_severities`, in the order recorded). One query per
+    page, shared by the session history and the course of care (treatments/course.py)."""
+
+    def read():
+        needled = NeedlePoint.objects.filter(removal__isnull=True)
+        effects = SideEffect.objects.all()
+        sessions = list(
             NeedlingSession.objects.filter(patient=patient)
             .select_related("clinician", "follow_up")
-            .annotate(point_count=Count("points", filter=Q(points__removal__isnull=True)))
+            .annotate(
+                point_regions=_per_session(needled, "muscle__body_region", ["muscle__body_region"]),
+                effect_types=_per_session(effects, "type", ["recorded_at", "id"]),
+                effect_severities=_per_session(effects, "severity", ["recorded_at", "id"]),
+            )
             .order_by("-started_at", "-id")[:LATEST]
-        ),
-    )
+        )
+        for session in sessions:
+            session.point_regions = session.point_regions or []
+            session.point_count = len(session.point_regions)
+        return sessions
+
+    return on_chart(request, patient, "sessions", read)
 
 
 def pain_chart_svg(sessions):

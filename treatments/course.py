@@ -15,7 +15,7 @@ from accounts.models import Role
 from patients.chart import url_for_id
 
 from .chart import LATEST, latest_sessions
-from .models import BodyRegion, NeedlePoint, SideEffect
+from .models import BodyRegion, SideEffect
 from .outcomes import activity_key, psfs_history
 
 # A course is 3 to 6 sessions, an episode about 7 (DOMAIN.md): the latest 24 show several courses.
@@ -159,27 +159,25 @@ def trend_svg(key, title, x_labels, series, *, markers=(), x_notes=()):
 
 def _course_sessions(request, patient):
     """The latest COURSE_SESSIONS sessions, oldest first, each with its needled points counted, its body
-    regions and its side effects: the chart's read of the latest sessions (shared with the session
-    history, treatments/chart.py), then two queries."""
+    regions and its side effects: the chart's one read of the latest sessions (treatments/chart.py,
+    shared with the session history), no query of its own."""
     sessions = latest_sessions(request, patient)[:COURSE_SESSIONS]
     sessions.reverse()
-    ids = [s.pk for s in sessions]
-    regions, effects = {}, {}
-    for session_id, region in (
-        NeedlePoint.objects.filter(session_id__in=ids, removal__isnull=True)
-        .values_list("session_id", "muscle__body_region")
-        .distinct()
-        .order_by("session_id", "muscle__body_region")
-    ):
-        regions.setdefault(session_id, []).append(REGION_LABELS.get(region, region))
-    for effect in SideEffect.objects.filter(session_id__in=ids).order_by("recorded_at", "id"):
-        effects.setdefault(effect.session_id, []).append(
-            f"{effect.get_type_display()} ({effect.severity_word})"
-        )
     for session in sessions:
         session.needled = session.point_count
-        session.regions = regions.get(session.pk, [])
-        session.effects = effects.get(session.pk, [])
+        # Each region once, in region order (the points come sorted by it).
+        session.regions = [
+            REGION_LABELS.get(region, region) for region in dict.fromkeys(session.point_regions)
+        ]
+        session.effects = [
+            f"{effect.get_type_display()} ({effect.severity_word})"
+            for effect in (
+                SideEffect(type=kind, severity=severity)
+                for kind, severity in zip(
+                    session.effect_types or [], session.effect_severities or [], strict=True
+                )
+            )
+        ]
     return sessions
 
 
@@ -262,7 +260,8 @@ def review_status(sessions, today=None):
 
 
 def course_panel(request, patient):
-    """The course of care on the chart (clinical): five queries whatever the number of sessions."""
+    """The course of care on the chart (clinical): one query of its own (the PSFS scorings) and
+    the chart's shared read of the latest sessions, whatever the number of sessions."""
     sessions = _course_sessions(request, patient)
     measures = psfs_history(patient.pk, limit=COURSE_SESSIONS)
     pain = pain_trend(sessions) if sessions else None

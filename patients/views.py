@@ -4,6 +4,8 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
@@ -109,13 +111,33 @@ NON_CLINICAL_ACTIVITY = Q(object_type__in=["patients.patient", "appointments.app
 )
 
 
+# The apps' names the chart leaves out of an event's object type ("patients.patient" reads "patient").
+ACTIVITY_APPS = ("patients.", "consent.", "treatments.", "appointments.")
+
+
+def _object_words(object_type):
+    for app in ACTIVITY_APPS:
+        object_type = object_type.replace(app, "")
+    return object_type
+
+
 def recent_activity(patient, user):
     """The chart's latest audit events: all of them for clinical roles, the non-clinical ones for the rest.
-    One query."""
+    One query. Each as the words the chart shows (when, who, what was done to what, its detail), made
+    here rather than by a chain of template filters per event."""
     events = AuditEvent.objects.filter(patient_id=patient.pk)
     if not user.is_clinical:
         events = events.filter(NON_CLINICAL_ACTIVITY)
-    return events.order_by("-id")[:RECENT_ACTIVITY]
+    return [
+        {
+            "at": f"{timezone.localtime(event.at):%Y-%m-%d %H:%M}",
+            "who": event.actor_email or "system",
+            "action": event.get_action_display(),
+            "what": _object_words(event.object_type),
+            "detail": Truncator(event.detail).chars(80) if event.detail else "",
+        }
+        for event in events.order_by("-id")[:RECENT_ACTIVITY]
+    ]
 
 
 @role_required(*REGISTRY)

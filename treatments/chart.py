@@ -29,6 +29,8 @@ def _per_session_sql():
         "point_regions": f"""SELECT array_agg(m.body_region ORDER BY m.body_region) FROM {point} p
             JOIN {muscle} m ON m.id = p.muscle_id WHERE p.session_id = {session}.id
             AND NOT EXISTS (SELECT 1 FROM {removal} r WHERE r.point_id = p.id)""",  # noqa: S608
+        # How many sessions the patient has in all (the history says "the latest 20 of N").
+        "patient_sessions": f"""SELECT count(*) FROM {session} s WHERE s.patient_id = {session}.patient_id""",  # noqa: S608
         # The side effects' types and severities, in the order recorded.
         **{
             f"effect_{field}": f"""SELECT array_agg(e.{column} ORDER BY e.recorded_at, e.id) FROM {effect} e
@@ -45,7 +47,8 @@ def latest_sessions(request, patient):
     """The patient's latest LATEST sessions, newest first, each with its clinician, its follow-up (the
     answers, treatments/followup.py), the body region of each needled point (`point_regions`, in region
     order; a point removed as entered in error is not one), hence `point_count`, and its side effects'
-    types and severities (`effect_types`, `effect_severities`, in the order recorded). One query per
+    types and severities (`effect_types`, `effect_severities`, in the order recorded), and how many
+    sessions the patient has in all (`patient_sessions`). One query per
     page, shared by the session history and the course of care (treatments/course.py)."""
 
     def read():
@@ -113,8 +116,8 @@ def pain_chart_svg(sessions):
 
 
 def sessions_panel(request, patient):
-    """Session history, newest first, with links to each session and its PDF. The page's one read of the
-    latest sessions, and a count when there are more than HISTORY."""
+    """Session history, newest first, with links to each session and its PDF, and how many in all: the
+    page's one read of the latest sessions, no query of its own."""
     sessions = latest_sessions(request, patient)
     more = len(sessions) > HISTORY
     sessions = sessions[:HISTORY]
@@ -139,7 +142,7 @@ def sessions_panel(request, patient):
             # "Repeat last session" starts a draft from it (treatments/repeat.py).
             "last_signed": next((s for s in sessions if s.signed_at is not None), None),
             "more": more,
-            "total": NeedlingSession.objects.filter(patient=patient).count() if more else len(sessions),
+            "total": sessions[0].patient_sessions if sessions else 0,
         },
         "order": 20,
         "clinical": True,

@@ -30,10 +30,10 @@ pytestmark = pytest.mark.django_db
 
 # A physiotherapist's chart of a patient with history: session, user and second factor (3), the patient,
 # the audit chain (3), the screenings, the screening rules (a finding is on file), consent status,
-# consent records, appointments, the latest sessions with their points' regions and side effects, the
-# count of all sessions (more than the history shows), the PSFS scorings, recent activity: 17, and the
-# savepoint and its release around the audit event inside the test's transaction.
-CHART_QUERIES = 19
+# consent records, appointments, the latest sessions (with their points' regions, side effects and the
+# count of all sessions), the PSFS scorings, recent activity: 16, and the savepoint and its release
+# around the audit event inside the test's transaction.
+CHART_QUERIES = 18
 
 
 def chart(client, patient):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Role, User, needling_authorised_q
@@ -231,12 +232,33 @@ def day_schedule(day, people=None, location=None):
     return [(p, by_therapist[p.pk], blocks.get(p.pk, [])) for p in people]
 
 
+_table = Appointment._meta.db_table
+# A patient's next `limit` appointments from now and last `limit` before it (patient_appointments).
+PATIENT_APPOINTMENT_IDS = f"""
+    (SELECT id FROM {_table} WHERE patient_id = %s AND start >= %s ORDER BY start, id LIMIT %s)
+    UNION ALL
+    (SELECT id FROM {_table} WHERE patient_id = %s AND start < %s ORDER BY start DESC, id DESC LIMIT %s)
+"""  # noqa: S608 - the table name from _meta; every value a parameter
+
+
 def patient_appointments(patient, *, limit=20):
-    """(upcoming, past) appointments of a patient, each at most `limit`. Two queries."""
+    """(upcoming, past) appointments of a patient, each at most `limit`: upcoming soonest first, past
+    latest first. One query: the two lists' ids are each chosen by a subquery on the patient's start
+    times (united), and their rows read together."""
     now = timezone.now()
-    base = Appointment.objects.filter(patient=patient).select_related("therapist", "type", "location")
-    upcoming = list(base.filter(start__gte=now).order_by("start")[:limit])
-    past = list(base.filter(start__lt=now).order_by("-start")[:limit])
+    patient_id = getattr(patient, "pk", patient)
+    # UNION ALL, not an OR of two IN: each side stays an index scan on (patient, start). Written out once
+    # (PATIENT_APPOINTMENT_IDS): the ORM took longer to compile the union than PostgreSQL to run it.
+    ids = RawSQL(PATIENT_APPOINTMENT_IDS, [patient_id, now, limit, patient_id, now, limit])  # noqa: S611
+    rows = (
+        Appointment.objects.filter(pk__in=ids)
+        .select_related("therapist", "type", "location")
+        .order_by("start", "id")
+    )
+    upcoming, past = [], []
+    for appointment in rows:
+        (upcoming if appointment.start >= now else past).append(appointment)
+    past.reverse()
     return upcoming, past
 
 

@@ -1,6 +1,7 @@
 """What the consent app adds to the patient chart and to patient lists (hooks of patients/chart.py)."""
 
 from accounts.models import Role
+from patients.chart import url_for_id
 
 from .models import Region
 from .selectors import consent_status_on_page
@@ -21,13 +22,20 @@ def consent_panel(request, patient):
             "on_file": [(Region(region).label, general and statuses[region].on_file) for region in Region]
         }
     else:
+        # Each link made here from one reverse(), not a {% url %} per region and record.
+        detail_url = url_for_id("consent:detail")
+        records = list(
+            patient.consents.select_related("form", "explained_by").order_by("-signed_at", "-id")[
+                :RECENT_RECORDS
+            ]
+        )
+        shown = [statuses[region] for region in Region]
         context = {
-            "statuses": [statuses[region] for region in Region],
-            "records": list(
-                patient.consents.select_related("form", "explained_by").order_by("-signed_at", "-id")[
-                    :RECENT_RECORDS
-                ]
-            ),
+            "statuses": shown,
+            "records": records,
+            # What the template walks: each status and record with its link.
+            "status_rows": [(s, detail_url(s.record.pk) if s.record else "") for s in shown],
+            "record_rows": [(record, detail_url(record.pk)) for record in records],
             "may_obtain": request.user.role == Role.PHYSIO and not patient.is_archived,
         }
     return {"template": "consent/chart_panel.html", "context": context, "order": 1, "clinical": False}

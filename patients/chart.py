@@ -7,9 +7,17 @@
 
 Panels marked clinical are shown only to clinical roles (physiotherapist, administrator): the front desk
 sees demographics, flags and non-clinical panels (such as whether consent is on file), never notes.
+
+Parts of one chart that show the same rows (the page's flags and the screening panel; the session history
+and the course of care) read them once through on_chart(): a memo kept on the request, keyed by the
+patient, so it lives no longer than the page being drawn and never crosses to another patient or user.
 """
 
 from django.apps import apps
+from django.template import engines
+from django.template.backends.utils import csrf_input_lazy, csrf_token_lazy
+from django.template.loader import get_template
+from django.urls import reverse
 from django.utils.module_loading import import_string
 
 from .models import SCREENING_LABELS
@@ -22,6 +30,40 @@ def _hooks(attribute):
     for config in apps.get_app_configs():
         for dotted in getattr(config, attribute, ()):
             yield import_string(dotted)
+
+
+def on_chart(request, patient, name, compute):
+    """compute() once per request and patient for the part of the chart called `name`; later asks within
+    the same request get the same value. Without a request (a caller outside a page) it just computes."""
+    if request is None:
+        return compute()
+    memo = request.__dict__.setdefault("_chart_memo", {})
+    key = (name, getattr(patient, "pk", patient))
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def url_for_id(name):
+    """A function giving the URL `name` takes for an object id, from one reverse(): a panel's rows link
+    through it rather than through a `{% url %}` per row."""
+    marker = 987654321
+    before, after = reverse(name, args=[marker]).split(str(marker))
+    return lambda pk: f"{before}{pk}{after}"
+
+
+RECENT_SCREENINGS = 10
+
+
+def recent_screenings(request, patient):
+    """The patient's latest RECENT_SCREENINGS screenings, newest first, with who answered them: one query
+    per page, shared by the chart's flags (the first is the latest) and its screening panel."""
+    return on_chart(
+        request,
+        patient,
+        "screenings",
+        lambda: list(patient.screenings.select_related("answered_by")[:RECENT_SCREENINGS]),
+    )
 
 
 def chart_panels(request, patient):
@@ -37,12 +79,31 @@ def chart_panels(request, patient):
     return sorted(panels, key=lambda p: p.get("order", 100))
 
 
-def screening_badges(patients):
+def render_panels(request, patient, panels):
+    """Each panel's template rendered with its own context plus the patient, in the given order. The
+    context processors (navigation, messages, user, roles) and the CSRF token are made once for the page,
+    not once per panel as render_to_string(request=...) would."""
+    engine = engines["django"].engine
+    shared = {}
+    for processor in engine.template_context_processors:
+        shared.update(processor(request))
+    shared.update(csrf_input=csrf_input_lazy(request), csrf_token=csrf_token_lazy(request))
+    return [
+        # The processors' names win over a panel's, as in a RequestContext.
+        get_template(panel["template"]).render({"patient": patient, **panel["context"], **shared})
+        for panel in panels
+    ]
+
+
+def screening_badges(patients, latest=None):
     """Findings of each patient's latest screening: contraindications in red (danger), precautions in
     amber (warning), and "Screening due" when it is missing or older than SCREENING_VALID_MONTHS
-    (warning). Two queries (the screenings, the clinic's rules)."""
-    latest = latest_screenings(patients)
-    rules = screening_rules() if latest else {}
+    (warning). Two queries (the screenings, the clinic's rules, read only when a latest screening has an
+    item answered yes); one when the caller already has
+    `latest` ({patient_id: latest Screening or None} for every patient)."""
+    latest = latest_screenings(patients) if latest is None else {k: v for k, v in latest.items() if v}
+    # The clinic's rules matter only to a screening with an item answered yes.
+    rules = screening_rules() if any(screening.flags for screening in latest.values()) else {}
     cutoff = screening_cutoff()
     badges = {}
     for patient in patients:
@@ -66,12 +127,12 @@ def screening_badges(patients):
     return badges
 
 
-def patient_badges(patients):
+def patient_badges(patients, latest=None):
     """{patient_id: [badge, ...]} for the given patients: the patients app's own screening badges, then
     every other app's `patient_badges` hooks. A constant number of queries however many patients: each
-    hook must answer for all of them at once."""
+    hook must answer for all of them at once. `latest` as for screening_badges()."""
     patients = list(patients)
-    merged = screening_badges(patients)
+    merged = screening_badges(patients, latest)
     for hook in _hooks("patient_badges"):
         for patient_id, items in hook(patients).items():
             merged.setdefault(patient_id, []).extend(items)
@@ -80,7 +141,7 @@ def patient_badges(patients):
 
 def screening_panel(request, patient):
     """The screening history with notes: clinical."""
-    screenings = list(patient.screenings.select_related("answered_by")[:10])
+    screenings = recent_screenings(request, patient)
     return {
         "template": "patients/chart_screening_panel.html",
         "context": {"screenings": screenings, "labels": SCREENING_LABELS, "patient": patient},

@@ -2,8 +2,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import get_template, render_to_string
+from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
@@ -12,7 +14,7 @@ from audit.models import Action, AuditEvent
 from audit.services import record
 
 from . import services
-from .chart import chart_panels, patient_badges
+from .chart import chart_panels, patient_badges, recent_screenings, render_panels
 from .forms import BreakGlassForm, PatientForm, ScreeningForm
 from .models import Patient
 
@@ -109,13 +111,33 @@ NON_CLINICAL_ACTIVITY = Q(object_type__in=["patients.patient", "appointments.app
 )
 
 
+# The apps' names the chart leaves out of an event's object type ("patients.patient" reads "patient").
+ACTIVITY_APPS = ("patients.", "consent.", "treatments.", "appointments.")
+
+
+def _object_words(object_type):
+    for app in ACTIVITY_APPS:
+        object_type = object_type.replace(app, "")
+    return object_type
+
+
 def recent_activity(patient, user):
     """The chart's latest audit events: all of them for clinical roles, the non-clinical ones for the rest.
-    One query."""
+    One query. Each as the words the chart shows (when, who, what was done to what, its detail), made
+    here rather than by a chain of template filters per event."""
     events = AuditEvent.objects.filter(patient_id=patient.pk)
     if not user.is_clinical:
         events = events.filter(NON_CLINICAL_ACTIVITY)
-    return events.order_by("-id")[:RECENT_ACTIVITY]
+    return [
+        {
+            "at": f"{timezone.localtime(event.at):%Y-%m-%d %H:%M}",
+            "who": event.actor_email or "system",
+            "action": event.get_action_display(),
+            "what": _object_words(event.object_type),
+            "detail": Truncator(event.detail).chars(80) if event.detail else "",
+        }
+        for event in events.order_by("-id")[:RECENT_ACTIVITY]
+    ]
 
 
 @role_required(*REGISTRY)
@@ -123,17 +145,16 @@ def patient_chart(request, pk):
     """Demographics, flags, every app's panels the user may see, and recent activity. Audited."""
     patient = get_object_or_404(Patient, pk=pk)
     record(Action.VIEW, request=request, obj=patient, patient_id=patient.pk, detail="chart")
-    screening = services.latest_screening(patient)
+    # The screening panel's list, read once: its first is the latest, which the flags are made of.
+    screenings = recent_screenings(request, patient)
+    screening = screenings[0] if screenings else None
     context = {
         "patient": patient,
-        "badges": patient_badges([patient]).get(patient.pk, []),
+        "badges": patient_badges([patient], {patient.pk: screening}).get(patient.pk, []),
         "screening": screening,
         "screening_due": services.screening_is_due(screening),
         # Each app's panel rendered with its own context (plus the patient), in the collector's order.
-        "panels": [
-            render_to_string(panel["template"], {"patient": patient, **panel["context"]}, request=request)
-            for panel in chart_panels(request, patient)
-        ],
+        "panels": render_panels(request, patient, chart_panels(request, patient)),
         "activity": recent_activity(patient, request.user),
     }
     return render(request, "patients/chart.html", context)

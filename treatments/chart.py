@@ -1,13 +1,70 @@
 """The patient chart's needling panel (clinical): sessions newest first with a small pain chart."""
 
-from django.db.models import Count, Q
+from django.db.models.expressions import RawSQL
 from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.html import format_html_join
 
 from accounts.models import Role
+from patients.chart import on_chart, url_for_id
 
-from .models import NeedlingSession
+from .models import NeedlePoint, NeedlingSession, PointRemoval, SideEffect
 
 HISTORY = 20
+BAR = '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} {}: {}</title></rect>'
+# The course of care (treatments/course.py) draws the latest 24: one read serves both panels.
+LATEST = 25
+
+
+def _per_session_sql():
+    """Correlated subqueries giving arrays per session of the chart's latest sessions, written out once:
+    the ORM spent several times longer compiling them, on every chart, than PostgreSQL running them."""
+    session = NeedlingSession._meta.db_table
+    point, removal = NeedlePoint._meta.db_table, PointRemoval._meta.db_table
+    effect = SideEffect._meta.db_table
+    muscle = NeedlePoint._meta.get_field("muscle").related_model._meta.db_table
+    # Only table names from _meta and this function's own fragments: no input reaches the SQL.
+    return {
+        # The body region of each needled point (one removed as entered in error is not), in region order.
+        "point_regions": f"""SELECT array_agg(m.body_region ORDER BY m.body_region) FROM {point} p
+            JOIN {muscle} m ON m.id = p.muscle_id WHERE p.session_id = {session}.id
+            AND NOT EXISTS (SELECT 1 FROM {removal} r WHERE r.point_id = p.id)""",  # noqa: S608
+        # How many sessions the patient has in all (the history says "the latest 20 of N").
+        "patient_sessions": f"""SELECT count(*) FROM {session} s WHERE s.patient_id = {session}.patient_id""",  # noqa: S608
+        # The side effects' types and severities, in the order recorded.
+        **{
+            f"effect_{field}": f"""SELECT array_agg(e.{column} ORDER BY e.recorded_at, e.id) FROM {effect} e
+            WHERE e.session_id = {session}.id"""  # noqa: S608
+            for field, column in (("types", "type"), ("severities", "severity"))
+        },
+    }
+
+
+PER_SESSION = _per_session_sql()
+
+
+def latest_sessions(request, patient):
+    """The patient's latest LATEST sessions, newest first, each with its clinician, its follow-up (the
+    answers, treatments/followup.py), the body region of each needled point (`point_regions`, in region
+    order; a point removed as entered in error is not one), hence `point_count`, and its side effects'
+    types and severities (`effect_types`, `effect_severities`, in the order recorded), and how many
+    sessions the patient has in all (`patient_sessions`). One query per
+    page, shared by the session history and the course of care (treatments/course.py)."""
+
+    def read():
+        sessions = list(
+            NeedlingSession.objects.filter(patient=patient)
+            .select_related("clinician", "follow_up")
+            # PER_SESSION: fixed SQL, no input.
+            .annotate(**{name: RawSQL(sql, ()) for name, sql in PER_SESSION.items()})  # noqa: S611
+            .order_by("-started_at", "-id")[:LATEST]
+        )
+        for session in sessions:
+            session.point_regions = session.point_regions or []
+            session.point_count = len(session.point_regions)
+        return sessions
+
+    return on_chart(request, patient, "sessions", read)
 
 
 def pain_chart_svg(sessions):
@@ -31,16 +88,16 @@ def pain_chart_svg(sessions):
                 continue
             h = value * scale
             bars.append(
-                {
-                    "x": f"{x + offset:.1f}",
-                    "y": f"{height - pad - h:.1f}",
-                    "width": f"{bar:.1f}",
-                    "height": f"{h:.1f}",
-                    "colour": colour,
-                    "day": f"{session.started_at:%Y-%m-%d}",
-                    "label": label,
-                    "value": value,
-                }
+                (
+                    f"{x + offset:.1f}",
+                    f"{height - pad - h:.1f}",
+                    f"{bar:.1f}",
+                    f"{h:.1f}",
+                    colour,
+                    f"{session.started_at:%Y-%m-%d}",
+                    label,
+                    value,
+                )
             )
     return render_to_string(
         "treatments/svg/pain_chart.svg",
@@ -52,32 +109,40 @@ def pain_chart_svg(sessions):
             "axis_end": width - pad,
             "top_label_y": pad - 6,
             "legend_y": height - 4,
-            "bars": bars,
+            # The bars made here, each value escaped by format_html_join, rather than by a template loop.
+            "bars": format_html_join("", BAR, bars),
         },
     )
 
 
 def sessions_panel(request, patient):
-    """Session history, newest first, with links to each session and its PDF. Two queries."""
-    sessions = list(
-        NeedlingSession.objects.filter(patient=patient)
-        .select_related("clinician", "follow_up")  # the follow-up's answers (treatments/followup.py)
-        # Needled points: one removed as entered in error is not counted.
-        .annotate(point_count=Count("points", filter=Q(points__removal__isnull=True)))
-        .order_by("-started_at", "-id")[: HISTORY + 1]
-    )
+    """Session history, newest first, with links to each session and its PDF, and how many in all: the
+    page's one read of the latest sessions, no query of its own."""
+    sessions = latest_sessions(request, patient)
     more = len(sessions) > HISTORY
     sessions = sessions[:HISTORY]
+    # Each row's links and day made here, once per page for the reverse() (not a {% url %} per row).
+    session_url, pdf_url = url_for_id("treatments:session"), url_for_id("treatments:pdf")
+    rows = [
+        {
+            "session": s,
+            "url": session_url(s.pk),
+            "pdf_url": pdf_url(s.pk),
+            "day": f"{timezone.localtime(s.started_at):%Y-%m-%d}",
+        }
+        for s in sessions
+    ]
     return {
         "template": "treatments/chart_panel.html",
         "context": {
             "sessions": sessions,
+            "rows": rows,
             "pain_chart": pain_chart_svg(sessions),
             "can_start": request.user.role == Role.PHYSIO and patient.archived_at is None,
             # "Repeat last session" starts a draft from it (treatments/repeat.py).
             "last_signed": next((s for s in sessions if s.signed_at is not None), None),
             "more": more,
-            "total": NeedlingSession.objects.filter(patient=patient).count() if more else len(sessions),
+            "total": sessions[0].patient_sessions if sessions else 0,
         },
         "order": 20,
         "clinical": True,

@@ -6,22 +6,29 @@ beside it, for screen readers and careful readers. A constant number of queries 
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
 
 from accounts.models import Role
+from patients.chart import url_for_id
 
-from .models import BodyRegion, NeedlePoint, NeedlingSession, SideEffect
+from .chart import LATEST, latest_sessions
+from .models import BodyRegion, SideEffect
 from .outcomes import activity_key, psfs_history
 
 # A course is 3 to 6 sessions, an episode about 7 (DOMAIN.md): the latest 24 show several courses.
 COURSE_SESSIONS = 24
+assert COURSE_SESSIONS <= LATEST, "the chart's one read of the latest sessions must cover the course"
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 40, 16, 34, 46
 COLOURS = ("#0d6efd", "#fd7e14", "#198754", "#6f42c1", "#d63384")
 BEFORE, AFTER, SIDE_EFFECT = "#6c757d", "#0d6efd", "#dc3545"
 REGION_LABELS = dict(BodyRegion.choices)
+DOT = (
+    '<circle cx="{}" cy="{}" r="3.5" fill="{}" data-x="{}" data-value="{}"><title>{}, {}: {}</title></circle>'
+)
 
 
 @dataclass
@@ -47,6 +54,17 @@ class Trend:
     columns: list
     rows: list = field(default_factory=list)
     svg: str = ""
+
+    def add_row(self, cells, url=None, **extra):
+        """A row of the table: its cells, and its markup made here (each cell localized and escaped as
+        the template would, the first a header linking to `url` when given) rather than by a template
+        loop per cell."""
+        first, *rest = [localize(cell) for cell in cells]
+        head = format_html('<a href="{}">{}</a>', url, first) if url else first
+        html = format_html(
+            '<th scope="row">{}</th>{}', head, format_html_join("", "<td>{}</td>", ((cell,) for cell in rest))
+        )
+        self.rows.append({"cells": cells, "html": html, **extra})
 
 
 def _x_at(index, count):
@@ -83,11 +101,25 @@ def trend_svg(key, title, x_labels, series, *, markers=(), x_notes=()):
                 "colour": one.colour,
                 "dashed": one.dashed,
                 "runs": [" ".join(r) for r in runs if len(r) > 1],
-                "dots": [
-                    {"cx": f"{_x_at(i, count):.1f}", "cy": f"{_y_at(v):.1f}", "x": x_labels[i], "value": v}
-                    for i, v in enumerate(one.values)
-                    if v is not None
-                ],
+                # One circle per value, made here (every value escaped) rather than by a template loop.
+                "dots": format_html_join(
+                    "",
+                    DOT,
+                    (
+                        (
+                            f"{_x_at(i, count):.1f}",
+                            f"{_y_at(v):.1f}",
+                            one.colour,
+                            x_labels[i],
+                            v,
+                            one.name,
+                            x_labels[i],
+                            v,
+                        )
+                        for i, v in enumerate(one.values)
+                        if v is not None
+                    ),
+                ),
                 "legend_x": LEFT + number * 150,
                 "legend_text_x": LEFT + number * 150 + 16,
             }
@@ -125,32 +157,27 @@ def trend_svg(key, title, x_labels, series, *, markers=(), x_notes=()):
     return render_to_string("treatments/svg/trend_chart.svg", context)
 
 
-def _course_sessions(patient):
+def _course_sessions(request, patient):
     """The latest COURSE_SESSIONS sessions, oldest first, each with its needled points counted, its body
-    regions and its side effects: three queries."""
-    sessions = list(
-        NeedlingSession.objects.filter(patient=patient)
-        .select_related("clinician")
-        .annotate(needled=Count("points", filter=Q(points__removal__isnull=True)))
-        .order_by("-started_at", "-id")[:COURSE_SESSIONS]
-    )
+    regions and its side effects: the chart's one read of the latest sessions (treatments/chart.py,
+    shared with the session history), no query of its own."""
+    sessions = latest_sessions(request, patient)[:COURSE_SESSIONS]
     sessions.reverse()
-    ids = [s.pk for s in sessions]
-    regions, effects = {}, {}
-    for session_id, region in (
-        NeedlePoint.objects.filter(session_id__in=ids, removal__isnull=True)
-        .values_list("session_id", "muscle__body_region")
-        .distinct()
-        .order_by("session_id", "muscle__body_region")
-    ):
-        regions.setdefault(session_id, []).append(REGION_LABELS.get(region, region))
-    for effect in SideEffect.objects.filter(session_id__in=ids).order_by("recorded_at", "id"):
-        effects.setdefault(effect.session_id, []).append(
-            f"{effect.get_type_display()} ({effect.severity_word})"
-        )
     for session in sessions:
-        session.regions = regions.get(session.pk, [])
-        session.effects = effects.get(session.pk, [])
+        session.needled = session.point_count
+        # Each region once, in region order (the points come sorted by it).
+        session.regions = [
+            REGION_LABELS.get(region, region) for region in dict.fromkeys(session.point_regions)
+        ]
+        session.effects = [
+            f"{effect.get_type_display()} ({effect.severity_word})"
+            for effect in (
+                SideEffect(type=kind, severity=severity)
+                for kind, severity in zip(
+                    session.effect_types or [], session.effect_severities or [], strict=True
+                )
+            )
+        ]
     return sessions
 
 
@@ -162,20 +189,20 @@ def pain_trend(sessions):
         title="Pain (NRS 0-10) before and after each session",
         columns=["Session", "Pain before", "Pain after", "Points", "Regions", "Side effects", "Signed"],
     )
+    session_url = url_for_id("treatments:session")
     for label, s in zip(labels, sessions, strict=True):
-        trend.rows.append(
-            {
-                "session": s,
-                "cells": [
-                    label,
-                    s.pain_before if s.pain_before is not None else "–",
-                    s.pain_after if s.pain_after is not None else "–",
-                    s.needled,
-                    ", ".join(s.regions) or "–",
-                    "; ".join(s.effects) or "None",
-                    "yes" if s.signed_at else "draft",
-                ],
-            }
+        trend.add_row(
+            [
+                label,
+                s.pain_before if s.pain_before is not None else "–",
+                s.pain_after if s.pain_after is not None else "–",
+                s.needled,
+                ", ".join(s.regions) or "–",
+                "; ".join(s.effects) or "None",
+                "yes" if s.signed_at else "draft",
+            ],
+            url=session_url(s.pk),
+            session=s,
         )
     trend.svg = trend_svg(
         trend.key,
@@ -211,9 +238,7 @@ def psfs_trend(measures):
         columns=["Scored", "PSFS score", *[names[k] for k in keys]],
     )
     for label, measure, scored in zip(labels, measures, scores, strict=True):
-        trend.rows.append(
-            {"cells": [label, measure.score, *[scored.get(k, "–") for k in keys]], "measure": measure}
-        )
+        trend.add_row([label, measure.score, *[scored.get(k, "–") for k in keys]], measure=measure)
     series = [Series("PSFS score (mean)", "#212529", [float(m.score) for m in measures], dashed=True)]
     series += [
         Series(names[k], COLOURS[n % len(COLOURS)], [scored.get(k) for scored in scores])
@@ -235,8 +260,9 @@ def review_status(sessions, today=None):
 
 
 def course_panel(request, patient):
-    """The course of care on the chart (clinical): five queries whatever the number of sessions."""
-    sessions = _course_sessions(patient)
+    """The course of care on the chart (clinical): one query of its own (the PSFS scorings) and
+    the chart's shared read of the latest sessions, whatever the number of sessions."""
+    sessions = _course_sessions(request, patient)
     measures = psfs_history(patient.pk, limit=COURSE_SESSIONS)
     pain = pain_trend(sessions) if sessions else None
     psfs = psfs_trend(measures) if measures else None

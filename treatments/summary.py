@@ -89,7 +89,8 @@ def session_context(session, request=None, printing=False):
         "needled_points": needled,
         "removed_points": [point for point in points if point.removed is not None],
         "side_effects": list(session.side_effects.select_related("incident")),
-        "addenda": list(session.addenda.select_related("author")),
+        # Addenda are for signed sessions only (services.add_addendum): a draft's are not asked for.
+        "addenda": list(session.addenda.select_related("author")) if session.is_signed else [],
         "screening": screening,
         "screening_due": due,
         "screening_unasked": unasked,
@@ -148,7 +149,7 @@ def visit_summary_context(session):
     from appointments.selectors import next_appointment
 
     context = session_context(session, printing=True)
-    chart = bodychart.render(context["needled_points"], plain=True)
+    chart = bodychart.render_print(context["needled_points"])
     context["body_chart_base64"] = base64.b64encode(chart.encode()).decode()
     context["points_text"] = points_text(context["needled_points"])
     profile = getattr(session.clinician, "clinician_profile", None)

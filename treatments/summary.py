@@ -69,7 +69,11 @@ def session_context(session, request=None, printing=False):
     needled = [point for point in points if point.removed is None]
     # What the screening says now (a draft) or said when the session was signed.
     screening, found, due, unasked = screening_at(session, session.signed_at)
-    acknowledgements = list(session.acknowledgements.select_related("acknowledged_by"))
+    # Acknowledgements answer precautions only: with none found there is nothing to look up.
+    precautions_found = [f for f in found if not f.is_contraindication]
+    acknowledgements = (
+        list(session.acknowledgements.select_related("acknowledged_by")) if precautions_found else []
+    )
     acknowledged = {a.item: a for a in acknowledgements}
     statuses = consent_status_on_page([session.patient])
     # Only the session's own clinician gets the forms of a draft (treatments.services.check_session_access);

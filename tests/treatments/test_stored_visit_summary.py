@@ -125,9 +125,9 @@ def test_a_signed_download_queries_the_database_a_fixed_number_of_times(
 def test_a_draft_download_queries_the_database_a_fixed_number_of_times(
     client, clinician, ready, django_assert_max_num_queries
 ):
-    """The signed download's, less the stored summary, plus what the summary shows (7 queries: points,
-    screening and its rules, acknowledgements, consent, side effects, next appointment; a draft has no
-    addenda to ask for)."""
+    """The signed download's, less the stored summary, plus what the summary shows (at most 7 queries:
+    points, screening, its rules and acknowledgements when an item is answered yes, consent, side effects,
+    next appointment; a draft has no addenda to ask for)."""
     client.force_login(clinician)
     download(client, ready)
     with django_assert_max_num_queries(16):

@@ -180,10 +180,13 @@ def visit_summary_context(session):
 
 def visit_summary_pdf(session, request=None):
     """The visit summary PDF's bytes, rendered now (a draft's print, and the FHIR export's attachment).
-    DRAFT until signed. A signed session's download is served from storage: stored_visit_summary."""
+    DRAFT until signed. A signed session's download is served from storage: stored_visit_summary.
+    Rendered without the request, as the stored one is: the template shows nothing of who prints it, and
+    the context processors (the navigation menu, the roles) would be built for nothing at every download.
+    `request` is accepted for the callers that have one."""
     from clinic.pdf import render_pdf
 
-    return render_pdf("pdf/visit_summary.html", visit_summary_context(session), request=request)
+    return render_pdf("pdf/visit_summary.html", visit_summary_context(session))
 
 
 def _addenda_now(session_id):

@@ -2,10 +2,7 @@
 region and side, and the session's points shown as numbered dots in their region and side. The same
 SVG goes into the session page (zones are links that start a point there) and the PDF (no links)."""
 
-import re
 from collections import defaultdict
-from functools import lru_cache
-from pathlib import Path
 
 from django.template.loader import render_to_string
 
@@ -115,46 +112,3 @@ def _dot(x0, y0, index, order):
     cx = x0 + 6 + (index % 3) * 9
     cy = y0 + 7 + (index // 3) * 10
     return {"cx": cx, "cy": cy, "text_y": cy + 2.5, "order": order}
-
-
-# --- The visit summary's chart ---------------------------------------------------------------------------
-# WeasyPrint styles and draws every SVG element on its own and parses every number of a path in Python
-# (one long path of curves costs more than the shapes it joins), so the PDF's chart is made of basic
-# shapes, each with no attribute beyond its geometry: the fills and strokes are set once on three groups.
-
-
-@lru_cache(maxsize=1)
-def _outline():
-    """One figure's outline (treatments/svg/body_outline.svg, the session page's), read once per process."""
-    source = Path(__file__).parent / "templates" / "treatments" / "svg" / "body_outline.svg"
-    return re.sub(r"\{#.*?#\}", "", source.read_text()).strip()
-
-
-def render_print(points=()):
-    """The visit summary's chart, as render(plain=True) draws it (the outline, the zones holding points
-    and the points' dots, no text: the points list beside it numbers them) in as few SVG elements."""
-    by_zone = defaultdict(list)
-    for point in points:
-        for side in ["L", "R"] if point.side == "B" else [point.side]:
-            by_zone[(point.muscle.body_region, side)].append(point.order)
-    zones, dots = [], []
-    for region in ZONES:
-        for side in ("L", "R"):
-            orders = by_zone.get((region, side))
-            if not orders:
-                continue
-            x0, y0, x1, y1 = _half_box(region, side)
-            zones.append(f'<rect x="{x0}" y="{y0}" width="{x1 - x0}" height="{y1 - y0}"/>')
-            for index, order in enumerate(orders[:6]):
-                dot = _dot(x0, y0, index, order)
-                dots.append(f'<circle cx="{dot["cx"]}" cy="{dot["cy"]}" r="4.5"/>')
-    width, height = 2 * FIGURE_WIDTH + GAP, HEIGHT + 20
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}">'
-        f'<g fill="#f4f1ec" stroke="#7a7a7a" stroke-width="1.2">{_outline()}'
-        f'<g transform="translate({FIGURE_WIDTH + GAP} 0)">{_outline()}</g></g>'
-        f'<g fill="rgba(31,78,121,.22)" stroke="rgba(31,78,121,.35)" stroke-dasharray="2 2">'
-        f"{''.join(zones)}</g>"
-        f'<g fill="#b3261e">{"".join(dots)}</g></svg>'
-    )

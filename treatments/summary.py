@@ -153,7 +153,7 @@ def visit_summary_context(session):
     from appointments.selectors import next_appointment
 
     context = session_context(session, printing=True)
-    chart = bodychart.render_print(context["needled_points"])
+    chart = bodychart.render(context["needled_points"], plain=True)
     context["body_chart_base64"] = base64.b64encode(chart.encode()).decode()
     context["points_text"] = points_text(context["needled_points"])
     profile = getattr(session.clinician, "clinician_profile", None)

@@ -55,25 +55,3 @@ def test_the_pdf_chart_draws_only_zones_with_points_and_no_text():
     root = ET.fromstring(bodychart.render([point(1), point(2)], plain=True))
     assert len(list(root.iter(f"{SVG}rect"))) == 1 + 2 * 7  # the calf zone and each figure's outline rects
     assert list(root.iter(f"{SVG}text")) == [] and list(root.iter(f"{SVG}title")) == []
-
-
-def test_the_visit_summary_chart_draws_the_same_figure_zones_and_dots_in_few_elements():
-    """bodychart.render_print (the PDF's chart): plain's outline, zones and dots, each drawn with no
-    attribute beyond its geometry; the zone and dot counts follow the points, not a cache."""
-    plain = ET.fromstring(bodychart.render([point(1), point(2), point(3, BodyRegion.CHEST, "B")], plain=True))
-    lean = ET.fromstring(bodychart.render_print([point(1), point(2), point(3, BodyRegion.CHEST, "B")]))
-    outline = [(e.tag, e.get("x"), e.get("cx")) for e in plain.find(f"{SVG}g").iter() if e.tag != f"{SVG}g"]
-    lean_outline = [
-        (e.tag, e.get("x"), e.get("cx")) for e in lean.find(f"{SVG}g").iter() if e.tag != f"{SVG}g"
-    ]
-    assert lean_outline == outline  # both figures, from the same treatments/svg/body_outline.svg
-    zones, dots = lean.findall(f"{SVG}g")[1:]
-    assert len(zones) == 3 and len(dots) == 4  # the calf zone; the chest on both sides; a dot per side
-    assert all(set(zone.attrib) == {"x", "y", "width", "height"} for zone in zones)
-    assert [(d.get("cx"), d.get("cy")) for d in dots] == [
-        (c.get("cx"), c.get("cy")) for c in plain.iter(f"{SVG}circle")
-    ]
-    assert list(lean.iter(f"{SVG}text")) == []
-    fewer = ET.fromstring(bodychart.render_print([point(1)]))
-    assert len(fewer.findall(f"{SVG}g")[1]) == 1 and len(fewer.findall(f"{SVG}g")[2]) == 1
-    assert len(ET.fromstring(bodychart.render_print([])).findall(f"{SVG}g")[2]) == 0

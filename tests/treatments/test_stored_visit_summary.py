@@ -222,9 +222,9 @@ def test_the_backfill_command_refuses_a_limit_below_one(db):
 
 
 def test_a_changed_draft_shows_its_new_content_at_the_next_download(client, clinician, ready, renders):
-    """What clinic.pdf keeps across downloads (parsed stylesheets, the font configuration) and the chart's
-    outline read once are the same for every summary: a draft changed between two downloads is rendered
-    again and shows its change, in the text and in the chart."""
+    """What clinic.pdf keeps across downloads (parsed stylesheets, the font configuration) is the same for
+    every summary: a draft changed between two downloads is rendered again and shows its change, in the
+    text and in the chart."""
     from treatments.summary import visit_summary_context
 
     client.force_login(clinician)

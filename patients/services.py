@@ -400,8 +400,8 @@ def screening_rules():
 def findings(screening, rules=None):
     """The items answered yes on `screening`, each with its rule (an item without a rule counts as a
     precaution on every point), contraindications first. Empty for no screening."""
-    if screening is None:
-        return []
+    if screening is None or not any(getattr(screening, key) for key, _label in SCREENING_ITEMS):
+        return []  # nothing answered yes: no rule to read (one query less for most sessions)
     rules = screening_rules() if rules is None else rules
     found = []
     for key, label in SCREENING_ITEMS:

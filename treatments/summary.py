@@ -69,7 +69,11 @@ def session_context(session, request=None, printing=False):
     needled = [point for point in points if point.removed is None]
     # What the screening says now (a draft) or said when the session was signed.
     screening, found, due, unasked = screening_at(session, session.signed_at)
-    acknowledgements = list(session.acknowledgements.select_related("acknowledged_by"))
+    # Acknowledgements answer precautions only: with none found there is nothing to look up.
+    precautions_found = [f for f in found if not f.is_contraindication]
+    acknowledgements = (
+        list(session.acknowledgements.select_related("acknowledged_by")) if precautions_found else []
+    )
     acknowledged = {a.item: a for a in acknowledgements}
     statuses = consent_status_on_page([session.patient])
     # Only the session's own clinician gets the forms of a draft (treatments.services.check_session_access);
@@ -89,7 +93,8 @@ def session_context(session, request=None, printing=False):
         "needled_points": needled,
         "removed_points": [point for point in points if point.removed is not None],
         "side_effects": list(session.side_effects.select_related("incident")),
-        "addenda": list(session.addenda.select_related("author")),
+        # Addenda are for signed sessions only (services.add_addendum): a draft's are not asked for.
+        "addenda": list(session.addenda.select_related("author")) if session.is_signed else [],
         "screening": screening,
         "screening_due": due,
         "screening_unasked": unasked,
@@ -175,10 +180,13 @@ def visit_summary_context(session):
 
 def visit_summary_pdf(session, request=None):
     """The visit summary PDF's bytes, rendered now (a draft's print, and the FHIR export's attachment).
-    DRAFT until signed. A signed session's download is served from storage: stored_visit_summary."""
+    DRAFT until signed. A signed session's download is served from storage: stored_visit_summary.
+    Rendered without the request, as the stored one is: the template shows nothing of who prints it, and
+    the context processors (the navigation menu, the roles) would be built for nothing at every download.
+    `request` is accepted for the callers that have one."""
     from clinic.pdf import render_pdf
 
-    return render_pdf("pdf/visit_summary.html", visit_summary_context(session), request=request)
+    return render_pdf("pdf/visit_summary.html", visit_summary_context(session))
 
 
 def _addenda_now(session_id):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import Role
 from audit.models import Action, AuditEvent
 from patients.models import SCREENING_ITEMS, Screening
-from patients.services import latest_screening, screening_flags, screening_is_due
+from patients.services import findings, latest_screening, screening_flags, screening_is_due
 from tests.factories import PatientFactory, ScreeningFactory
 
 # Its outcome depends on the clock: `make test-clock` runs it at awkward instants too.
@@ -91,3 +91,15 @@ def test_screening_flags_come_from_the_latest_screening_in_one_query(django_asse
     with django_assert_num_queries(1):
         flags = screening_flags([patient, unscreened])
     assert flags == {patient.pk: ["Lymphoedema"], unscreened.pk: []}
+
+
+def test_findings_read_the_rules_only_when_an_item_is_answered_yes(django_assert_num_queries):
+    """A screening with every answer "no" (most of them) has no finding, and no rule is read for it (the
+    visit summary and the session screen ask one query less); a yes reads the rules and finds it."""
+    clear = ScreeningFactory()
+    with django_assert_num_queries(0):
+        assert findings(clear) == [] and findings(None) == []
+    epileptic = ScreeningFactory(epilepsy=True)
+    with django_assert_num_queries(1):
+        found = findings(epileptic)
+    assert [finding.item for finding in found] == ["epilepsy"]

@@ -125,11 +125,12 @@ def test_a_signed_download_queries_the_database_a_fixed_number_of_times(
 def test_a_draft_download_queries_the_database_a_fixed_number_of_times(
     client, clinician, ready, django_assert_max_num_queries
 ):
-    """The signed download's, less the stored summary, plus what the summary shows (8 queries: points,
-    screening and its rules, acknowledgements, consent, side effects, addenda, next appointment)."""
+    """The signed download's, less the stored summary, plus what the summary shows (at most 7 queries:
+    points, screening, its rules and acknowledgements when an item is answered yes, consent, side effects,
+    next appointment; a draft has no addenda to ask for)."""
     client.force_login(clinician)
     download(client, ready)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(16):
         assert download(client, ready).status_code == 200
 
 
@@ -218,3 +219,22 @@ def test_the_backfill_command_stores_what_is_missing_and_nothing_twice(clinician
 def test_the_backfill_command_refuses_a_limit_below_one(db):
     with pytest.raises(CommandError, match="positive"):
         call_command("store_visit_summaries", "--limit", "0")
+
+
+def test_a_changed_draft_shows_its_new_content_at_the_next_download(client, clinician, ready, renders):
+    """What clinic.pdf keeps across downloads (parsed stylesheets, the font configuration) is the same for
+    every summary: a draft changed between two downloads is rendered again and shows its change, in the
+    text and in the chart."""
+    from treatments.summary import visit_summary_context
+
+    client.force_login(clinician)
+    before = " ".join(text_of(download(client, ready).content))
+    chart_before = visit_summary_context(ready)["body_chart_base64"]
+    add_point(ready, by=clinician, muscle=muscle("Soleus"), side="R", needle_size=needle("0.25", 30),
+              depth_mm=15)  # fmt: skip
+    NeedlingSession.objects.filter(pk=ready.pk).update(impression="Trigger points in the right trapezius")
+    after = " ".join(text_of(download(client, ready).content))
+    assert "Soleus" not in before and "Soleus" in after
+    assert "Trigger points in the right trapezius" in after and "DRAFT" in after
+    assert visit_summary_context(ready)["body_chart_base64"] != chart_before
+    assert len(renders) == 2

@@ -8,7 +8,9 @@ gives screen readers and careful readers the exact numbers.
 import math
 from dataclasses import dataclass, field
 
-from django.template.loader import render_to_string
+from django.utils.formats import localize
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 WIDTH = 640
 COLOURS = ("#0d6efd", "#fd7e14", "#198754", "#6f42c1", "#dc3545")
@@ -28,6 +30,26 @@ class Chart:
     @property
     def empty(self):
         return not self.rows
+
+    @property
+    def table_rows(self):
+        return table_rows(self.rows, len(self.columns))
+
+
+def table_rows(rows, width, classes=()):
+    """A table's body rows, each figure shown as the template would (localised, escaped), with a cell's
+    classes by column (`classes`): built as strings, like the SVG, for tables as long as the clinic's list
+    of therapists. `width` columns say "No data for these filters." when there is no row."""
+    if not rows:
+        return mark_safe(  # noqa: S308 - a constant and a count
+            f'<tr><td colspan="{width}">No data for these filters.</td></tr>'
+        )
+    opening = [f'<td class="{escape(c)}">' if c else "<td>" for c in classes] + ["<td>"] * width
+    body = "".join(
+        "<tr>" + "".join(f"{opening[n]}{escape(localize(cell))}</td>" for n, cell in enumerate(row)) + "</tr>"
+        for row in rows
+    )
+    return mark_safe(body)  # noqa: S308 - every cell is escaped
 
 
 def plain(value):
@@ -50,17 +72,21 @@ def nice_ceiling(value):
     return 10 * power  # pragma: no cover - the loop always returns
 
 
-def _draw(template, key, title, height, **marks):
-    """The chart's SVG from reports/svg/<template>: the template escapes every value (names, labels,
-    figures), so the result is safe to show as it is."""
-    context = {
-        "key": key,
-        "title": title,
-        "width": WIDTH,
-        "height": height,
-        "max_height": round(height * 1.4),
-    }
-    return render_to_string(f"reports/svg/{template}", context | marks)
+FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+
+
+def _frame(key, title, height, marks=None):
+    """The SVG frame every report chart shares, around its marks (None: "No data"). Built as strings, not
+    through a template: a year's dashboard draws hundreds of marks, and the template engine spent more
+    time on them than the queries on the figures (issue 17). Every value is escaped here (names,
+    labels, figures), so the result is safe to show as it is."""
+    key, title = escape(key), escape(title)
+    body = f'<text x="8" y="24" {FONT}>No data</text>' if marks is None else "".join(marks)
+    return mark_safe(  # noqa: S308 - every value above and in the marks is escaped
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" '
+        f'style="max-height: {round(height * 1.4)}px" role="img" aria-labelledby="{key}-title" '
+        f'data-chart="{key}" class="report-chart"><title id="{key}-title">{title}</title>{body}</svg>'
+    )
 
 
 def bar_chart(key, title, rows, *, label="", value="", fmt=plain, note=""):
@@ -69,39 +95,25 @@ def bar_chart(key, title, rows, *, label="", value="", fmt=plain, note=""):
     rows = [(str(name), number) for name, number in rows]
     chart = Chart(key=key, title=title, columns=[label, value], rows=rows, note=note)
     if not rows:
-        chart.svg = _draw("bar_chart.svg", key, title, 40, empty=True)
+        chart.svg = _frame(key, title, 40)
         return chart
     bar, gap, top, label_width = 20, 8, 8, 210
     height = top + len(rows) * (bar + gap) + 8
     plot = WIDTH - label_width - 70
     ceiling = nice_ceiling(max((number or 0) for _, number in rows))
-    bars = []
+    colour = COLOURS[0]
+    marks = []
     for index, (name, number) in enumerate(rows):
         y = top + index * (bar + gap)
         length = 0 if not number else plot * number / ceiling
-        bars.append(
-            {
-                "name": name,
-                "value": number,
-                "short": name if len(name) <= 32 else name[:31] + "…",
-                "y": y,
-                "text_y": y + 15,
-                "length": f"{length:.2f}",
-                "value_x": f"{label_width + length + 4:.2f}",
-                "shown": fmt(number),
-            }
+        short = name if len(name) <= 32 else name[:31] + "…"
+        marks.append(
+            f'<g data-label="{escape(name)}" data-value="{escape(number)}">'
+            f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end" {FONT}>{escape(short)}</text>'
+            f'<rect x="{label_width}" y="{y}" width="{length:.2f}" height="{bar}" fill="{colour}"/>'
+            f'<text x="{label_width + length + 4:.2f}" y="{y + 15}" {FONT}>{escape(fmt(number))}</text></g>'
         )
-    chart.svg = _draw(
-        "bar_chart.svg",
-        key,
-        title,
-        height,
-        bars=bars,
-        label_x=label_width - 6,
-        bar_x=label_width,
-        bar_height=bar,
-        colour=COLOURS[0],
-    )
+    chart.svg = _frame(key, title, height, marks)
     return chart
 
 
@@ -113,7 +125,7 @@ def line_chart(key, title, x_labels, series, *, label="", fmt=plain, note=""):
     rows = [[x] + [values[i] for _, values in series] for i, x in enumerate(x_labels)]
     chart = Chart(key=key, title=title, columns=columns, rows=rows, note=note)
     if not x_labels:
-        chart.svg = _draw("line_chart.svg", key, title, 40, empty=True)
+        chart.svg = _frame(key, title, 40)
         return chart
     left, right, top, bottom, height = 56, 16, 28, 40, 260
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
@@ -129,44 +141,37 @@ def line_chart(key, title, x_labels, series, *, label="", fmt=plain, note=""):
     def y_at(v):
         return top + plot_h - plot_h * (v or 0) / ceiling
 
-    ticks = []
+    marks = []
     for tick in range(5):  # grid lines and the y axis
         v = ceiling * tick / 4
         y = y_at(v)
-        ticks.append({"y": f"{y:.2f}", "text_y": f"{y + 4:.2f}", "shown": fmt(v)})
-    every = max(1, math.ceil(count / 8))  # at most about 8 x labels, so they never overlap
-    shown_labels = [
-        {"x": f"{x_at(i):.2f}", "text": x}
-        for i, x in enumerate(x_labels)
-        # Every `every`th label and the last one, leaving out a regular label that would crowd the last.
-        if i == count - 1 or (i % every == 0 and count - 1 - i >= every / 2)
-    ]
-    lines = []
-    for n, (name, values) in enumerate(series):
-        lines.append(
-            {
-                "name": name,
-                "colour": COLOURS[n % len(COLOURS)],
-                "points": " ".join(f"{x_at(i):.2f},{y_at(v):.2f}" for i, v in enumerate(values)),
-                "dots": [
-                    {"cx": f"{x_at(i):.2f}", "cy": f"{y_at(v):.2f}", "x": x_labels[i], "value": v}
-                    for i, v in enumerate(values)
-                ],
-                "legend_x": left + n * 160,
-                "legend_text_x": left + n * 160 + 16,
-            }
+        marks.append(
+            f'<line x1="{left}" x2="{WIDTH - right}" y1="{y:.2f}" y2="{y:.2f}" stroke="#dee2e6"/>'
+            f'<text x="{left - 6}" y="{y + 4:.2f}" text-anchor="end" {FONT}>{escape(fmt(v))}</text>'
         )
-    chart.svg = _draw(
-        "line_chart.svg",
-        key,
-        title,
-        height,
-        ticks=ticks,
-        x_labels=shown_labels,
-        lines=lines,
-        left=left,
-        right=WIDTH - right,
-        tick_x=left - 6,
-        x_label_y=height - bottom + 16,
-    )
+    every = max(1, math.ceil(count / 8))  # at most about 8 x labels, so they never overlap
+    label_y = height - bottom + 16
+    for i, x in enumerate(x_labels):
+        # Every `every`th label and the last one, leaving out a regular label that would crowd the last.
+        if i == count - 1 or (i % every == 0 and count - 1 - i >= every / 2):
+            marks.append(
+                f'<text x="{x_at(i):.2f}" y="{label_y}" text-anchor="middle" {FONT}>{escape(x)}</text>'
+            )
+    for n, (name, values) in enumerate(series):
+        colour = COLOURS[n % len(COLOURS)]
+        points = " ".join(f"{x_at(i):.2f},{y_at(v):.2f}" for i, v in enumerate(values))
+        marks.append(
+            f'<g data-series="{escape(name)}">'
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>'
+        )
+        marks.extend(
+            f'<circle cx="{x_at(i):.2f}" cy="{y_at(v):.2f}" r="3" fill="{colour}" '
+            f'data-x="{escape(x_labels[i])}" data-value="{escape(v)}"/>'
+            for i, v in enumerate(values)
+        )
+        marks.append(
+            f'</g><rect x="{left + n * 160}" y="6" width="12" height="12" fill="{colour}"/>'
+            f'<text x="{left + n * 160 + 16}" y="16" {FONT}>{escape(name)}</text>'
+        )
+    chart.svg = _frame(key, title, height, marks)
     return chart

@@ -89,6 +89,57 @@ class SessionDay(models.Model):
         return f"{self.day} clinician {self.clinician_id}: {self.sessions} sessions"
 
 
+class SessionDayTotal(models.Model):
+    """SessionDay's figures per clinic day and location, all clinicians together: what the dashboard reads
+    unless a therapist is chosen, one row per day and location whatever the clinic's size (at full size a
+    clinician-day holds about one session). Kept by the same triggers (reports/migrations/0011)."""
+
+    day = models.DateField()
+    location_id = models.BigIntegerField(null=True)
+    sessions = models.IntegerField(default=0)
+    sessions_by_points = ArrayField(models.IntegerField(), size=11)
+    points = models.IntegerField(default=0)
+    twitches = models.IntegerField(default=0)
+    pain_sessions = models.IntegerField(default=0)
+    pain_before = models.IntegerField(default=0)
+    pain_after = models.IntegerField(default=0)
+    improved = models.IntegerField(default=0)
+    risk_sessions = models.IntegerField(default=0)
+    covered_sessions = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "location_id"], name="reports_session_total_unique", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.day} location {self.location_id}: {self.sessions} sessions"
+
+
+class SessionMonth(models.Model):
+    """Sessions per calendar month, clinician and location: the per-therapist table's whole months (the
+    days at either end of a range come from SessionDay). Kept by the same triggers (reports 0011)."""
+
+    month = models.DateField()  # its first day
+    clinician_id = models.BigIntegerField()
+    location_id = models.BigIntegerField(null=True)
+    sessions = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "clinician_id", "location_id"],
+                name="reports_session_month_unique",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} clinician {self.clinician_id}: {self.sessions} sessions"
+
+
 class MuscleDay(models.Model):
     """Points and twitch responses per clinic day, clinician, location and muscle."""
 

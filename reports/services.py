@@ -41,6 +41,10 @@ def fetch(sql, params):
 # --- filters as SQL ------------------------------------------------------------------------------------
 SUMMARY = "reports_sessionsummary"  # reports.models.SessionSummary, kept by triggers (reports/migrations)
 SESSION_DAYS = "reports_sessionday"  # reports.models.SessionDay, the summaries added up per day (0010)
+SESSION_TOTALS = "reports_sessiondaytotal"  # reports.models.SessionDayTotal: all clinicians together (0011)
+SESSION_MONTHS = (
+    "reports_sessionmonth"  # reports.models.SessionMonth: sessions per month and clinician (0011)
+)
 
 
 def session_scope(report_filter, alias="s"):
@@ -72,6 +76,30 @@ def day_scope(report_filter, alias, person="clinician_id", location=True):
         where.append(f"{alias}.location_id = %s")
         params.append(report_filter.location.pk)
     return " AND ".join(where), params
+
+
+def session_days(report_filter):
+    """(table, where, params) of the sessions' per-day rollup the filter reads, as `d`: all clinicians'
+    totals (one row per day and location, whatever the clinic's size) unless a therapist is chosen, then
+    that clinician's days."""
+    table = SESSION_DAYS if report_filter.therapist is not None else SESSION_TOTALS
+    return (table, *day_scope(report_filter, "d"))
+
+
+def next_month(day):
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def whole_months(report_filter):
+    """(first, after): the calendar months wholly inside the range are those from `first` up to, not
+    including, `after`; the range's days before `first` and from `after` on are in none. With no whole
+    month, both are the day after the range (every day is an edge day)."""
+    start, end = report_filter.start, report_filter.end
+    first = start if start.day == 1 else next_month(start)
+    after = next_month(end) if (end + timedelta(days=1)).day == 1 else end.replace(day=1)
+    if first >= after:
+        first = after = end + timedelta(days=1)
+    return first, after
 
 
 # --- periods -------------------------------------------------------------------------------------------
@@ -129,7 +157,6 @@ def activity(report_filter):
     queries."""
     unit = period_unit(report_filter)
     a_where, a_params = day_scope(report_filter, "a", person="therapist_id")
-    d_where, d_params = day_scope(report_filter, "d")
     # One pass over the appointments' day summary: per period and per therapist at once (GROUPING SETS).
     rows = fetch(
         f"""SELECT date_trunc('{unit}', a.day)::date, a.therapist_id, GROUPING(a.therapist_id),
@@ -157,18 +184,39 @@ def activity(report_filter):
             result.attended += attended
         else:
             appointments_by_therapist[therapist_id] = booked
-    # Sessions from their per-day rollup (one row per clinician-day, reports 0010), not every session.
+    # Sessions per period from their per-day rollup (reports 0010/0011: all clinicians' day totals unless
+    # a therapist is chosen), and per therapist from the sessions per month of the range's whole months
+    # plus the per-day rollup of the days at its ends: a few rows per therapist, not one per
+    # clinician-day. One query.
+    days, d_where, d_params = session_days(report_filter)
+    first, after = whole_months(report_filter)
+    m_where, m_params = ["m.month >= %s", "m.month < %s"], [first, after]
+    e_where = ["((e.day >= %s AND e.day < %s) OR (e.day >= %s AND e.day <= %s))"]
+    e_params = [report_filter.start, first, after, report_filter.end]
+    for column, chosen in (
+        ("clinician_id", report_filter.therapist),
+        ("location_id", report_filter.location),
+    ):
+        if chosen is not None:
+            m_where.append(f"m.{column} = %s")
+            e_where.append(f"e.{column} = %s")
+            m_params.append(chosen.pk)
+            e_params.append(chosen.pk)
     rows = fetch(
-        f"""SELECT date_trunc('{unit}', d.day)::date, d.clinician_id, GROUPING(d.clinician_id),
-                   sum(d.sessions)
-            FROM {SESSION_DAYS} d WHERE {d_where}
-            GROUP BY GROUPING SETS ((date_trunc('{unit}', d.day)::date), (d.clinician_id))
-            HAVING sum(d.sessions) > 0""",
-        d_params,
+        f"""SELECT date_trunc('{unit}', d.day)::date, NULL, sum(d.sessions)
+            FROM {days} d WHERE {d_where}
+            GROUP BY 1 HAVING sum(d.sessions) > 0
+            UNION ALL
+            SELECT NULL, x.clinician_id, sum(x.sessions) FROM (
+                SELECT m.clinician_id, m.sessions FROM {SESSION_MONTHS} m WHERE {" AND ".join(m_where)}
+                UNION ALL
+                SELECT e.clinician_id, e.sessions FROM {SESSION_DAYS} e WHERE {" AND ".join(e_where)}
+            ) x GROUP BY x.clinician_id HAVING sum(x.sessions) > 0""",
+        [*d_params, *m_params, *e_params],
     )
     sessions_by_therapist = {}
-    for period, clinician_id, by_period, count in rows:
-        if by_period:
+    for period, clinician_id, count in rows:
+        if period is not None:
             result.sessions_per_period[period] = count
         else:
             sessions_by_therapist[clinician_id] = count
@@ -218,15 +266,17 @@ def needling(report_filter):
     Muscle = model("treatments.Muscle")
     result = Needling()
     # The histogram, the point totals and the pain figures from the sessions' per-day rollup (reports
-    # 0010): one row per clinician-day of the range, whatever the number of sessions.
+    # 0010/0011): one row per day and location of the range (per clinician-day with a therapist chosen),
+    # whatever the number of sessions.
+    days, totals_where, totals_params = session_days(report_filter)
     where, day_params = day_scope(report_filter, "d")
     buckets = ", ".join(f"coalesce(sum(d.sessions_by_points[{n + 1}]), 0)" for n in range(11))
     ((sessions, points, twitches, with_pain, before, after, improved, *histogram),) = fetch(
         f"""SELECT coalesce(sum(d.sessions), 0), coalesce(sum(d.points), 0), coalesce(sum(d.twitches), 0),
                    coalesce(sum(d.pain_sessions), 0), coalesce(sum(d.pain_before), 0),
                    coalesce(sum(d.pain_after), 0), coalesce(sum(d.improved), 0), {buckets}
-            FROM {SESSION_DAYS} d WHERE {where}""",
-        day_params,
+            FROM {days} d WHERE {totals_where}""",
+        totals_params,
     )
     result.sessions, result.points, result.twitches = sessions, points, twitches
     result.pain_sessions, result.improved = with_pain, improved
@@ -282,7 +332,7 @@ def consent_coverage(report_filter, *, list_sessions=False):
     database's clock and the patient's newest consent event (reports 0006): the moment treatments'
     consent gate checks; a later withdrawal does not uncover earlier sessions.
     """
-    where, params = day_scope(report_filter, "d")
+    days, where, params = session_days(report_filter)
     listing = "NULL"
     if list_sessions:
         # The uncovered sessions are few: their partial index (reports_session_uncovered_idx) finds the
@@ -300,10 +350,10 @@ def consent_coverage(report_filter, *, list_sessions=False):
                 WHERE {s_where} AND ((s.neck_points > 0 AND NOT s.neck_consented)
                                      OR (s.mid_back_points > 0 AND NOT s.mid_back_consented))
                 ORDER BY s.started_at DESC, s.session_id DESC LIMIT {LIST_LIMIT}) u)"""
-    # The counts from the sessions' per-day rollup (reports 0010), which adds up the same judgement.
+    # The counts from the sessions' per-day rollup (reports 0010/0011), which adds up the same judgement.
     sql = f"""
         SELECT coalesce(sum(d.risk_sessions), 0), coalesce(sum(d.covered_sessions), 0), {listing}
-        FROM {SESSION_DAYS} d WHERE {where}"""
+        FROM {days} d WHERE {where}"""
     total, covered, uncovered = fetch(sql, params)[0]
     result = Coverage(risk_sessions=total, covered=covered)
     labels = {"neck": "Neck", "mid_back": "Mid back"}
@@ -364,8 +414,8 @@ def safety(report_filter, sessions=None):
     severity_field = SideEffect._meta.get_field("severity")
     s_where, params = session_scope(report_filter)
     if sessions is None:
-        where, day_params = day_scope(report_filter, "d")
-        sql = f"SELECT coalesce(sum(d.sessions), 0) FROM {SESSION_DAYS} d WHERE {where}"
+        days, where, day_params = session_days(report_filter)
+        sql = f"SELECT coalesce(sum(d.sessions), 0) FROM {days} d WHERE {where}"
         sessions = fetch(sql, day_params)[0][0]
     rows = fetch(
         f"""SELECT e.type, e.severity, GROUPING(e.type), count(DISTINCT e.session_id),

@@ -9,7 +9,7 @@ from audit.services import record
 from clinic.replica import reads_from_replica
 
 from . import background, services
-from .charts import bar_chart, line_chart
+from .charts import bar_chart, line_chart, table_rows
 from .exports import REGISTRY, stream_csv, xlsx_response
 from .filters import XLSX_ROW_LIMIT, ExportTooLarge, filter_from_request
 from .forms import ExportForm
@@ -81,6 +81,7 @@ def dashboard_context(request, report_filter):
         "cancelled_percent": percent(activity.cancellation_rate),
         "twitch_percent": percent(needling.twitch_rate),
         "charts": charts,
+        "per_therapist_rows": table_rows(activity.per_therapist, 3, ("", "text-end", "text-end")),
         "clinical": clinical,
     }
 

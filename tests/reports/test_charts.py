@@ -88,3 +88,19 @@ def test_no_data_says_so():
 
 def test_axis_ends_are_round_numbers():
     assert [nice_ceiling(v) for v in (0, 0.3, 7, 11, 23, 480, 1001)] == [1, 0.5, 10, 20, 25, 500, 2000]
+
+
+def test_the_figures_table_escapes_every_cell_and_says_when_there_is_nothing():
+    from reports.charts import table_rows
+
+    chart = bar_chart("x", "t", [(HOSTILE, 1234), ("Gluteus medius", 2.5)])
+    body = str(chart.table_rows)
+    assert "<script>" not in body and "<svg" not in body
+    assert (
+        "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "<td>1234</td>" in body and "<td>2.5</td>" in body
+    )
+    assert (
+        str(bar_chart("x", "t", []).table_rows) == '<tr><td colspan="2">No data for these filters.</td></tr>'
+    )
+    row = str(table_rows([(HOSTILE, 3, 4)], 3, ("", "text-end", "text-end")))
+    assert row.count('<td class="text-end">') == 2 and "<script>" not in row

@@ -102,3 +102,27 @@ def test_dates_no_clinic_record_can_hold_are_refused(start, end):
     f = form(start=start, end=end)
     assert not f.is_valid()
     assert "Choose a date between 1900-01-01 and 2999-12-31." in str(f.errors)
+
+
+@pytest.mark.django_db
+def test_the_filters_show_what_was_chosen_escaped_with_each_error_beside_its_field():
+    from reports.forms import ExportForm
+
+    chosen = PhysioFactory(full_name='Ann "><script>alert(1)</script>')
+    html = str(form(start="2026-10-01", end="2026-10-31", therapist=chosen.pk).as_filters())
+    assert "<script>" not in html and "Ann &quot;&gt;&lt;script&gt;" in html
+    assert f'<option value="{chosen.pk}" selected>' in html
+    assert 'value="2026-10-01" class="dateinput form-control" required id="id_start"' in html
+    bad = form(start="2026-10-31", end="2026-10-01", therapist=999999)
+    assert not bad.is_valid()
+    html = str(bad.as_filters())
+    assert 'class="dateinput form-control is-invalid" required aria-invalid="true"' in html
+    assert 'id="id_end_error" class="invalid-feedback"' in html and "is before the start" in html
+    assert 'aria-describedby="id_therapist_error"' in html and "is not known" in html
+    assert '<option value="">All therapists</option>' in html and f'"{chosen.pk}" selected' not in html
+    # The export form's boxes: ticked as asked, with their help text; a manager's names box is hidden.
+    query = QueryDict(mutable=True)
+    query.update({"start": "2026-10-01", "end": "2026-10-31", "codes": "1", "names": "1"})
+    html = str(ExportForm(query, user=ManagerFactory()).as_filters())
+    assert 'id="id_codes" checked>' in html and 'id="id_codes_helptext" class="form-text"' in html
+    assert '<input type="hidden" name="names" value="1" id="id_names">' in html

@@ -1,7 +1,9 @@
-"""The dashboard's session figures come from per-day rollups of the session summaries (reports 0010), kept
-by triggers. Whatever happens to the sessions (points recorded, removed in error, pain written and the
-session signed days later, addenda, consent withdrawn), the figures equal a straight aggregate over the
-sessions themselves, for any range, therapist and location, with days cut in the clinic's time zone."""
+"""The dashboard's session figures come from rollups of the session summaries, kept by triggers: per day,
+clinician and location (reports 0010), per day and location for all clinicians together, and sessions per
+month, clinician and location for the per-therapist table's whole months (0011). Whatever happens to the
+sessions (points recorded, removed in error, pain written and the session signed days later, addenda,
+consent withdrawn), the figures equal a straight aggregate over the sessions themselves, for any range,
+therapist and location, with days cut in the clinic's time zone."""
 
 import random
 from dataclasses import replace
@@ -14,7 +16,7 @@ from django.db import connection
 
 from reports import services
 from reports.filters import ReportFilter
-from reports.models import SessionDay, SessionSummary
+from reports.models import SessionDay, SessionDayTotal, SessionMonth, SessionSummary
 from tests.factories import (
     AppointmentFactory,
     LocationFactory,
@@ -205,6 +207,11 @@ def filters(therapists, locations):
     # A range of months (figures per month) and one of weeks.
     ranges.append(ReportFilter(date(2026, 1, 1), date(2026, 12, 31)))
     ranges.append(ReportFilter(date(2026, 2, 1), date(2026, 4, 30)))
+    # Whole months with days at either end, a whole month alone, and edges only (no whole month).
+    ranges.append(ReportFilter(date(2026, 2, 15), FIRST_DAY + timedelta(days=1)))
+    ranges.append(ReportFilter(date(2026, 3, 1), date(2026, 3, 31)))
+    ranges.append(ReportFilter(FIRST_DAY + timedelta(days=2), date(2026, 5, 31)))
+    ranges.append(ReportFilter(FIRST_DAY - timedelta(days=1), date(2026, 4, 3)))
     chosen = []
     for report_filter in ranges:
         chosen.append(report_filter)
@@ -217,6 +224,7 @@ def filters(therapists, locations):
 def test_the_dashboard_figures_equal_a_straight_count_of_the_sessions(busy_days):
     therapists, locations = busy_days
     assert SessionDay.objects.count() < SessionSummary.objects.count()  # rolled up, not one per session
+    assert SessionDayTotal.objects.count() < SessionDay.objects.count()  # all clinicians together
     for report_filter in filters(therapists, locations):
         expected = straight(report_filter)
         assert from_the_dashboard(report_filter) == expected, report_filter.as_audit()
@@ -269,11 +277,54 @@ def summaries_added_up():
     return {key: tuple(row) for key, row in days.items()}
 
 
-def test_the_rollup_kept_by_the_triggers_adds_up_the_summaries_also_after_a_rebuild(busy_days):
+def totals():
+    """reports_sessiondaytotal as the clinician-day rollup's rows added up per day and location."""
+    return {
+        (d.day, d.location_id): (
+            d.sessions,
+            d.sessions_by_points,
+            d.points,
+            d.twitches,
+            d.pain_sessions,
+            d.pain_before,
+            d.pain_after,
+            d.improved,
+            d.risk_sessions,
+            d.covered_sessions,
+        )
+        for d in SessionDayTotal.objects.all()
+        if d.sessions
+    }
+
+
+def months():
+    return {
+        (m.month, m.clinician_id, m.location_id): m.sessions for m in SessionMonth.objects.all() if m.sessions
+    }
+
+
+def totals_added_up():
+    """The summaries added up per day and location, and per month, clinician and location, in Python."""
+    per_day, per_month = {}, {}
+    for (day, clinician_id, location_id), row in summaries_added_up().items():
+        total = per_day.setdefault((day, location_id), [0, [0] * 11, 0, 0, 0, 0, 0, 0, 0, 0])
+        for n, value in enumerate(row):
+            if n == 1:
+                total[1] = [a + b for a, b in zip(total[1], value, strict=True)]
+            else:
+                total[n] += value
+        month = (day.replace(day=1), clinician_id, location_id)
+        per_month[month] = per_month.get(month, 0) + row[0]
+    return {key: tuple(row) for key, row in per_day.items()}, per_month
+
+
+def test_the_rollups_kept_by_the_triggers_add_up_the_summaries_also_after_a_rebuild(busy_days):
     assert rollup() == summaries_added_up()
+    assert (totals(), months()) == totals_added_up()
     with connection.cursor() as cursor:
         cursor.execute("SELECT reports_rebuild_summaries()")
     assert rollup() == summaries_added_up()
+    assert (totals(), months()) == totals_added_up()
 
 
 def test_a_draft_moved_to_another_day_moves_in_the_rollup(busy_days):
@@ -284,6 +335,13 @@ def test_a_draft_moved_to_another_day_moves_in_the_rollup(busy_days):
     new_start = local(FIRST_DAY + timedelta(days=20), time(23, 30))
     NeedlingSession.objects.filter(pk=session.pk).update(started_at=new_start)
     assert SessionDay.objects.get(day=new_start.date(), clinician_id=session.clinician_id).sessions == 1
+    assert (
+        SessionDayTotal.objects.get(
+            day=new_start.date(), location_id=session.appointment.location_id
+        ).sessions
+        == 1
+    )
+    assert (totals(), months()) == totals_added_up()
     therapist = session.clinician
     assert services.needling(ReportFilter(new_start.date(), new_start.date(), therapist)).sessions == 1
     old = ReportFilter(old_day, old_day, therapist)
@@ -295,13 +353,22 @@ def test_the_dashboard_queries_do_not_grow_with_the_range(
 ):
     from accounts.models import Role
 
+    therapists, locations = busy_days
     client = client_for(Role.MANAGER)
-    counts = []
-    for start, end in [(FIRST_DAY, FIRST_DAY), (date(2024, 1, 1), date(2026, 12, 31))]:
-        with django_assert_max_num_queries(20) as captured:
-            response = client.get("/reports/", {"start": start.isoformat(), "end": end.isoformat()})
-        assert response.status_code == 200
-        counts.append(len(captured.captured_queries))
-        # No query of the page reads the session summaries one by one: only their per-day rollup.
-        assert not [q["sql"] for q in captured.captured_queries if "reports_sessionsummary" in q["sql"]]
-    assert counts[0] == counts[1]
+    for chosen in [{}, {"therapist": therapists[0].pk}, {"location": locations[1].pk}]:
+        counts = []
+        for start, end in [(FIRST_DAY, FIRST_DAY), (date(2024, 1, 15), date(2026, 12, 31))]:
+            with django_assert_max_num_queries(20) as captured:
+                query = {"start": start.isoformat(), "end": end.isoformat(), **chosen}
+                response = client.get("/reports/", query)
+            assert response.status_code == 200
+            counts.append(len(captured.captured_queries))
+            # No query of the page reads the session summaries one by one: only their rollups; and without
+            # a therapist, the sessions' figures read the all-clinic day totals, not the clinician-days
+            # (the per-therapist table reads those only for the days at the ends of the range).
+            sql = [q["sql"] for q in captured.captured_queries]
+            assert not [q for q in sql if "reports_sessionsummary" in q]
+            if "therapist" not in chosen:
+                assert not [q for q in sql if "FROM reports_sessionday d" in q]
+                assert [q for q in sql if "FROM reports_sessiondaytotal d" in q]
+        assert counts[0] == counts[1], chosen

@@ -86,8 +86,8 @@ def build_grid(columns, *, book_url=None):
     last = min(24 * 60, last + (-last % STEP_MINUTES))
     slots = list(range(first, last, STEP_MINUTES))
     book_url = None if book_url is None else escape(book_url)
-    detail_url = _url_for_id("appointments:detail")
-    status_badge = _status_badges()
+    detail_url = url_for_id("appointments:detail")
+    status_badge = status_badges()
     grid = []
     for column in columns:
         cells = {}
@@ -176,7 +176,7 @@ def _booked_cell(cell):
     )
 
 
-def _status_badges():
+def status_badges():
     """A function giving the badge of a status (appointments/_status.html, the one way pages show it),
     rendering the template once per status met rather than once per appointment."""
     template = get_template("appointments/_status.html")
@@ -190,7 +190,7 @@ def _status_badges():
     return badge
 
 
-def _url_for_id(name):
+def url_for_id(name):
     """A function giving the URL `name` takes for an object id, from one reverse() (not one per cell)."""
     marker = 987654321
     template = reverse(name, args=[marker])

@@ -184,11 +184,12 @@ def next_available(*, type, therapist=None, after=None, days=SEARCH_DAYS, patien
 
 # --- reading -----------------------------------------------------------------------------------------
 def appointments_for_therapist_on(therapist, day):
-    """The therapist's appointments (every status) on a local calendar day, by start. One query."""
+    """The therapist's appointments (every status) on a local calendar day, by start, with their patient
+    and type (what My day shows; not the location and room, which it does not). One query."""
     start, end = local_day_bounds(day)
     return list(
         overlapping(Appointment.objects.filter(therapist=therapist), start, end)
-        .select_related("patient", "type", "location", "room")
+        .select_related("patient", "type")
         .order_by("start", "id")
     )
 

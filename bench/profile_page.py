@@ -79,7 +79,7 @@ def main(name, repeat=20, queries=False, save=None):
         get()
     profiler.disable()
     stats = pstats.Stats(profiler).strip_dirs()
-    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("cumulative").print_stats(int(os.environ.get("PROFILE_LINES", "45")))
     stats.sort_stats("tottime").print_stats(30)
 
 

@@ -3,6 +3,7 @@ or per day (week view). Pure Python over rows already loaded, so the page's quer
 
 from dataclasses import dataclass, field
 from datetime import time, timedelta
+from html import escape as escape_text
 
 from django.template.loader import get_template
 from django.urls import reverse
@@ -58,18 +59,25 @@ def _empty_cell(minute, inside, href):
     )
 
 
-def build_grid(columns, *, book_url=None):
-    """rows: [(time label, on the hour, cells)] for the day and week views' table, cells being what the
-    row's <td>s are, left to right: {"appointment": a, "span": n, "url": its page, "starts": "09:15",
+class GridRow(tuple):
+    """One row of the grid: (time label, on the hour, cells), and its whole <tr> as `html`."""
+
+    html = ""
+
+
+def build_grid(columns, *, book_url=None, now=None):
+    """rows: [(time label, on the hour, cells)] for the day and week views' table, each a GridRow whose
+    `html` is the row's whole <tr> (with the "now" line in the row holding `now`, when given); cells are
+    the row's <td>s, left to right: {"appointment": a, "span": n, "url": its page, "starts": "09:15",
     "status_badge": its status's badge, "html": its <td>} for an appointment's cell, {"appointment":
     None, "html": the <td>s} for each run of times where nothing is booked; times an appointment above
     spans over have no cell. `book_url` is the booking form's address, or None for a person who cannot
     book (the empty cells then link nowhere).
 
     The empty cells (about 390 on a busy day) are built here as HTML strings, each run joined into one,
-    and so is each appointment's cell, so the template does no work per cell: rendered one tag at a
-    time, with a URL reversed in each, they were most of the day view's time (docs/benchmarks.md,
-    "Appointments day view")."""
+    and so are each appointment's cell and each row, so the template does no work per cell or row:
+    rendered one tag at a time, with a URL reversed in each, they were most of the day view's time
+    (docs/benchmarks.md, "Appointments day view"; issue 17)."""
     first = DEFAULT_FIRST.hour * 60 + DEFAULT_FIRST.minute
     last = DEFAULT_LAST.hour * 60 + DEFAULT_LAST.minute
     for column in columns:
@@ -121,6 +129,14 @@ def build_grid(columns, *, book_url=None):
                 inside = any(s <= minute and minute + STEP_MINUTES <= e for s, e in working)
                 column_cells.append(_empty_cell(minute, inside, href))
         grid.append(column_cells)
+    # The "now" line: the 15-minute row holding the current time, when `now` is given (today's day view).
+    now_label = now_row_label(now) if now is not None else None
+    now_line = ""
+    if now is not None:
+        now_line = (
+            '\n    <span class="d-block now-label" data-testid="now-line">'
+            f"now {timezone.localtime(now):%H:%M}</span>"
+        )
     rows = []
     for index, minute in enumerate(slots):
         row, empty = [], []
@@ -135,7 +151,17 @@ def build_grid(columns, *, book_url=None):
                 row.append(cell)
         if empty:
             row.append({"appointment": None, "html": mark_safe("".join(empty))})  # noqa: S308
-        rows.append((_label(minute), minute % 60 == 0, row))
+        label, on_the_hour = _label(minute), minute % 60 == 0
+        grid_row = GridRow((label, on_the_hour, row))
+        now_here = label == now_label
+        grid_row.html = mark_safe(  # noqa: S308 (cells escaped where they are built)
+            f'<tr class="{"hour" if on_the_hour else ""}{" now" if now_here else ""}">\n'
+            '  <th scope="row" class="time-col small text-muted fw-normal">'
+            f"{label if on_the_hour or not index else ''}{now_line if now_here else ''}</th>\n  "
+            + "".join(cell["html"] for cell in row)
+            + "\n</tr>"
+        )
+        rows.append(grid_row)
     return rows
 
 
@@ -161,17 +187,19 @@ ONLINE_BADGE = (
 def _booked_cell(cell):
     """The <td> of an appointment: its start, the patient, the Online badge of a booking the patient made,
     the type and the status badge, linking to the appointment's page. Built here, like the empty cells:
-    rendered by the template, these ~70 cells were half of the day view's template time."""
+    rendered by the template, these ~70 cells were half of the day view's template time. Escaped by the
+    standard library's html.escape, which Django's escape() wraps (the same text, without its lazy-string
+    wrapper on each call)."""
     appointment = cell["appointment"]
     patient = appointment.patient
     online = f"\n    {ONLINE_BADGE}" if appointment.booked_online else ""
     return mark_safe(  # noqa: S308 (every value from the database is escaped)
-        f'<td rowspan="{cell["span"]}" class="slot-booked status-{escape(appointment.status)}" '
+        f'<td rowspan="{cell["span"]}" class="slot-booked status-{escape_text(appointment.status)}" '
         f'data-testid="appointment" data-appointment="{appointment.pk}">\n'
         f'  <a href="{cell["url"]}" class="d-block text-decoration-none">\n'
-        f"    <strong>{cell['starts']}</strong> {escape(patient.family_name)}, "
-        f"{escape(patient.display_given_name)}{online}\n"
-        f'    <span class="d-block small text-muted">{escape(appointment.type.name)}</span>\n'
+        f"    <strong>{cell['starts']}</strong> {escape_text(patient.family_name)}, "
+        f"{escape_text(patient.display_given_name)}{online}\n"
+        f'    <span class="d-block small text-muted">{escape_text(appointment.type.name)}</span>\n'
         f"  </a>\n  {cell['status_badge']}\n</td>"
     )
 

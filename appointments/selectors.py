@@ -11,7 +11,16 @@ from django.utils import timezone
 
 from accounts.models import Role, User, needling_authorised_q
 
-from .models import INACTIVE_STATUSES, Appointment, Location, Status, TimeOff, WorkingHours, overlapping
+from .models import (
+    INACTIVE_STATUSES,
+    Appointment,
+    Break,
+    Location,
+    Status,
+    TimeOff,
+    WorkingHours,
+    overlapping,
+)
 
 # Offered start times fall on this grid (minutes past the hour).
 SLOT_STEP = timedelta(minutes=15)
@@ -64,13 +73,22 @@ def working_blocks(therapists, first_day, last_day):
         (first_day + timedelta(days=n)).weekday() for n in range(min(7, (last_day - first_day).days + 1))
     }
     hours = list(
-        WorkingHours.objects.filter(therapist_id__in=ids, weekday__in=weekdays)
-        .select_related("location")
-        .prefetch_related("breaks")
+        WorkingHours.objects.filter(therapist_id__in=ids, weekday__in=weekdays).select_related("location")
     )
+    # The breaks and time off as plain values: the day view asks this on every view, and building their
+    # model objects (through prefetch_related) cost more than the queries themselves.
+    breaks = {block.pk: [] for block in hours}
+    for hours_id, start, end in (
+        Break.objects.filter(working_hours_id__in=list(breaks))
+        .values_list("working_hours_id", "start", "end")
+        .order_by("start")
+    ):
+        breaks[hours_id].append((start, end))
     range_start, _ = local_day_bounds(first_day)
     _, range_end = local_day_bounds(last_day)
-    away = list(TimeOff.objects.filter(therapist_id__in=ids, start__lt=range_end, end__gt=range_start))
+    away = TimeOff.objects.filter(therapist_id__in=ids, start__lt=range_end, end__gt=range_start).values_list(
+        "therapist_id", "start", "end"
+    )
     blocks = {pk: [] for pk in ids}
     day = first_day
     while day <= last_day:
@@ -78,16 +96,16 @@ def working_blocks(therapists, first_day, last_day):
             if block.weekday != day.weekday():
                 continue
             pieces = [(at_local(day, block.start), at_local(day, block.end))]
-            for pause in block.breaks.all():
-                pieces = _subtract(pieces, at_local(day, pause.start), at_local(day, pause.end))
+            for pause_start, pause_end in breaks[block.pk]:
+                pieces = _subtract(pieces, at_local(day, pause_start), at_local(day, pause_end))
             blocks[block.therapist_id].extend((s, e, block.location) for s, e in pieces)
         day += timedelta(days=1)
-    for leave in away:
-        pieces = blocks[leave.therapist_id]
+    for therapist_id, leave_start, leave_end in away:
+        pieces = blocks[therapist_id]
         kept = []
         for start, end, location in pieces:
-            kept.extend((s, e, location) for s, e in _subtract([(start, end)], leave.start, leave.end))
-        blocks[leave.therapist_id] = kept
+            kept.extend((s, e, location) for s, e in _subtract([(start, end)], leave_start, leave_end))
+        blocks[therapist_id] = kept
     for pk in blocks:
         blocks[pk].sort(key=lambda b: b[0])
     return blocks

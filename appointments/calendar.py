@@ -3,12 +3,14 @@ or per day (week view). Pure Python over rows already loaded, so the page's quer
 
 from dataclasses import dataclass, field
 from datetime import time, timedelta
+from html import escape as escape_text
 
 from django.template.loader import get_template
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+
+from clinic.reversing import url_for_id
 
 from .models import INACTIVE_STATUSES
 
@@ -58,17 +60,25 @@ def _empty_cell(minute, inside, href):
     )
 
 
-def build_grid(columns, *, book_url=None):
-    """rows: [(time label, on the hour, cells)] for the day and week views' table, cells being what the
-    row's <td>s are, left to right: {"appointment": a, "span": n, "url": its page, "starts": "09:15",
-    "status_badge": its status's badge} for an appointment's cell, {"appointment": None, "html": the
-    <td>s} for each run of times where nothing is booked; times an appointment above spans over have no
-    cell. `book_url` is the booking
-    form's address, or None for a person who cannot book (the empty cells then link nowhere).
+class GridRow(tuple):
+    """One row of the grid: (time label, on the hour, cells), and its whole <tr> as `html`."""
+
+    html = ""
+
+
+def build_grid(columns, *, book_url=None, now=None):
+    """rows: [(time label, on the hour, cells)] for the day and week views' table, each a GridRow whose
+    `html` is the row's whole <tr> (with the "now" line in the row holding `now`, when given); cells are
+    the row's <td>s, left to right: {"appointment": a, "span": n, "url": its page, "starts": "09:15",
+    "status_badge": its status's badge, "html": its <td>} for an appointment's cell, {"appointment":
+    None, "html": the <td>s} for each run of times where nothing is booked; times an appointment above
+    spans over have no cell. `book_url` is the booking form's address, or None for a person who cannot
+    book (the empty cells then link nowhere).
 
     The empty cells (about 390 on a busy day) are built here as HTML strings, each run joined into one,
-    so the template does no work per cell: rendered one tag at a time, with a URL reversed in each, they
-    were most of the day view's time (docs/benchmarks.md, "Appointments day view")."""
+    and so are each appointment's cell and each row, so the template does no work per cell or row:
+    rendered one tag at a time, with a URL reversed in each, they were most of the day view's time
+    (docs/benchmarks.md, "Appointments day view"; issue 17)."""
     first = DEFAULT_FIRST.hour * 60 + DEFAULT_FIRST.minute
     last = DEFAULT_LAST.hour * 60 + DEFAULT_LAST.minute
     for column in columns:
@@ -85,8 +95,8 @@ def build_grid(columns, *, book_url=None):
     last = min(24 * 60, last + (-last % STEP_MINUTES))
     slots = list(range(first, last, STEP_MINUTES))
     book_url = None if book_url is None else escape(book_url)
-    detail_url = _url_for_id("appointments:detail")
-    status_badge = _status_badges()
+    detail_url = url_for_id("appointments:detail")
+    status_badge = status_badges()
     grid = []
     for column in columns:
         cells = {}
@@ -120,6 +130,14 @@ def build_grid(columns, *, book_url=None):
                 inside = any(s <= minute and minute + STEP_MINUTES <= e for s, e in working)
                 column_cells.append(_empty_cell(minute, inside, href))
         grid.append(column_cells)
+    # The "now" line: the 15-minute row holding the current time, when `now` is given (today's day view).
+    now_label = now_row_label(now) if now is not None else None
+    now_line = ""
+    if now is not None:
+        now_line = (
+            '\n    <span class="d-block now-label" data-testid="now-line">'
+            f"now {timezone.localtime(now):%H:%M}</span>"
+        )
     rows = []
     for index, minute in enumerate(slots):
         row, empty = [], []
@@ -134,12 +152,22 @@ def build_grid(columns, *, book_url=None):
                 row.append(cell)
         if empty:
             row.append({"appointment": None, "html": mark_safe("".join(empty))})  # noqa: S308
-        rows.append((_label(minute), minute % 60 == 0, row))
+        label, on_the_hour = _label(minute), minute % 60 == 0
+        grid_row = GridRow((label, on_the_hour, row))
+        now_here = label == now_label
+        grid_row.html = mark_safe(  # noqa: S308 (cells escaped where they are built)
+            f'<tr class="{"hour" if on_the_hour else ""}{" now" if now_here else ""}">\n'
+            '  <th scope="row" class="time-col small text-muted fw-normal">'
+            f"{label if on_the_hour or not index else ''}{now_line if now_here else ''}</th>\n  "
+            + "".join(cell["html"] for cell in row)
+            + "\n</tr>"
+        )
+        rows.append(grid_row)
     return rows
 
 
 def _appointment_cell(appointment, span, starts, detail_url, status_badge):
-    return {
+    cell = {
         "appointment": appointment,
         "span": span,
         "url": detail_url(appointment.pk),
@@ -147,9 +175,37 @@ def _appointment_cell(appointment, span, starts, detail_url, status_badge):
         # The local start as the time filter shows it ("09:15"); the minute of an earlier day is 0.
         "starts": _label(starts) if starts else f"{timezone.localtime(appointment.start):%H:%M}",
     }
+    cell["html"] = _booked_cell(cell)
+    return cell
 
 
-def _status_badges():
+ONLINE_BADGE = (
+    '<span class="badge text-bg-info" data-testid="online-badge" title="Booked online by the patient">'
+    "Online</span>"
+)
+
+
+def _booked_cell(cell):
+    """The <td> of an appointment: its start, the patient, the Online badge of a booking the patient made,
+    the type and the status badge, linking to the appointment's page. Built here, like the empty cells:
+    rendered by the template, these ~70 cells were half of the day view's template time. Escaped by the
+    standard library's html.escape, which Django's escape() wraps (the same text, without its lazy-string
+    wrapper on each call)."""
+    appointment = cell["appointment"]
+    patient = appointment.patient
+    online = f"\n    {ONLINE_BADGE}" if appointment.booked_online else ""
+    return mark_safe(  # noqa: S308 (every value from the database is escaped)
+        f'<td rowspan="{cell["span"]}" class="slot-booked status-{escape_text(appointment.status)}" '
+        f'data-testid="appointment" data-appointment="{appointment.pk}">\n'
+        f'  <a href="{cell["url"]}" class="d-block text-decoration-none">\n'
+        f"    <strong>{cell['starts']}</strong> {escape_text(patient.family_name)}, "
+        f"{escape_text(patient.display_given_name)}{online}\n"
+        f'    <span class="d-block small text-muted">{escape_text(appointment.type.name)}</span>\n'
+        f"  </a>\n  {cell['status_badge']}\n</td>"
+    )
+
+
+def status_badges():
     """A function giving the badge of a status (appointments/_status.html, the one way pages show it),
     rendering the template once per status met rather than once per appointment."""
     template = get_template("appointments/_status.html")
@@ -161,14 +217,6 @@ def _status_badges():
         return rendered[status]
 
     return badge
-
-
-def _url_for_id(name):
-    """A function giving the URL `name` takes for an object id, from one reverse() (not one per cell)."""
-    marker = 987654321
-    template = reverse(name, args=[marker])
-    before, after = template.split(str(marker))
-    return lambda pk: f"{before}{pk}{after}"
 
 
 def now_row_label(now):

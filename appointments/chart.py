@@ -3,9 +3,9 @@
 from django.utils import timezone
 
 from accounts.models import Role
-from patients.chart import url_for_id
+from clinic.reversing import url_for_id
 
-from .calendar import _status_badges
+from .calendar import status_badges
 from .selectors import patient_appointments
 
 
@@ -14,7 +14,7 @@ def appointments_panel(request, patient):
     row's link, local start and status badge are made here: one reverse() and one badge rendering per
     status met for the page, rather than a {% url %} and an include per row."""
     upcoming, past = patient_appointments(patient, limit=10)
-    detail_url, badge = url_for_id("appointments:detail"), _status_badges()
+    detail_url, badge = url_for_id("appointments:detail"), status_badges()
 
     def rows(appointments):
         return [

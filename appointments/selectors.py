@@ -12,7 +12,16 @@ from django.utils import timezone
 
 from accounts.models import Role, User, needling_authorised_q
 
-from .models import INACTIVE_STATUSES, Appointment, Location, Status, TimeOff, WorkingHours, overlapping
+from .models import (
+    INACTIVE_STATUSES,
+    Appointment,
+    Break,
+    Location,
+    Status,
+    TimeOff,
+    WorkingHours,
+    overlapping,
+)
 
 # Offered start times fall on this grid (minutes past the hour).
 SLOT_STEP = timedelta(minutes=15)
@@ -65,13 +74,22 @@ def working_blocks(therapists, first_day, last_day):
         (first_day + timedelta(days=n)).weekday() for n in range(min(7, (last_day - first_day).days + 1))
     }
     hours = list(
-        WorkingHours.objects.filter(therapist_id__in=ids, weekday__in=weekdays)
-        .select_related("location")
-        .prefetch_related("breaks")
+        WorkingHours.objects.filter(therapist_id__in=ids, weekday__in=weekdays).select_related("location")
     )
+    # The breaks and time off as plain values: the day view asks this on every view, and building their
+    # model objects (through prefetch_related) cost more than the queries themselves.
+    breaks = {block.pk: [] for block in hours}
+    for hours_id, start, end in (
+        Break.objects.filter(working_hours_id__in=list(breaks))
+        .values_list("working_hours_id", "start", "end")
+        .order_by("start")
+    ):
+        breaks[hours_id].append((start, end))
     range_start, _ = local_day_bounds(first_day)
     _, range_end = local_day_bounds(last_day)
-    away = list(TimeOff.objects.filter(therapist_id__in=ids, start__lt=range_end, end__gt=range_start))
+    away = TimeOff.objects.filter(therapist_id__in=ids, start__lt=range_end, end__gt=range_start).values_list(
+        "therapist_id", "start", "end"
+    )
     blocks = {pk: [] for pk in ids}
     day = first_day
     while day <= last_day:
@@ -79,16 +97,16 @@ def working_blocks(therapists, first_day, last_day):
             if block.weekday != day.weekday():
                 continue
             pieces = [(at_local(day, block.start), at_local(day, block.end))]
-            for pause in block.breaks.all():
-                pieces = _subtract(pieces, at_local(day, pause.start), at_local(day, pause.end))
+            for pause_start, pause_end in breaks[block.pk]:
+                pieces = _subtract(pieces, at_local(day, pause_start), at_local(day, pause_end))
             blocks[block.therapist_id].extend((s, e, block.location) for s, e in pieces)
         day += timedelta(days=1)
-    for leave in away:
-        pieces = blocks[leave.therapist_id]
+    for therapist_id, leave_start, leave_end in away:
+        pieces = blocks[therapist_id]
         kept = []
         for start, end, location in pieces:
-            kept.extend((s, e, location) for s, e in _subtract([(start, end)], leave.start, leave.end))
-        blocks[leave.therapist_id] = kept
+            kept.extend((s, e, location) for s, e in _subtract([(start, end)], leave_start, leave_end))
+        blocks[therapist_id] = kept
     for pk in blocks:
         blocks[pk].sort(key=lambda b: b[0])
     return blocks
@@ -185,11 +203,12 @@ def next_available(*, type, therapist=None, after=None, days=SEARCH_DAYS, patien
 
 # --- reading -----------------------------------------------------------------------------------------
 def appointments_for_therapist_on(therapist, day):
-    """The therapist's appointments (every status) on a local calendar day, by start. One query."""
+    """The therapist's appointments (every status) on a local calendar day, by start, with their patient
+    and type (what My day shows; not the location and room, which it does not). One query."""
     start, end = local_day_bounds(day)
     return list(
         overlapping(Appointment.objects.filter(therapist=therapist), start, end)
-        .select_related("patient", "type", "location", "room")
+        .select_related("patient", "type")
         .order_by("start", "id")
     )
 
@@ -214,6 +233,26 @@ def therapists(location=None):
     return list(found.order_by("full_name", "id"))
 
 
+# The fields the day view's grid shows of each appointment (appointments/calendar.py, _grid.html).
+DAY_FIELDS = (
+    "id",
+    "patient_id",
+    "therapist_id",
+    "type_id",
+    "location_id",
+    "start",
+    "end",
+    "status",
+    "booked_online",
+    "patient__id",
+    "patient__family_name",
+    "patient__given_name",
+    "patient__preferred_name",
+    "type__id",
+    "type__name",
+)
+
+
 def day_schedule(day, people=None, location=None):
     """[(therapist, [appointments], [(start, end, location) working blocks])] for a local day: the day
     view's columns (every physiotherapist, or those working at `location`). Five queries whatever the
@@ -225,6 +264,9 @@ def day_schedule(day, people=None, location=None):
         overlapping(Appointment.objects.filter(therapist__in=people), start, end)
         # Not the location: joined, it tempts the planner into a loop over every location (bench/).
         .select_related("patient", "type")
+        # What the grid shows, no more: about 70 rows of every patient column were a third of the view's
+        # time spent in building model objects.
+        .only(*DAY_FIELDS)
         .order_by("start", "id")
     ):
         by_therapist[appointment.therapist_id].append(appointment)

@@ -25,7 +25,7 @@ from patients.models import Patient
 from patients.services import find_patients
 
 from . import receipts, selectors
-from .calendar import Column, build_grid, now_row_label, week_days
+from .calendar import Column, build_grid, week_days
 from .forms import (
     BookingForm,
     BreakForm,
@@ -99,8 +99,12 @@ def day_view(request):
         for person, appointments, blocks in selectors.day_schedule(day, location=location)
     ]
     can_book = _can_book(request.user)
-    rows = build_grid(columns, book_url=reverse("appointments:book") if can_book else None)
     now = timezone.localtime()
+    rows = build_grid(
+        columns,
+        book_url=reverse("appointments:book") if can_book else None,
+        now=now if day == now.date() else None,
+    )
     if location is not None:
         place_query = f"&location={location.pk}"
     else:
@@ -117,9 +121,6 @@ def day_view(request):
         "locations": locations,
         "location": location,
         "place_query": place_query,
-        # The "now" line: the 15-minute row holding the current time, on today's page only.
-        "now": now,
-        "now_label": now_row_label(now) if day == now.date() else None,
     }
     return render(request, "appointments/day.html", context)
 

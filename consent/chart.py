@@ -1,7 +1,7 @@
 """What the consent app adds to the patient chart and to patient lists (hooks of patients/chart.py)."""
 
 from accounts.models import Role
-from patients.chart import url_for_id
+from clinic.reversing import url_for_id
 
 from .models import Region
 from .selectors import consent_status_on_page

@@ -17,7 +17,6 @@ from django.apps import apps
 from django.template import engines
 from django.template.backends.utils import csrf_input_lazy, csrf_token_lazy
 from django.template.loader import get_template
-from django.urls import reverse
 from django.utils.module_loading import import_string
 
 from .models import SCREENING_LABELS
@@ -42,14 +41,6 @@ def on_chart(request, patient, name, compute):
     if key not in memo:
         memo[key] = compute()
     return memo[key]
-
-
-def url_for_id(name):
-    """A function giving the URL `name` takes for an object id, from one reverse(): a panel's rows link
-    through it rather than through a `{% url %}` per row."""
-    marker = 987654321
-    before, after = reverse(name, args=[marker]).split(str(marker))
-    return lambda pk: f"{before}{pk}{after}"
 
 
 RECENT_SCREENINGS = 10

@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -14,6 +13,7 @@ from audit.models import Action, AuditEvent
 from audit.services import record
 
 from . import services
+from .badges import badges_renderer
 from .chart import chart_panels, patient_badges, recent_screenings, render_panels
 from .forms import BreakGlassForm, PatientForm, ScreeningForm
 from .models import Patient
@@ -32,16 +32,9 @@ def patient_list(request):
     patients = search.patients
     badges = patient_badges(patients)
     # As the front desk types, every keystroke renders this list: the chart's address is reversed once,
-    # and each different set of badges rendered once (most patients share theirs).
+    # and each different badge rendered once (most patients share theirs).
     chart_url = reverse("patients:chart", args=[0]).removesuffix("0/")
-    badges_template = get_template("patients/_badges.html")
-    rendered = {}
-
-    def badges_html(items):
-        key = tuple(tuple(sorted(item.items())) for item in items)
-        if key not in rendered:
-            rendered[key] = badges_template.render({"badges": items})
-        return rendered[key]
+    badges_html = badges_renderer()
 
     context = {
         "q": text,

@@ -6,7 +6,8 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 
 from accounts.models import Role
-from patients.chart import on_chart, url_for_id
+from clinic.reversing import url_for_id
+from patients.chart import on_chart
 
 from .models import NeedlePoint, NeedlingSession, PointRemoval, SideEffect
 

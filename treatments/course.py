@@ -12,7 +12,7 @@ from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 
 from accounts.models import Role
-from patients.chart import url_for_id
+from clinic.reversing import url_for_id
 
 from .chart import LATEST, latest_sessions
 from .models import BodyRegion, SideEffect

@@ -9,8 +9,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -20,6 +22,7 @@ from audit.models import Action
 from audit.services import record
 from clinic.patient_links import LinkRefused, read_token, refused_response
 from clinic.pdf import pdf_response
+from patients.badges import badges_renderer
 from patients.models import Patient
 
 from . import aftercare, incidents, outcomes, repeat, services
@@ -577,16 +580,61 @@ def incident_detail(request, pk):
 @role_required(Role.PHYSIO)
 def my_day(request):
     """Today's appointments of the logged-in physiotherapist with status, flags and consent."""
+    from appointments.calendar import status_badges
+    from clinic.reversing import url_for_id
+
     day = timezone.localdate()
     rows, drafts = my_day_rows(request.user, day)
+    # Each row's badges as HTML, every different one rendered once for the page (most rows share their
+    # status, flags and consent states): included once per row, these templates were most of the page's
+    # rendering time (issue 17).
+    status_badge = status_badges()
+    flags = badges_renderer()
+    consent = _rendered_once(
+        "consent/_status_badge.html",
+        # What the badge shows of the status (not its record, which differs for every patient).
+        lambda label, status: (label, status.region, status.state, status.label, status.colour),
+    )
+    # And its links and times, each address reversed once for the page rather than once per row.
+    chart_url = url_for_id("patients:chart")
+    session_url = url_for_id("treatments:session")
+    start_url = url_for_id("treatments:start_from_appointment")
+    for row in rows:
+        appointment = row["appointment"]
+        row["times"] = (
+            f"{timezone.localtime(appointment.start):%H:%M}–{timezone.localtime(appointment.end):%H:%M}"
+        )
+        row["chart_url"] = chart_url(row["patient"].pk)
+        row["session_url"] = session_url(row["session"].pk) if row["session"] else ""
+        row["start_url"] = start_url(appointment.pk)
+        row["status_badge"] = status_badge(appointment.status)
+        row["flags"] = flags(row["badges"])
+        row["consent_badges"] = mark_safe(  # noqa: S308 (rendered templates, escaped there)
+            "".join(consent(label=label, status=status) for label, status in row["consent"])
+        )
     template = "treatments/_my_day.html" if request.htmx else "treatments/my_day.html"
     context = {
         "rows": rows,
-        "drafts": drafts,
+        "drafts": [(draft, session_url(draft.pk)) for draft in drafts],
         "day": day,
         "incidents": incidents.open_incidents_for(request.user),
     }
     return render(request, template, context)
+
+
+def _rendered_once(template_name, key):
+    """A function rendering `template_name` with its keyword arguments as the context, each different
+    context (by `key` of the same arguments) rendered once and then reused within the request."""
+    template = get_template(template_name)
+    rendered = {}
+
+    def render_with(**context):
+        found = key(**context)
+        if found not in rendered:
+            rendered[found] = template.render(context)
+        return rendered[found]
+
+    return render_with
 
 
 @role_required(Role.PHYSIO)

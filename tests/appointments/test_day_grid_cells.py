@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from appointments.calendar import Column, build_grid
+from appointments.models import Appointment, Status
 from tests.factories import AppointmentFactory, PatientFactory
 
 pytestmark = pytest.mark.clock
@@ -53,6 +54,27 @@ def test_an_appointment_fills_its_rows_and_links_to_its_page(client_for, therapi
     # The times it covers have no cell of their own; the next free time after it has.
     assert "+ 09:15<" not in html and "+ 09:30<" not in html
     assert f"+ {(at(9, 15) + span * timedelta(minutes=15)).astimezone(at(9).tzinfo):%H:%M}<" in html
+
+
+def test_an_appointment_cell_escapes_names_and_shows_the_preferred_name_online_and_status_badges(
+    client_for, therapist, at, monday
+):
+    """The booked cell is built in Python (appointments/calendar.py), not by the template: it must escape
+    what the patient or the desk typed, and show everything the template showed."""
+    patient = PatientFactory(family_name="<b>O'Hara</b>", given_name="Margaret", preferred_name="Peg & Co")
+    appointment = AppointmentFactory(
+        therapist=therapist, start=at(10), patient=patient, status=Status.ARRIVED
+    )
+    Appointment.objects.filter(pk=appointment.pk).update(booked_online=True)
+    html = day_page(client_for(Role.FRONT_DESK), monday)
+    assert "<strong>10:00</strong> &lt;b&gt;O&#x27;Hara&lt;/b&gt;, Peg &amp; Co" in html
+    assert "<b>O'Hara</b>" not in html
+    cell = html[html.index(f'data-appointment="{appointment.pk}"') :]
+    cell = cell[: cell.index("</td>")]
+    assert 'data-testid="online-badge"' in cell
+    assert f'<span class="d-block small text-muted">{appointment.type.name}</span>' in cell
+    assert 'data-status="arrived"' in cell and 'data-testid="appointment-status"' in cell
+    assert 'class="slot-booked status-arrived"' in html
 
 
 def test_the_grid_has_one_cell_per_time_and_physiotherapist(therapist, at, monday):

@@ -120,3 +120,27 @@ def test_my_day_shows_each_status_with_the_one_badge_the_desk_sees(client, clini
         assert badge in page, f"{status.label} is not shown with the desk's badge"
     starts = page.count(">Start session</button>")
     assert starts == len(Status) - 3, "cancelled, missed and completed appointments offer no Start session"
+
+
+def test_each_row_links_to_the_chart_and_its_session_or_start_and_escapes_names(client, clinician):
+    """My day builds its links once for the page (not {% url %} per row) and its badges once per different
+    badge: each row must still link to its own patient, session and start address, with names escaped."""
+    started = AppointmentFactory(
+        therapist=clinician,
+        start=today_at(9),
+        status="arrived",
+        patient=PatientFactory(family_name="<i>Ng</i>"),
+    )
+    waiting = AppointmentFactory(therapist=clinician, start=today_at(11), status="arrived")
+    client.force_login(clinician)
+    client.post(reverse("treatments:start_from_appointment", args=[started.pk]))
+    session = NeedlingSession.objects.get(appointment=started)
+    page = client.get(reverse("treatments:my_day")).content.decode()
+    assert f'href="{reverse("patients:chart", args=[started.patient.pk])}"' in page
+    assert f'href="{reverse("patients:chart", args=[waiting.patient.pk])}"' in page
+    assert f'href="{reverse("treatments:session", args=[session.pk])}">Continue' in page
+    assert f'action="{reverse("treatments:start_from_appointment", args=[waiting.pk])}"' in page
+    assert "&lt;i&gt;Ng&lt;/i&gt;" in page and "<i>Ng</i>" not in page
+    # The draft the start opened is listed for signing, linking to its session too.
+    drafts = page[page.index('data-testid="draft-sessions"') :]
+    assert f'href="{reverse("treatments:session", args=[session.pk])}"' in drafts

@@ -70,6 +70,7 @@ class AssessmentForm(forms.ModelForm):
             self.fields[name].widget.attrs.update({"min": 0, "inputmode": "numeric"})
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's <form> holds the request's own token
         self.helper.field_template = FIELD_ONCE
         self.helper.layout = Layout(
             Fieldset(
@@ -242,6 +243,7 @@ class AddendumForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's <form> holds the request's own token
         self.helper.field_template = FIELD_ONCE
 
 

@@ -162,7 +162,7 @@ def test_a_session_setting_one_client_makes_does_not_reach_another_on_the_same_s
 
 
 SESSION_STATE = re.compile(
-    r"pg_advisory_lock\(|pg_try_advisory_lock\(|\bLISTEN\b|\bWITH HOLD\b|SET SESSION", re.I
+    r"pg_advisory_lock\(|pg_try_advisory_lock\(|\bLISTEN\b|\bWITH HOLD\b|\bSET SESSION\b", re.I
 )
 
 

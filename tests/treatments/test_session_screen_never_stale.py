@@ -128,3 +128,28 @@ def test_consent_withdrawn_or_obtained_shows_at_once(screen, consented_draft):
     page = screen()
     assert 'data-testid="no-needling-consent"' not in page
     assert f'data-region="{Region.NECK}" data-state="declined"' in page
+
+
+def test_every_csrf_token_on_a_remembered_screen_is_the_viewers_own(consented_draft):
+    """Markup kept for the next request must hold no CSRF token: a token belongs to one browser, and a
+    kept one made the next physiotherapist's Save fail with 403 (found by the browser tests)."""
+    from django.middleware.csrf import _unmask_cipher_token
+
+    from tests.conftest import Client
+
+    url = reverse("treatments:session", args=[consented_draft.pk])
+    pages = []
+    for _ in range(2):  # two browsers of the same physiotherapist: two CSRF secrets
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(consented_draft.clinician)
+        response = browser.get(url)
+        assert response.status_code == 200
+        page = response.content.decode()
+        tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        secret = browser.cookies["csrftoken"].value  # this browser's secret
+        assert tokens and {_unmask_cipher_token(token) for token in tokens} == {secret}
+        pages.append(page)
+        data = dict(re.findall(r'name="(csrfmiddlewaretoken)" value="([^"]+)"', page))
+        saved = browser.post(reverse("treatments:save", args=[consented_draft.pk]), data)
+        assert saved.status_code != 403
+    assert len(FORMS) >= 2  # the second browser's forms came from memory

@@ -72,13 +72,15 @@ CRISPY_FORM = template.Template("{% load crispy_forms_tags %}{% crispy crispy_on
 def crispy_once(context, form):
     """`{% crispy form %}`, written once per distinct content of its fields, for the screen's forms whose
     layout is fixed by their class (their __init__ builds the same layout every time). A form with errors
-    is always written afresh."""
+    is always written afresh, and so is one whose helper writes a CSRF token (disable_csrf unset): the
+    token belongs to one request, and a kept one fails the next POST (the page's <form> has its own)."""
 
     def render():
         with context.push(crispy_once_form=form):
             return CRISPY_FORM.render(context)
 
-    if form.errors:
+    if form.errors or not form.helper.disable_csrf:
+        # A CSRF token is the request's own: markup holding one is never kept for another request.
         return render()
     form_class = type(form)
     fields = [field_content(field, {}) for field in form]

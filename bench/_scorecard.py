@@ -201,6 +201,87 @@ SEARCH = [
 ROWS = PAGES + CALLS + SEARCH
 BY_KEY = {row.key: row for row in ROWS}
 
+# Why a row is short of "needed here" and what it would take, from the profiles of 2026-11-30: shown under
+# the tables for every row the last run did not meet (issue 17: "or the row says plainly why not").
+# tests/test_scorecard.py refuses a row not met without one.
+WHY_NOT = {
+    "search_name": (
+        "Half of a request is the badges beside the 25 names: consent status (about 25 ms on the quick "
+        "clinic, mostly Django building the risk-decision query with its re-consent subquery) and the "
+        "screening flags (about 15 ms); find_patients() is about 13 ms, mostly building its query. It would "
+        "take each patient's consent and screening state as one row kept by triggers (as the reports' "
+        "rollups are) and read in the search's own query."
+    ),
+    "day_view": (
+        "The cells are built as HTML in Python since 2026-11-30; what is left is day_schedule() making "
+        "each appointment with its patient and type as model objects (about 40 ms for 66) and 6 queries. "
+        "It would take the day read as plain values rather than model objects."
+    ),
+    "chart": (
+        "14 queries, 3 of them the audit event of the reading (the chain's lock, its last hash, the insert: "
+        "the hash is keyed in Python, so the lock and the read must stay two statements), consent status "
+        "(about 10 ms) and Django compiling the consent and PSFS queries. It would take consent status as "
+        "a row kept by triggers and those queries as fixed SQL."
+    ),
+    "my_day": (
+        "my_day_rows() reads whole session rows for the drafts, open_incidents_for() is a four-join query "
+        "(about 10 ms) that usually finds nothing, and the badges cost as in the search. It would take "
+        "those read as plain values and the consent and screening state kept as a row."
+    ),
+    "session_screen": (
+        "Its fields, forms and body chart are rendered once per distinct content since 2026-11-30; what is "
+        "left is spread thin: 19 queries (5 are the audit event's round trips), Django compiling queries "
+        "(about a fifth), session_context()'s seven reads and the point form. It would take "
+        "session_context() in two or three queries and fewer round trips for the audit event."
+    ),
+    "dashboard_90": (
+        "At full size the per-therapist table holds hundreds of therapists (the page is about 340 KB) and "
+        "its rows are built per therapist; before reports 0012 the appointments per period were also "
+        "summed from one row per therapist-day (331,000 for a year, 0.2 s). It would take the "
+        "per-therapist table paged or folded (the first 25 therapists, the rest on request)."
+    ),
+    "dashboard_365": (
+        "As for 90 days: the figures come from rollups since reports 0011 and 0012, and what is left is "
+        "the per-therapist table of hundreds of therapists. It would take that table paged or folded."
+    ),
+    "sign_40": (
+        "2.6x on the quick clinic (met there). At full size the 37 queries are the same; what grows is "
+        "inside them (the session-day, all-clinic and monthly rollup rows that each signing updates by "
+        "trigger, and the audit chain's tail). Not profiled at full size yet."
+    ),
+    "pdf_signed": (
+        "The stored PDF's bytes, the access check and the download's audit event against a 30 ms minimal "
+        "page: 0.8x to 1.1x between runs on the same day, the spread of a 35 ms call. It would take the "
+        "audit event's round trips cut, as for the chart."
+    ),
+    "pdf_draft": (
+        "WeasyPrint lays out and draws about 60 lines of text (about 55 ms and 55 ms of a 150 ms "
+        "download); its stylesheets and fonts are built once per process already. It would take a "
+        "lighter engine for drafts; caching by the HTML's hash would pass this benchmark (which downloads "
+        "an unchanged draft) without helping a changed one, so it was not done."
+    ),
+    "search_by_chart": (
+        "The SQL takes 0.07 ms against the scan's 240 ms (0.0003); the call's 3.4 ms is Django building "
+        "the query and the Patient object. It would take identifier lookups as fixed SQL."
+    ),
+    "search_by_dob": (
+        "The SQL (about 30 patients born that day, read by the b-tree) is well under 1 ms; the call's "
+        "4.5 ms is Django building the query and the Patient objects, against a 205 ms scan. It would "
+        "take identifier lookups as fixed SQL."
+    ),
+    "search_two_names": (
+        "The trigram index intersects two long lists of rows (the demo draws given and family names from "
+        "short lists, so 'Marie-Ève Campbell' matches 203 of 1,000,000): 18 ms against 245 ms. It would "
+        "take a b-tree on the folded names for whole-word searches beside the trigram index."
+    ),
+    "search_fragment": (
+        "'camp' matches 15,909 of 1,000,000 demo patients (the demo draws family names from 63), and all "
+        "must be read and sorted to show the first 25 by name: a bitmap heap scan of 16,000 rows costs a "
+        "third of a sequential scan. It would take an order an index gives (a prefix search on the folded "
+        "family name, which changes what a fragment finds) or names spread as a real registry's are."
+    ),
+}
+
 
 def load():
     if RESULTS.exists():
@@ -269,6 +350,12 @@ def section(results):
             met = "yes" if row.met(result) else "**no**"
             cells = [row.label(result), measured(row, result), row.needed, row.goal, met, result["run"]]
             lines.append("| " + " | ".join(cells) + " |")
+    short = [(row, results["rows"][row.key]) for row in ROWS if row.key in results["rows"]]
+    short = [(row, result) for row, result in short if not row.met(result)]
+    if short:
+        lines += ["", '**Not at "needed here": why, and what it would take**', ""]
+        for row, result in short:
+            lines.append(f"- *{row.label(result)}* ({measured(row, result)}): {WHY_NOT.get(row.key, '')}")
     lines += ["", END]
     return "\n".join(lines)
 

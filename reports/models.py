@@ -203,3 +203,47 @@ class AppointmentDay(models.Model):
 
     def __str__(self):
         return f"{self.day} therapist {self.therapist_id}: {self.appointments} {self.status}"
+
+
+class AppointmentDayTotal(models.Model):
+    """Appointments per clinic day, location and status, all therapists together: what the dashboard's
+    per-period appointment figures read unless a therapist is chosen. Kept by the same triggers as
+    AppointmentDay (reports/migrations/0012_appointment_totals.py)."""
+
+    day = models.DateField()
+    location_id = models.BigIntegerField()
+    status = models.CharField(max_length=20)
+    appointments = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "location_id", "status"], name="reports_appointment_total_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.day} location {self.location_id}: {self.appointments} {self.status}"
+
+
+class AppointmentMonth(models.Model):
+    """Appointments per calendar month, therapist, location and status: the per-therapist table's whole
+    months (the days at either end of a range come from AppointmentDay). Kept by the same triggers
+    (reports 0012)."""
+
+    month = models.DateField()  # its first day
+    therapist_id = models.BigIntegerField()
+    location_id = models.BigIntegerField()
+    status = models.CharField(max_length=20)
+    appointments = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "therapist_id", "location_id", "status"],
+                name="reports_appointment_month_unique",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} therapist {self.therapist_id}: {self.appointments} {self.status}"

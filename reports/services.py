@@ -45,6 +45,9 @@ SESSION_TOTALS = "reports_sessiondaytotal"  # reports.models.SessionDayTotal: al
 SESSION_MONTHS = (
     "reports_sessionmonth"  # reports.models.SessionMonth: sessions per month and clinician (0011)
 )
+APPOINTMENT_DAYS = "reports_appointmentday"  # reports.models.AppointmentDay: per day, therapist, status
+APPOINTMENT_TOTALS = "reports_appointmentdaytotal"  # AppointmentDayTotal: all therapists together (0012)
+APPOINTMENT_MONTHS = "reports_appointmentmonth"  # AppointmentMonth: per month and therapist (0012)
 
 
 def session_scope(report_filter, alias="s"):
@@ -102,6 +105,23 @@ def whole_months(report_filter):
     return first, after
 
 
+def months_and_edges(report_filter, person):
+    """(month where, params, edge-day where, params): the rows of a per-month rollup (`m`) for the range's
+    whole months and of its per-day rollup (`e`) for the days at either end of it, in no whole month;
+    the chosen therapist's (in column `person`) and location's only."""
+    first, after = whole_months(report_filter)
+    m_where, m_params = ["m.month >= %s", "m.month < %s"], [first, after]
+    e_where = ["((e.day >= %s AND e.day < %s) OR (e.day >= %s AND e.day <= %s))"]
+    e_params = [report_filter.start, first, after, report_filter.end]
+    for column, chosen in ((person, report_filter.therapist), ("location_id", report_filter.location)):
+        if chosen is not None:
+            m_where.append(f"m.{column} = %s")
+            e_where.append(f"e.{column} = %s")
+            m_params.append(chosen.pk)
+            e_params.append(chosen.pk)
+    return " AND ".join(m_where), m_params, " AND ".join(e_where), e_params
+
+
 # --- periods -------------------------------------------------------------------------------------------
 def period_unit(report_filter):
     """Days for a month or less, weeks up to about half a year, months beyond: 5 to 60 points a line."""
@@ -156,17 +176,34 @@ def activity(report_filter):
     """Appointments and sessions per period and per therapist; no-show and cancellation counts. Three
     queries."""
     unit = period_unit(report_filter)
+    # Appointments per period from their per-day rollups (reports 0012: all therapists' day totals unless
+    # a therapist is chosen, then that therapist's days), and per therapist from the appointments per
+    # month of the range's whole months plus the per-day rollup of the days at its ends: a few rows per
+    # therapist, not one per therapist-day. One query.
+    a_days = APPOINTMENT_DAYS if report_filter.therapist is not None else APPOINTMENT_TOTALS
     a_where, a_params = day_scope(report_filter, "a", person="therapist_id")
-    # One pass over the appointments' day summary: per period and per therapist at once (GROUPING SETS).
+    m_where, m_params, e_where, e_params = months_and_edges(report_filter, "therapist_id")
     rows = fetch(
-        f"""SELECT date_trunc('{unit}', a.day)::date, a.therapist_id, GROUPING(a.therapist_id),
-                   coalesce(sum(n) FILTER (WHERE a.status <> 'cancelled'), 0), sum(n),
-                   coalesce(sum(n) FILTER (WHERE a.status = 'cancelled'), 0),
-                   coalesce(sum(n) FILTER (WHERE a.status = 'no_show'), 0),
-                   coalesce(sum(n) FILTER (WHERE a.status IN ('arrived', 'in_treatment', 'completed')), 0)
-            FROM reports_appointmentday a, LATERAL (SELECT a.appointments AS n) counted WHERE {a_where}
-            GROUP BY GROUPING SETS ((date_trunc('{unit}', a.day)::date), (a.therapist_id))""",
-        a_params,
+        f"""SELECT date_trunc('{unit}', a.day)::date, NULL::bigint,
+                   coalesce(sum(a.appointments) FILTER (WHERE a.status <> 'cancelled'), 0),
+                   sum(a.appointments),
+                   coalesce(sum(a.appointments) FILTER (WHERE a.status = 'cancelled'), 0),
+                   coalesce(sum(a.appointments) FILTER (WHERE a.status = 'no_show'), 0),
+                   coalesce(sum(a.appointments)
+                            FILTER (WHERE a.status IN ('arrived', 'in_treatment', 'completed')), 0)
+            FROM {a_days} a WHERE {a_where}
+            GROUP BY 1 HAVING sum(a.appointments) > 0
+            UNION ALL
+            SELECT NULL, x.therapist_id, coalesce(sum(x.n) FILTER (WHERE x.status <> 'cancelled'), 0),
+                   0, 0, 0, 0
+            FROM (
+                SELECT m.therapist_id, m.status, m.appointments AS n
+                FROM {APPOINTMENT_MONTHS} m WHERE {m_where}
+                UNION ALL
+                SELECT e.therapist_id, e.status, e.appointments
+                FROM {APPOINTMENT_DAYS} e WHERE {e_where}
+            ) x GROUP BY x.therapist_id HAVING sum(x.n) > 0""",
+        [*a_params, *m_params, *e_params],
     )
     result = Activity(
         unit=unit,
@@ -175,8 +212,8 @@ def activity(report_filter):
         sessions_per_period={},
     )
     appointments_by_therapist = {}
-    for period, therapist_id, by_period, booked, total, cancelled, no_show, attended in rows:
-        if by_period:  # GROUPING(therapist_id) = 1: the per-period set
+    for period, therapist_id, booked, total, cancelled, no_show, attended in rows:
+        if period is not None:
             result.appointments_per_period[period] = booked
             result.appointments += total
             result.cancelled += cancelled
@@ -184,33 +221,18 @@ def activity(report_filter):
             result.attended += attended
         else:
             appointments_by_therapist[therapist_id] = booked
-    # Sessions per period from their per-day rollup (reports 0010/0011: all clinicians' day totals unless
-    # a therapist is chosen), and per therapist from the sessions per month of the range's whole months
-    # plus the per-day rollup of the days at its ends: a few rows per therapist, not one per
-    # clinician-day. One query.
+    # Sessions the same way (reports 0010/0011). One query.
     days, d_where, d_params = session_days(report_filter)
-    first, after = whole_months(report_filter)
-    m_where, m_params = ["m.month >= %s", "m.month < %s"], [first, after]
-    e_where = ["((e.day >= %s AND e.day < %s) OR (e.day >= %s AND e.day <= %s))"]
-    e_params = [report_filter.start, first, after, report_filter.end]
-    for column, chosen in (
-        ("clinician_id", report_filter.therapist),
-        ("location_id", report_filter.location),
-    ):
-        if chosen is not None:
-            m_where.append(f"m.{column} = %s")
-            e_where.append(f"e.{column} = %s")
-            m_params.append(chosen.pk)
-            e_params.append(chosen.pk)
+    m_where, m_params, e_where, e_params = months_and_edges(report_filter, "clinician_id")
     rows = fetch(
         f"""SELECT date_trunc('{unit}', d.day)::date, NULL, sum(d.sessions)
             FROM {days} d WHERE {d_where}
             GROUP BY 1 HAVING sum(d.sessions) > 0
             UNION ALL
             SELECT NULL, x.clinician_id, sum(x.sessions) FROM (
-                SELECT m.clinician_id, m.sessions FROM {SESSION_MONTHS} m WHERE {" AND ".join(m_where)}
+                SELECT m.clinician_id, m.sessions FROM {SESSION_MONTHS} m WHERE {m_where}
                 UNION ALL
-                SELECT e.clinician_id, e.sessions FROM {SESSION_DAYS} e WHERE {" AND ".join(e_where)}
+                SELECT e.clinician_id, e.sessions FROM {SESSION_DAYS} e WHERE {e_where}
             ) x GROUP BY x.clinician_id HAVING sum(x.sessions) > 0""",
         [*d_params, *m_params, *e_params],
     )

@@ -3,7 +3,10 @@ clinician and location (reports 0010), per day and location for all clinicians t
 month, clinician and location for the per-therapist table's whole months (0011). Whatever happens to the
 sessions (points recorded, removed in error, pain written and the session signed days later, addenda,
 consent withdrawn), the figures equal a straight aggregate over the sessions themselves, for any range,
-therapist and location, with days cut in the clinic's time zone."""
+therapist and location, with days cut in the clinic's time zone. The appointments' figures likewise, from
+their rollups per day, therapist, location and status, per day, location and status for all therapists
+together, and per month, therapist, location and status (0012), whatever statuses and days the
+appointments move to."""
 
 import random
 from dataclasses import replace
@@ -16,7 +19,15 @@ from django.db import connection
 
 from reports import services
 from reports.filters import ReportFilter
-from reports.models import SessionDay, SessionDayTotal, SessionMonth, SessionSummary
+from reports.models import (
+    AppointmentDay,
+    AppointmentDayTotal,
+    AppointmentMonth,
+    SessionDay,
+    SessionDayTotal,
+    SessionMonth,
+    SessionSummary,
+)
 from tests.factories import (
     AppointmentFactory,
     LocationFactory,
@@ -105,6 +116,38 @@ def straight(report_filter):
         figures["per_period"][day] = figures["per_period"].get(day, 0) + 1
         name = session.clinician.full_name
         figures["per_therapist"][name] = figures["per_therapist"].get(name, 0) + 1
+    figures.update(appointments_counted(report_filter, unit))
+    return figures
+
+
+def appointments_counted(report_filter, unit):
+    """The appointment figures counted appointment by appointment (no rollup)."""
+    from appointments.models import Appointment
+
+    appointments = Appointment.objects.filter(
+        start__gte=report_filter.starts_at, start__lt=report_filter.ends_before
+    ).select_related("therapist")
+    if report_filter.therapist is not None:
+        appointments = appointments.filter(therapist=report_filter.therapist)
+    if report_filter.location is not None:
+        appointments = appointments.filter(location=report_filter.location)
+    figures = {"appointments": 0, "attended": 0, "cancelled": 0, "no_show": 0}
+    figures |= {"booked_per_period": {}, "booked_per_therapist": {}}
+    for appointment in appointments:
+        figures["appointments"] += 1
+        figures["attended"] += appointment.status in ("arrived", "in_treatment", "completed")
+        figures["cancelled"] += appointment.status == "cancelled"
+        figures["no_show"] += appointment.status == "no_show"
+        if appointment.status == "cancelled":
+            continue
+        day = appointment.start.astimezone(VANCOUVER).date()
+        if unit == "week":
+            day -= timedelta(days=day.weekday())
+        elif unit == "month":
+            day = day.replace(day=1)
+        figures["booked_per_period"][day] = figures["booked_per_period"].get(day, 0) + 1
+        name = appointment.therapist.full_name
+        figures["booked_per_therapist"][name] = figures["booked_per_therapist"].get(name, 0) + 1
     return figures
 
 
@@ -127,6 +170,12 @@ def from_the_dashboard(report_filter):
         "uncovered": {row["session_id"] for row in coverage.uncovered},
         "per_period": {day: n for day, n in activity.sessions_per_period.items() if n},
         "per_therapist": {name: sessions for name, _, sessions in activity.per_therapist if sessions},
+        "appointments": activity.appointments,
+        "attended": activity.attended,
+        "cancelled": activity.cancelled,
+        "no_show": activity.no_show,
+        "booked_per_period": {day: n for day, n in activity.appointments_per_period.items() if n},
+        "booked_per_therapist": {name: n for name, n, _ in activity.per_therapist if n},
     }
 
 
@@ -193,7 +242,55 @@ def busy_days(db):
                 [(NECK, "single"), (MID_BACK, "none")],
                 legacy=True,
             )
+        more_appointments(rng, therapists, locations)
     return therapists, locations
+
+
+# Days around the busy ones, in February, March and April: either side of both month ends, at times
+# either side of local midnight (23:30 on 28 February is already 1 March in UTC).
+OTHER_DAYS = [date(2026, 2, 14), date(2026, 2, 27), date(2026, 2, 28), date(2026, 3, 1), date(2026, 3, 20)]
+OTHER_DAYS += [date(2026, 3, 31), date(2026, 4, 1), date(2026, 4, 18)]
+OTHER_TIMES = [time(0, 10), time(12, 0), time(23, 20)]
+
+
+def more_appointments(rng, therapists, locations):
+    """Appointments of every status on OTHER_DAYS, then some changed in one statement each: statuses
+    changed (one a cancellation), and some moved to another day, month or location."""
+    from appointments.models import Appointment, Status
+
+    made = []
+    for therapist in therapists:
+        for day, at in rng.sample([(d, t) for d in OTHER_DAYS for t in OTHER_TIMES], 10):
+            status = rng.choice(list(Status))
+            made.append(
+                AppointmentFactory(
+                    therapist=therapist,
+                    location=rng.choice(locations),
+                    start=local(day, at),
+                    status=status,
+                    cancel_reason="Rang to cancel" if status == Status.CANCELLED else "",
+                )
+            )
+    Appointment.objects.filter(pk__in=[a.pk for a in rng.sample(made, 6)]).exclude(
+        status=Status.CANCELLED
+    ).update(status=Status.NO_SHOW)
+    Appointment.objects.filter(pk__in=[a.pk for a in rng.sample(made, 4)]).update(
+        status=Status.CANCELLED, cancel_reason="Unwell"
+    )
+    Appointment.objects.filter(pk__in=[a.pk for a in rng.sample(made, 4)], status=Status.BOOKED).update(
+        status=Status.COMPLETED
+    )
+    # Moved to another day (across a month end for some), at an hour of its own (none other starts at
+    # xx:50), and to the other location.
+    moves = zip(rng.sample(made, 8), [1, -1, 2, -2, 20, -20, 35, -35], range(1, 17, 2), strict=True)
+    for appointment, days, hour in moves:
+        day = appointment.start.astimezone(VANCOUVER).date() + timedelta(days=days)
+        start = local(day, time(hour, 50))
+        Appointment.objects.filter(pk=appointment.pk).update(
+            start=start,
+            end=start + (appointment.end - appointment.start),
+            location=locations[0] if appointment.location == locations[1] else locations[1],
+        )
 
 
 def filters(therapists, locations):
@@ -229,6 +326,10 @@ def test_the_dashboard_figures_equal_a_straight_count_of_the_sessions(busy_days)
         expected = straight(report_filter)
         assert from_the_dashboard(report_filter) == expected, report_filter.as_audit()
     whole = straight(filters(therapists, locations)[0])
+    year = straight(ReportFilter(date(2026, 1, 1), date(2026, 12, 31)))
+    assert year["cancelled"] and year["no_show"] and year["attended"] and year["booked_per_period"]
+    assert AppointmentDayTotal.objects.count() < AppointmentDay.objects.count()  # all therapists together
+    assert AppointmentMonth.objects.count() < AppointmentDay.objects.count()  # per month
     # The data covers what it should: every bucket that was made, late pain, uncovered and removed points.
     assert whole["sessions"] > 30 and whole["histogram"][10] and whole["histogram"][0]
     assert whole["pain_sessions"] and whole["improved"] and whole["uncovered"] and whole["covered"]
@@ -318,13 +419,61 @@ def totals_added_up():
     return {key: tuple(row) for key, row in per_day.items()}, per_month
 
 
+def appointment_rollups():
+    """The appointments' three rollups, each without its emptied groups."""
+    return (
+        {
+            (d.day, d.therapist_id, d.location_id, d.status): d.appointments
+            for d in AppointmentDay.objects.all()
+            if d.appointments
+        },
+        {
+            (d.day, d.location_id, d.status): d.appointments
+            for d in AppointmentDayTotal.objects.all()
+            if d.appointments
+        },
+        {
+            (m.month, m.therapist_id, m.location_id, m.status): m.appointments
+            for m in AppointmentMonth.objects.all()
+            if m.appointments
+        },
+    )
+
+
+def appointments_added_up():
+    """The appointments themselves counted per clinic day, therapist, location and status; per day,
+    location and status; and per month, therapist, location and status, in Python."""
+    from appointments.models import Appointment
+
+    per_day, per_total, per_month = {}, {}, {}
+    for a in Appointment.objects.all():
+        day = a.start.astimezone(VANCOUVER).date()
+        for counted, key in (
+            (per_day, (day, a.therapist_id, a.location_id, a.status)),
+            (per_total, (day, a.location_id, a.status)),
+            (per_month, (day.replace(day=1), a.therapist_id, a.location_id, a.status)),
+        ):
+            counted[key] = counted.get(key, 0) + 1
+    return per_day, per_total, per_month
+
+
 def test_the_rollups_kept_by_the_triggers_add_up_the_summaries_also_after_a_rebuild(busy_days):
     assert rollup() == summaries_added_up()
     assert (totals(), months()) == totals_added_up()
+    assert appointment_rollups() == appointments_added_up()
     with connection.cursor() as cursor:
         cursor.execute("SELECT reports_rebuild_summaries()")
     assert rollup() == summaries_added_up()
     assert (totals(), months()) == totals_added_up()
+    assert appointment_rollups() == appointments_added_up()
+    # The rebuild empties the totals before counting them again: rows it had not made are gone.
+    AppointmentDayTotal.objects.create(day=FIRST_DAY, location_id=0, status="booked", appointments=5)
+    AppointmentMonth.objects.create(
+        month=FIRST_DAY.replace(day=1), therapist_id=0, location_id=0, status="booked", appointments=5
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reports_rebuild_summaries()")
+    assert appointment_rollups() == appointments_added_up()
 
 
 def test_a_draft_moved_to_another_day_moves_in_the_rollup(busy_days):
@@ -371,4 +520,7 @@ def test_the_dashboard_queries_do_not_grow_with_the_range(
             if "therapist" not in chosen:
                 assert not [q for q in sql if "FROM reports_sessionday d" in q]
                 assert [q for q in sql if "FROM reports_sessiondaytotal d" in q]
+                # The appointments likewise: their all-clinic day totals, not the therapist-days.
+                assert not [q for q in sql if "FROM reports_appointmentday a" in q]
+                assert [q for q in sql if "FROM reports_appointmentdaytotal a" in q]
         assert counts[0] == counts[1], chosen

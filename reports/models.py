@@ -52,14 +52,10 @@ class SessionSummary(models.Model):
         return f"Session {self.session_id}: {self.points} points"
 
 
-class SessionDay(models.Model):
-    """The session summaries of one clinic day, clinician and location, added up: what the dashboard's
-    session figures sum over a range (one row per clinician-day, not one per session). Kept from the
-    session summaries by their own triggers (reports/migrations/0010_session_days.py)."""
+class SessionFigures(models.Model):
+    """The session figures a day's rollup adds up, the same for one clinician (SessionDay) and for all of
+    them (SessionDayTotal); the triggers of reports 0010 and 0011 keep both."""
 
-    day = models.DateField()
-    clinician_id = models.BigIntegerField()
-    location_id = models.BigIntegerField(null=True)
     sessions = models.IntegerField(default=0)
     # Sessions with 0, 1, ... 9 points, then 10 or more: the points-per-session histogram.
     sessions_by_points = ArrayField(models.IntegerField(), size=11)
@@ -76,6 +72,19 @@ class SessionDay(models.Model):
     covered_sessions = models.IntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class SessionDay(SessionFigures):
+    """The session summaries of one clinic day, clinician and location, added up: what the dashboard's
+    session figures sum over a range (one row per clinician-day, not one per session). Kept from the
+    session summaries by their own triggers (reports/migrations/0010_session_days.py)."""
+
+    day = models.DateField()
+    clinician_id = models.BigIntegerField()
+    location_id = models.BigIntegerField(null=True)
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["day", "clinician_id", "location_id"],
@@ -89,23 +98,13 @@ class SessionDay(models.Model):
         return f"{self.day} clinician {self.clinician_id}: {self.sessions} sessions"
 
 
-class SessionDayTotal(models.Model):
+class SessionDayTotal(SessionFigures):
     """SessionDay's figures per clinic day and location, all clinicians together: what the dashboard reads
     unless a therapist is chosen, one row per day and location whatever the clinic's size (at full size a
     clinician-day holds about one session). Kept by the same triggers (reports/migrations/0011)."""
 
     day = models.DateField()
     location_id = models.BigIntegerField(null=True)
-    sessions = models.IntegerField(default=0)
-    sessions_by_points = ArrayField(models.IntegerField(), size=11)
-    points = models.IntegerField(default=0)
-    twitches = models.IntegerField(default=0)
-    pain_sessions = models.IntegerField(default=0)
-    pain_before = models.IntegerField(default=0)
-    pain_after = models.IntegerField(default=0)
-    improved = models.IntegerField(default=0)
-    risk_sessions = models.IntegerField(default=0)
-    covered_sessions = models.IntegerField(default=0)
 
     class Meta:
         constraints = [

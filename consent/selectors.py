@@ -173,6 +173,44 @@ def consent_status(patients, at=None):
     return {pk: _with_general_first(records, at) for pk, records in by_patient.items()}
 
 
+@dataclass(frozen=True)
+class RecordListed:
+    """A signed consent as the chart's consent panel lists it, in plain values: no model object, and not
+    the signature image the ORM would read with each record (up to 512 KiB each)."""
+
+    pk: int
+    signed_at: datetime
+    withdrawn_at: datetime | None
+    form_version: str
+    explained_by: str  # the clinician, as accounts' User shows one: the full name, else the e-mail
+
+
+# The patient's most recent signed consents, newest first (ConsentRecord's own order), with the version
+# signed and who explained it. Raw for speed (issue 17): the ORM read every column of the record, its
+# form and the clinician, the signature image included, for one line each on every chart.
+RECENT_RECORDS_SQL = """
+SELECT r.id, r.signed_at, r.withdrawn_at, f.version, u.full_name, u.email
+  FROM consent_consentrecord r
+  JOIN consent_consentform f ON f.id = r.form_id
+  JOIN accounts_user u ON u.id = r.explained_by_id
+ WHERE r.patient_id = %s
+ ORDER BY r.signed_at DESC, r.id DESC
+ LIMIT %s
+"""
+
+
+def recent_records(patient, limit):
+    """The patient's `limit` most recent signed consents (withdrawn ones included), newest first, as
+    RecordListed: one fixed statement (RECENT_RECORDS_SQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(RECENT_RECORDS_SQL, [getattr(patient, "pk", patient), limit])
+        rows = cursor.fetchall()
+    return [
+        RecordListed(pk, signed_at, withdrawn_at, version, full_name or email)
+        for pk, signed_at, withdrawn_at, version, full_name, email in rows
+    ]
+
+
 # The statuses a request has shown, by patient id (issue 17): set for each request by
 # consent.middleware.consent_status_once_per_request, None outside a request.
 _shown = ContextVar("consent_status_shown", default=None)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.models import Role
 from consent.chart import consent_badges, consent_panel
 from consent.models import Region
+from consent.selectors import RecordListed
 from consent.services.obtaining import withdraw_consent
 from tests.factories import ConsentFormFactory, PatientFactory, give_consent
 
@@ -25,7 +26,10 @@ def test_clinicians_see_each_regions_status_and_the_records(physio, consent_form
     panel = panel_for(physio, patient)
     labels = {status.region: status.label for status in panel["context"]["statuses"]}
     assert labels[Region.NECK].startswith("Accepted") and labels[Region.MID_BACK].startswith("Declined")
-    assert panel["context"]["records"] == [consent] and panel["context"]["may_obtain"]
+    assert panel["context"]["records"] == [
+        RecordListed(consent.pk, consent.signed_at, None, consent.form.version, str(consent.explained_by))
+    ]
+    assert panel["context"]["may_obtain"]
     assert panel["clinical"] is False
 
 

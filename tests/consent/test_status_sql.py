@@ -222,3 +222,26 @@ def test_one_statement_for_any_number_of_patients(history, django_assert_num_que
         selectors.consent_status(ids, at=instants[0])
     with django_assert_num_queries(0):
         assert selectors.consent_status([]) == {}
+
+
+def test_the_chart_lists_the_records_the_orm_query_listed(history):
+    """The consent panel's records (selectors.RECENT_RECORDS_SQL) against the ORM query it replaced:
+    newest first, withdrawn ones included, two signed at the same instant by id, cut at the limit."""
+    ids, _instants = history
+    nameless = PhysioFactory(full_name="")
+    _sign(
+        PatientFactory.build(pk=ids[0]),
+        ConsentForm.objects.order_by("id").first(),
+        timezone.now(),
+        by=nameless,
+    )
+    for pk in ids:
+        for limit in (1, 2, 10):
+            orm = ConsentRecord.objects.filter(patient_id=pk).select_related("form", "explained_by")
+            expected = [
+                selectors.RecordListed(r.pk, r.signed_at, r.withdrawn_at, r.form.version, str(r.explained_by))
+                for r in orm.order_by("-signed_at", "-id")[:limit]
+            ]
+            assert selectors.recent_records(pk, limit) == expected
+    assert selectors.recent_records(ids[0], 1)[0].explained_by == nameless.email
+    assert len(selectors.recent_records(ids[-1], 10)) == 3  # "newest": three records

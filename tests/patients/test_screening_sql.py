@@ -139,3 +139,25 @@ def test_one_statement_for_any_number_of_patients(screened):
     # And findings() of a Screening read through the ORM is unchanged by the statement's helpers.
     screening = latest_screenings(screened[:1])[screened[0].pk]
     assert findings(screening) == latest_screening_findings(screened[:1])[screened[0].pk].findings
+
+
+def test_the_search_with_flagged_patients_takes_six_queries(client_for, django_assert_max_num_queries):
+    """Session, user, second factor, the search, the latest screenings with their findings and rules (one
+    statement: before issue 17 the rules were a seventh query whenever a result had a finding), consent."""
+    from django.urls import reverse
+
+    from accounts.models import Role
+    from tests.factories import give_consent
+
+    for index in range(25):
+        patient = ScreeningFactory(
+            patient=PatientFactory(family_name="Tremblay"), needle_phobia=index % 2 == 0, diabetes=True
+        ).patient
+        if index % 3:
+            give_consent(patient)
+    client = client_for(Role.FRONT_DESK)
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("patients:list"), {"q": "tremb"}, headers={"HX-Request": "true"})
+    page = response.content.decode()
+    assert page.count(">Needle phobia<") == 13 and page.count(">Diabetes<") == 25
+    assert page.count("Consent on file") == 16

@@ -4,7 +4,7 @@ from accounts.models import Role
 from clinic.reversing import url_for_id
 
 from .models import Region
-from .selectors import consent_status_on_page
+from .selectors import consent_status_on_page, recent_records
 from .states import ALLOWED_COLOUR, STATE_COLOURS, RegionState
 
 RECENT_RECORDS = 10
@@ -24,11 +24,7 @@ def consent_panel(request, patient):
     else:
         # Each link made here from one reverse(), not a {% url %} per region and record.
         detail_url = url_for_id("consent:detail")
-        records = list(
-            patient.consents.select_related("form", "explained_by").order_by("-signed_at", "-id")[
-                :RECENT_RECORDS
-            ]
-        )
+        records = recent_records(patient, RECENT_RECORDS)
         shown = [statuses[region] for region in Region]
         context = {
             "statuses": shown,

@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from .errors import NeedlingNotAllowed
-from .models import RISK_REGIONS, ConsentForm, Region, RiskDecision
+from .models import RISK_REGIONS, ConsentForm, Region
 from .states import STATE_COLOURS, RegionState, state_badge
 
 
@@ -122,47 +121,47 @@ def _region_status(region, decisions_by_record, at):
     return _status(region, RegionState.NONE)
 
 
-def _reconsent_versions_after(form_ref, at):
-    """Versions requiring re-consent, in effect at `at`, that came into effect after the version the
-    OuterRef `form_ref` points at, newest first."""
-    return ConsentForm.objects.filter(
-        Q(effective_date__gt=OuterRef(f"{form_ref}__effective_date"))
-        | Q(
-            effective_date=OuterRef(f"{form_ref}__effective_date"),
-            published_at__gt=OuterRef(f"{form_ref}__published_at"),
-        ),
-        requires_reconsent=True,
-        published_at__lte=at,
-        effective_date__lte=timezone.localdate(at),
-    ).order_by("-effective_date", "-published_at", "-id")
+# Every decision of the patients' consents signed by `at`, each with the newest version requiring
+# re-consent that supersedes its record's version (in effect at `at`: published by then, effective by its
+# local date; after the record's version: a later effective date, or the same date published later), or
+# NULL. Ordered as the statuses read them: by patient, newest record first (then the decision, so that
+# the order is fixed). Raw for speed (issue 17): Django compiled the same query, with its subquery, on
+# every page that shows a badge, for a fifth of the page's time. tests/consent/test_status_sql.py holds it
+# to the ORM query it replaced, on varied fixtures.
+CONSENT_STATUS_SQL = """
+SELECT d.record_id, r.patient_id, r.signed_at, r.withdrawn_at, f.version,
+       (SELECT n.version
+          FROM consent_consentform n
+         WHERE n.requires_reconsent
+           AND n.published_at <= %(at)s
+           AND n.effective_date <= %(today)s
+           AND (n.effective_date > f.effective_date
+                OR (n.effective_date = f.effective_date AND n.published_at > f.published_at))
+         ORDER BY n.effective_date DESC, n.published_at DESC, n.id DESC
+         LIMIT 1),
+       i.region, d.accepted
+  FROM consent_riskdecision d
+  JOIN consent_consentrecord r ON r.id = d.record_id
+  JOIN consent_consentform f ON f.id = r.form_id
+  JOIN consent_riskitem i ON i.id = d.risk_item_id
+ WHERE r.patient_id = ANY(%(ids)s) AND r.signed_at <= %(at)s
+ ORDER BY r.patient_id, r.signed_at DESC, d.record_id DESC, d.id
+"""
 
 
 def consent_status(patients, at=None):
     """{patient_id: {Region: RegionStatus}} for the given patients (objects or ids) at `at` (now by
-    default). One query whatever the number of patients, read as plain values: every decision of their
-    consents signed by then, each with the newest re-consent version (if any) that supersedes its
-    record's version. Pages use consent_status_on_page(), which asks once per request."""
+    default). One fixed statement whatever the number of patients (CONSENT_STATUS_SQL), read as plain
+    values: every decision of their consents signed by then, each with the newest re-consent version (if
+    any) that supersedes its record's version. Pages use consent_status_on_page(), which asks once per
+    request."""
     ids = [getattr(p, "pk", p) for p in patients]
     if not ids:
         return {}
     at = at or timezone.now()
-    rows = (
-        RiskDecision.objects.filter(record__patient_id__in=ids, record__signed_at__lte=at)
-        .annotate(
-            reconsent_version=Subquery(_reconsent_versions_after("record__form", at).values("version")[:1])
-        )
-        .order_by("record__patient_id", "-record__signed_at", "-record_id")
-        .values_list(
-            "record_id",
-            "record__patient_id",
-            "record__signed_at",
-            "record__withdrawn_at",
-            "record__form__version",
-            "reconsent_version",
-            "risk_item__region",
-            "accepted",
-        )
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(CONSENT_STATUS_SQL, {"ids": ids, "at": at, "today": timezone.localdate(at)})
+        rows = cursor.fetchall()
     by_patient = {pk: [] for pk in ids}
     last = None
     for record_id, patient_id, signed_at, withdrawn_at, version, reconsent, region, accepted in rows:
@@ -172,6 +171,44 @@ def consent_status(patients, at=None):
             by_patient[patient_id].append((consent, reconsent or "", []))
         by_patient[patient_id][-1][2].append((region, accepted))
     return {pk: _with_general_first(records, at) for pk, records in by_patient.items()}
+
+
+@dataclass(frozen=True)
+class RecordListed:
+    """A signed consent as the chart's consent panel lists it, in plain values: no model object, and not
+    the signature image the ORM would read with each record (up to 512 KiB each)."""
+
+    pk: int
+    signed_at: datetime
+    withdrawn_at: datetime | None
+    form_version: str
+    explained_by: str  # the clinician, as accounts' User shows one: the full name, else the e-mail
+
+
+# The patient's most recent signed consents, newest first (ConsentRecord's own order), with the version
+# signed and who explained it. Raw for speed (issue 17): the ORM read every column of the record, its
+# form and the clinician, the signature image included, for one line each on every chart.
+RECENT_RECORDS_SQL = """
+SELECT r.id, r.signed_at, r.withdrawn_at, f.version, u.full_name, u.email
+  FROM consent_consentrecord r
+  JOIN consent_consentform f ON f.id = r.form_id
+  JOIN accounts_user u ON u.id = r.explained_by_id
+ WHERE r.patient_id = %s
+ ORDER BY r.signed_at DESC, r.id DESC
+ LIMIT %s
+"""
+
+
+def recent_records(patient, limit):
+    """The patient's `limit` most recent signed consents (withdrawn ones included), newest first, as
+    RecordListed: one fixed statement (RECENT_RECORDS_SQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(RECENT_RECORDS_SQL, [getattr(patient, "pk", patient), limit])
+        rows = cursor.fetchall()
+    return [
+        RecordListed(pk, signed_at, withdrawn_at, version, full_name or email)
+        for pk, signed_at, withdrawn_at, version, full_name, email in rows
+    ]
 
 
 # The statuses a request has shown, by patient id (issue 17): set for each request by

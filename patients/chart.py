@@ -20,7 +20,7 @@ from django.template.loader import get_template
 from django.utils.module_loading import import_string
 
 from .models import SCREENING_LABELS
-from .services import findings, latest_screenings, screening_cutoff, screening_rules
+from .services import LatestScreening, latest_screening_findings, screening_cutoff, screening_rules
 
 BADGE_LEVELS = ("danger", "warning", "success", "secondary")
 
@@ -89,16 +89,20 @@ def render_panels(request, patient, panels):
 def screening_badges(patients, latest=None):
     """Findings of each patient's latest screening: contraindications in red (danger), precautions in
     amber (warning), and "Screening due" when it is missing or older than SCREENING_VALID_MONTHS
-    (warning). Two queries (the screenings, the clinic's rules, read only when a latest screening has an
-    item answered yes); one when the caller already has
-    `latest` ({patient_id: latest Screening or None} for every patient)."""
-    latest = latest_screenings(patients) if latest is None else {k: v for k, v in latest.items() if v}
-    # The clinic's rules matter only to a screening with an item answered yes.
-    rules = screening_rules() if any(screening.flags for screening in latest.values()) else {}
+    (warning). One fixed statement for any number of patients (latest_screening_findings()); when the
+    caller already has `latest` ({patient_id: latest Screening or None} for every patient: the chart),
+    none, or one for the clinic's rules when a latest screening has an item answered yes."""
+    if latest is None:
+        found = latest_screening_findings(patients)
+    else:
+        screenings = {k: v for k, v in latest.items() if v}
+        # The clinic's rules matter only to a screening with an item answered yes.
+        rules = screening_rules() if any(screening.flags for screening in screenings.values()) else {}
+        found = {k: LatestScreening.of(screening, rules) for k, screening in screenings.items()}
     cutoff = screening_cutoff()
     badges = {}
     for patient in patients:
-        screening = latest.get(patient.pk)
+        screening = found.get(patient.pk)
         items = [
             {
                 "label": finding.label,
@@ -106,7 +110,7 @@ def screening_badges(patients, latest=None):
                 "title": ("Contraindication: " if finding.is_contraindication else "Precaution: ")
                 + finding.where,
             }
-            for finding in findings(screening, rules)
+            for finding in (screening.findings if screening else [])
         ]
         if screening is None:
             items.append({"label": "Screening due (none on file)", "level": "warning"})

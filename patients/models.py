@@ -247,6 +247,15 @@ SITE_ITEMS = ("lymphoedema", "recent_surgery", "infection_at_site")
 LATER_ITEMS = ("chronic_lung_disease", "previous_pneumothorax", "low_body_mass")
 
 
+def describe_site(regions, side):
+    """ "Calf, right" for a screening item's site (body regions and a side), "" when none is named."""
+    if not regions:
+        return ""
+    names = ", ".join(BodyRegion(region).label.lower() for region in regions)
+    side_name = f", {SiteSide(side).label.split(' (')[0].lower()}" if side else ""
+    return names[0].upper() + names[1:] + side_name
+
+
 class Screening(models.Model):
     """One pre-needling screening: a yes/no answer and a note for each item of SCREENING_ITEMS (and the
     site of the items that have one), who asked and when. A new screening is a new row, so the history
@@ -285,12 +294,7 @@ class Screening(models.Model):
 
     def site_label(self, key):
         """ "Calf, right" for a named site, "" when none is named."""
-        regions, side = self.site_of(key)
-        if not regions:
-            return ""
-        names = ", ".join(BodyRegion(region).label.lower() for region in regions)
-        side_name = f", {SiteSide(side).label.split(' (')[0].lower()}" if side else ""
-        return names[0].upper() + names[1:] + side_name
+        return describe_site(*self.site_of(key))
 
     def not_asked(self):
         """Labels of the items this screening did not ask (recorded before they joined the checklist)."""

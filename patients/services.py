@@ -26,6 +26,7 @@ from .models import (
     Patient,
     Screening,
     ScreeningRule,
+    describe_site,
 )
 
 SEARCH_LIMIT = 25
@@ -337,9 +338,10 @@ def latest_screenings(patients):
 
 
 def screening_flags(patients):
-    """{patient_id: [labels of the items answered yes in the latest screening]} in one query; every
-    patient given has an entry (an empty list when nothing was found or no screening exists)."""
-    latest = latest_screenings(patients)
+    """{patient_id: [labels of the items answered yes in the latest screening]} in one statement
+    (latest_screening_findings()); every patient given has an entry (an empty list when nothing was found
+    or no screening exists)."""
+    latest = latest_screening_findings(patients)
     return {
         getattr(p, "pk", p): (latest[getattr(p, "pk", p)].flags if getattr(p, "pk", p) in latest else [])
         for p in patients
@@ -404,26 +406,96 @@ def findings(screening, rules=None):
         return []  # nothing answered yes: no rule to read (one query less for most sessions)
     rules = screening_rules() if rules is None else rules
     found = []
-    for key, label in SCREENING_ITEMS:
+    for key, _label in SCREENING_ITEMS:
         if not getattr(screening, key):
             continue
         rule = rules.get(key)
         regions, side = screening.site_of(key)
+        rule = (rule.kind, rule.applies_to, rule.reason) if rule else None
         found.append(
-            Finding(
-                item=key,
-                label=label,
-                note=getattr(screening, f"{key}_note"),
-                kind=rule.kind if rule else FindingKind.PRECAUTION,
-                applies_to=rule.applies_to if rule else AppliesTo.ALL_POINTS,
-                reason=rule.reason if rule else "",
-                regions=regions,
-                side=side,
-                site_label=screening.site_label(key),
-                answered_at=screening.answered_at,
-            )
+            _finding(key, getattr(screening, f"{key}_note"), regions, side, rule, screening.answered_at)
         )
     return sorted(found, key=lambda f: not f.is_contraindication)
+
+
+def _finding(key, note, regions, side, rule, answered_at):
+    """The Finding of item `key` answered yes, under `rule` ((kind, applies_to, reason), or None: an item
+    without a rule counts as a precaution on every point)."""
+    kind, applies_to, reason = rule or (FindingKind.PRECAUTION, AppliesTo.ALL_POINTS, "")
+    return Finding(
+        item=key,
+        label=SCREENING_LABELS[key],
+        note=note,
+        kind=kind,
+        applies_to=applies_to,
+        reason=reason,
+        regions=regions,
+        side=side,
+        site_label=describe_site(regions, side),
+        answered_at=answered_at,
+    )
+
+
+@dataclass(frozen=True)
+class LatestScreening:
+    """A patient's latest screening as lists of patients show it (badges, flags), in plain values: when it
+    was answered, its findings as findings() gives them (contraindications first), and the labels of its
+    items answered yes in checklist order (Screening.flags)."""
+
+    answered_at: object
+    findings: list
+    flags: list
+
+    @classmethod
+    def of(cls, screening, rules=None):
+        """The same from a Screening already read (the chart has it)."""
+        return cls(screening.answered_at, findings(screening, rules), screening.flags)
+
+
+# Each patient's latest screening (the newest answered_at, then id, as latest_screenings()) with each of
+# its items answered yes and the clinic's rule for it (one row of NULL items for a screening with none).
+# The items answered yes come from the view patients_screening_finding (patients migration 0004), the
+# definition treatments' point trigger reads too. Raw for speed (issue 17): the list pages (search, My
+# day) read whole Screening rows through the ORM, and the rules in a second query, for a fifth of the
+# badges' time. tests/patients/test_screening_sql.py holds it to latest_screenings() and findings().
+LATEST_FINDINGS_SQL = """
+SELECT s.patient_id, s.answered_at, f.item, f.note, f.regions, f.side, r.kind, r.applies_to, r.reason
+  FROM (SELECT DISTINCT ON (patient_id) id, patient_id, answered_at
+          FROM patients_screening
+         WHERE patient_id = ANY(%s)
+         ORDER BY patient_id, answered_at DESC, id DESC) AS s
+  LEFT JOIN patients_screening_finding f ON f.screening_id = s.id
+  LEFT JOIN patients_screeningrule r ON r.item = f.item
+"""
+# Checklist order, in which Screening.flags and findings() give the items.
+_CHECKLIST_ORDER = {key: position for position, (key, _label) in enumerate(SCREENING_ITEMS)}
+
+
+def latest_screening_findings(patients):
+    """{patient_id: LatestScreening} for those of the given patients (objects or ids) who have a screening,
+    in one fixed statement (LATEST_FINDINGS_SQL) whatever their number: the same findings and flags as
+    findings(latest_screening) and Screening.flags, read as plain values."""
+    ids = [getattr(p, "pk", p) for p in patients]
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(LATEST_FINDINGS_SQL, [ids])
+        rows = cursor.fetchall()
+    found = {}
+    for patient_id, answered_at, key, note, regions, side, kind, applies_to, reason in rows:
+        items = found.setdefault(patient_id, (answered_at, []))[1]
+        if key is not None:
+            rule = (kind, applies_to, reason) if kind is not None else None
+            items.append(_finding(key, note, tuple(regions or ()), side, rule, answered_at))
+    latest = {}
+    for pk, (answered_at, items) in found.items():
+        items.sort(key=lambda f: _CHECKLIST_ORDER[f.item])
+        latest[pk] = LatestScreening(
+            answered_at,
+            sorted(items, key=lambda f: not f.is_contraindication),
+            [item.label for item in items],
+        )
+    return latest
 
 
 def pneumothorax_questions_unasked(screening):

@@ -4,10 +4,12 @@ the records; the front desk sees only whether consent is on file for each region
 import pytest
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Role
 from consent.chart import consent_badges, consent_panel
 from consent.models import Region
+from consent.selectors import RecordListed
 from consent.services.obtaining import withdraw_consent
 from tests.factories import ConsentFormFactory, PatientFactory, give_consent
 
@@ -25,7 +27,10 @@ def test_clinicians_see_each_regions_status_and_the_records(physio, consent_form
     panel = panel_for(physio, patient)
     labels = {status.region: status.label for status in panel["context"]["statuses"]}
     assert labels[Region.NECK].startswith("Accepted") and labels[Region.MID_BACK].startswith("Declined")
-    assert panel["context"]["records"] == [consent] and panel["context"]["may_obtain"]
+    assert panel["context"]["records"] == [
+        RecordListed(consent.pk, consent.signed_at, None, consent.form.version, str(consent.explained_by))
+    ]
+    assert panel["context"]["may_obtain"]
     assert panel["clinical"] is False
 
 
@@ -107,3 +112,30 @@ def test_the_consent_panel_queries_do_not_grow_with_records(
     with django_assert_max_num_queries(2):
         panel = panel_for(physio, patient)
     assert len(panel["context"]["records"]) == 8
+
+
+def test_the_panel_lists_each_record_with_its_version_clinician_and_withdrawal(
+    client_for, consent_form, patient
+):
+    import re
+
+    from tests.factories import PhysioFactory
+
+    kept = give_consent(patient, by=PhysioFactory(full_name="Priya Sandhu"))
+    withdrawn = give_consent(patient)
+    withdraw_consent(withdrawn, by=withdrawn.explained_by, reason="Changed their mind")
+    page = client_for(Role.PHYSIO).get(reverse("patients:chart", args=[patient.pk])).content.decode()
+    text = re.sub(r"\s+", " ", page)
+    withdrawn.refresh_from_db()
+    day, signed, gone = (
+        f"{timezone.localtime(moment):%Y-%m-%d}"
+        for moment in (kept.signed_at, withdrawn.signed_at, withdrawn.withdrawn_at)
+    )
+    assert (
+        f'/consent/{kept.pk}/">{day}, version {consent_form.version}</a>, explained by Priya Sandhu</li>'
+        in text
+    )
+    assert (
+        f'/consent/{withdrawn.pk}/">{signed}, version {consent_form.version}</a>, explained by '
+        f'{withdrawn.explained_by.full_name} <span class="badge text-bg-danger">withdrawn {gone}</span>'
+    ) in text

@@ -34,8 +34,8 @@ pytestmark = pytest.mark.django_db
 
 
 def status_queries(queries):
-    """The queries that read consent decisions (consent_status' one query)."""
-    return [q for q in queries.captured_queries if 'FROM "consent_riskdecision"' in q["sql"]]
+    """The queries that read consent decisions (consent_status' one statement, CONSENT_STATUS_SQL)."""
+    return [q for q in queries.captured_queries if "FROM consent_riskdecision" in q["sql"]]
 
 
 def get(client, url):

@@ -252,20 +252,108 @@ def _close_matches(text, *, include_archived, limit):
         return list(found[:limit] if limit else found)
 
 
+# --- search as fixed SQL -----------------------------------------------------------------------------
+# The search box's usual lookups (a chart number, a date of birth, the words of a name) run as constant SQL
+# through a cursor, not a queryset: their SQL takes well under a millisecond on the indexes, and Django
+# compiling the queryset took 3 to 13 ms of every call (docs/benchmarks.md, issue 17). The conditions are
+# search_condition()'s, written out once: tests/patients/test_search_fixed_sql.py runs both on the same
+# patients and holds them to the same answer, and each new plan to its index.
+_PATIENT_FIELDS = Patient._meta.concrete_fields
+_PATIENT_ATTNAMES = [field.attname for field in _PATIENT_FIELDS]
+# What the ORM would do to each value read (the phones stay text until first read: PatientPhoneField).
+_PATIENT_CONVERTERS = [
+    (index, field.from_db_value)
+    for index, field in enumerate(_PATIENT_FIELDS)
+    if hasattr(field, "from_db_value")
+]
+_PATIENT_SELECT = "SELECT {} FROM patients_patient WHERE ".format(  # noqa: S608 - the model's own columns
+    ", ".join(f"patients_patient.{field.column}" for field in _PATIENT_FIELDS)
+)
+# The order and limit of the search (a NULL limit is no limit); _by_digits says why by lower().
+_IN_NAME_ORDER = " ORDER BY lower(family_name), lower(given_name), id LIMIT %s"
+_NOT_ARCHIVED = " AND archived_at IS NULL"
+_BY_CHART_NUMBER = "chart_number = %s"
+_BY_DATE_OF_BIRTH = "date_of_birth = %s"
+# One typed word held by the folded name, as Django's `contains` writes it: the folded word's \ % and _
+# escaped so that they match themselves, then LIKE '%word%', which the trigram index (patient_name_trgm)
+# serves; patients_fold() of a constant is folded by the planner before the index is chosen.
+_NAME_HOLDS_WORD = (
+    "search_name LIKE '%%' || REPLACE(REPLACE(REPLACE(patients_fold(%s), E'\\\\', E'\\\\\\\\'), "
+    "E'%%', E'\\\\%%'), E'_', E'\\\\_') || '%%'"
+)
+
+
+def _search_sql(condition, include_archived):
+    return _PATIENT_SELECT + condition + ("" if include_archived else _NOT_ARCHIVED) + _IN_NAME_ORDER
+
+
+_SEARCH_SQL = {
+    (kind, include_archived): _search_sql(condition, include_archived)
+    for kind, condition in (("chart", _BY_CHART_NUMBER), ("born", _BY_DATE_OF_BIRTH))
+    for include_archived in (False, True)
+}
+# One statement per number of words (at most 50 in the 100 characters the box keeps), made on first use.
+_NAME_SQL = {}
+
+
+def _patients_from_sql(sql, params):
+    """The patients a fixed search statement reads, as the ORM would build them (Model.from_db)."""
+    database = router.db_for_read(Patient)
+    with connections[database].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    patients = []
+    for row in rows:
+        values = list(row)
+        for index, convert in _PATIENT_CONVERTERS:
+            values[index] = convert(values[index], None, connections[database])
+        patients.append(Patient.from_db(database, _PATIENT_ATTNAMES, values))
+    return patients
+
+
+def _by_name_words(words, *, include_archived, limit):
+    """Patients whose folded name holds every word (search_condition's words), in name order."""
+    key = (len(words), include_archived)
+    sql = _NAME_SQL.get(key)
+    if sql is None:
+        sql = _NAME_SQL[key] = _search_sql(" AND ".join([_NAME_HOLDS_WORD] * len(words)), include_archived)
+    return _patients_from_sql(sql, [*words, limit or None])
+
+
 def find_patients(text, *, include_archived=False, limit=SEARCH_LIMIT):
     """What the search box's text finds (see search_condition), archived patients only on request. One
     query; a second, by trigram similarity (_close_matches), only when the text is a name that no
     patient's name holds as typed. Refuses nothing: a date that cannot be read one way says why in
-    `problem`."""
+    `problem`. A date, a chart number or a name is read by fixed SQL (above); digits by search_condition's
+    queryset (a PHN, a phone or its last digits, a chart number typed as digits)."""
     text = _clean_search_text(text)
+    if not text:
+        return PatientSearch([])
     if looks_like_a_date(text):
         try:
-            parse_date_of_birth(text)
+            born = parse_date_of_birth(text)
         except ValidationError as refused:
             return PatientSearch([], problem=refused.messages[0])
+        return PatientSearch(_patients_from_sql(_SEARCH_SQL["born", include_archived], [born, limit or None]))
+    if CHART_NUMBER.match(text):
+        chart = f"C{int(text[1:]):06d}"
+        return PatientSearch(
+            _patients_from_sql(_SEARCH_SQL["chart", include_archived], [chart, limit or None])
+        )
+    if PHONE_LIKE.match(text):
+        return PatientSearch(_by_digits(text, include_archived=include_archived, limit=limit))
+    patients = _by_name_words(text.split(" "), include_archived=include_archived, limit=limit)
+    if patients:
+        return PatientSearch(patients)
+    close = _close_matches(text, include_archived=include_archived, limit=limit)
+    return PatientSearch(close, close_matches=bool(close))
+
+
+def _by_digits(text, *, include_archived, limit):
+    """What digits typed in the box find (search_condition's phone branch), in name order."""
     condition = search_condition(text)
     if condition is None:
-        return PatientSearch([])
+        return []
     found = Patient.objects.filter(condition)
     if not include_archived:
         found = found.filter(archived_at__isnull=True)
@@ -274,16 +362,7 @@ def find_patients(text, *, include_archived=False, limit=SEARCH_LIMIT):
     # alphabet reads most of the table (bench/patients_search.py). This way the trigram index finds the
     # matches and a top-25 sort orders them.
     found = found.order_by(Lower("family_name"), Lower("given_name"), "id")
-    patients = list(found[:limit] if limit else found)
-    if patients or not _is_name(text):
-        return PatientSearch(patients)
-    close = _close_matches(text, include_archived=include_archived, limit=limit)
-    return PatientSearch(close, close_matches=bool(close))
-
-
-def _is_name(text):
-    """True when search_condition read the text as words of a name (not a date, chart number or phone)."""
-    return bool(text) and not (looks_like_a_date(text) or CHART_NUMBER.match(text) or PHONE_LIKE.match(text))
+    return list(found[:limit] if limit else found)
 
 
 def search_patients(text, *, include_archived=False, limit=SEARCH_LIMIT):

@@ -1,6 +1,7 @@
 """The body chart is drawn from a template that escapes every value: whatever a point or a URL holds comes
 out as text or an attribute value, never as markup."""
 
+import re
 import xml.etree.ElementTree as ET
 from types import SimpleNamespace
 
@@ -53,5 +54,34 @@ def test_a_point_on_both_sides_draws_a_dot_in_each_half():
 
 def test_the_pdf_chart_draws_only_zones_with_points_and_no_text():
     root = ET.fromstring(bodychart.render([point(1), point(2)], plain=True))
-    assert len(list(root.iter(f"{SVG}rect"))) == 1 + 2 * 7  # the calf zone and each figure's outline rects
+    zones = root.find(f"{SVG}path[@class='chart-zones']")
+    assert zones.get("data-zones") == "calf-L" and zones.get("d").count("M") == 1
+    assert root.find(f"{SVG}path[@class='chart-points']").get("d").count("M") == 2  # a dot per point
     assert list(root.iter(f"{SVG}text")) == [] and list(root.iter(f"{SVG}title")) == []
+    assert list(root.iter(f"{SVG}rect")) == [] and list(root.iter(f"{SVG}circle")) == []
+
+
+def test_the_pdf_chart_draws_a_point_on_both_sides_in_each_half_and_at_most_six_dots_a_zone():
+    points = [point(1, BodyRegion.CHEST, "B")] + [
+        point(order, BodyRegion.CALF, "R") for order in range(2, 10)
+    ]
+    root = ET.fromstring(bodychart.render(points, plain=True))
+    assert root.find(f"{SVG}path[@class='chart-zones']").get("data-zones") == "chest-L chest-R calf-R"
+    assert root.find(f"{SVG}path[@class='chart-points']").get("d").count("M") == 2 + 6
+
+
+def test_the_pdf_chart_of_no_point_is_the_outline_alone():
+    root = ET.fromstring(bodychart.render([], plain=True))
+    assert root.find(f"{SVG}path[@class='chart-zones']") is None
+    assert root.find(f"{SVG}path[@class='chart-points']") is None
+
+
+def test_the_pdf_outline_is_every_shape_of_both_figures_in_layers_that_keep_the_drawing_order():
+    """body_outline.svg's 11 shapes, front and back (22 closed subpaths), as the screen draws them: a
+    shape after every earlier one it overlaps (head, neck, trunk, arms and legs, forearms, hands)."""
+    root = ET.fromstring(bodychart.render([], plain=True))
+    layers = [path.get("d") for path in root.iter(f"{SVG}path")]
+    assert [d.count("Z") for d in layers] == [2, 2, 2, 8, 4, 4]
+    assert all("A" not in d and "a" not in d for d in layers)  # no elliptical arc to work out
+    head = [float(n) for n in re.findall(r"[\d.]+", layers[0])]
+    assert min(head[0::2]) == 62 and max(head[0::2]) == 98 + bodychart.FIGURE_WIDTH + bodychart.GAP

@@ -114,7 +114,7 @@ def test_every_download_of_a_stored_summary_is_still_audited_as_a_print(client, 
 def test_a_signed_download_queries_the_database_a_fixed_number_of_times(
     client, clinician, signed, django_assert_num_queries
 ):
-    """The staff session, user and second factor (3); the session with its relations (1); the stored
+    """The staff session, user and second factor (3); the session with its patient (1); the stored
     summary showing every addendum (1); the audit event with its chain lock (5)."""
     client.force_login(clinician)
     download(client, signed)
@@ -125,12 +125,13 @@ def test_a_signed_download_queries_the_database_a_fixed_number_of_times(
 def test_a_draft_download_queries_the_database_a_fixed_number_of_times(
     client, clinician, ready, django_assert_max_num_queries
 ):
-    """The signed download's, less the stored summary, plus what the summary shows (at most 7 queries:
-    points, screening, its rules and acknowledgements when an item is answered yes, consent, side effects,
-    next appointment; a draft has no addenda to ask for)."""
+    """The signed download's, less the stored summary, plus the session's relations the summary shows,
+    read once access is granted (1), and what the summary shows (at most 7 queries: points, screening,
+    its rules and acknowledgements when an item is answered yes, consent, side effects, next
+    appointment; a draft has no addenda to ask for)."""
     client.force_login(clinician)
     download(client, ready)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         assert download(client, ready).status_code == 200
 
 

@@ -6,15 +6,19 @@ Nothing here writes; the services (appointments/services/) book and change appoi
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Role, User, needling_authorised_q
+from patients.models import Patient
 
 from .models import (
     INACTIVE_STATUSES,
+    MAX_LENGTH,
     Appointment,
+    AppointmentType,
     Break,
     Location,
     Status,
@@ -233,48 +237,107 @@ def therapists(location=None):
     return list(found.order_by("full_name", "id"))
 
 
-# The fields the day view's grid shows of each appointment (appointments/calendar.py, _grid.html).
-DAY_FIELDS = (
-    "id",
-    "patient_id",
-    "therapist_id",
-    "type_id",
-    "location_id",
-    "start",
-    "end",
-    "status",
-    "booked_online",
-    "patient__id",
-    "patient__family_name",
-    "patient__given_name",
-    "patient__preferred_name",
-    "type__id",
-    "type__name",
-)
+@dataclass(frozen=True, slots=True)
+class GridPatient:
+    """What the day view's grid shows of a patient: the name on the appointment's cell."""
+
+    family_name: str
+    given_name: str
+    preferred_name: str
+
+    # The one rule of which given name the clinic shows (Patient.display_given_name), not a copy of it.
+    display_given_name = property(Patient.display_given_name.fget)
+
+
+@dataclass(frozen=True, slots=True)
+class GridType:
+    name: str
+
+
+STATUS_LABELS = dict(Status.choices)
+
+
+@dataclass(frozen=True, slots=True)
+class GridAppointment:
+    """An appointment as the day view's grid shows it (appointments/calendar.py, _grid.html): the
+    attributes of an Appointment it reads, and no more."""
+
+    pk: int
+    therapist_id: int
+    start: datetime
+    end: datetime
+    status: str
+    booked_online: bool
+    patient: GridPatient
+    type: GridType
+
+    def get_status_display(self):
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+_table = Appointment._meta.db_table
+# The appointments of some therapists overlapping [start, end) (appointments.models.overlapping: the lower
+# bound on start lets the (start, therapist) index find one day among millions), with the patient's names
+# and the type's. Not the location: joined, it tempts the planner into a loop over every location (bench/).
+DAY_APPOINTMENTS = f"""
+    SELECT a.id, a.therapist_id, a.start, a."end", a.status, a.booked_online,
+           p.family_name, p.given_name, p.preferred_name, t.name
+    FROM {_table} a
+    JOIN {Patient._meta.db_table} p ON p.id = a.patient_id
+    JOIN {AppointmentType._meta.db_table} t ON t.id = a.type_id
+    WHERE a.therapist_id = ANY(%s) AND a.start < %s AND a.start > %s AND a."end" > %s
+    ORDER BY a.start, a.id
+"""  # noqa: S608 - the table names from _meta; every value a parameter
+
+
+def day_appointments(therapist_ids, start, end):
+    """[GridAppointment] of the therapists overlapping [start, end), by start: the day view's cells. One
+    query. Raw SQL read as plain values: the ORM's query (compiled on every view) and the model objects of
+    each appointment, its patient and its type (about 200 on a busy day) were most of day_schedule()'s
+    time (issue 17); tests/appointments/test_day_schedule.py holds it to the ORM's overlapping()."""
+    if not therapist_ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(DAY_APPOINTMENTS, [list(therapist_ids), end, start - MAX_LENGTH, start])
+        return [
+            GridAppointment(
+                pk=pk,
+                therapist_id=therapist_id,
+                start=begins,
+                end=ends,
+                status=status,
+                booked_online=booked_online,
+                patient=GridPatient(family_name, given_name, preferred_name),
+                type=GridType(type_name),
+            )
+            for (
+                pk,
+                therapist_id,
+                begins,
+                ends,
+                status,
+                booked_online,
+                family_name,
+                given_name,
+                preferred_name,
+                type_name,
+            ) in cursor.fetchall()
+        ]
 
 
 def day_schedule(day, people=None, location=None):
-    """[(therapist, [appointments], [(start, end, location) working blocks])] for a local day: the day
+    """[(therapist, [GridAppointment], [(start, end, location) working blocks])] for a local day: the day
     view's columns (every physiotherapist, or those working at `location`). Five queries whatever the
     number of therapists and appointments."""
     people = therapists(location) if people is None else list(people)
     start, end = local_day_bounds(day)
     by_therapist = {p.pk: [] for p in people}
-    for appointment in (
-        overlapping(Appointment.objects.filter(therapist__in=people), start, end)
-        # Not the location: joined, it tempts the planner into a loop over every location (bench/).
-        .select_related("patient", "type")
-        # What the grid shows, no more: about 70 rows of every patient column were a third of the view's
-        # time spent in building model objects.
-        .only(*DAY_FIELDS)
-        .order_by("start", "id")
-    ):
+    for appointment in day_appointments(list(by_therapist), start, end):
         by_therapist[appointment.therapist_id].append(appointment)
     blocks = working_blocks(people, day, day) if people else {}
     return [(p, by_therapist[p.pk], blocks.get(p.pk, [])) for p in people]
 
 
-_table = Appointment._meta.db_table
 # A patient's next `limit` appointments from now and last `limit` before it (patient_appointments).
 PATIENT_APPOINTMENT_IDS = f"""
     (SELECT id FROM {_table} WHERE patient_id = %s AND start >= %s ORDER BY start, id LIMIT %s)

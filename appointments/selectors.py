@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User, needling_authorised_q
 from patients.models import Patient
+from patients.names import PatientName
 
 from .models import (
     INACTIVE_STATUSES,
@@ -238,18 +239,6 @@ def therapists(location=None):
 
 
 @dataclass(frozen=True, slots=True)
-class GridPatient:
-    """What the day view's grid shows of a patient: the name on the appointment's cell."""
-
-    family_name: str
-    given_name: str
-    preferred_name: str
-
-    # The one rule of which given name the clinic shows (Patient.display_given_name), not a copy of it.
-    display_given_name = property(Patient.display_given_name.fget)
-
-
-@dataclass(frozen=True, slots=True)
 class GridType:
     name: str
 
@@ -268,7 +257,7 @@ class GridAppointment:
     end: datetime
     status: str
     booked_online: bool
-    patient: GridPatient
+    patient: PatientName
     type: GridType
 
     def get_status_display(self):
@@ -307,7 +296,7 @@ def day_appointments(therapist_ids, start, end):
                 end=ends,
                 status=status,
                 booked_online=booked_online,
-                patient=GridPatient(family_name, given_name, preferred_name),
+                patient=PatientName(family_name, given_name, preferred_name),
                 type=GridType(type_name),
             )
             for (

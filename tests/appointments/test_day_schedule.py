@@ -106,3 +106,106 @@ def test_each_column_holds_its_own_therapists_appointments(varied_day, monday):
     for person, appointments, _blocks in day_schedule(monday):
         assert all(a.therapist_id == person.pk for a in appointments)
         assert [a.start for a in appointments] == sorted(a.start for a in appointments)
+
+
+# --- working time: read with fixed SQL too (appointments.selectors.working_blocks) ------------------------
+def working_blocks_as_the_orm_read_them(therapists, first_day, last_day):
+    """working_blocks() as it was written with the ORM (three queries), kept here as the reference the
+    fixed SQL must match."""
+    from appointments.models import Break, TimeOff, WorkingHours
+    from appointments.selectors import _subtract, at_local
+
+    ids = [t.pk for t in therapists]
+    weekdays = {
+        (first_day + timedelta(days=n)).weekday() for n in range(min(7, (last_day - first_day).days + 1))
+    }
+    hours = list(
+        WorkingHours.objects.filter(therapist_id__in=ids, weekday__in=weekdays).select_related("location")
+    )
+    breaks = {block.pk: [] for block in hours}
+    for hours_id, start, end in (
+        Break.objects.filter(working_hours_id__in=list(breaks))
+        .values_list("working_hours_id", "start", "end")
+        .order_by("start")
+    ):
+        breaks[hours_id].append((start, end))
+    range_start, _ = local_day_bounds(first_day)
+    _, range_end = local_day_bounds(last_day)
+    away = TimeOff.objects.filter(therapist_id__in=ids, start__lt=range_end, end__gt=range_start).values_list(
+        "therapist_id", "start", "end"
+    )
+    blocks = {pk: [] for pk in ids}
+    day = first_day
+    while day <= last_day:
+        for block in hours:
+            if block.weekday != day.weekday():
+                continue
+            pieces = [(at_local(day, block.start), at_local(day, block.end))]
+            for pause_start, pause_end in breaks[block.pk]:
+                pieces = _subtract(pieces, at_local(day, pause_start), at_local(day, pause_end))
+            blocks[block.therapist_id].extend((s, e, block.location) for s, e in pieces)
+        day += timedelta(days=1)
+    for therapist_id, leave_start, leave_end in away:
+        kept = []
+        for start, end, location in blocks[therapist_id]:
+            kept.extend((s, e, location) for s, e in _subtract([(start, end)], leave_start, leave_end))
+        blocks[therapist_id] = kept
+    for pk in blocks:
+        blocks[pk].sort(key=lambda b: b[0])
+    return blocks
+
+
+def as_compared(blocks):
+    return {
+        pk: [(s, e, (place.pk, place.name, place.address)) for s, e, place in found]
+        for pk, found in blocks.items()
+    }
+
+
+@pytest.fixture
+def varied_hours(therapist, at):
+    """Dana works Monday to Friday 08:00-16:00 with lunch; Cora works two sites on Monday (mornings at a
+    branch with two breaks, afternoons at the main clinic) and Wednesday, with a half day off on Monday and
+    a whole Wednesday off; Lee works only Saturdays, no breaks; Sam has no working hours at all."""
+    from datetime import time
+
+    from appointments.models import Break, Location, TimeOff
+    from tests.factories import WorkingHoursFactory
+
+    main = therapist.working_hours.first().location
+    branch = Location.objects.create(name="Branch North", address="1 North Road")
+    cora = PhysioFactory(full_name="Cora Colleague")
+    morning = WorkingHoursFactory(therapist=cora, weekday=0, start=time(7), end=time(12), location=branch)
+    Break.objects.create(working_hours=morning, start=time(10), end=time(10, 15))
+    Break.objects.create(working_hours=morning, start=time(9), end=time(9, 10))
+    WorkingHoursFactory(therapist=cora, weekday=0, start=time(13), end=time(19), location=main)
+    WorkingHoursFactory(therapist=cora, weekday=2, start=time(9), end=time(17), location=main)
+    TimeOff.objects.create(therapist=cora, start=at(15), end=at(20), reason="Dentist")
+    TimeOff.objects.create(therapist=cora, start=at(0, day_offset=2), end=at(0, day_offset=3))
+    TimeOff.objects.create(therapist=therapist, start=at(11, 30), end=at(12, 15))
+    lee = PhysioFactory(full_name="Lee Weekend")
+    WorkingHoursFactory(therapist=lee, weekday=5, start=time(10), end=time(14), location=branch)
+    return [therapist, cora, lee, PhysioFactory(full_name="Sam Nohours")]
+
+
+@pytest.mark.parametrize(("first", "last"), [(0, 0), (2, 2), (5, 5), (6, 6), (0, 6), (-3, 10)])
+def test_working_time_is_what_the_orm_read(varied_hours, monday, first, last):
+    from appointments.selectors import working_blocks
+
+    first_day, last_day = monday + timedelta(days=first), monday + timedelta(days=last)
+    found = working_blocks(varied_hours, first_day, last_day)
+    assert as_compared(found) == as_compared(
+        working_blocks_as_the_orm_read_them(varied_hours, first_day, last_day)
+    )
+    if first == last == 0:
+        cora = varied_hours[1].pk
+        assert (
+            len(found[cora]) == 4
+        )  # the branch's morning cut twice by its breaks, the afternoon until 15:00
+
+
+def test_working_time_of_nobody_asks_nothing(db, monday, django_assert_num_queries):
+    from appointments.selectors import working_blocks
+
+    with django_assert_num_queries(0):
+        assert working_blocks([], monday, monday) == {}

@@ -244,6 +244,8 @@ def test_the_banner_lists_each_open_incident_for_its_clinician_and_every_one_for
 def test_the_banner_asks_one_query_when_nothing_is_open_and_two_whatever_the_number_open(
     clinician, manager_on_duty, draft, django_assert_num_queries
 ):
+    from django.template.loader import render_to_string
+
     from treatments.incidents import open_incidents_for
 
     desk = UserFactory(role=Role.FRONT_DESK)
@@ -254,8 +256,10 @@ def test_the_banner_asks_one_query_when_nothing_is_open_and_two_whatever_the_num
     for user in (clinician, manager_on_duty):
         with django_assert_num_queries(2):
             found = open_incidents_for(user)
-            # What the banner shows of each, read with them (no query per incident).
-            assert [(i.what, i.severity_word, i.patient.chart_number, str(i.clinician)) for i in found]
-            assert len(found) == 3
+            # What the banner shows of each is read with them (no query per incident, no deferred field).
+            banner = render_to_string("treatments/_incident_banner.html", {"incidents": found})
+            assert len(found) == 3 and banner.count('data-testid="incident-link"') == 3
+            assert "Suspected pneumothorax (significant)" in banner and f"· {clinician} ·" in banner
+            assert all(i.patient.chart_number in banner for i in found)
     with django_assert_num_queries(0):
         assert open_incidents_for(desk) == []

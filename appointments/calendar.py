@@ -29,8 +29,10 @@ class Column:
     other: list = field(default_factory=list)  # cancelled and no-show, listed under the grid
 
 
-def _minute_of_day(moment, day):
-    local = timezone.localtime(moment)
+def _minute_of_day(moment, day, tz):
+    """The local minute of `moment` on `day` (0 before the day, 24 x 60 after it), in `tz`, the current
+    time zone, asked once per grid: timezone.localtime() looks it up each call (a few hundred a view)."""
+    local = moment.astimezone(tz)
     if local.date() < day:
         return 0
     if local.date() > day:
@@ -79,6 +81,7 @@ def build_grid(columns, *, book_url=None, now=None):
     and so are each appointment's cell and each row, so the template does no work per cell or row:
     rendered one tag at a time, with a URL reversed in each, they were most of the day view's time
     (docs/benchmarks.md, "Appointments day view"; issue 17)."""
+    tz = timezone.get_current_timezone()
     first = DEFAULT_FIRST.hour * 60 + DEFAULT_FIRST.minute
     last = DEFAULT_LAST.hour * 60 + DEFAULT_LAST.minute
     for column in columns:
@@ -86,11 +89,11 @@ def build_grid(columns, *, book_url=None, now=None):
         column.other = [a for a in column.appointments if a.status in INACTIVE_STATUSES]
         column.appointments = active
         for start, end, _ in column.blocks:
-            first = min(first, _minute_of_day(start, column.day))
-            last = max(last, _minute_of_day(end, column.day))
+            first = min(first, _minute_of_day(start, column.day, tz))
+            last = max(last, _minute_of_day(end, column.day, tz))
         for appointment in active:
-            first = min(first, _minute_of_day(appointment.start, column.day))
-            last = max(last, _minute_of_day(appointment.end, column.day))
+            first = min(first, _minute_of_day(appointment.start, column.day, tz))
+            last = max(last, _minute_of_day(appointment.end, column.day, tz))
     first -= first % STEP_MINUTES
     last = min(24 * 60, last + (-last % STEP_MINUTES))
     slots = list(range(first, last, STEP_MINUTES))
@@ -102,9 +105,9 @@ def build_grid(columns, *, book_url=None, now=None):
         cells = {}
         covered = set()
         for appointment in column.appointments:
-            starts = _minute_of_day(appointment.start, column.day)
+            starts = _minute_of_day(appointment.start, column.day, tz)
             begin = max(first, starts)
-            finish = min(last, _minute_of_day(appointment.end, column.day))
+            finish = min(last, _minute_of_day(appointment.end, column.day, tz))
             begin -= (begin - first) % STEP_MINUTES
             if begin in cells or begin in covered:
                 # Cannot happen for active appointments (the database refuses overlaps); kept visible anyway.
@@ -115,7 +118,8 @@ def build_grid(columns, *, book_url=None, now=None):
             cells[begin] = _appointment_cell(appointment, span, starts, detail_url, status_badge)
             covered.update(range(begin + STEP_MINUTES, begin + span * STEP_MINUTES, STEP_MINUTES))
         working = [
-            (_minute_of_day(s, column.day), _minute_of_day(e, column.day)) for s, e, _ in column.blocks
+            (_minute_of_day(s, column.day, tz), _minute_of_day(e, column.day, tz))
+            for s, e, _ in column.blocks
         ]
         href = None
         if book_url is not None:

@@ -6,15 +6,20 @@ Nothing here writes; the services (appointments/services/) book and change appoi
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Role, User, needling_authorised_q
+from patients.models import Patient
+from patients.names import PatientName
 
 from .models import (
     INACTIVE_STATUSES,
+    MAX_LENGTH,
     Appointment,
+    AppointmentType,
     Break,
     Location,
     Status,
@@ -65,31 +70,77 @@ def _subtract(intervals, cut_start, cut_end):
     return result
 
 
+_location_fields = [f.attname for f in Location._meta.concrete_fields]
+# A therapist's working hours on some weekdays, each with its location's row and its breaks (by start) as
+# two arrays, in WorkingHours' own order; and their time off overlapping a range, in TimeOff's order.
+WORKING_HOURS = f"""
+    SELECT h.id, h.therapist_id, h.weekday, h.start, h."end",
+           coalesce(array_agg(b.start ORDER BY b.start, b.id) FILTER (WHERE b.id IS NOT NULL), '{{}}'),
+           coalesce(array_agg(b."end" ORDER BY b.start, b.id) FILTER (WHERE b.id IS NOT NULL), '{{}}'),
+           {", ".join(f'l."{Location._meta.get_field(name).column}"' for name in _location_fields)}
+    FROM {WorkingHours._meta.db_table} h
+    JOIN {Location._meta.db_table} l ON l.id = h.location_id
+    LEFT JOIN {Break._meta.db_table} b ON b.working_hours_id = h.id
+    WHERE h.therapist_id = ANY(%s) AND h.weekday = ANY(%s)
+    GROUP BY h.id, l.id
+    ORDER BY h.therapist_id, h.weekday, h.start, h.id
+"""  # noqa: S608 - the table and column names from _meta; every value a parameter
+TIME_OFF = f"""
+    SELECT therapist_id, start, "end" FROM {TimeOff._meta.db_table}
+    WHERE therapist_id = ANY(%s) AND start < %s AND "end" > %s
+    ORDER BY start DESC
+"""  # noqa: S608 - the table name from _meta; every value a parameter
+
+
+@dataclass(frozen=True, slots=True)
+class _Hours:
+    pk: int
+    therapist_id: int
+    weekday: int
+    start: time
+    end: time
+    breaks: list  # [(start, end)] by start
+    location: Location
+
+
+def _working_hours(ids, weekdays):
+    """[_Hours] of the therapists on the weekdays, with their breaks and location. One query: raw SQL,
+    because the day view asks it on every view and Django compiling the three queries it was (the hours
+    with their locations, the breaks, the time off) and building their model objects cost more than
+    PostgreSQL answering them (issue 17). The location is a whole Location, as select_related made it."""
+    with connection.cursor() as cursor:
+        cursor.execute(WORKING_HOURS, [ids, list(weekdays)])
+        return [
+            _Hours(
+                pk,
+                therapist_id,
+                weekday,
+                start,
+                end,
+                list(zip(break_starts, break_ends, strict=True)),
+                Location.from_db(connection.alias, _location_fields, place),
+            )
+            for pk, therapist_id, weekday, start, end, break_starts, break_ends, *place in cursor.fetchall()
+        ]
+
+
 def working_blocks(therapists, first_day, last_day):
     """{therapist_id: [(start, end, location)]}: the aware working time of each therapist from first_day
-    to last_day inclusive, breaks and time off removed. Three queries whatever the range."""
+    to last_day inclusive, breaks and time off removed. Two queries whatever the range (none for nobody)."""
     ids = [t.pk for t in therapists]
+    if not ids:
+        return {}
     # Only the weekdays the range holds: the day view needs one of the seven, not a week of rows and breaks.
     weekdays = {
         (first_day + timedelta(days=n)).weekday() for n in range(min(7, (last_day - first_day).days + 1))
     }
-    hours = list(
-        WorkingHours.objects.filter(therapist_id__in=ids, weekday__in=weekdays).select_related("location")
-    )
-    # The breaks and time off as plain values: the day view asks this on every view, and building their
-    # model objects (through prefetch_related) cost more than the queries themselves.
-    breaks = {block.pk: [] for block in hours}
-    for hours_id, start, end in (
-        Break.objects.filter(working_hours_id__in=list(breaks))
-        .values_list("working_hours_id", "start", "end")
-        .order_by("start")
-    ):
-        breaks[hours_id].append((start, end))
+    hours = _working_hours(ids, sorted(weekdays))
+    breaks = {block.pk: block.breaks for block in hours}
     range_start, _ = local_day_bounds(first_day)
     _, range_end = local_day_bounds(last_day)
-    away = TimeOff.objects.filter(therapist_id__in=ids, start__lt=range_end, end__gt=range_start).values_list(
-        "therapist_id", "start", "end"
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(TIME_OFF, [ids, range_end, range_start])
+        away = cursor.fetchall()
     blocks = {pk: [] for pk in ids}
     day = first_day
     while day <= last_day:
@@ -233,48 +284,95 @@ def therapists(location=None):
     return list(found.order_by("full_name", "id"))
 
 
-# The fields the day view's grid shows of each appointment (appointments/calendar.py, _grid.html).
-DAY_FIELDS = (
-    "id",
-    "patient_id",
-    "therapist_id",
-    "type_id",
-    "location_id",
-    "start",
-    "end",
-    "status",
-    "booked_online",
-    "patient__id",
-    "patient__family_name",
-    "patient__given_name",
-    "patient__preferred_name",
-    "type__id",
-    "type__name",
-)
+@dataclass(frozen=True, slots=True)
+class GridType:
+    name: str
+
+
+STATUS_LABELS = dict(Status.choices)
+
+
+@dataclass(frozen=True, slots=True)
+class GridAppointment:
+    """An appointment as the day view's grid shows it (appointments/calendar.py, _grid.html): the
+    attributes of an Appointment it reads, and no more."""
+
+    pk: int
+    therapist_id: int
+    start: datetime
+    end: datetime
+    status: str
+    booked_online: bool
+    patient: PatientName
+    type: GridType
+
+    def get_status_display(self):
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+_table = Appointment._meta.db_table
+# The appointments of some therapists overlapping [start, end) (appointments.models.overlapping: the lower
+# bound on start lets the (start, therapist) index find one day among millions), with the patient's names
+# and the type's. Not the location: joined, it tempts the planner into a loop over every location (bench/).
+DAY_APPOINTMENTS = f"""
+    SELECT a.id, a.therapist_id, a.start, a."end", a.status, a.booked_online,
+           p.family_name, p.given_name, p.preferred_name, t.name
+    FROM {_table} a
+    JOIN {Patient._meta.db_table} p ON p.id = a.patient_id
+    JOIN {AppointmentType._meta.db_table} t ON t.id = a.type_id
+    WHERE a.therapist_id = ANY(%s) AND a.start < %s AND a.start > %s AND a."end" > %s
+    ORDER BY a.start, a.id
+"""  # noqa: S608 - the table names from _meta; every value a parameter
+
+
+def day_appointments(therapist_ids, start, end):
+    """[GridAppointment] of the therapists overlapping [start, end), by start: the day view's cells. One
+    query. Raw SQL read as plain values: the ORM's query (compiled on every view) and the model objects of
+    each appointment, its patient and its type (about 200 on a busy day) were most of day_schedule()'s
+    time (issue 17); tests/appointments/test_day_schedule.py holds it to the ORM's overlapping()."""
+    if not therapist_ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(DAY_APPOINTMENTS, [list(therapist_ids), end, start - MAX_LENGTH, start])
+        return [
+            GridAppointment(
+                pk=pk,
+                therapist_id=therapist_id,
+                start=begins,
+                end=ends,
+                status=status,
+                booked_online=booked_online,
+                patient=PatientName(family_name, given_name, preferred_name),
+                type=GridType(type_name),
+            )
+            for (
+                pk,
+                therapist_id,
+                begins,
+                ends,
+                status,
+                booked_online,
+                family_name,
+                given_name,
+                preferred_name,
+                type_name,
+            ) in cursor.fetchall()
+        ]
 
 
 def day_schedule(day, people=None, location=None):
-    """[(therapist, [appointments], [(start, end, location) working blocks])] for a local day: the day
-    view's columns (every physiotherapist, or those working at `location`). Five queries whatever the
-    number of therapists and appointments."""
+    """[(therapist, [GridAppointment], [(start, end, location) working blocks])] for a local day: the day
+    view's columns (every physiotherapist, or those working at `location`). Four queries whatever the
+    number of therapists and appointments (three when `people` are given)."""
     people = therapists(location) if people is None else list(people)
     start, end = local_day_bounds(day)
     by_therapist = {p.pk: [] for p in people}
-    for appointment in (
-        overlapping(Appointment.objects.filter(therapist__in=people), start, end)
-        # Not the location: joined, it tempts the planner into a loop over every location (bench/).
-        .select_related("patient", "type")
-        # What the grid shows, no more: about 70 rows of every patient column were a third of the view's
-        # time spent in building model objects.
-        .only(*DAY_FIELDS)
-        .order_by("start", "id")
-    ):
+    for appointment in day_appointments(list(by_therapist), start, end):
         by_therapist[appointment.therapist_id].append(appointment)
     blocks = working_blocks(people, day, day) if people else {}
     return [(p, by_therapist[p.pk], blocks.get(p.pk, [])) for p in people]
 
 
-_table = Appointment._meta.db_table
 # A patient's next `limit` appointments from now and last `limit` before it (patient_appointments).
 PATIENT_APPOINTMENT_IDS = f"""
     (SELECT id FROM {_table} WHERE patient_id = %s AND start >= %s ORDER BY start, id LIMIT %s)

@@ -10,7 +10,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -235,14 +235,49 @@ def close_incident(incident, *, by, note, request=None):
     return locked
 
 
+# Whether any incident is open (for one clinician, or for anyone when the clinician is NULL): on most views
+# none is, and this answers it from incident_status_idx without Django compiling the banner's joined query.
+ANY_OPEN_INCIDENT = f"""
+    SELECT EXISTS (
+        SELECT 1 FROM {Incident._meta.db_table}
+        WHERE status = %s AND (%s::bigint IS NULL OR clinician_id = %s::bigint)
+    )
+"""  # noqa: S608 - the table name from _meta; every value a parameter
+
+
+# What the banner (treatments/_incident_banner.html) shows of each open incident, no more: what opened it
+# (Incident.what: the side effect's type, or the warning signs of the follow-up), its severity, the chart
+# number, the clinician and when. The whole rows of the four tables it joined cost a third of the read.
+BANNER_FIELDS = (
+    "id", "side_effect_id", "follow_up_id", "session_id", "patient_id", "clinician_id", "severity",
+    "opened_at", "status", "side_effect__id", "side_effect__type", "follow_up__id",
+    "follow_up__short_of_breath", "follow_up__chest_pain", "follow_up__pain_breathing_in", "patient__id",
+    "patient__chart_number", "clinician__id", "clinician__full_name", "clinician__email",
+)  # fmt: skip
+
+
 def open_incidents_for(user):
     """The open incidents the user is alerted to: their own (a physiotherapist's sessions), or every one
-    (the manager). One query; empty for anyone else."""
-    found = Incident.objects.filter(status=IncidentStatus.OPEN).select_related(
-        "side_effect", "patient", "clinician", "session"
-    )
+    (the manager); empty for anyone else. One query when none is open (the usual case: a fixed EXISTS,
+    raw SQL because the banner asks it on every home page and My day); two when some are, the second
+    reading them with what the banner shows (BANNER_FIELDS)."""
     if user.has_role(Role.MANAGER):
-        return list(found)
-    if user.has_role(Role.PHYSIO):
-        return list(found.filter(clinician=user))
-    return []
+        clinician_id = None
+    elif user.has_role(Role.PHYSIO):
+        clinician_id = user.pk
+    else:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(ANY_OPEN_INCIDENT, [IncidentStatus.OPEN, clinician_id, clinician_id])
+        (any_open,) = cursor.fetchone()
+    if not any_open:
+        return []
+    found = (
+        Incident.objects.filter(status=IncidentStatus.OPEN)
+        # follow_up: what opened an incident reported at the follow-up (Incident.what).
+        .select_related("side_effect", "follow_up", "patient", "clinician")
+        .only(*BANNER_FIELDS)
+    )
+    if clinician_id is not None:
+        found = found.filter(clinician_id=clinician_id)
+    return list(found)

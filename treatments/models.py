@@ -252,6 +252,13 @@ class NeedlingSession(models.Model):
         indexes = [
             models.Index(fields=["patient", "-started_at"], name="session_patient_idx"),
             models.Index(fields=["clinician", "-started_at"], name="session_clinician_idx"),
+            # A clinician's drafts (My day), newest first: a few rows among their thousands of signed
+            # sessions, which session_clinician_idx would read one by one to skip (treatments.selectors).
+            models.Index(
+                fields=["clinician", "-started_at"],
+                name="session_draft_idx",
+                condition=models.Q(signed_at__isnull=True),
+            ),
         ]
         constraints = [
             *length_limits(

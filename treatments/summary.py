@@ -21,6 +21,7 @@ from patients.chart import patient_badges
 from . import bodychart
 from .forms import RemovePointForm
 from .models import Addendum, NeedlingSession, RiskRegion, VisitSummary
+from .selectors import drafts_of, sessions_of_appointments
 from .services import missing_for_signing
 
 logger = logging.getLogger(__name__)
@@ -312,7 +313,8 @@ def store_missing_visit_summaries(limit=None):
 
 def my_day_rows(therapist, day):
     """(rows, drafts): today's appointments as dicts with the patient's badges, consent by region and the
-    linked session; and the therapist's unsigned sessions. Constant queries whatever the count."""
+    linked session (a SessionLink); and the therapist's unsigned sessions (DraftSession, newest first).
+    Constant queries whatever the count; the sessions read as plain values (treatments.selectors)."""
     from appointments.selectors import appointments_for_therapist_on
 
     appointments = appointments_for_therapist_on(therapist, day)
@@ -320,12 +322,7 @@ def my_day_rows(therapist, day):
     badges = patient_badges(patients) if patients else {}
     # Asked once for the page: the badges above asked it already (consent_status_on_page).
     statuses = consent_status_on_page(patients) if patients else {}
-    sessions = {
-        s.appointment_id: s
-        for s in NeedlingSession.objects.filter(appointment__in=[a.pk for a in appointments]).only(
-            "id", "appointment_id", "signed_at"
-        )
-    }
+    sessions = sessions_of_appointments([a.pk for a in appointments])
     rows = [
         {
             "appointment": a,
@@ -336,9 +333,4 @@ def my_day_rows(therapist, day):
         }
         for a in appointments
     ]
-    drafts = list(
-        NeedlingSession.objects.filter(clinician=therapist, signed_at__isnull=True)
-        .select_related("patient")
-        .order_by("-started_at")[:20]
-    )
-    return rows, drafts
+    return rows, drafts_of(therapist, limit=20)

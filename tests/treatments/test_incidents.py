@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from audit.models import Action, AuditEvent
-from tests.factories import ManagerFactory, PhysioFactory
+from tests.factories import ManagerFactory, NeedlingSessionFactory, PhysioFactory, UserFactory
 from treatments.incidents import close_incident, record_entry
 from treatments.models import Incident, IncidentEntry, SideEffect
 from treatments.services import add_side_effect
@@ -217,3 +217,49 @@ def test_the_session_links_its_side_effect_to_the_incident(client, pneumothorax,
     client.force_login(clinician)
     page = client.get(reverse("treatments:session", args=[draft.pk])).content.decode()
     assert 'data-testid="side-effect-incident"' in page and f"Incident {pneumothorax.pk}: open" in page
+
+
+# --- who is alerted, and what it costs (open_incidents_for: an EXISTS first; issue 17) --------------------
+def test_the_banner_lists_each_open_incident_for_its_clinician_and_every_one_for_the_manager(
+    pneumothorax, clinician, manager_on_duty, draft
+):
+    from treatments.incidents import open_incidents_for
+
+    colleague = PhysioFactory()
+    theirs = add_side_effect(
+        NeedlingSessionFactory(clinician=colleague), by=colleague, type="fainting", severity="significant"
+    )
+    theirs = Incident.objects.get(side_effect=theirs)
+    assert open_incidents_for(clinician) == [pneumothorax]
+    assert open_incidents_for(colleague) == [theirs]
+    assert open_incidents_for(manager_on_duty) == [theirs, pneumothorax]  # newest first
+    for role in (Role.FRONT_DESK, Role.ADMIN):
+        assert open_incidents_for(UserFactory(role=role)) == []
+    record_entry(pneumothorax, by=clinician, kind="follow_up", contact_method="phone", text="Called")
+    close_incident(pneumothorax, by=clinician, note="Resolved")
+    assert open_incidents_for(clinician) == []  # closed: no longer alerted
+    assert open_incidents_for(manager_on_duty) == [theirs]
+
+
+def test_the_banner_asks_one_query_when_nothing_is_open_and_two_whatever_the_number_open(
+    clinician, manager_on_duty, draft, django_assert_num_queries
+):
+    from django.template.loader import render_to_string
+
+    from treatments.incidents import open_incidents_for
+
+    desk = UserFactory(role=Role.FRONT_DESK)
+    with django_assert_num_queries(1):
+        assert open_incidents_for(clinician) == []
+    for kind in ("pneumothorax", "fainting", "excessive_bleeding"):
+        add_side_effect(draft, by=clinician, type=kind, severity="significant")
+    for user in (clinician, manager_on_duty):
+        with django_assert_num_queries(2):
+            found = open_incidents_for(user)
+            # What the banner shows of each is read with them (no query per incident, no deferred field).
+            banner = render_to_string("treatments/_incident_banner.html", {"incidents": found})
+            assert len(found) == 3 and banner.count('data-testid="incident-link"') == 3
+            assert "Suspected pneumothorax (significant)" in banner and f"· {clinician} ·" in banner
+            assert all(i.patient.chart_number in banner for i in found)
+    with django_assert_num_queries(0):
+        assert open_incidents_for(desk) == []

@@ -16,6 +16,10 @@ from .models import CANONICAL_FIELDS, Action, AuditEvent, canonical, chain_hash
 # Serialises writers so that each row links to the row committed just before it. Taken for the inserts
 # (as an audited_transaction() ends, or at once for record() elsewhere), held until the transaction ends.
 CHAIN_LOCK = 0x1A5C11
+# The lock, then the chain's last hash: raw so that both go in one round trip (see _append_to_chain).
+LOCK_THEN_HEAD = (
+    'SELECT pg_advisory_xact_lock(%s); SELECT "hash" FROM "audit_auditevent" ORDER BY "id" DESC LIMIT 1'
+)
 MAX_USER_AGENT = 300
 # verify_audit names this many broken events; a rewrite from some row on breaks every row after it.
 SHOW_BROKEN = 5
@@ -141,8 +145,15 @@ def _append_to_chain(events):
     takes is released when that transaction ends, so no other writer links to a row not yet committed."""
     connection = transaction.get_connection()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
-    previous = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or AuditEvent.GENESIS
+        # Two statements in one round trip (psycopg's client-side binding sends them as one simple query).
+        # In READ COMMITTED each statement takes its own snapshot when it starts, and the second starts
+        # only once the first has the lock: it sees the head the last holder committed. One statement
+        # reading the head beside the lock would take its snapshot before waiting, and link to a stale head
+        # (tests/audit/test_chain_lock.py: the second writer waits, then links to the first's event).
+        cursor.execute(LOCK_THEN_HEAD, [CHAIN_LOCK])
+        cursor.nextset()
+        head = cursor.fetchone()
+    previous = head[0] if head else AuditEvent.GENESIS
     key_id = keys.current_key_id()
     for event in events:
         event.key_id = key_id

@@ -105,6 +105,7 @@ NON_CLINICAL_ACTIVITY = Q(object_type__in=["patients.patient", "appointments.app
 
 
 # The apps' names the chart leaves out of an event's object type ("patients.patient" reads "patient").
+ACTION_LABELS = dict(Action.choices)
 ACTIVITY_APPS = ("patients.", "consent.", "treatments.", "appointments.")
 
 
@@ -121,15 +122,17 @@ def recent_activity(patient, user):
     events = AuditEvent.objects.filter(patient_id=patient.pk)
     if not user.is_clinical:
         events = events.filter(NON_CLINICAL_ACTIVITY)
+    # Plain values, not whole events (their hashes, addresses and user agents are not shown).
+    read = events.order_by("-id").values_list("at", "actor_email", "action", "object_type", "detail")
     return [
         {
-            "at": f"{timezone.localtime(event.at):%Y-%m-%d %H:%M}",
-            "who": event.actor_email or "system",
-            "action": event.get_action_display(),
-            "what": _object_words(event.object_type),
-            "detail": Truncator(event.detail).chars(80) if event.detail else "",
+            "at": f"{timezone.localtime(at):%Y-%m-%d %H:%M}",
+            "who": actor_email or "system",
+            "action": ACTION_LABELS.get(action, action),  # as get_action_display()
+            "what": _object_words(object_type),
+            "detail": Truncator(detail).chars(80) if detail else "",
         }
-        for event in events.order_by("-id")[:RECENT_ACTIVITY]
+        for at, actor_email, action, object_type, detail in read[:RECENT_ACTIVITY]
     ]
 
 

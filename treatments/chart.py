@@ -3,7 +3,7 @@
 from django.db.models.expressions import RawSQL
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from accounts.models import Role
 from clinic.reversing import url_for_id
@@ -116,6 +116,56 @@ def pain_chart_svg(sessions):
     )
 
 
+HISTORY_ROW = """
+    <li class="list-group-item d-flex justify-content-between" data-testid="session-history-row">
+      <span><a href="{}">{}</a> ·
+        {} · pain {} →
+        {} · {}
+        point{}
+        {}
+        {}</span>
+      <a href="{}">PDF</a>
+    </li>"""
+SIGNED = '<span class="badge text-bg-{}">{}</span>'
+ANSWERED = '<span data-testid="follow-up-answer">· next day: soreness {}/10{}\n  {}</span>'
+WARNING_SIGNS = '<span class="badge text-bg-danger">{}</span>'
+NOT_ANSWERED = '<span class="text-body-secondary" data-testid="{}">· follow-up not answered</span>'
+
+
+def follow_up_badge(follow_up):
+    """What treatments/_follow_up_badge.html shows of a session's follow-up, made here for each row."""
+    if follow_up is None:
+        return ""
+    if follow_up.answered_at is None:
+        return format_html(NOT_ANSWERED, "follow-up-answer")
+    signs = follow_up.warning_signs
+    return format_html(
+        ANSWERED,
+        follow_up.soreness,
+        ", bruising" if follow_up.bruising else "",
+        format_html(WARNING_SIGNS, ", ".join(signs)) if signs else "",
+    )
+
+
+def history_row(session, url, pdf_url):
+    """One session's line of the history, made here with format_html (every value escaped) rather than by
+    the template with an include per row: the chart shows twenty."""
+    count = session.point_count
+    return format_html(
+        HISTORY_ROW,
+        url,
+        f"{timezone.localtime(session.started_at):%Y-%m-%d}",
+        session.clinician,
+        "?" if session.pain_before is None else session.pain_before,
+        "?" if session.pain_after is None else session.pain_after,
+        count,
+        "" if count == 1 else "s",
+        format_html(SIGNED, *(("success", "signed") if session.signed_at else ("warning", "draft"))),
+        follow_up_badge(getattr(session, "follow_up", None)),  # None when it has none
+        pdf_url,
+    )
+
+
 def sessions_panel(request, patient):
     """Session history, newest first, with links to each session and its PDF, and how many in all: the
     page's one read of the latest sessions, no query of its own."""
@@ -124,15 +174,7 @@ def sessions_panel(request, patient):
     sessions = sessions[:HISTORY]
     # Each row's links and day made here, once per page for the reverse() (not a {% url %} per row).
     session_url, pdf_url = url_for_id("treatments:session"), url_for_id("treatments:pdf")
-    rows = [
-        {
-            "session": s,
-            "url": session_url(s.pk),
-            "pdf_url": pdf_url(s.pk),
-            "day": f"{timezone.localtime(s.started_at):%Y-%m-%d}",
-        }
-        for s in sessions
-    ]
+    rows = [history_row(s, session_url(s.pk), pdf_url(s.pk)) for s in sessions]
     return {
         "template": "treatments/chart_panel.html",
         "context": {

@@ -228,10 +228,10 @@ def psfs_trend(measures):
     labels = [f"{timezone.localtime(m.scored_at):%Y-%m-%d}" for m in measures]
     names = {}  # activity key -> the wording of its latest scoring
     for measure in measures:
-        for item in measure.items.all():
-            names[activity_key(item.activity)] = item.activity
+        for activity, _score in measure.items:
+            names[activity_key(activity)] = activity
     keys = list(names)
-    scores = [{activity_key(i.activity): i.score for i in m.items.all()} for m in measures]
+    scores = [{activity_key(activity): score for activity, score in m.items} for m in measures]
     trend = Trend(
         key="course-psfs",
         title="Patient-Specific Functional Scale (0 unable, 10 able as before)",

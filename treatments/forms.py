@@ -18,6 +18,7 @@ from .models import (
     SideEffect,
 )
 from .outcomes import ACTIVITY_MAX, check_activities
+from .selectors import point_catalogue
 from .services import DRAFT_FIELDS, POINT_FIELDS, SIDE_EFFECT_FIELDS
 from .widgets import RENDERER
 
@@ -127,7 +128,9 @@ class PointForm(forms.ModelForm):
         }
         labels = {"depth_confirmed": "Depth beyond the advisory maximum confirmed"}
 
-    def __init__(self, *args, region=None, carried_needle=None, **kwargs):
+    def __init__(self, *args, region=None, carried_needle=None, catalogue=None, **kwargs):
+        """`catalogue`: the muscles of `region` and the needle sizes (treatments.selectors.point_catalogue),
+        when the caller has read them already; read here otherwise (one query)."""
         super().__init__(*args, **kwargs)
         # No silent default in a clinical field: the side is chosen for each point (a click on one side
         # of the body chart chooses it), and a needle size carried over from the last point says so.
@@ -146,12 +149,15 @@ class PointForm(forms.ModelForm):
             muscles = muscles.filter(body_region=region)
         self.fields["muscle"].queryset = muscles.order_by("name")
         self.fields["needle_size"].queryset = NeedleSize.objects.filter(active=True)
-        for name in ("muscle", "needle_size"):
-            # Read once, in one round trip: the widget would otherwise count the catalogue and read it
-            # through a server-side cursor each time it is written (the session screen writes it twice).
+        # The querysets validate a posted point; the choices shown are read once, both lists in one round
+        # trip (fixed SQL, treatments/selectors.py): the widget would otherwise count the catalogue and
+        # read it through a server-side cursor each time it is written (the session screen writes it twice).
+        if catalogue is None:
+            catalogue = point_catalogue(region=region)
+        for name, rows in (("muscle", catalogue.muscles), ("needle_size", catalogue.needle_sizes)):
             field = self.fields[name]
             blank = [("", field.empty_label)] if field.empty_label is not None else []
-            field.widget.choices = blank + [field.choices.choice(row) for row in field.queryset]
+            field.widget.choices = blank + [field.choices.choice(row) for row in rows]
         self.fields["segment"].required = False
         self.fields["insertions"].widget.attrs.update({"min": 1})
         # No autofocus: on page load it scrolled a tablet past the screening flags and consent banner;

@@ -1,7 +1,8 @@
-"""Reads of sessions as plain values for pages that list many (My day): fixed SQL, each a constant string
-with parameters. Django compiling these queries and building a model object of each session and patient
-cost more than PostgreSQL answering them (issue 17); tests/treatments/test_my_day_values.py holds each to
-the ORM query it replaced."""
+"""Reads of the treatments tables that pages make on every request, written as fixed SQL (a constant string
+with parameters) where Django compiling the query and building model objects cost more than PostgreSQL
+answering it (issue 17): the sessions and drafts My day lists as plain values, and the point form's
+catalogue. Tests hold each to the ORM query it replaced (tests/treatments/test_my_day_values.py,
+tests/treatments/test_point_catalogue.py)."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,7 @@ from django.db import connection
 from patients.models import Patient
 from patients.names import PatientName
 
-from .models import NeedlingSession
+from .models import Muscle, NeedleSize, NeedlingSession
 
 _sessions = NeedlingSession._meta.db_table
 
@@ -68,3 +69,68 @@ def drafts_of(clinician, *, limit=20):
             DraftSession(pk, started_at, PatientName(family_name, given_name, preferred_name))
             for pk, started_at, family_name, given_name, preferred_name in cursor.fetchall()
         ]
+
+
+# In the models' field order: from_db takes them so.
+MUSCLE_COLUMNS = (
+    "id", "name", "body_region", "risk_region", "advisory_max_depth_mm", "advisory_depth_source",
+    "segment_applies", "active",
+)  # fmt: skip
+NEEDLE_COLUMNS = ("id", "gauge_mm", "length_mm", "active")  # from_db takes them in the model's field order
+
+# Raw (a constant string, parameters only): the point form is on every session screen, and the ORM took
+# longer to build its three reads than PostgreSQL took to run them; one round trip instead of three.
+# Part 1: the active muscles (of one body region when given), by name, as Muscle.objects.filter(active=True)
+# [.filter(body_region=region)].order_by("name"). Part 2: the active needle sizes in NeedleSize's order
+# (gauge, then length). Part 3: the needle size of the clinician's last point not removed, as
+# treatments.services.last_needle_size() reads it (active or not). tests/treatments/test_point_catalogue.py
+# holds each part to its ORM definition.
+POINT_CATALOGUE_SQL = """
+    (SELECT 1 AS part, m.id, m.name, m.body_region, m.risk_region, m.advisory_max_depth_mm,
+            m.advisory_depth_source, m.segment_applies, m.active, NULL::numeric AS gauge_mm,
+            NULL::integer AS length_mm
+     FROM treatments_muscle m
+     WHERE m.active AND (%(region)s::text IS NULL OR m.body_region = %(region)s::text))
+    UNION ALL
+    (SELECT 2, n.id, NULL, NULL, NULL, NULL, NULL, NULL, n.active, n.gauge_mm, n.length_mm
+     FROM treatments_needlesize n
+     WHERE n.active)
+    UNION ALL
+    (SELECT 3, n.id, NULL, NULL, NULL, NULL, NULL, NULL, n.active, n.gauge_mm, n.length_mm
+     FROM treatments_needlepoint p
+     JOIN treatments_needlingsession s ON s.id = p.session_id
+     JOIN treatments_needlesize n ON n.id = p.needle_size_id
+     WHERE s.clinician_id = %(clinician)s
+       AND NOT EXISTS (SELECT 1 FROM treatments_pointremoval r WHERE r.point_id = p.id)
+     ORDER BY s.started_at DESC, p."order" DESC
+     LIMIT 1)
+    ORDER BY part, name, gauge_mm, length_mm"""
+
+
+@dataclass
+class PointCatalogue:
+    """What the point form offers: the muscles (of a region), the needle sizes, and the needle size the
+    clinician used last (None without a clinician or a point)."""
+
+    muscles: list
+    needle_sizes: list
+    last_needle_size: NeedleSize | None = None
+
+
+def point_catalogue(*, region=None, clinician_id=None):
+    """The point form's muscles (active, of `region` when given, by name), needle sizes (active) and the
+    clinician's last needle size, as model instances: one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(POINT_CATALOGUE_SQL, {"region": region or None, "clinician": clinician_id})
+        rows = cursor.fetchall()
+    catalogue = PointCatalogue(muscles=[], needle_sizes=[])
+    for part, pk, *muscle, active, gauge_mm, length_mm in rows:
+        if part == 1:
+            catalogue.muscles.append(Muscle.from_db("default", MUSCLE_COLUMNS, (pk, *muscle, active)))
+            continue
+        needle_size = NeedleSize.from_db("default", NEEDLE_COLUMNS, (pk, gauge_mm, length_mm, active))
+        if part == 2:
+            catalogue.needle_sizes.append(needle_size)
+        else:
+            catalogue.last_needle_size = needle_size
+    return catalogue

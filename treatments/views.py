@@ -39,6 +39,7 @@ from .forms import (
     SignForm,
 )
 from .models import BodyRegion, Incident, NeedlePoint, NeedlingSession, SessionSigned
+from .selectors import point_catalogue
 from .summary import (
     SUMMARY_RELATED,
     my_day_rows,
@@ -63,8 +64,13 @@ def _point_form(request, session, data=None, region=None, side=None):
     """A fresh point form: the side only when a side of the body chart was clicked, the needle size
     carried over from the clinician's last point and shown as such."""
     initial = {"side": side} if side else {}
-    carried = services.last_needle_size(session.clinician) if data is None else None
-    return PointForm(data, region=region, initial=initial, carried_needle=carried)
+    if data is not None:
+        return PointForm(data, region=region, initial=initial)
+    # The muscles, the needle sizes and the clinician's last needle size in one query.
+    catalogue = point_catalogue(region=region, clinician_id=session.clinician_id)
+    return PointForm(
+        region=region, initial=initial, carried_needle=catalogue.last_needle_size, catalogue=catalogue
+    )
 
 
 def _points_section(request, session, form=None, status=200, region=None):

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 
 from django.apps import apps
 
-from accounts.models import User
 from clinic.replica import reading_connection as connection
 
 from .baselines import BASELINES
@@ -291,7 +290,8 @@ def activity(report_filter):
         else:
             sessions_by_therapist[clinician_id] = count
     ids = set(appointments_by_therapist) | set(sessions_by_therapist)
-    names = dict(User.objects.filter(pk__in=ids).values_list("pk", "full_name")) if ids else {}
+    # The names in one parameter (an array), not one per therapist: hundreds of them at full size.
+    names = dict(fetch(f"SELECT id, full_name FROM {table('accounts.User')} WHERE id = ANY(%s)", [list(ids)]))
     result.per_therapist = sorted(
         (
             (names.get(pk, f"#{pk}"), appointments_by_therapist.get(pk, 0), sessions_by_therapist.get(pk, 0))

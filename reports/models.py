@@ -117,6 +117,27 @@ class SessionDayTotal(SessionFigures):
         return f"{self.day} location {self.location_id}: {self.sessions} sessions"
 
 
+class SessionMonthTotal(SessionFigures):
+    """SessionDayTotal's figures per calendar month and location: what the dashboard reads for a range's
+    whole months unless a therapist is chosen (its days at either end come from SessionDayTotal). Kept by
+    a row trigger on SessionDayTotal (reports/migrations/0013_month_totals.py)."""
+
+    month = models.DateField()  # its first day
+    location_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "location_id"],
+                name="reports_session_month_total_unique",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} location {self.location_id}: {self.sessions} sessions"
+
+
 class SessionMonth(models.Model):
     """Sessions per calendar month, clinician and location: the per-therapist table's whole months (the
     days at either end of a range come from SessionDay). Kept by the same triggers (reports 0011)."""
@@ -184,6 +205,23 @@ class MuscleDayTotal(models.Model):
         return f"{self.day} muscle {self.muscle_id}: {self.points} points"
 
 
+class MuscleMonthTotal(models.Model):
+    """MuscleDayTotal's points and twitch responses per calendar month and muscle (reports 0013)."""
+
+    month = models.DateField()  # its first day
+    muscle_id = models.BigIntegerField()
+    points = models.IntegerField(default=0)
+    twitches = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "muscle_id"], name="reports_muscle_month_total_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} muscle {self.muscle_id}: {self.points} points"
+
+
 class AppointmentDay(models.Model):
     """Appointments per clinic day, therapist, location and status (a status change moves one along)."""
 
@@ -246,3 +284,23 @@ class AppointmentMonth(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} therapist {self.therapist_id}: {self.appointments} {self.status}"
+
+
+class AppointmentMonthTotal(models.Model):
+    """AppointmentDayTotal's appointments per calendar month, location and status: the dashboard's whole
+    months unless a therapist is chosen (reports 0013)."""
+
+    month = models.DateField()  # its first day
+    location_id = models.BigIntegerField()
+    status = models.CharField(max_length=20)
+    appointments = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "location_id", "status"], name="reports_appointment_month_total_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} location {self.location_id}: {self.appointments} {self.status}"

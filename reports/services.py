@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 
 from django.apps import apps
 
-from accounts.models import User
 from clinic.replica import reading_connection as connection
 
 from .baselines import BASELINES
@@ -48,6 +47,14 @@ SESSION_MONTHS = (
 APPOINTMENT_DAYS = "reports_appointmentday"  # reports.models.AppointmentDay: per day, therapist, status
 APPOINTMENT_TOTALS = "reports_appointmentdaytotal"  # AppointmentDayTotal: all therapists together (0012)
 APPOINTMENT_MONTHS = "reports_appointmentmonth"  # AppointmentMonth: per month and therapist (0012)
+# The all-clinic day totals added up per calendar month (reports 0013): a range's whole months.
+SESSION_MONTH_TOTALS = "reports_sessionmonthtotal"  # SessionMonthTotal: per month and location
+APPOINTMENT_MONTH_TOTALS = "reports_appointmentmonthtotal"  # AppointmentMonthTotal: month, location, status
+MUSCLE_MONTH_TOTALS = "reports_musclemonthtotal"  # MuscleMonthTotal: per month and muscle
+SESSION_FIGURES = (
+    "sessions, sessions_by_points, points, twitches, pain_sessions, pain_before, pain_after, improved, "
+    "risk_sessions, covered_sessions"
+)
 
 
 def session_scope(report_filter, alias="s"):
@@ -81,12 +88,43 @@ def day_scope(report_filter, alias, person="clinician_id", location=True):
     return " AND ".join(where), params
 
 
-def session_days(report_filter):
-    """(table, where, params) of the sessions' per-day rollup the filter reads, as `d`: all clinicians'
-    totals (one row per day and location, whatever the clinic's size) unless a therapist is chosen, then
-    that clinician's days."""
-    table = SESSION_DAYS if report_filter.therapist is not None else SESSION_TOTALS
-    return (table, *day_scope(report_filter, "d"))
+def session_figures(report_filter):
+    """(from-item, params): the rows of session figures (SessionFigures' columns) whose sum is the
+    filter's, as `d`. With a therapist chosen, that clinician's days (reports_sessionday); otherwise the
+    all-clinic totals, per month (reports 0013) for the range's whole months and per day (0011) for the
+    days at either end of it, in no whole month: a year is a few hundred rows whatever the clinic's size."""
+    if report_filter.therapist is not None:
+        where, params = day_scope(report_filter, "s")
+        return f"(SELECT {SESSION_FIGURES} FROM {SESSION_DAYS} s WHERE {where}) d", params
+    m_where, m_params, e_where, e_params = months_and_edges(report_filter, "clinician_id")
+    return (
+        f"""(SELECT {SESSION_FIGURES} FROM {SESSION_MONTH_TOTALS} m WHERE {m_where}
+            UNION ALL SELECT {SESSION_FIGURES} FROM {SESSION_TOTALS} e WHERE {e_where}) d""",
+        [*m_params, *e_params],
+    )
+
+
+def per_period(report_filter, unit, columns, days, months, person):
+    """(from-item, params): rows of `period` (the first day of the unit's period) and `columns` whose sums
+    per period are the filter's, as `p`, from per-day rollup `days` (as `a`, `person` naming its person
+    column) or, for months of the all-clinic totals, from per-month rollup `months` for the whole months
+    and `days` for the days at either end. Periods are truncated from the day as a timestamp without time
+    zone: the same Monday or first of the month, without converting each row through the session's time
+    zone as date_trunc of a timestamptz does."""
+    if unit == "month" and report_filter.therapist is None:
+        m_where, m_params, e_where, e_params = months_and_edges(report_filter, person)
+        return (
+            f"""(SELECT m.month AS period, {columns} FROM {months} m WHERE {m_where}
+                UNION ALL SELECT date_trunc('month', e.day::timestamp)::date, {columns}
+                FROM {days} e WHERE {e_where}) p""",
+            [*m_params, *e_params],
+        )
+    where, params = day_scope(report_filter, "a", person=person)
+    return (
+        f"""(SELECT date_trunc('{unit}', a.day::timestamp)::date AS period, {columns}
+            FROM {days} a WHERE {where}) p""",
+        params,
+    )
 
 
 def next_month(day):
@@ -177,22 +215,24 @@ def activity(report_filter):
     queries."""
     unit = period_unit(report_filter)
     # Appointments per period from their per-day rollups (reports 0012: all therapists' day totals unless
-    # a therapist is chosen, then that therapist's days), and per therapist from the appointments per
-    # month of the range's whole months plus the per-day rollup of the days at its ends: a few rows per
-    # therapist, not one per therapist-day. One query.
+    # a therapist is chosen, then that therapist's days; by month, the whole months' totals of 0013), and
+    # per therapist from the appointments per month of the range's whole months plus the per-day rollup
+    # of the days at its ends: a few rows per therapist, not one per therapist-day. One query.
     a_days = APPOINTMENT_DAYS if report_filter.therapist is not None else APPOINTMENT_TOTALS
-    a_where, a_params = day_scope(report_filter, "a", person="therapist_id")
+    a_source, a_params = per_period(
+        report_filter, unit, "status, appointments", a_days, APPOINTMENT_MONTH_TOTALS, "therapist_id"
+    )
     m_where, m_params, e_where, e_params = months_and_edges(report_filter, "therapist_id")
     rows = fetch(
-        f"""SELECT date_trunc('{unit}', a.day)::date, NULL::bigint,
-                   coalesce(sum(a.appointments) FILTER (WHERE a.status <> 'cancelled'), 0),
-                   sum(a.appointments),
-                   coalesce(sum(a.appointments) FILTER (WHERE a.status = 'cancelled'), 0),
-                   coalesce(sum(a.appointments) FILTER (WHERE a.status = 'no_show'), 0),
-                   coalesce(sum(a.appointments)
-                            FILTER (WHERE a.status IN ('arrived', 'in_treatment', 'completed')), 0)
-            FROM {a_days} a WHERE {a_where}
-            GROUP BY 1 HAVING sum(a.appointments) > 0
+        f"""SELECT p.period, NULL::bigint,
+                   coalesce(sum(p.appointments) FILTER (WHERE p.status <> 'cancelled'), 0),
+                   sum(p.appointments),
+                   coalesce(sum(p.appointments) FILTER (WHERE p.status = 'cancelled'), 0),
+                   coalesce(sum(p.appointments) FILTER (WHERE p.status = 'no_show'), 0),
+                   coalesce(sum(p.appointments)
+                            FILTER (WHERE p.status IN ('arrived', 'in_treatment', 'completed')), 0)
+            FROM {a_source}
+            GROUP BY 1 HAVING sum(p.appointments) > 0
             UNION ALL
             SELECT NULL, x.therapist_id, coalesce(sum(x.n) FILTER (WHERE x.status <> 'cancelled'), 0),
                    0, 0, 0, 0
@@ -222,12 +262,19 @@ def activity(report_filter):
         else:
             appointments_by_therapist[therapist_id] = booked
     # Sessions the same way (reports 0010/0011). One query.
-    days, d_where, d_params = session_days(report_filter)
+    d_source, d_params = per_period(
+        report_filter,
+        unit,
+        "sessions",
+        SESSION_DAYS if report_filter.therapist is not None else SESSION_TOTALS,
+        SESSION_MONTH_TOTALS,
+        "clinician_id",
+    )
     m_where, m_params, e_where, e_params = months_and_edges(report_filter, "clinician_id")
     rows = fetch(
-        f"""SELECT date_trunc('{unit}', d.day)::date, NULL, sum(d.sessions)
-            FROM {days} d WHERE {d_where}
-            GROUP BY 1 HAVING sum(d.sessions) > 0
+        f"""SELECT p.period, NULL, sum(p.sessions)
+            FROM {d_source}
+            GROUP BY 1 HAVING sum(p.sessions) > 0
             UNION ALL
             SELECT NULL, x.clinician_id, sum(x.sessions) FROM (
                 SELECT m.clinician_id, m.sessions FROM {SESSION_MONTHS} m WHERE {m_where}
@@ -243,7 +290,8 @@ def activity(report_filter):
         else:
             sessions_by_therapist[clinician_id] = count
     ids = set(appointments_by_therapist) | set(sessions_by_therapist)
-    names = dict(User.objects.filter(pk__in=ids).values_list("pk", "full_name")) if ids else {}
+    # The names in one parameter (an array), not one per therapist: hundreds of them at full size.
+    names = dict(fetch(f"SELECT id, full_name FROM {table('accounts.User')} WHERE id = ANY(%s)", [list(ids)]))
     result.per_therapist = sorted(
         (
             (names.get(pk, f"#{pk}"), appointments_by_therapist.get(pk, 0), sessions_by_therapist.get(pk, 0))
@@ -290,14 +338,14 @@ def needling(report_filter):
     # The histogram, the point totals and the pain figures from the sessions' per-day rollup (reports
     # 0010/0011): one row per day and location of the range (per clinician-day with a therapist chosen),
     # whatever the number of sessions.
-    days, totals_where, totals_params = session_days(report_filter)
+    source, totals_params = session_figures(report_filter)
     where, day_params = day_scope(report_filter, "d")
     buckets = ", ".join(f"coalesce(sum(d.sessions_by_points[{n + 1}]), 0)" for n in range(11))
     ((sessions, points, twitches, with_pain, before, after, improved, *histogram),) = fetch(
         f"""SELECT coalesce(sum(d.sessions), 0), coalesce(sum(d.points), 0), coalesce(sum(d.twitches), 0),
                    coalesce(sum(d.pain_sessions), 0), coalesce(sum(d.pain_before), 0),
                    coalesce(sum(d.pain_after), 0), coalesce(sum(d.improved), 0), {buckets}
-            FROM {days} d WHERE {totals_where}""",
+            FROM {source}""",
         totals_params,
     )
     result.sessions, result.points, result.twitches = sessions, points, twitches
@@ -309,12 +357,21 @@ def needling(report_filter):
     # Muscles from the per-day summaries (the range is whole clinic days, as their rows are): the
     # all-clinic totals unless a therapist or location is chosen.
     filtered = report_filter.therapist is not None or report_filter.location is not None
-    source = "reports_muscleday" if filtered else "reports_muscledaytotal"
-    rows = fetch(
-        f"""SELECT d.muscle_id, sum(d.points) FROM {source} d WHERE {where}
-            GROUP BY d.muscle_id HAVING sum(d.points) > 0""",
-        day_params,
-    )
+    if filtered:
+        rows = fetch(
+            f"""SELECT d.muscle_id, sum(d.points) FROM reports_muscleday d WHERE {where}
+                GROUP BY d.muscle_id HAVING sum(d.points) > 0""",
+            day_params,
+        )
+    else:  # the whole months from their totals (reports 0013), the days at either end from the days'
+        m_where, m_params, e_where, e_params = months_and_edges(report_filter, "clinician_id")
+        rows = fetch(
+            f"""SELECT d.muscle_id, sum(d.points) FROM (
+                    SELECT m.muscle_id, m.points FROM {MUSCLE_MONTH_TOTALS} m WHERE {m_where}
+                    UNION ALL SELECT e.muscle_id, e.points FROM reports_muscledaytotal e WHERE {e_where}) d
+                GROUP BY d.muscle_id HAVING sum(d.points) > 0""",
+            [*m_params, *e_params],
+        )
     catalogue = {m.pk: m for m in Muscle.objects.only("name", "body_region")}
     by_region = {}
     muscles = []
@@ -354,7 +411,7 @@ def consent_coverage(report_filter, *, list_sessions=False):
     database's clock and the patient's newest consent event (reports 0006): the moment treatments'
     consent gate checks; a later withdrawal does not uncover earlier sessions.
     """
-    days, where, params = session_days(report_filter)
+    source, params = session_figures(report_filter)
     listing = "NULL"
     if list_sessions:
         # The uncovered sessions are few: their partial index (reports_session_uncovered_idx) finds the
@@ -375,7 +432,7 @@ def consent_coverage(report_filter, *, list_sessions=False):
     # The counts from the sessions' per-day rollup (reports 0010/0011), which adds up the same judgement.
     sql = f"""
         SELECT coalesce(sum(d.risk_sessions), 0), coalesce(sum(d.covered_sessions), 0), {listing}
-        FROM {days} d WHERE {where}"""
+        FROM {source}"""
     total, covered, uncovered = fetch(sql, params)[0]
     result = Coverage(risk_sessions=total, covered=covered)
     labels = {"neck": "Neck", "mid_back": "Mid back"}
@@ -436,9 +493,8 @@ def safety(report_filter, sessions=None):
     severity_field = SideEffect._meta.get_field("severity")
     s_where, params = session_scope(report_filter)
     if sessions is None:
-        days, where, day_params = session_days(report_filter)
-        sql = f"SELECT coalesce(sum(d.sessions), 0) FROM {days} d WHERE {where}"
-        sessions = fetch(sql, day_params)[0][0]
+        source, source_params = session_figures(report_filter)
+        sessions = fetch(f"SELECT coalesce(sum(d.sessions), 0) FROM {source}", source_params)[0][0]
     rows = fetch(
         f"""SELECT e.type, e.severity, GROUPING(e.type), count(DISTINCT e.session_id),
                    count(DISTINCT e.session_id) FILTER (WHERE e.severity IN ('significant', 'serious'))

@@ -15,6 +15,10 @@ from .filters import XLSX_ROW_LIMIT, ExportTooLarge, filter_from_request
 from .forms import ExportForm
 
 REPORT_ROLES = (Role.MANAGER, Role.ADMIN)
+# The dashboard's per-therapist chart and table show the therapists with the most sessions; a clinic of
+# hundreds has them all on their own page (views.therapists), which the dashboard links to (issue 17).
+THERAPISTS_SHOWN = 25
+PER_THERAPIST_CLASSES = ("", "text-end", "text-end")
 
 
 def session_url(session_id):
@@ -43,6 +47,16 @@ def dashboard_context(request, report_filter):
         for row in coverage.uncovered:
             row["url"] = session_url(row["session_id"])
     labels = [_period_label(day, activity.unit) for day in activity.periods]
+    shown, others = activity.per_therapist[:THERAPISTS_SHOWN], activity.per_therapist[THERAPISTS_SHOWN:]
+    table = list(shown)
+    if others:  # one row adds up the rest, so the table's columns still add up to the clinic's figures
+        table.append(
+            (
+                f"The other {len(others)} therapist{'s' if len(others) > 1 else ''}",
+                sum(row[1] for row in others),
+                sum(row[2] for row in others),
+            )
+        )
     charts = [
         line_chart(
             "activity",
@@ -57,8 +71,10 @@ def dashboard_context(request, report_filter):
         ),
         bar_chart(
             "per-therapist",
-            "Needling sessions per therapist",
-            [(name, sessions) for name, _, sessions in activity.per_therapist],
+            f"Needling sessions per therapist (the {THERAPISTS_SHOWN} with the most)"
+            if others
+            else "Needling sessions per therapist",
+            [(name, sessions) for name, _, sessions in shown],
             label="Therapist",
             value="Sessions",
         ),
@@ -81,7 +97,10 @@ def dashboard_context(request, report_filter):
         "cancelled_percent": percent(activity.cancellation_rate),
         "twitch_percent": percent(needling.twitch_rate),
         "charts": charts,
-        "per_therapist_rows": table_rows(activity.per_therapist, 3, ("", "text-end", "text-end")),
+        "per_therapist_rows": table_rows(table, 3, PER_THERAPIST_CLASSES),
+        "therapists_total": len(activity.per_therapist),
+        "therapists_shown": len(shown),
+        "therapists_folded": len(others),
         "clinical": clinical,
     }
 
@@ -96,6 +115,23 @@ def dashboard(request):
         context.update(dashboard_context(request, report_filter))
         record(Action.VIEW, request=request, object_type="reports.dashboard", detail=report_filter.as_audit())
     return render(request, "reports/dashboard.html", context, status=200 if report_filter else 400)
+
+
+@role_required(*REPORT_ROLES)
+@reads_from_replica
+def therapists(request):
+    """Every therapist's appointments and needling sessions for the chosen range, location (and therapist):
+    the dashboard's per-therapist table unfolded, the same figures (services.activity). Audited as a view."""
+    form, report_filter = filter_from_request(request)
+    context = {"form": form, "report_filter": report_filter}
+    if report_filter is not None:
+        activity = services.activity(report_filter)
+        context["therapists_total"] = len(activity.per_therapist)
+        context["per_therapist_rows"] = table_rows(activity.per_therapist, 3, PER_THERAPIST_CLASSES)
+        record(
+            Action.VIEW, request=request, object_type="reports.therapists", detail=report_filter.as_audit()
+        )
+    return render(request, "reports/therapists.html", context, status=200 if report_filter else 400)
 
 
 @role_required(*REPORT_ROLES)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Subquery
@@ -831,10 +832,11 @@ SIGNING_REQUIRED = [
 ]
 
 
-def missing_for_signing(session, needled=None):
+def missing_for_signing(session, needled=None, *, needled_regions=None):
     """What stops the session from being signed, as sentences naming each missing item (empty: ready).
     `needled`: the session's points not removed, with their muscles, when the caller has them already
-    (the session screen); read here otherwise."""
+    (the session screen); read here otherwise. `needled_regions`: instead of the points, the set of their
+    muscles' risk regions (empty: no point), when the caller read that alone (sign_session)."""
     problems = []
     for name, label in SIGNING_REQUIRED:
         value = getattr(session, name)
@@ -848,16 +850,17 @@ def missing_for_signing(session, needled=None):
             f"Needles out ({session.needles_out}) differ from needles in ({session.needles_in}): "
             "find every needle before signing."
         )
-    if needled is None:
-        needled = session.points.filter(removal__isnull=True).select_related("muscle")
-    points = list(needled)
-    if points and not session.needles_in:
+    if needled_regions is None:
+        if needled is None:
+            needled = session.points.filter(removal__isnull=True).select_related("muscle")
+        needled_regions = {point.muscle.risk_region for point in needled}
+    if needled_regions and not session.needles_in:
         problems.append("Needles in must be at least 1 when needle points are recorded.")
     if (session.needles_in or 0) > 0 and not session.sharps_disposed:
         problems.append("Sharps disposal has not been confirmed.")
-    if points and not session.aftercare_heat_hydration:
+    if needled_regions and not session.aftercare_heat_hydration:
         problems.append("Aftercare advice (soreness, heat and hydration) has not been marked as given.")
-    if any(p.muscle.risk_region != RiskRegion.NONE for p in points) and not session.aftercare_warning_signs:
+    if any(region != RiskRegion.NONE for region in needled_regions) and not session.aftercare_warning_signs:
         problems.append(
             "Neck or mid back points were needled: mark the warning-signs advice (breathlessness, "
             "chest pain, when to seek care) as given."
@@ -892,26 +895,42 @@ def sign_session(session, *, by, request=None):
     check_session_access(session, by, Intent.SIGN, request=request)
     what = f"sign session {session.pk}"
     with _refusals_audited(session, by=by, request=request, what=what), audited_transaction():
-        locked = _locked(session)
+        # The session locked, with the risk regions of its points not removed (all missing_for_signing
+        # needs of them), in one statement: not a second query reading every point (issue 17).
+        locked = (
+            NeedlingSession.objects.select_for_update(of=("self",))
+            .annotate(
+                needled_regions=ArraySubquery(
+                    NeedlePoint.objects.filter(session=OuterRef("pk"), removal__isnull=True)
+                    .order_by()
+                    .values("muscle__risk_region")
+                    .distinct()
+                )
+            )
+            .get(pk=session.pk)
+        )
+        locked.refuse_if_signed()
         if not _authorised(by):
             raise NotAuthorised(
                 f"{by} has no current needling authorisation on file, so cannot sign a needling session.",
                 code="not_authorised",
             )
-        problems = missing_for_signing(locked)
+        problems = missing_for_signing(locked, needled_regions=set(locked.needled_regions))
         if problems:
             raise ValidationError(["The session cannot be signed yet."] + problems, code="incomplete")
         signed_at = timezone.now()
         with connection.cursor() as cursor:
             # One statement: the hash covers the signing time and signer it writes (the trigger allows
             # this UPDATE because the row was not signed before it).
+            # It returns what it wrote (no trigger changes any other column), so the row is not read again.
             cursor.execute(
                 "UPDATE treatments_needlingsession SET signed_at = %s, signed_by_id = %s, "
                 "updated_at = %s, content_hash = treatments_content_hash(id, %s, %s) "
-                "WHERE id = %s AND signed_at IS NULL",
+                "WHERE id = %s AND signed_at IS NULL "
+                "RETURNING signed_at, signed_by_id, updated_at, content_hash",
                 [signed_at, by.pk, signed_at, signed_at, by.pk, locked.pk],
             )
-        locked.refresh_from_db()
+            locked.signed_at, locked.signed_by_id, locked.updated_at, locked.content_hash = cursor.fetchone()
         if locked.appointment_id:
             from appointments.services.status_changes import complete
 

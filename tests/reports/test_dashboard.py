@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from audit.models import Action, AuditEvent
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, PhysioFactory
 from tests.markup import tags
 from tests.reports.conftest import add_session, at
 
@@ -99,9 +99,80 @@ def test_viewing_the_dashboard_is_audited_with_its_filters(clinic, client_for):
 
 
 @pytest.mark.parametrize("role", [Role.PHYSIO, Role.FRONT_DESK])
-@pytest.mark.parametrize("url", ["/reports/", "/reports/safety/", "/reports/exports/"])
+@pytest.mark.parametrize(
+    "url", ["/reports/", "/reports/therapists/", "/reports/safety/", "/reports/exports/"]
+)
 def test_clinicians_and_the_front_desk_are_refused(db, client_for, role, url):
     assert client_for(role).get(url).status_code == 403
+
+
+def per_therapist(html):
+    """The per-therapist table's rows as (name, appointments, sessions) text."""
+    body = re.search(r'data-testid="per-therapist">.*?<tbody>(.*?)</tbody>', html, re.S).group(1)
+    return [tuple(re.findall(r"<td[^>]*>(.*?)</td>", row)) for row in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+def test_a_short_list_of_therapists_is_shown_whole(clinic, client_for):
+    html = client_for(Role.MANAGER).get("/reports/", params(clinic.report_filter)).content.decode()
+    assert per_therapist(html) == [("Anna Physio", "3", "3"), ("Ben Physio", "2", "1")]
+    assert 'data-testid="all-therapists"' not in html
+
+
+def test_past_the_first_therapists_the_rest_are_added_up_and_listed_on_their_own_page(
+    clinic, client_for, monkeypatch
+):
+    """Hundreds of therapists (issue 17): the dashboard shows those with the most sessions and one row
+    adding up the others, so each column still adds up to the clinic's figures; every therapist is one
+    link away, on a page of the same filters."""
+    from reports import views
+
+    monkeypatch.setattr(views, "THERAPISTS_SHOWN", 1)
+    client = client_for(Role.MANAGER)
+    query = params(clinic.report_filter)
+    response = client.get("/reports/", query)
+    html = response.content.decode()
+    assert per_therapist(html) == [("Anna Physio", "3", "3"), ("The other 1 therapist", "2", "1")]
+    chart = next(c for c in response.context["charts"] if c.key == "per-therapist")
+    assert chart.rows == [("Anna Physio", 3)]
+    assert "the 1 with the most" in chart.title
+    link = re.search(r'href="([^"]+)"\s+data-testid="all-therapists"', html).group(1).replace("&amp;", "&")
+    assert link.startswith("/reports/therapists/?")
+    full = client.get(link)
+    assert full.status_code == 200
+    assert per_therapist(full.content.decode()) == [("Anna Physio", "3", "3"), ("Ben Physio", "2", "1")]
+    event = AuditEvent.objects.get(action=Action.VIEW, object_type="reports.therapists")
+    assert event.actor == client.user and event.detail == clinic.report_filter.as_audit()
+
+
+def test_the_therapists_page_honours_the_filters_and_refuses_a_bad_range(clinic, client_for):
+    client = client_for(Role.ADMIN)
+    only_ben = client.get("/reports/therapists/", params(clinic.report_filter, therapist=clinic.ben.pk))
+    assert per_therapist(only_ben.content.decode()) == [("Ben Physio", "2", "1")]
+    bad = client.get("/reports/therapists/", {"start": "2026-10-31", "end": "2026-10-01"})
+    assert bad.status_code == 400
+    assert "is before the start" in bad.content.decode()
+    assert 'data-testid="per-therapist"' not in bad.content.decode()
+    assert AuditEvent.objects.filter(object_type="reports.therapists").count() == 1  # the good one only
+
+
+def test_the_therapists_page_runs_the_same_queries_for_many_therapists(
+    clinic, client_for, django_assert_max_num_queries
+):
+    client = client_for(Role.MANAGER)
+    query = params(clinic.report_filter)
+    with django_assert_max_num_queries(20) as few:
+        client.get("/reports/therapists/", query)
+    for n in range(5):
+        add_session(
+            PatientFactory(),
+            PhysioFactory(),
+            at(clinic.report_filter.start, 8 + n),
+            [("Rhomboid minor", "none")],
+            legacy=True,
+        )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/reports/therapists/", query)
+    assert len(per_therapist(response.content.decode())) == 7
 
 
 def test_the_dashboard_runs_the_same_queries_for_many_rows(clinic, client_for, django_assert_max_num_queries):

@@ -126,3 +126,23 @@ def test_the_filters_show_what_was_chosen_escaped_with_each_error_beside_its_fie
     html = str(ExportForm(query, user=ManagerFactory()).as_filters())
     assert 'id="id_codes" checked>' in html and 'id="id_codes_helptext" class="form-text"' in html
     assert '<input type="hidden" name="names" value="1" id="id_names">' in html
+
+
+@pytest.mark.django_db
+def test_the_options_read_only_the_columns_their_labels_show_and_the_chosen_one_whole():
+    """Hundreds of therapists (issue 17): their options are built from the columns User.__str__ reads,
+    labelled as ever (the name, else the e-mail); the therapist chosen is read whole for the filter."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    named = PhysioFactory(full_name="Zoë <Physio>")
+    unnamed = PhysioFactory(full_name="")
+    form = ReportFilterForm(QueryDict(f"start=2026-10-01&end=2026-10-31&therapist={named.pk}"))
+    assert form.is_valid()
+    assert form.report_filter().therapist.email == named.email
+    with CaptureQueriesContext(connection) as captured:
+        html = str(form.as_filters())
+    options = [q["sql"] for q in captured.captured_queries if '"accounts_user"' in q["sql"]]
+    assert options and all("date_joined" not in sql and "password" not in sql for sql in options)
+    assert f'<option value="{named.pk}" selected>Zoë &lt;Physio&gt;</option>' in html
+    assert f'<option value="{unnamed.pk}">{unnamed.email}</option>' in html

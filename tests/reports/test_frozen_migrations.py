@@ -25,6 +25,9 @@ TRIGGERS = {
     "reports_points_removed",
     "reports_session_days_added",
     "reports_session_days_changed",
+    "reports_session_month_total_kept",
+    "reports_appointment_month_total_kept",
+    "reports_muscle_month_total_kept",
 }
 
 

@@ -23,9 +23,13 @@ from reports.models import (
     AppointmentDay,
     AppointmentDayTotal,
     AppointmentMonth,
+    AppointmentMonthTotal,
+    MuscleDayTotal,
+    MuscleMonthTotal,
     SessionDay,
     SessionDayTotal,
     SessionMonth,
+    SessionMonthTotal,
     SessionSummary,
 )
 from tests.factories import (
@@ -457,23 +461,100 @@ def appointments_added_up():
     return per_day, per_total, per_month
 
 
+def month_totals():
+    """The three per-month totals of reports 0013, each without its emptied groups."""
+    return (
+        {
+            (m.month, m.location_id): (
+                m.sessions,
+                m.sessions_by_points,
+                m.points,
+                m.twitches,
+                m.pain_sessions,
+                m.pain_before,
+                m.pain_after,
+                m.improved,
+                m.risk_sessions,
+                m.covered_sessions,
+            )
+            for m in SessionMonthTotal.objects.all()
+            if m.sessions or m.points or any(m.sessions_by_points)
+        },
+        {
+            (m.month, m.location_id, m.status): m.appointments
+            for m in AppointmentMonthTotal.objects.all()
+            if m.appointments
+        },
+        {(m.month, m.muscle_id): (m.points, m.twitches) for m in MuscleMonthTotal.objects.all() if m.points},
+    )
+
+
+def month_totals_added_up():
+    """The day totals (checked against the sessions and appointments themselves above) added up per
+    month in Python; the muscles' per-day totals straight from the needle points."""
+    from treatments.models import NeedlePoint
+
+    sessions, appointments, muscles = {}, {}, {}
+    for (day, location_id), row in totals_added_up()[0].items():
+        total = sessions.setdefault((day.replace(day=1), location_id), [0, [0] * 11, 0, 0, 0, 0, 0, 0, 0, 0])
+        for n, value in enumerate(row):
+            total[n] = [a + b for a, b in zip(total[1], value, strict=True)] if n == 1 else total[n] + value
+    for (day, location_id, status), count in appointments_added_up()[1].items():
+        key = (day.replace(day=1), location_id, status)
+        appointments[key] = appointments.get(key, 0) + count
+    for point in NeedlePoint.objects.filter(removal__isnull=True).select_related("session"):
+        key = (point.session.started_at.astimezone(VANCOUVER).date().replace(day=1), point.muscle_id)
+        points, twitches = muscles.get(key, (0, 0))
+        muscles[key] = (points + 1, twitches + (point.twitch_response != "none"))
+    return {key: tuple(row) for key, row in sessions.items()}, appointments, muscles
+
+
 def test_the_rollups_kept_by_the_triggers_add_up_the_summaries_also_after_a_rebuild(busy_days):
     assert rollup() == summaries_added_up()
     assert (totals(), months()) == totals_added_up()
     assert appointment_rollups() == appointments_added_up()
+    assert month_totals() == month_totals_added_up()
     with connection.cursor() as cursor:
         cursor.execute("SELECT reports_rebuild_summaries()")
     assert rollup() == summaries_added_up()
     assert (totals(), months()) == totals_added_up()
     assert appointment_rollups() == appointments_added_up()
+    assert month_totals() == month_totals_added_up()
     # The rebuild empties the totals before counting them again: rows it had not made are gone.
     AppointmentDayTotal.objects.create(day=FIRST_DAY, location_id=0, status="booked", appointments=5)
     AppointmentMonth.objects.create(
         month=FIRST_DAY.replace(day=1), therapist_id=0, location_id=0, status="booked", appointments=5
     )
+    AppointmentMonthTotal.objects.create(
+        month=FIRST_DAY.replace(day=1), location_id=0, status="no_show", appointments=7
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT reports_rebuild_summaries()")
     assert appointment_rollups() == appointments_added_up()
+    assert month_totals() == month_totals_added_up()
+
+
+def test_a_day_total_changed_or_deleted_changes_its_month_by_the_difference(busy_days):
+    """The month totals follow every change of a day total's row (reports 0013's row triggers), deletion
+    too, whatever made it."""
+    before = month_totals()
+    month = FIRST_DAY.replace(day=1)
+    day = MuscleDayTotal.objects.filter(day__gte=month).order_by("day", "muscle_id").first()
+    MuscleDayTotal.objects.filter(pk=day.pk).update(points=day.points + 3, twitches=day.twitches + 1)
+    changed = month_totals()[2][(day.day.replace(day=1), day.muscle_id)]
+    assert changed == (
+        before[2][(day.day.replace(day=1), day.muscle_id)][0] + 3,
+        before[2][(day.day.replace(day=1), day.muscle_id)][1] + 1,
+    )
+    MuscleDayTotal.objects.filter(pk=day.pk).delete()
+    after = MuscleMonthTotal.objects.get(month=day.day.replace(day=1), muscle_id=day.muscle_id)
+    assert (after.points, after.twitches) == (changed[0] - day.points - 3, changed[1] - day.twitches - 1)
+    total = SessionDayTotal.objects.filter(sessions__gt=0).first()
+    SessionDayTotal.objects.filter(pk=total.pk).delete()
+    kept = SessionMonthTotal.objects.get(month=total.day.replace(day=1), location_id=total.location_id)
+    old = before[0][(total.day.replace(day=1), total.location_id)]
+    assert kept.sessions == old[0] - total.sessions
+    assert kept.sessions_by_points == [a - b for a, b in zip(old[1], total.sessions_by_points, strict=True)]
 
 
 def test_a_draft_moved_to_another_day_moves_in_the_rollup(busy_days):
@@ -518,9 +599,16 @@ def test_the_dashboard_queries_do_not_grow_with_the_range(
             sql = [q["sql"] for q in captured.captured_queries]
             assert not [q for q in sql if "reports_sessionsummary" in q]
             if "therapist" not in chosen:
-                assert not [q for q in sql if "FROM reports_sessionday d" in q]
-                assert [q for q in sql if "FROM reports_sessiondaytotal d" in q]
+                assert not [
+                    q for q in sql if "FROM reports_sessionday s" in q or "FROM reports_sessionday a" in q
+                ]
+                assert [q for q in sql if "FROM reports_sessiondaytotal" in q]
                 # The appointments likewise: their all-clinic day totals, not the therapist-days.
                 assert not [q for q in sql if "FROM reports_appointmentday a" in q]
-                assert [q for q in sql if "FROM reports_appointmentdaytotal a" in q]
+                assert [q for q in sql if "FROM reports_appointmentdaytotal" in q]
+                if end.year > start.year:  # whole months: their totals (reports 0013)
+                    for month_total in ("sessionmonthtotal", "appointmentmonthtotal"):
+                        assert [q for q in sql if f"FROM reports_{month_total} m" in q], month_total
+                    if "location" not in chosen:
+                        assert [q for q in sql if "FROM reports_musclemonthtotal m" in q]
         assert counts[0] == counts[1], chosen

@@ -76,6 +76,59 @@ def test_neck_points_need_the_warning_signs_advice(consented_draft, clinician, p
         sign_session(consented_draft, by=clinician)
 
 
+def test_a_neck_point_removed_as_entered_in_error_needs_no_warning_signs_advice(
+    consented_draft, clinician, point_fields
+):
+    """sign_session reads the regions of the points not removed in its locking statement (issue 17):
+    a removed neck point no longer asks for the warning-signs advice, the points left still ask for the
+    rest of the aftercare advice, and a session whose every point was removed asks for neither."""
+    from tests.factories import muscle
+    from treatments.services import remove_point
+
+    neck = add_point(
+        consented_draft, by=clinician, **{**point_fields, "muscle": muscle("Upper trapezius"), "depth_mm": 15}
+    )
+    remove_point(neck, by=clinician, reason="Entered in error")
+    complete_session(consented_draft, aftercare_warning_signs=False, aftercare_heat_hydration=False)
+    signed = sign_session(consented_draft, by=clinician)  # no point left: no aftercare advice asked for
+    assert signed.signed_at is not None and verify_content_hash(signed)
+
+
+def test_the_points_left_after_a_removal_still_need_the_aftercare_advice(draft, clinician, point_fields):
+    from treatments.services import remove_point
+
+    add_point(draft, by=clinician, **point_fields)
+    removed = add_point(draft, by=clinician, **point_fields)
+    remove_point(removed, by=clinician, reason="Entered in error")
+    complete_session(draft, aftercare_heat_hydration=False)
+    with pytest.raises(ValidationError, match="Aftercare advice"):
+        sign_session(draft, by=clinician)
+
+
+def test_signing_costs_the_same_queries_whatever_the_number_of_points(
+    draft, clinician, point_fields, django_assert_max_num_queries
+):
+    from treatments.services import add_points
+
+    add_points(draft, [point_fields], by=clinician)
+    complete_session(draft)
+    with django_assert_max_num_queries(12) as few:
+        sign_session(draft, by=clinician)
+    other = NeedlingSession.objects.create(patient=draft.patient, clinician=clinician)
+    add_points(other, [point_fields] * 30, by=clinician)
+    complete_session(other, needles_in=30, needles_out=30)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        signed = sign_session(other, by=clinician)
+    assert signed.content_hash == content_hash(signed)
+    stored = NeedlingSession.objects.get(pk=other.pk)
+    assert (stored.signed_at, stored.signed_by_id, stored.updated_at, stored.content_hash) == (
+        signed.signed_at,
+        signed.signed_by_id,
+        signed.updated_at,
+        signed.content_hash,
+    )
+
+
 def test_only_the_treating_clinician_signs(draft, clinician):
     from django.core.exceptions import PermissionDenied
 

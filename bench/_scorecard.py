@@ -206,79 +206,108 @@ BY_KEY = {row.key: row for row in ROWS}
 # tests/test_scorecard.py refuses a row not met without one.
 WHY_NOT = {
     "search_name": (
-        "Half of a request is the badges beside the 25 names: consent status (about 25 ms on the quick "
-        "clinic, mostly Django building the risk-decision query with its re-consent subquery) and the "
-        "screening flags (about 15 ms); find_patients() is about 13 ms, mostly building its query. It would "
-        "take each patient's consent and screening state as one row kept by triggers (as the reports' "
-        "rollups are) and read in the search's own query."
+        "Since 2026-11-30 find_patients() is fixed SQL, and the badges' consent status and screening "
+        "findings are one fixed statement each: 0.36 to 0.42 on the quick clinic. At full size 'sato' is "
+        "one of the 63 family names the demo draws from, so 2,408 of 150,000 patients match, and all are "
+        "read and sorted to show the first 25 by name, as for the name fragment below. It would take names "
+        "spread as a real registry's are, or a prefix search on the folded family name (which changes what "
+        "a fragment finds)."
     ),
     "day_view": (
-        "The cells are built as HTML in Python since 2026-11-30; what is left is day_schedule() making "
-        "each appointment with its patient and type as model objects (about 40 ms for 66) and 6 queries. "
-        "It would take the day read as plain values rather than model objects."
+        "The day is read as plain values since 2026-11-30 (appointments, working hours with breaks and time "
+        "off in fixed SQL, 8 queries). What is left is rendering the page around the grid (base.html's "
+        "navigation, about a third of a request) and build_grid() laying out about 40 rows by 11 columns. "
+        "It would take the page frame rendered once per role."
     ),
     "chart": (
-        "14 queries, 3 of them the audit event of the reading (the chain's lock, its last hash, the insert: "
-        "the hash is keyed in Python, so the lock and the read must stay two statements), consent status "
-        "(about 10 ms) and Django compiling the consent and PSFS queries. It would take consent status as "
-        "a row kept by triggers and those queries as fixed SQL."
+        "15 queries since 2026-11-30: the audit event's lock and last hash share one round trip; consent "
+        "status, the consent records and the PSFS scorings are fixed SQL; the session history's rows are "
+        "built in Python (38 to 31 ms a request on the quick clinic, one at a time). What is left is spread "
+        "thin: the panels' own reads (latest sessions, course of care, appointments, the screening history "
+        "as whole Screening rows), the reading's audit event (BEGIN, lock and head, insert, COMMIT) and "
+        "Django compiling the queries still written with the ORM (about a fifth). It would take those "
+        "panels read as fixed SQL of plain values and the page frame rendered once per role."
     ),
     "my_day": (
-        "my_day_rows() reads whole session rows for the drafts, open_incidents_for() is a four-join query "
-        "(about 10 ms) that usually finds nothing, and the badges cost as in the search. It would take "
-        "those read as plain values and the consent and screening state kept as a row."
+        "The sessions and drafts (from a partial index of drafts) are plain values, the incident banner "
+        "reads only what it shows, and the badges are one fixed statement each since 2026-11-30. What is "
+        "left is today's appointments read as Appointment and Patient objects, which the badges take. It "
+        "would take badges that take patient ids."
     ),
     "session_screen": (
-        "Its fields, forms and body chart are rendered once per distinct content since 2026-11-30; what is "
-        "left is spread thin: 19 queries (5 are the audit event's round trips), Django compiling queries "
-        "(about a fifth), session_context()'s seven reads and the point form. It would take "
-        "session_context() in two or three queries and fewer round trips for the audit event."
+        "13 queries since 2026-11-30 (was 19): the point form's catalogue and last needle size in one "
+        "fixed-SQL read, consent status a fixed statement, the audit event's lock and head in one round "
+        "trip, the points table written in Python (35 to 32 ms a request on the quick clinic, one at a "
+        "time). What is left: rendering the page (about a third), session_context()'s points and side "
+        "effects as ORM reads, the session read with five joined tables, and Django compiling queries "
+        "(about a fifth). It would take the session, its points and its side effects read as fixed SQL of "
+        "plain values, and the page frame rendered once per role."
     ),
     "dashboard_90": (
-        "At full size the per-therapist table holds hundreds of therapists (the page is about 340 KB) and "
-        "its rows are built per therapist; before reports 0012 the appointments per period were also "
-        "summed from one row per therapist-day (331,000 for a year, 0.2 s). It would take the "
-        "per-therapist table paged or folded (the first 25 therapists, the rest on request)."
+        "The figures come from rollups (reports 0011 to 0013) and the per-therapist table shows the 25 "
+        "therapists with the most sessions (every therapist on /reports/therapists/), so the page is 75 KB, "
+        "not 340, and a request about 55 ms alone on the machine. By week, the periods still read the "
+        "all-clinic day totals (about 15,600 appointment rows for 90 days, 20 ms). Under 8 clients on the "
+        "2 cores, which other work shared during the run, the p50 is 0.23 to 0.31 s. It would take a "
+        "per-day total across locations for the weekly figures and a measurement on an unloaded machine."
     ),
     "dashboard_365": (
-        "As for 90 days: the figures come from rollups since reports 0011 and 0012, and what is left is "
-        "the per-therapist table of hundreds of therapists. It would take that table paged or folded."
+        "As for 90 days, but a year reads whole months from reports 0013's month totals: about 15 ms of "
+        "queries. What is left is the fixed cost of a request (session, sign-in, the audit event, the "
+        "filter's 578 therapist options) and the load: p50 0.26 s with other work on the 2 cores. It would "
+        "take a measurement on an unloaded machine."
     ),
     "sign_40": (
-        "2.6x on the quick clinic (met there). At full size the 37 queries are the same; what grows is "
-        "inside them (the session-day, all-clinic and monthly rollup rows that each signing updates by "
-        "trigger, and the audit chain's tail). Not profiled at full size yet."
+        "Profiled at full size, every statement of a signing (rollup triggers, audit tail, index upkeep) "
+        "runs in well under a millisecond; nothing grows with the data. The gap is about 31 queries in 5 "
+        "transactions against the baseline's 6 in one, plus Python, both inflated by load (2.6x to 2.9x at "
+        "load 4, 3.2x to 3.4x at load 6 to 8). It would take the consent and screening reads folded into "
+        "add_points' locking query and fewer audit round trips."
     ),
     "pdf_signed": (
-        "The stored PDF's bytes, the access check and the download's audit event against a 30 ms minimal "
-        "page: 0.8x to 1.1x between runs on the same day, the spread of a 35 ms call. It would take the "
-        "audit event's round trips cut, as for the chart."
+        "Served from storage with its access check, its stored PDF and its audit event; the session is read "
+        "with its patient only (0.6x to 0.8x in CPU over 40 alternations). A run of a few rounds swings "
+        "between 0.7x and 1.1x, because what is left is nine database round trips against a 20 ms page. "
+        "It would take the session and its stored summary read in one query."
     ),
     "pdf_draft": (
-        "WeasyPrint lays out and draws about 60 lines of text (about 55 ms and 55 ms of a 150 ms "
-        "download); its stylesheets and fonts are built once per process already. It would take a "
-        "lighter engine for drafts; caching by the HTML's hash would pass this benchmark (which downloads "
-        "an unchanged draft) without helping a changed one, so it was not done."
+        "WeasyPrint lays out and draws about 50 lines at about 1 ms of CPU a line (each shaped twice, to "
+        "lay out and to draw), three margin boxes at 1 to 2 ms each and the body chart (9 ms, eight paths "
+        "since 2026-11-30): about 80 ms against the minimal page's 20 ms, 4x on its own, before the "
+        "summary's context (about 15 ms) and the request, access check and audit (about 10 ms). A PNG "
+        "chart, full_fonts, hinting, optimize_images and uncompressed_pdf were each slower, no faster, or "
+        "faster only for a file five times larger. It would take a lighter engine for drafts; caching by "
+        "the HTML's hash would pass this benchmark (which downloads an unchanged draft) without helping a "
+        "changed one, so it was not done."
     ),
     "search_by_chart": (
-        "The SQL takes 0.07 ms against the scan's 240 ms (0.0003); the call's 3.4 ms is Django building "
-        "the query and the Patient object. It would take identifier lookups as fixed SQL."
+        "Fixed SQL since 2026-11-30 (about 1 ms a call, most of it building the Patient objects); a run on "
+        "a loaded machine can still land just above the line."
     ),
     "search_by_dob": (
-        "The SQL (about 30 patients born that day, read by the b-tree) is well under 1 ms; the call's "
-        "4.5 ms is Django building the query and the Patient objects, against a 205 ms scan. It would "
-        "take identifier lookups as fixed SQL."
+        "Fixed SQL since 2026-11-30: about 30 patients born that day, read by the b-tree and built as "
+        "Patient objects, 1.4 to 1.8 ms against a 145 to 300 ms scan, so 0.006 to 0.01 between runs. It "
+        "would take the results as plain values rather than Patient objects."
     ),
     "search_two_names": (
-        "The trigram index intersects two long lists of rows (the demo draws given and family names from "
-        "short lists, so 'Marie-Ève Campbell' matches 203 of 1,000,000): 18 ms against 245 ms. It would "
-        "take a b-tree on the folded names for whole-word searches beside the trigram index."
+        "The call is its SQL since 2026-11-30 (fixed SQL, nothing built by Django): the trigram index reads "
+        "every posting list of both words' trigrams ('marie-eve' alone 6.8 ms, 'campbell' 11 ms, both "
+        "about 13 to 20 ms at 1,000,000, for 205 rows) against a 170 to 350 ms scan. It would take a GIN "
+        "index on the folded name's words with a table of distinct words kept by a trigger, each typed word "
+        "widened to the words holding it (tried: 1.5 ms for the same patients), and a plan for one- and "
+        "two-letter words."
     ),
     "search_fragment": (
         "'camp' matches 15,909 of 1,000,000 demo patients (the demo draws family names from 63), and all "
-        "must be read and sorted to show the first 25 by name: a bitmap heap scan of 16,000 rows costs a "
-        "third of a sequential scan. It would take an order an index gives (a prefix search on the folded "
-        "family name, which changes what a fragment finds) or names spread as a real registry's are."
+        "must be fetched and sorted to show the first 25 by name. Walking an ordered covering b-tree was "
+        "tried: 'camp' 10 ms against 24 at 200,000, but 'sato' 51 against 27 and 'wils' 119 against 19 to "
+        "25, because each demo surname sits in one stretch of the alphabet. It would take names spread as "
+        "a real registry's are, or a prefix search on the folded family name (which changes what a "
+        "fragment finds)."
+    ),
+    "export_points": (
+        "Measured 0.95 to 1.02 in the runs before 2026-11-30 19:35; that run (0.77) shared the 2 cores with "
+        "other work for its 200 seconds, which slows the export's Python more than COPY."
     ),
 }
 

@@ -89,27 +89,36 @@ class ReportFilter:
 class ListedChoices(forms.models.ModelChoiceIterator):
     """A select's choices read with one plain query. Django's iterator streams them through a server-side
     cursor (DECLARE, FETCH and CLOSE: three round trips a select, on every report page) to spare memory
-    on long lists; the clinic's therapists and locations are a few dozen rows (hundreds in the benchmark's
-    chain, where building every column of each user was a fifth of the dashboard: only the columns the
-    option's label shows are read, `shown`)."""
+    on long lists, and builds a model object per option; the clinic's therapists and locations are a few
+    dozen rows (hundreds in the benchmark's chain, where building each user was a fifth of the
+    dashboard): each option is read as plain values, its id and the columns its label shows (`shown`,
+    in the field's order), and labelled by the field's `label` from those values, as the model's
+    __str__ would."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        queryset = self.queryset.only(*self.field.shown) if self.field.shown else self.queryset
-        for obj in list(queryset):
-            yield self.choice(obj)
+        label = self.field.label_from_values
+        for pk, *shown in list(self.queryset.values_list("pk", *self.field.shown)):
+            yield (pk, label(*shown))
 
 
 class ListedChoiceField(forms.ModelChoiceField):
-    """A ModelChoiceField whose options are read in one plain query, of the columns `shown` (those the
-    model's __str__ reads: the option's label) when given; the chosen row is still read whole."""
+    """A ModelChoiceField whose options are read in one plain query of the id and the columns `shown`,
+    labelled by `label_from_values(*shown)` (what the model's __str__ makes of those columns); the chosen
+    row is still read whole, and a value not among the queryset's rows is refused as ever."""
 
     iterator = ListedChoices
 
-    def __init__(self, *args, shown=(), **kwargs):
+    def __init__(self, *args, shown, label_from_values, **kwargs):
         self.shown = tuple(shown)
+        self.label_from_values = label_from_values
         super().__init__(*args, **kwargs)
+
+
+def user_label(full_name, email):
+    """User.__str__ from its two columns: the name, else the e-mail."""
+    return full_name or email
 
 
 def default_filter(today=None):
@@ -123,7 +132,8 @@ class ReportFilterForm(forms.Form):
     therapist = ListedChoiceField(
         label="Therapist",
         queryset=User.objects.filter(role=Role.PHYSIO).order_by("full_name"),
-        shown=("full_name", "email"),  # User.__str__
+        shown=("full_name", "email"),
+        label_from_values=user_label,  # User.__str__
         required=False,
         empty_label="All therapists",
         error_messages={"invalid_choice": "Choose a physiotherapist on staff: that one is not known."},
@@ -141,7 +151,8 @@ class ReportFilterForm(forms.Form):
             self.fields["location"] = ListedChoiceField(
                 label="Location",
                 queryset=Location.objects.order_by("name"),
-                shown=("name",),  # Location.__str__
+                shown=("name",),
+                label_from_values=str,  # Location.__str__: its name
                 required=False,
                 empty_label="All locations",
                 error_messages={

@@ -146,3 +146,34 @@ def test_the_options_read_only_the_columns_their_labels_show_and_the_chosen_one_
     assert options and all("date_joined" not in sql and "password" not in sql for sql in options)
     assert f'<option value="{named.pk}" selected>Zoë &lt;Physio&gt;</option>' in html
     assert f'<option value="{unnamed.pk}">{unnamed.email}</option>' in html
+
+
+@pytest.mark.django_db
+def test_the_options_are_labelled_and_ordered_as_the_models_show_them_in_one_query_each(
+    django_assert_max_num_queries,
+):
+    """The options are built from plain values (issue 17), not model objects: each label must still be
+    what the model's __str__ says, in the queryset's order, and an id outside the list still refused."""
+    from accounts.models import Role, User
+    from appointments.models import Location
+
+    for name in ("Zed", "", "Émile", "adam", "Adam"):
+        PhysioFactory(full_name=name)
+    FrontDeskFactory(full_name="Not a therapist")
+    for name in ("West", "Annex", "Zoë's"):
+        Location.objects.create(name=name)
+    f = ReportFilterForm(QueryDict("start=2026-10-01&end=2026-10-31"))
+    with django_assert_max_num_queries(2):
+        therapists = [choice for choice in f.fields["therapist"].choices]  # noqa: C416 - list() counts
+        locations = [choice for choice in f.fields["location"].choices]  # noqa: C416
+    expected = [(u.pk, str(u)) for u in User.objects.filter(role=Role.PHYSIO).order_by("full_name")]
+    assert therapists == [("", "All therapists"), *expected] and len(expected) == 5
+    assert locations == [("", "All locations"), *((x.pk, str(x)) for x in Location.objects.order_by("name"))]
+    unknown = form(start="2026-10-01", end="2026-10-31", location=987654)
+    assert not unknown.is_valid()
+    assert unknown.errors["location"] == ["Choose one of the clinic's locations: that one is not known."]
+    chosen = Location.objects.get(name="Annex")
+    valid = form(start="2026-10-01", end="2026-10-31", location=chosen.pk)
+    assert valid.is_valid(), valid.errors
+    report_filter = valid.report_filter()
+    assert report_filter.location == chosen and report_filter.location.name == "Annex"

@@ -244,12 +244,12 @@ WHY_NOT = {
         "plain values, and the page frame rendered once per role."
     ),
     "dashboard_90": (
-        "The figures come from rollups (reports 0011 to 0013) and the per-therapist table shows the 25 "
-        "therapists with the most sessions (every therapist on /reports/therapists/), so the page is 75 KB, "
-        "not 340, and a request about 55 ms alone on the machine. By week, the periods still read the "
-        "all-clinic day totals (about 15,600 appointment rows for 90 days, 20 ms). Under 8 clients on the "
-        "2 cores, which other work shared during the run, the p50 is 0.23 to 0.31 s. It would take a "
-        "per-day total across locations for the weekly figures and a measurement on an unloaded machine."
+        "The figures come from rollups (reports 0011 to 0013), the per-therapist table shows the 25 "
+        "therapists with the most sessions (every therapist on /reports/therapists/), and the filter's "
+        "options are plain values, so the page is 75 KB, not 340, and a request about 55 ms alone on the "
+        "machine. A year now meets the line because it reads whole months from reports 0013's month "
+        "totals; 90 days are shown by week, and a week is added up from every location's and status's day "
+        "totals (about 15,600 rows for 90 days). It would take a weekly rollup beside the monthly one."
     ),
     "dashboard_365": (
         "As for 90 days, but a year reads whole months from reports 0013's month totals: about 15 ms of "
@@ -304,10 +304,6 @@ WHY_NOT = {
         "25, because each demo surname sits in one stretch of the alphabet. It would take names spread as "
         "a real registry's are, or a prefix search on the folded family name (which changes what a "
         "fragment finds)."
-    ),
-    "export_points": (
-        "Measured 0.95 to 1.02 in the runs before 2026-11-30 19:35; that run (0.77) shared the 2 cores with "
-        "other work for its 200 seconds, which slows the export's Python more than COPY."
     ),
 }
 

@@ -1,6 +1,8 @@
 """What WeasyPrint may load while printing (clinic.pdf.ALLOWED_PROTOCOLS): data: URLs only. A consent's
 signature is an SVG the signer's browser sent; an SVG can point at file:// or http:// resources, which a
-print must not read from this server's disk or its network."""
+print must not read from this server's disk or its network. consent.services.signatures.clean_signature
+refuses such a drawing when a consent is obtained; this is the second layer, for a row that reached the
+database another way, so the tests set the drawing on the record directly."""
 
 import base64
 import http.server

@@ -313,6 +313,13 @@ def filters(therapists, locations):
     ranges.append(ReportFilter(date(2026, 3, 1), date(2026, 3, 31)))
     ranges.append(ReportFilter(FIRST_DAY + timedelta(days=2), date(2026, 5, 31)))
     ranges.append(ReportFilter(FIRST_DAY - timedelta(days=1), date(2026, 4, 3)))
+    # Months covered in most of their days, which the per-therapist figures read whole with the days left
+    # out taken away (services.months_plus_and_minus): one day out at the start, one at the end, both
+    # ends of one month, and an edge month each side.
+    ranges.append(ReportFilter(date(2026, 2, 2), date(2026, 4, 30)))
+    ranges.append(ReportFilter(date(2026, 2, 1), date(2026, 3, 30)))
+    ranges.append(ReportFilter(date(2026, 3, 2), date(2026, 3, 30)))
+    ranges.append(ReportFilter(date(2026, 2, 10), date(2026, 4, 25)))
     chosen = []
     for report_filter in ranges:
         chosen.append(report_filter)
@@ -619,3 +626,37 @@ def test_the_dashboard_queries_do_not_grow_with_the_range(
                     if "location" not in chosen:
                         assert [q for q in sql if "FROM reports_musclemonthtotal m" in q]
         assert counts[0] == counts[1], chosen
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "months", "added", "taken"),
+    [
+        # 27 of February's 28 days: the month, less 1 February.
+        ((2026, 2, 2), (2026, 2, 28), [(2026, 2, 1)], [], [((2026, 2, 1), (2026, 2, 1))]),
+        # 14 of 28: the days themselves (no more rows than the other way).
+        ((2026, 2, 15), (2026, 2, 28), [], [((2026, 2, 15), (2026, 2, 28))], []),
+        # March less its first day, April and May whole.
+        (
+            (2026, 3, 2),
+            (2026, 5, 31),
+            [(2026, 3, 1), (2026, 4, 1), (2026, 5, 1)],
+            [],
+            [((2026, 3, 1), (2026, 3, 1))],
+        ),
+        # Both ends of one month out.
+        (
+            (2026, 3, 2),
+            (2026, 3, 30),
+            [(2026, 3, 1)],
+            [],
+            [((2026, 3, 1), (2026, 3, 1)), ((2026, 3, 31), (2026, 3, 31))],
+        ),
+    ],
+)
+def test_a_month_mostly_covered_is_read_whole_less_the_days_left_out(start, end, months, added, taken):
+    where = services.months_plus_and_minus(ReportFilter(date(*start), date(*end)), "clinician_id")
+    m_params, e_params, x_params = where[1], where[3], where[5]
+    expected_months = [date(*m) for m in months]
+    assert m_params == ([expected_months[0], expected_months[-1]] if expected_months else [])
+    assert list(zip(e_params[::2], e_params[1::2], strict=True)) == [(date(*a), date(*b)) for a, b in added]
+    assert list(zip(x_params[::2], x_params[1::2], strict=True)) == [(date(*a), date(*b)) for a, b in taken]

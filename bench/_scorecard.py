@@ -251,8 +251,9 @@ WHY_NOT = {
         "runs of the final code within 20 minutes gave p50 0.21, 0.23 and 0.235 s as the host's speed moved "
         "(/hello 240 to 290 requests a second). What is left is spread thin: the weekly periods added up "
         "from the all-clinic day totals (15,800 rows), the filter's 578 therapist options, the sign-in and "
-        "the audit event, the page. It would take the 90 days' weeks from a weekly rollup and the therapist "
-        "options kept until the list of therapists changes."
+        "the audit event, the page. It would take that fixed cost cut (the therapist options kept until "
+        "the list of therapists changes, fewer sign-in and audit round trips) and a measurement on an "
+        "unloaded machine."
     ),
     "dashboard_365": (
         "A year reads whole months from reports 0013's month totals (about 15 ms of queries): p50 0.17 to "

@@ -13,44 +13,31 @@ from tests.factories import AppointmentFactory, AppointmentTypeFactory, PatientF
 pytestmark = pytest.mark.clock
 
 
+def shown(a):
+    """What the grid shows of an appointment, read from a model object or from the grid's plain values."""
+    return (
+        a.pk,
+        a.therapist_id,
+        a.start,
+        a.end,
+        a.status,
+        a.booked_online,
+        a.patient.family_name,
+        a.patient.display_given_name,
+        a.type.name,
+        a.get_status_display(),
+    )
+
+
 def as_the_orm_reads_it(therapist_ids, day):
     start, end = local_day_bounds(day)
-    return [
-        (
-            a.pk,
-            a.therapist_id,
-            a.start,
-            a.end,
-            a.status,
-            a.booked_online,
-            a.patient.family_name,
-            a.patient.display_given_name,
-            a.type.name,
-            a.get_status_display(),
-        )
-        for a in overlapping(Appointment.objects.filter(therapist_id__in=therapist_ids), start, end)
-        .select_related("patient", "type")
-        .order_by("start", "id")
-    ]
+    query = overlapping(Appointment.objects.filter(therapist_id__in=therapist_ids), start, end)
+    return [shown(a) for a in query.select_related("patient", "type").order_by("start", "id")]
 
 
 def as_the_grid_reads_it(therapist_ids, day):
     start, end = local_day_bounds(day)
-    return [
-        (
-            a.pk,
-            a.therapist_id,
-            a.start,
-            a.end,
-            a.status,
-            a.booked_online,
-            a.patient.family_name,
-            a.patient.display_given_name,
-            a.type.name,
-            a.get_status_display(),
-        )
-        for a in day_appointments(therapist_ids, start, end)
-    ]
+    return [shown(a) for a in day_appointments(therapist_ids, start, end)]
 
 
 @pytest.fixture

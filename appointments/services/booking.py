@@ -6,8 +6,9 @@ therapist, patient or room is ever double-booked. These functions add the clear 
 
 from datetime import timedelta
 
+import psycopg
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -138,6 +139,56 @@ def overlap_refused(error):
     return constraint in OVERLAP_CONSTRAINTS
 
 
+# Each exclusion constraint's party gets an advisory lock of its own: the kind in the high bits (above any
+# id), the id below, so that no key meets the audit chain's (audit.services.CHAIN_LOCK).
+PARTY_KINDS = {"therapist": 1, "patient": 2, "room": 3}
+PARTY_BITS = 48
+HOLD_PARTIES = (
+    "SELECT pg_advisory_xact_lock(key) FROM "
+    "(SELECT key FROM unnest(%s::bigint[]) WITH ORDINALITY AS keys(key, n) ORDER BY n) AS ordered"
+)
+
+
+def hold_parties(*, therapists=(), patients=(), rooms=()):
+    """Lock, until the transaction ends, the therapists, patients and rooms an appointment about to be
+    written takes time from: one statement, keys in ascending order, so two writers never hold one each.
+
+    Two writers whose appointments could overlap share a party, so the second waits here until the first
+    commits, and then meets the first's row committed: the exclusion constraint refuses it at once (TAKEN).
+    Without it, two overlapping INSERTs at the same instant each wait, in the constraint's check, for the
+    other's row to commit, and PostgreSQL fails one with "deadlock detected" after a second (seen in CI).
+    The constraints still decide; this only makes them decide in turn."""
+    keys = sorted(
+        {
+            (PARTY_KINDS[kind] << PARTY_BITS) + pk
+            for kind, pks in (("therapist", therapists), ("patient", patients), ("room", rooms))
+            for pk in pks
+            if pk is not None
+        }
+    )
+    if keys:
+        with transaction.get_connection().cursor() as cursor:
+            cursor.execute(HOLD_PARTIES, [keys])
+
+
+def retry_deadlocked(block, *, attempts=3):
+    """Run `block()`, which opens its own transaction or savepoint (audited_transaction()), and run it again
+    when PostgreSQL failed it to break a deadlock; return what it returns.
+
+    Two overlapping bookings written at the same instant can each reach the exclusion constraint's check
+    after the other's row is in: each waits for the other's transaction, and after deadlock_timeout
+    PostgreSQL fails one with "deadlock detected". Rolled back to its savepoint, that one releases the
+    other, which goes on; run again, it waits for the other's commit and the constraint refuses it plainly
+    (an IntegrityError: TAKEN) or, if the other rolled back, lets it through. Any other error, and a
+    deadlock still there after `attempts` runs, is raised as it is."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return block()
+        except OperationalError as error:
+            if attempt == attempts or not isinstance(error.__cause__, psycopg.errors.DeadlockDetected):
+                raise
+
+
 def check_booking(
     *, patient, therapist, type, start, end=None, confirm_outside_hours=False, confirm_past=False
 ):
@@ -201,8 +252,11 @@ def book(
         booked_by=by,
         booked_online=booked_online,
     )
-    try:
+
+    def save():
+        appointment.pk = None  # a run failed by a deadlock rolled its row back, and its id with it
         with audited_transaction():
+            hold_parties(therapists=[therapist.pk], patients=[patient.pk], rooms=[appointment.room_id])
             appointment.save(force_insert=True)
             AppointmentStatusChange.objects.create(
                 appointment=appointment,
@@ -220,6 +274,9 @@ def book(
                 detail=f"{type.name} with {therapist} at {timezone.localtime(start):%Y-%m-%d %H:%M}"
                 + (" (booked online)" if booked_online else ""),
             )
+
+    try:
+        retry_deadlocked(save)
     except IntegrityError as error:
         if overlap_refused(error):
             raise BookingError(TAKEN, code="taken") from error
@@ -273,8 +330,12 @@ def reschedule(
             if therapist == appointment.therapist
             else _default_location(therapist, start)
         )
-    try:
+
+    def move():
         with audited_transaction():
+            hold_parties(
+                therapists=[therapist.pk], patients=[appointment.patient_id], rooms=[appointment.room_id]
+            )
             locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
             if locked.status not in RESCHEDULABLE:
                 raise BookingError("This appointment changed meanwhile; reload the page.", code="status")
@@ -313,6 +374,9 @@ def reschedule(
                 "location_id": locked.location_id,
             }
             transaction.on_commit(lambda: offer_moved_time(pk, **freed))
+
+    try:
+        retry_deadlocked(move)
     except IntegrityError as error:
         if overlap_refused(error):
             raise BookingError(TAKEN, code="taken") from error

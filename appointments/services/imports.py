@@ -22,7 +22,7 @@ from ..models import (
     AppointmentStatusChange,
     overlapping,
 )
-from .booking import TAKEN, BookingError, overlap_refused
+from .booking import TAKEN, BookingError, hold_parties, overlap_refused, retry_deadlocked
 
 
 # --- many at once (imports) ---------------------------------------------------------------------------
@@ -120,9 +120,20 @@ def book_imported(appointments, *, by, detail, batch_size=2000):
     for appointment in appointments:
         appointment.booked_by = by
         appointment.created_at = appointment.created_at or now
-    try:
+
+    def insert():
+        for appointment in appointments:
+            appointment.pk = None  # a run failed by a deadlock rolled its rows back, and their ids with them
         with transaction.atomic():
-            saved = Appointment.objects.bulk_create(appointments, batch_size=batch_size)
+            hold_parties(
+                therapists={a.therapist_id for a in appointments},
+                patients={a.patient_id for a in appointments},
+                rooms={a.room_id for a in appointments},
+            )
+            return Appointment.objects.bulk_create(appointments, batch_size=batch_size)
+
+    try:
+        saved = retry_deadlocked(insert)
     except IntegrityError as error:
         if overlap_refused(error):
             raise BookingError(TAKEN, code="taken") from None

@@ -44,7 +44,7 @@ from ..models import (
     overlapping,
 )
 from ..selectors import available_slots, working_blocks
-from .booking import BookingError, book
+from .booking import BookingError, book, hold_parties, retry_deadlocked
 from .online_links import send_booking_confirmation
 
 # The lengths the public form takes (the model's own limits, or shorter): bounded free text.
@@ -445,8 +445,10 @@ def merge_online_patient(patient, into, *, request):
                 f"This record already holds {relation.related_model._meta.verbose_name_plural}: merge it "
                 "by hand (an administrator), not here."
             )
-    try:
+
+    def move():
         with audited_transaction():
+            hold_parties(patients=[into.pk])
             now = timezone.now()
             moved = Appointment.objects.filter(patient=patient).update(patient=into, updated_at=now)
             Patient.objects.filter(pk=patient.pk).update(online_unverified=False, archived_at=now)
@@ -465,6 +467,9 @@ def merge_online_patient(patient, into, *, request):
                 detail=f"merged {patient.chart_number} (online booking) into this record: "
                 f"{moved} appointment(s)",
             )
+
+    try:
+        retry_deadlocked(move)
     except IntegrityError as error:
         raise ValidationError(
             f"{into.full_name} already has an appointment at the time of one of this record's bookings. "

@@ -277,10 +277,25 @@ _BY_DATE_OF_BIRTH = "date_of_birth = %s"
 # One typed word held by the folded name, as Django's `contains` writes it: the folded word's \ % and _
 # escaped so that they match themselves, then LIKE '%word%', which the trigram index (patient_name_trgm)
 # serves; patients_fold() of a constant is folded by the planner before the index is chosen.
-_NAME_HOLDS_WORD = (
-    "search_name LIKE '%%' || REPLACE(REPLACE(REPLACE(patients_fold(%s), E'\\\\', E'\\\\\\\\'), "
+_HOLDS_TYPED_WORD = (
+    "LIKE '%%' || REPLACE(REPLACE(REPLACE(patients_fold(%s), E'\\\\', E'\\\\\\\\'), "
     "E'%%', E'\\\\%%'), E'_', E'\\\\_') || '%%'"
 )
+# The same word, first widened to the name words that hold it (patients_name_word, kept by the triggers of
+# migration 0009, searched by its own trigram index), then looked up on the GIN index of each patient's
+# words: one posting list per name word rather than one per trigram of the typed word, over the whole
+# table. A name holds a typed word exactly when one of its words does (split on spaces, the folded word
+# has none), so with the LIKE kept beside it the same patients are found. A folded word shorter than
+# three characters (no trigram to search the words by; it would widen to most words) or with a space in
+# it (unaccent folds a few characters, such as 1/2, to text with a space) keeps the LIKE alone, as before.
+# The CASE's test is a constant: the planner works it out and keeps only the branch taken.
+# (Constant text throughout: the typed words are parameters.)
+_NAME_HOLDS_WORD = (
+    "search_name " + _HOLDS_TYPED_WORD + " AND CASE WHEN length(patients_fold(%s)) >= 3 "  # noqa: S608
+    "AND strpos(patients_fold(%s), ' ') = 0 THEN string_to_array(search_name, ' ') && ARRAY("
+    "SELECT word FROM patients_name_word WHERE word " + _HOLDS_TYPED_WORD + ") ELSE true END"
+)
+_PARAMETERS_PER_WORD = _NAME_HOLDS_WORD.count("%s")
 
 
 def _search_sql(condition, include_archived):
@@ -317,7 +332,8 @@ def _by_name_words(words, *, include_archived, limit):
     sql = _NAME_SQL.get(key)
     if sql is None:
         sql = _NAME_SQL[key] = _search_sql(" AND ".join([_NAME_HOLDS_WORD] * len(words)), include_archived)
-    return _patients_from_sql(sql, [*words, limit or None])
+    params = [word for word in words for _ in range(_PARAMETERS_PER_WORD)]
+    return _patients_from_sql(sql, [*params, limit or None])
 
 
 def find_patients(text, *, include_archived=False, limit=SEARCH_LIMIT):

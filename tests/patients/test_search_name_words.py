@@ -1,0 +1,262 @@
+"""The words of the folded names (patients_name_word, migration 0009) and the search that widens each typed
+word through them (patients/services.py, _NAME_HOLDS_WORD).
+
+The table must hold exactly the words of three characters or more of every patient's search_name, with the
+number of patients holding each, whichever door wrote the patient: the ORM, bulk_create, COPY (bulk
+registration), raw SQL, a rename, a delete, a TRUNCATE. A word missing from it would hide patients from the
+search, so these tests compare it with the words counted from the patients themselves after each write.
+And the search through the words must find what the LIKE alone found before (the old statement is written
+out below): the same patients in the same order, on names and typed text chosen to be awkward."""
+
+import importlib
+import random
+from datetime import date
+
+import pytest
+from django.db import connection, transaction
+from django.db.utils import DatabaseError
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from audit.services import audited_transaction
+from patients.dates import looks_like_a_date
+from patients.models import Patient
+from patients.services import (
+    CHART_NUMBER,
+    PHONE_LIKE,
+    SEARCH_LIMIT,
+    _clean_search_text,
+    _close_matches,
+    _patients_from_sql,
+    _search_sql,
+    find_patients,
+    register_patients_in_bulk,
+)
+from tests.factories import AdminFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+
+MIGRATION = importlib.import_module("patients.migrations.0009_name_words")
+
+
+def kept():
+    """The words table as the triggers keep it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word, patients FROM patients_name_word")
+        return dict(cursor.fetchall())
+
+
+def counted():
+    """The words counted from the patients themselves, as the table should hold them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT word, count(DISTINCT id) FROM patients_patient, "
+            "unnest(string_to_array(search_name, ' ')) AS word WHERE length(word) >= 3 GROUP BY word"
+        )
+        return dict(cursor.fetchall())
+
+
+def assert_exact():
+    assert kept() == counted()
+
+
+def new(given, family, **fields):
+    return Patient(given_name=given, family_name=family, date_of_birth=date(1980, 5, 17), **fields)
+
+
+def test_every_door_keeps_the_words_exact():
+    assert kept() == {}
+    zoe = PatientFactory(given_name="Zoë", family_name="Côté")
+    assert kept() == {"zoe": 1, "cote": 1}
+    Patient.objects.bulk_create(
+        [new("Anne Anne", "Côté-Smith"), new("Jo", "Côté"), new("Li", "Ng", preferred_name="Lee")]
+    )
+    assert_exact()
+    # A word a name holds twice counts the patient once; words under three characters are not kept.
+    assert kept()["anne"] == 1 and kept()["cote"] == 2 and "jo" not in kept() and "ng" not in kept()
+    with audited_transaction():
+        register_patients_in_bulk([new("Kenji", "Sato"), new("Zoé", "Sato")], by=AdminFactory(), detail="t")
+    assert kept()["sato"] == 2 and kept()["zoe"] == 2
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO patients_patient (given_name, family_name, preferred_name, date_of_birth, sex,"
+            " gender, phone, phone_alternate, email, address, phn, emergency_contact_name,"
+            " emergency_contact_phone, emergency_contact_relationship, referral_source, created_at,"
+            " chart_number, search_name, phone_digits) SELECT 'Raw', 'Sato', '', DATE '1970-01-01', '', '',"
+            " '', '', '', '', '', '', '', '', '', now(), patients_next_chart_number(), '', ''"
+        )
+    assert kept()["sato"] == 3 and kept()["raw"] == 1
+    assert_exact()
+
+    # A rename through the ORM: the old word loses the patient, the new one gains it.
+    zoe.given_name = "Chloé"
+    zoe.save()
+    assert kept()["zoe"] == 1 and kept()["chloe"] == 1
+    # A preferred name is part of the name; clearing it takes its word away.
+    li = Patient.objects.get(given_name="Li")
+    li.preferred_name = ""
+    li.save()
+    assert "lee" not in kept()
+    # One UPDATE of several rows, and raw SQL swapping two patients' names (the counts do not move).
+    Patient.objects.filter(family_name="Sato").update(family_name="Tanaka")
+    assert "sato" not in kept() and kept()["tanaka"] == 3
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE patients_patient p SET given_name = o.given_name FROM patients_patient o "
+            "WHERE (p.given_name, o.given_name) IN (('Kenji', 'Raw'), ('Raw', 'Kenji'))"
+        )
+    assert Patient.objects.filter(given_name="Kenji").count() == 1
+    assert kept()["kenji"] == 1 and kept()["raw"] == 1
+    assert_exact()
+
+    # Saves that leave the names alone (archiving, a phone) leave the words alone.
+    before = kept()
+    zoe.archived_at = timezone.now()
+    zoe.phone = "+16045550123"
+    zoe.save()
+    Patient.objects.update(email="someone@example.ca")
+    assert kept() == before
+
+    # Patients are never deleted: the refusal leaves the words as they were ...
+    with pytest.raises(DatabaseError), transaction.atomic():
+        Patient.objects.filter(pk=zoe.pk).delete()
+    assert kept() == before
+    assert_exact()
+
+
+def test_a_delete_takes_its_words_away():
+    # Patients are never deleted (the refusal above); if the owner ever let a DELETE through, the words would
+    # follow it.
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE patients_patient DISABLE TRIGGER patients_patient_never_delete")
+    for given, family in [("Chloé", "Côté"), ("Raw", "Sato"), ("Zoë", "Côté")]:
+        PatientFactory(given_name=given, family_name=family)
+    Patient.objects.filter(given_name="Chloé").delete()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM patients_patient WHERE given_name = 'Raw'")
+    assert kept() == counted() == {"zoe": 1, "cote": 1}
+
+
+def test_truncate_empties_the_words():
+    PatientFactory(given_name="Zoë", family_name="Côté")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the foreign keys' checks, due at commit
+        cursor.execute("TRUNCATE patients_patient CASCADE")
+    assert kept() == {}
+
+
+def test_the_migration_counts_the_words_of_the_patients_already_there():
+    for given, family in [("Zoë", "Côté"), ("Anne Anne", "Côté-Smith"), ("Jo", "Ng"), ("Émile", "côté")]:
+        PatientFactory(given_name=given, family_name=family)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM patients_name_word")
+        cursor.execute(MIGRATION.BACKFILL)
+    assert kept() == counted() == {"zoe": 1, "cote": 2, "anne": 1, "cote-smith": 1, "emile": 1}
+
+
+# --- the search through the words finds what the LIKE alone found -----------------------------------------
+# The name statement as it was before migration 0009: each folded word LIKE '%word%' on search_name.
+OLD_NAME_HOLDS_WORD = (
+    "search_name LIKE '%%' || REPLACE(REPLACE(REPLACE(patients_fold(%s), E'\\\\', E'\\\\\\\\'), "
+    "E'%%', E'\\\\%%'), E'_', E'\\\\_') || '%%'"
+)
+
+
+def old_find(text, *, include_archived, limit):
+    """What find_patients found for a name before the words table: the old statement, then the typo fallback
+    (unchanged) when it found nobody."""
+    text = _clean_search_text(text)
+    words = text.split(" ")
+    sql = _search_sql(" AND ".join([OLD_NAME_HOLDS_WORD] * len(words)), include_archived)
+    found = _patients_from_sql(sql, [*words, limit or None])
+    return found or _close_matches(text, include_archived=include_archived, limit=limit)
+
+
+GIVEN = [
+    "Zoë", "Zoe", "Marie-Ève", "Jean-François", "D'Arcy", "Siobhán", "Li_Na", "Lina", "Back\\Slash", "Ann",
+    "Anne", "Anna", "Jo", "Al", "Ed", "É", "Øystein", "Straße", "Æsa", "Jose\u0301", "José", "100%",
+    "Mary Ann", "Nguyễn", "Ève", "Ab", "Abc",
+]  # fmt: skip
+FAMILY = [
+    "Côté", "Cote", "Campbell", "Campbell-Ève", "Campeau", "Camp", "O'Brien", "OBrien", "Van der Berg",
+    "de la Cruz", "Ødegård", "Trần", "Wong", "Ng", "Li", "Sato", "Satō", "½ Moon", "Pure 100%", "Mc_Kay",
+    "Smith", "Smithson", "Ax",
+]  # fmt: skip
+TYPED = [
+    "c", "e", "ng", "li", "jo", "ab", "abc", "ax", "é", "ø",  # one and two letters, and three
+    "cote", "CÔTÉ", "côte", "camp", "CAMP", "amp", "mpbel", "bell", "eau", "smith", "mith", "son",
+    "marie-eve campbell", "marie ève", "ève", "eve", "e-ca", "'", "o'b", "d'arcy", "obrien", "'brien",
+    "van der berg", "der", "de la", "la cruz", "mary ann", "ry an", "ann", "anne", "zoe cote", "côté zoë",
+    "%", "_", "\\", "100%", "0%", "li_na", "li%na", "c_kay", "mc_", "back\\slash", "k\\s", "\\sl",
+    "½", "1/2", "1/2 moon", "moon", "oystein", "odegard", "ødegård", "strasse", "straße", "ss", "aesa", "æsa",
+    "jose", "josé", "nguyen tran", "tran", "sato", "satō", "sat", "wong lina", "a b c d e", "zzz", "qxj",
+    "cammpbell", "marie-eve cammpbell", "smiht",  # typos: the fallback, the same on both sides
+]  # fmt: skip
+
+
+@pytest.fixture
+def varied():
+    """Names drawn from awkward pools: accents, hyphens, apostrophes, LIKE's wildcards, a backslash, words
+    of one and two letters, names of two words, a combining accent, characters unaccent folds to two or to
+    text with a space (½ -> ' 1/2'), preferred names; some patients archived."""
+    pick = random.Random(17)
+    made = []
+    for n in range(90):
+        made.append(
+            PatientFactory(
+                given_name=pick.choice(GIVEN),
+                family_name=pick.choice(FAMILY),
+                preferred_name=pick.choice(["", "", "", "Bob", "Evie", "Al", "Zo"]),
+                archived_at=timezone.now() if n % 9 == 0 else None,
+            )
+        )
+    return made
+
+
+@pytest.mark.parametrize("include_archived", [False, True])
+@pytest.mark.parametrize("limit", [SEARCH_LIMIT, 3, None])
+def test_the_words_search_finds_what_the_like_alone_found(varied, include_archived, limit):
+    for text in TYPED:
+        assert not (looks_like_a_date(text) or CHART_NUMBER.match(text) or PHONE_LIKE.match(text)), text
+        expected = old_find(text, include_archived=include_archived, limit=limit)
+        found = find_patients(text, include_archived=include_archived, limit=limit).patients
+        assert [p.pk for p in found] == [p.pk for p in expected], text
+
+
+def test_the_words_search_still_agrees_after_renames(varied):
+    for patient in varied[::4]:
+        patient.family_name, patient.given_name = patient.given_name, "Smithers"
+        patient.save()
+    Patient.objects.filter(family_name="Campbell").update(family_name="Campbello")
+    for text in TYPED:
+        expected = old_find(text, include_archived=True, limit=None)
+        assert [p.pk for p in find_patients(text, include_archived=True, limit=None).patients] == [
+            p.pk for p in expected
+        ], text
+
+
+def test_the_comparison_means_something(varied):
+    found = {text: old_find(text, include_archived=True, limit=None) for text in TYPED}
+    assert sum(bool(patients) for patients in found.values()) >= len(TYPED) - 8
+    assert len(found["c"]) > 10 and len(found["camp"]) > 3 and len(found["½"]) >= 1
+
+
+def plan_of(text):
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        with CaptureQueriesContext(connection) as queries:
+            find_patients(text)
+        cursor.execute("EXPLAIN " + queries.captured_queries[0]["sql"])
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("typed", ["campbell", "marie-eve campbell", "amp"])
+def test_a_word_of_three_letters_or_more_is_widened_through_the_words(varied, typed):
+    plan = plan_of(typed)
+    assert "on patients_name_word " in plan and "patient_name_words_idx" in plan, plan
+
+
+@pytest.mark.parametrize("typed", ["c", "ng", "½", "é"])
+def test_a_shorter_word_or_one_folded_to_a_space_keeps_the_like_alone(varied, typed):
+    plan = plan_of(typed)
+    assert "patients_name_word" not in plan and "patient_name_words_idx" not in plan

@@ -285,15 +285,17 @@ _HOLDS_TYPED_WORD = (
 # migration 0009, searched by its own trigram index), then looked up on the GIN index of each patient's
 # words: one posting list per name word rather than one per trigram of the typed word, over the whole
 # table. A name holds a typed word exactly when one of its words does (split on spaces, the folded word
-# has none), so with the LIKE kept beside it the same patients are found. A folded word shorter than
-# three characters (no trigram to search the words by; it would widen to most words) or with a space in
-# it (unaccent folds a few characters, such as 1/2, to text with a space) keeps the LIKE alone, as before.
-# The CASE's test is a constant: the planner works it out and keeps only the branch taken.
-# (Constant text throughout: the typed words are parameters.)
+# has none), so the same patients are found; strpos() checks it again on each row (the same test as the
+# escaped LIKE, which the planner would also want to serve from the trigram index, reading it for
+# nothing). A folded word shorter than three characters (no trigram to search the words by; it would widen
+# to most words) or with a space in it (unaccent folds a few characters, such as 1/2, to text with a
+# space) keeps the LIKE alone, as before. The CASE's test is a constant: the planner works it out and
+# keeps only the branch taken. (Constant text throughout: the typed words are parameters.)
 _NAME_HOLDS_WORD = (
-    "search_name " + _HOLDS_TYPED_WORD + " AND CASE WHEN length(patients_fold(%s)) >= 3 "  # noqa: S608
-    "AND strpos(patients_fold(%s), ' ') = 0 THEN string_to_array(search_name, ' ') && ARRAY("
-    "SELECT word FROM patients_name_word WHERE word " + _HOLDS_TYPED_WORD + ") ELSE true END"
+    "CASE WHEN length(patients_fold(%s)) >= 3 AND strpos(patients_fold(%s), ' ') = 0 "  # noqa: S608
+    "THEN string_to_array(search_name, ' ') && ARRAY(SELECT word FROM patients_name_word "
+    "WHERE word " + _HOLDS_TYPED_WORD + ") AND strpos(search_name, patients_fold(%s)) > 0 "
+    "ELSE search_name " + _HOLDS_TYPED_WORD + " END"
 )
 _PARAMETERS_PER_WORD = _NAME_HOLDS_WORD.count("%s")
 

@@ -298,6 +298,27 @@ _NAME_HOLDS_WORD = (
     "ELSE search_name " + _HOLDS_TYPED_WORD + " END"
 )
 _PARAMETERS_PER_WORD = _NAME_HOLDS_WORD.count("%s")
+# One word typed alone, current patients only, up to a limit (the box as the front desk types a surname):
+# the word can match tens of thousands of patients, of whom the box shows the first 25 by name. The
+# postings (patients_name_posting, migration 0009) hold each current patient's name words beside the
+# search's order, lower(family_name), lower(given_name), id; so each name word holding the typed word gives
+# its first `limit` patients straight from the b-tree, and the first `limit` of those, distinct, are the
+# first `limit` of all. strpos() checks each again, as above; a short word keeps the LIKE.
+_ONE_WORD_IN_NAME_ORDER = (
+    _PATIENT_SELECT  # noqa: S608 - constant text, the typed word and limit are parameters
+    + "CASE WHEN length(patients_fold(%(word)s)) >= 3 AND strpos(patients_fold(%(word)s), ' ') = 0 "
+    "THEN patients_patient.id = ANY(ARRAY(SELECT firsts.patient_id FROM ("
+    "SELECT DISTINCT posting.family, posting.given, posting.patient_id FROM patients_name_word, LATERAL ("
+    "SELECT family, given, patient_id FROM patients_name_posting WHERE patients_name_posting.word = "
+    "patients_name_word.word ORDER BY family, given, patient_id LIMIT %(limit)s) AS posting "
+    "WHERE patients_name_word.word " + _HOLDS_TYPED_WORD.replace("%s", "%(word)s") + " "
+    "ORDER BY 1, 2, 3 LIMIT %(limit)s) AS firsts)) AND strpos(search_name, patients_fold(%(word)s)) > 0 "
+    "ELSE search_name "
+    + _HOLDS_TYPED_WORD.replace("%s", "%(word)s")
+    + " END"
+    + _NOT_ARCHIVED
+    + _IN_NAME_ORDER.replace("%s", "%(limit)s")
+)
 
 
 def _search_sql(condition, include_archived):
@@ -330,6 +351,8 @@ def _patients_from_sql(sql, params):
 
 def _by_name_words(words, *, include_archived, limit):
     """Patients whose folded name holds every word (search_condition's words), in name order."""
+    if len(words) == 1 and limit and not include_archived:
+        return _patients_from_sql(_ONE_WORD_IN_NAME_ORDER, {"word": words[0], "limit": limit})
     key = (len(words), include_archived)
     sql = _NAME_SQL.get(key)
     if sql is None:

@@ -56,8 +56,27 @@ def counted():
         return dict(cursor.fetchall())
 
 
+def posted():
+    """The postings as the triggers keep them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT word, family, given, patient_id FROM patients_name_posting")
+        return sorted(cursor.fetchall())
+
+
+def listed():
+    """The postings listed from the patients themselves: each current patient's words, once each."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT word, lower(family_name), lower(given_name), id FROM patients_patient, "
+            "unnest(string_to_array(search_name, ' ')) AS word "
+            "WHERE length(word) >= 3 AND archived_at IS NULL"
+        )
+        return sorted(cursor.fetchall())
+
+
 def assert_exact():
     assert kept() == counted()
+    assert posted() == listed()
 
 
 def new(given, family, **fields):
@@ -74,6 +93,10 @@ def test_every_door_keeps_the_words_exact():
     assert_exact()
     # A word a name holds twice counts the patient once; words under three characters are not kept.
     assert kept()["anne"] == 1 and kept()["cote"] == 2 and "jo" not in kept() and "ng" not in kept()
+    assert [row for row in posted() if row[3] == zoe.pk] == [
+        ("cote", "côté", "zoë", zoe.pk),
+        ("zoe", "côté", "zoë", zoe.pk),
+    ]
     with audited_transaction():
         register_patients_in_bulk([new("Kenji", "Sato"), new("Zoé", "Sato")], by=AdminFactory(), detail="t")
     assert kept()["sato"] == 2 and kept()["zoe"] == 2
@@ -116,6 +139,20 @@ def test_every_door_keeps_the_words_exact():
     zoe.save()
     Patient.objects.update(email="someone@example.ca")
     assert kept() == before
+    # An archived patient leaves the postings (the search reads current patients from them), a restored
+    # one comes back; a family name changed only in case moves its postings.
+    assert not [row for row in posted() if row[3] == zoe.pk]
+    assert_exact()
+    zoe.archived_at = None
+    zoe.family_name = "CÔTÉ"
+    zoe.save()
+    assert [row[:3] for row in posted() if row[3] == zoe.pk] == [
+        ("chloe", "côté", "chloé"),
+        ("cote", "côté", "chloé"),
+    ]
+    assert_exact()
+    Patient.objects.filter(given_name="Kenji").update(archived_at=timezone.now())
+    assert_exact()
 
     # Patients are never deleted: the refusal leaves the words as they were ...
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -135,6 +172,7 @@ def test_a_delete_takes_its_words_away():
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM patients_patient WHERE given_name = 'Raw'")
     assert kept() == counted() == {"zoe": 1, "cote": 1}
+    assert_exact()
 
 
 def test_truncate_empties_the_words():
@@ -142,16 +180,23 @@ def test_truncate_empties_the_words():
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the foreign keys' checks, due at commit
         cursor.execute("TRUNCATE patients_patient CASCADE")
-    assert kept() == {}
+    assert kept() == {} and posted() == []
 
 
 def test_the_migration_counts_the_words_of_the_patients_already_there():
     for given, family in [("Zoë", "Côté"), ("Anne Anne", "Côté-Smith"), ("Jo", "Ng"), ("Émile", "côté")]:
         PatientFactory(given_name=given, family_name=family)
+    PatientFactory(given_name="Old", family_name="Timer", archived_at=timezone.now())
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM patients_name_word")
+        cursor.execute("DELETE FROM patients_name_posting")
         cursor.execute(MIGRATION.BACKFILL)
-    assert kept() == counted() == {"zoe": 1, "cote": 2, "anne": 1, "cote-smith": 1, "emile": 1}
+    assert (
+        kept()
+        == counted()
+        == {"zoe": 1, "cote": 2, "anne": 1, "cote-smith": 1, "emile": 1, "old": 1, "timer": 1}
+    )
+    assert posted() == listed() and len(posted()) == 6
 
 
 # --- the search through the words finds what the LIKE alone found -----------------------------------------
@@ -241,22 +286,34 @@ def test_the_comparison_means_something(varied):
     assert len(found["c"]) > 10 and len(found["camp"]) > 3 and len(found["½"]) >= 1
 
 
-def plan_of(text):
+def plan_of(text, **options):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         with CaptureQueriesContext(connection) as queries:
-            find_patients(text)
+            find_patients(text, **options)
         cursor.execute("EXPLAIN " + queries.captured_queries[0]["sql"])
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-@pytest.mark.parametrize("typed", ["campbell", "marie-eve campbell", "amp"])
-def test_a_word_of_three_letters_or_more_is_widened_through_the_words(varied, typed):
-    plan = plan_of(typed)
+@pytest.mark.parametrize(
+    "typed,options",
+    [("marie-eve campbell", {}), ("campbell", {"include_archived": True}), ("amp", {"limit": None})],
+)
+def test_words_of_three_letters_or_more_are_widened_through_the_words(varied, typed, options):
+    plan = plan_of(typed, **options)
     assert "on patients_name_word " in plan and "patient_name_words_idx" in plan, plan
 
 
-@pytest.mark.parametrize("typed", ["c", "ng", "½", "é"])
+@pytest.mark.parametrize("typed,limit", [("campbell", SEARCH_LIMIT), ("amp", 10)])
+def test_one_word_for_current_patients_reads_the_first_of_each_word_in_name_order(varied, typed, limit):
+    plan = plan_of(typed, limit=limit)
+    assert "on patients_name_word " in plan and "patients_name_posting_pkey" in plan, plan
+    assert "patient_name_words_idx" not in plan and "patient_name_trgm" not in plan
+
+
+@pytest.mark.parametrize("typed", ["c", "ng", "½", "é", "c campbell"])
 def test_a_shorter_word_or_one_folded_to_a_space_keeps_the_like_alone(varied, typed):
     plan = plan_of(typed)
-    assert "patients_name_word" not in plan and "patient_name_words_idx" not in plan
+    if " " not in typed:
+        assert "patients_name_word" not in plan and "patient_name_words_idx" not in plan
+    assert "patients_name_posting" not in plan

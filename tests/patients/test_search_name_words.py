@@ -12,6 +12,7 @@ import importlib
 import random
 from datetime import date
 
+import psycopg
 import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
@@ -32,6 +33,7 @@ from patients.services import (
     find_patients,
     register_patients_in_bulk,
 )
+from tests.clinic.conftest import app_url
 from tests.factories import AdminFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +81,15 @@ def assert_exact():
     assert posted() == listed()
 
 
+RAW_INSERT = (
+    "INSERT INTO patients_patient (given_name, family_name, preferred_name, date_of_birth, sex,"
+    " gender, phone, phone_alternate, email, address, phn, emergency_contact_name,"
+    " emergency_contact_phone, emergency_contact_relationship, referral_source, created_at,"
+    " chart_number, search_name, phone_digits) SELECT %s, %s, '', DATE '1970-01-01', '', '',"
+    " '', '', '', '', '', '', '', '', '', now(), patients_next_chart_number(), '', ''"
+)
+
+
 def new(given, family, **fields):
     return Patient(given_name=given, family_name=family, date_of_birth=date(1980, 5, 17), **fields)
 
@@ -101,13 +112,7 @@ def test_every_door_keeps_the_words_exact():
         register_patients_in_bulk([new("Kenji", "Sato"), new("Zoé", "Sato")], by=AdminFactory(), detail="t")
     assert kept()["sato"] == 2 and kept()["zoe"] == 2
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO patients_patient (given_name, family_name, preferred_name, date_of_birth, sex,"
-            " gender, phone, phone_alternate, email, address, phn, emergency_contact_name,"
-            " emergency_contact_phone, emergency_contact_relationship, referral_source, created_at,"
-            " chart_number, search_name, phone_digits) SELECT 'Raw', 'Sato', '', DATE '1970-01-01', '', '',"
-            " '', '', '', '', '', '', '', '', '', now(), patients_next_chart_number(), '', ''"
-        )
+        cursor.execute(RAW_INSERT, ["Raw", "Sato"])
     assert kept()["sato"] == 3 and kept()["raw"] == 1
     assert_exact()
 
@@ -173,6 +178,23 @@ def test_a_delete_takes_its_words_away():
         cursor.execute("DELETE FROM patients_patient WHERE given_name = 'Raw'")
     assert kept() == counted() == {"zoe": 1, "cote": 1}
     assert_exact()
+
+
+@pytest.fixture
+def as_app_role(transactional_db):
+    """The role requests run as (not the owner the suite connects as), in autocommit."""
+    with psycopg.connect(app_url(), autocommit=True) as app:
+        yield app
+
+
+def test_the_app_role_writes_the_words_through_the_triggers(as_app_role):
+    as_app_role.execute(RAW_INSERT, ["Zoë", "Côté"])
+    as_app_role.execute(RAW_INSERT, ["Kenji", "Sato"])
+    as_app_role.execute("UPDATE patients_patient SET family_name = 'Tanaka' WHERE given_name = 'Kenji'")
+    as_app_role.execute("UPDATE patients_patient SET archived_at = now() WHERE given_name = 'Zoë'")
+    assert kept() == {"zoe": 1, "cote": 1, "kenji": 1, "tanaka": 1}
+    assert_exact()
+    assert [p.given_name for p in find_patients("tana").patients] == ["Kenji"]
 
 
 def test_truncate_empties_the_words():

@@ -350,7 +350,10 @@ def _patients_from_sql(sql, params):
 
 
 def _by_name_words(words, *, include_archived, limit):
-    """Patients whose folded name holds every word (search_condition's words), in name order."""
+    """Patients whose folded name holds every word (search_condition's words), in name order: one word for
+    current patients up to a limit from the postings (_ONE_WORD_IN_NAME_ORDER), anything else through the
+    words' GIN index (_NAME_HOLDS_WORD). tests/patients/test_search_name_words.py holds both to the LIKE
+    they replaced."""
     if len(words) == 1 and limit and not include_archived:
         return _patients_from_sql(_ONE_WORD_IN_NAME_ORDER, {"word": words[0], "limit": limit})
     key = (len(words), include_archived)

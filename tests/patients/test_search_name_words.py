@@ -10,6 +10,7 @@ out below): the same patients in the same order, on names and typed text chosen 
 
 import importlib
 import random
+import threading
 from datetime import date
 
 import psycopg
@@ -339,3 +340,25 @@ def test_a_shorter_word_or_one_folded_to_a_space_keeps_the_like_alone(varied, ty
     if " " not in typed:
         assert "patients_name_word" not in plan and "patient_name_words_idx" not in plan
     assert "patients_name_posting" not in plan
+
+
+def test_two_writers_of_one_word_leave_it_counted_exactly(as_app_role):
+    """A rename takes the last patient away from a word (its row deleted) while another transaction adds a
+    patient with that word: the second waits for the first's row lock, and when the first commits it
+    inserts the word afresh (ON CONFLICT sees the row gone), so the word is counted, not lost."""
+    as_app_role.execute(RAW_INSERT, ["Kenji", "Sato"])
+    url = app_url()
+    with psycopg.connect(url) as first, psycopg.connect(url) as second:
+        first.execute("UPDATE patients_patient SET family_name = 'Tanaka' WHERE given_name = 'Kenji'")
+        waiting = threading.Thread(
+            target=lambda: (second.execute(RAW_INSERT, ["Aiko", "Sato"]), second.commit())
+        )
+        waiting.start()
+        waiting.join(timeout=1)
+        assert waiting.is_alive(), "the second writer waits for the first's lock on the word"
+        first.commit()
+        waiting.join(timeout=10)
+        assert not waiting.is_alive()
+    assert kept() == {"kenji": 1, "tanaka": 1, "aiko": 1, "sato": 1}
+    assert_exact()
+    assert [p.given_name for p in find_patients("sato").patients] == ["Aiko"]

@@ -7,7 +7,7 @@
 # hold it (a small table, searched by its own trigram index), then asks a GIN index on each patient's
 # words for the patients holding one of those: 'marie-eve' and 'campbell' are one word each, one posting
 # list each. A word holds the typed word exactly when the name does (the typed word has no space, so it
-# can only sit inside one word), so the LIKE stays as the final filter and finds the same patients.
+# can only sit inside one word), so the same patients are found; each is checked again (strpos).
 #
 # patients_name_word holds every distinct word of three characters or more of search_name (split on
 # spaces, as string_to_array does) with the number of patients whose name holds it; a word no patient

@@ -9,13 +9,17 @@
 # list each. A word holds the typed word exactly when the name does (the typed word has no space, so it
 # can only sit inside one word), so the same patients are found; each is checked again (strpos).
 #
-# patients_name_word holds every distinct word of three characters or more of search_name (split on
-# spaces, as string_to_array does) with the number of patients whose name holds it; a word no patient
-# holds any more is deleted. Statement-level triggers keep it, so the ORM, bulk_create, COPY (bulk
-# registration) and raw SQL all count, a bulk load in one aggregate. The upsert takes the words' row locks
-# in word order, so two writers of the same words wait for each other rather than deadlock within a
-# statement. Patients are never deleted (migration 0002) but the DELETE trigger is there all the same,
-# and TRUNCATE (the test runner's flush, by the owner) empties the table.
+# patients_name_word holds every distinct word of three characters or more that a patient's search_name
+# has held (split on spaces, as string_to_array does). Statement-level triggers add the words of each
+# name written, so the ORM, bulk_create, COPY (bulk registration) and raw SQL all count, a bulk load in
+# one statement. It only grows: a word no patient holds any more stays, and widens a typed word to one
+# more word whose patients are none (the GIN index's list and the postings are empty for it), so it
+# finds nobody extra. No count is kept, on purpose: a count would make every registration update the
+# rows of common words (a family name shared by thousands), holding their locks until it commits, so
+# registrations and imports would queue on them and, writing words in different orders over several
+# statements, could deadlock. Adding a word that is there already (ON CONFLICT DO NOTHING) locks nothing.
+# Patients are never deleted (migration 0002); TRUNCATE (the test runner's flush, by the owner) empties
+# both tables.
 #
 # patients_name_posting holds, for each current (not archived) patient, one row per distinct word of three
 # characters or more of the name, with the patient's lower(family_name), lower(given_name) and id: the
@@ -43,42 +47,17 @@ UNCHANGED = """n.search_name IS NOT DISTINCT FROM o.search_name
 WORDS = r"""
 LOCK TABLE patients_patient IN SHARE ROW EXCLUSIVE MODE;
 
-CREATE TABLE patients_name_word (
-    word text PRIMARY KEY,
-    patients integer NOT NULL
-);
+CREATE TABLE patients_name_word (word text PRIMARY KEY);
 COMMENT ON TABLE patients_name_word IS
-    'Distinct words (3+ characters) of patients_patient.search_name and how many patients hold each; '
-    'kept by triggers (patients migration 0009), read by the search box to widen a typed word.';
+    'Distinct words (3+ characters) patients_patient.search_name has held; only grows; kept by triggers '
+    '(patients migration 0009), read by the search box to widen a typed word.';
 
-CREATE FUNCTION patients_name_word_delta(before text[], after text[]) RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-    emptied text[];
-BEGIN
-    WITH changes AS (
-        SELECT word, sum(delta)::integer AS delta
-        FROM (
-            SELECT DISTINCT n, word, 1 AS delta FROM unnest(after) WITH ORDINALITY AS a(names, n),
-                LATERAL unnest(string_to_array(a.names, ' ')) AS word
-            UNION ALL
-            SELECT DISTINCT n, word, -1 FROM unnest(before) WITH ORDINALITY AS b(names, n),
-                LATERAL unnest(string_to_array(b.names, ' ')) AS word
-        ) AS words
-        WHERE length(word) >= 3
-        GROUP BY word
-        HAVING sum(delta) <> 0
-    ), counted AS (
-        INSERT INTO patients_name_word AS known (word, patients)
-        SELECT word, delta FROM changes ORDER BY word
-        ON CONFLICT (word) DO UPDATE SET patients = known.patients + EXCLUDED.patients
-        RETURNING word, patients
-    )
-    SELECT array_agg(word) INTO emptied FROM counted WHERE patients <= 0;
-    IF emptied IS NOT NULL THEN
-        DELETE FROM patients_name_word WHERE word = ANY (emptied) AND patients <= 0;
-    END IF;
-END;
+CREATE FUNCTION patients_name_words_add(names text[]) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO patients_name_word (word)
+    SELECT DISTINCT word FROM unnest(names) AS n(name), unnest(string_to_array(n.name, ' ')) AS word
+    WHERE length(word) >= 3
+    ORDER BY word
+    ON CONFLICT (word) DO NOTHING
 $$;
 
 CREATE TABLE patients_name_posting (
@@ -93,7 +72,7 @@ COMMENT ON TABLE patients_name_posting IS
 
 CREATE FUNCTION patients_name_words_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM patients_name_word_delta('{}', ARRAY(SELECT search_name FROM new_patients));
+    PERFORM patients_name_words_add(ARRAY(SELECT search_name FROM new_patients));
     INSERT INTO patients_name_posting (word, family, given, patient_id)
     SELECT DISTINCT word, lower(n.family_name), lower(n.given_name), n.id
     FROM new_patients n, unnest(string_to_array(n.search_name, ' ')) AS word
@@ -103,11 +82,8 @@ END;
 $$;
 CREATE FUNCTION patients_name_words_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM patients_name_word_delta(
-        ARRAY(SELECT o.search_name FROM old_patients o WHERE NOT EXISTS (
-            SELECT FROM new_patients n WHERE n.id = o.id AND n.search_name IS NOT DISTINCT FROM o.search_name)),
-        ARRAY(SELECT n.search_name FROM new_patients n WHERE NOT EXISTS (
-            SELECT FROM old_patients o WHERE o.id = n.id AND o.search_name IS NOT DISTINCT FROM n.search_name)));
+    PERFORM patients_name_words_add(ARRAY(SELECT n.search_name FROM new_patients n WHERE NOT EXISTS (
+        SELECT FROM old_patients o WHERE o.id = n.id AND o.search_name IS NOT DISTINCT FROM n.search_name)));
     DELETE FROM patients_name_posting p
     USING (
         SELECT DISTINCT word, lower(o.family_name) AS family, lower(o.given_name) AS given, o.id
@@ -126,7 +102,6 @@ END;
 $$;
 CREATE FUNCTION patients_name_words_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM patients_name_word_delta(ARRAY(SELECT search_name FROM old_patients), '{}');
     DELETE FROM patients_name_posting p
     USING (
         SELECT DISTINCT word, lower(o.family_name) AS family, lower(o.given_name) AS given, o.id
@@ -162,11 +137,9 @@ CREATE TRIGGER patients_name_words_emptied AFTER TRUNCATE ON patients_patient
 
 # The words of the patients already there (also run by tests/patients/test_search_name_words.py).
 BACKFILL = """
-INSERT INTO patients_name_word (word, patients)
-SELECT word, count(*)
-FROM (SELECT DISTINCT id, word FROM patients_patient, unnest(string_to_array(search_name, ' ')) AS word) AS w
-WHERE length(word) >= 3
-GROUP BY word;
+INSERT INTO patients_name_word (word)
+SELECT DISTINCT word FROM patients_patient, unnest(string_to_array(search_name, ' ')) AS word
+WHERE length(word) >= 3;
 INSERT INTO patients_name_posting (word, family, given, patient_id)
 SELECT DISTINCT word, lower(family_name), lower(given_name), id
 FROM patients_patient, unnest(string_to_array(search_name, ' ')) AS word
@@ -191,7 +164,7 @@ DROP FUNCTION IF EXISTS patients_name_words_emptied();
 DROP FUNCTION IF EXISTS patients_name_words_deleted();
 DROP FUNCTION IF EXISTS patients_name_words_updated();
 DROP FUNCTION IF EXISTS patients_name_words_inserted();
-DROP FUNCTION IF EXISTS patients_name_word_delta(text[], text[]);
+DROP FUNCTION IF EXISTS patients_name_words_add(text[]);
 DROP TABLE IF EXISTS patients_name_posting;
 DROP TABLE IF EXISTS patients_name_word;
 """

@@ -277,9 +277,47 @@ _BY_DATE_OF_BIRTH = "date_of_birth = %s"
 # One typed word held by the folded name, as Django's `contains` writes it: the folded word's \ % and _
 # escaped so that they match themselves, then LIKE '%word%', which the trigram index (patient_name_trgm)
 # serves; patients_fold() of a constant is folded by the planner before the index is chosen.
-_NAME_HOLDS_WORD = (
-    "search_name LIKE '%%' || REPLACE(REPLACE(REPLACE(patients_fold(%s), E'\\\\', E'\\\\\\\\'), "
+_HOLDS_TYPED_WORD = (
+    "LIKE '%%' || REPLACE(REPLACE(REPLACE(patients_fold(%s), E'\\\\', E'\\\\\\\\'), "
     "E'%%', E'\\\\%%'), E'_', E'\\\\_') || '%%'"
+)
+# The same word, first widened to the name words that hold it (patients_name_word, kept by the triggers of
+# migration 0009, searched by its own trigram index), then looked up on the GIN index of each patient's
+# words: one posting list per name word rather than one per trigram of the typed word, over the whole
+# table. A name holds a typed word exactly when one of its words does (split on spaces, the folded word
+# has none), so the same patients are found; strpos() checks it again on each row (the same test as the
+# escaped LIKE, which the planner would also want to serve from the trigram index, reading it for
+# nothing). A folded word shorter than three characters (no trigram to search the words by; it would widen
+# to most words) or with a space in it (unaccent folds a few characters, such as 1/2, to text with a
+# space) keeps the LIKE alone, as before. The CASE's test is a constant: the planner works it out and
+# keeps only the branch taken. (Constant text throughout: the typed words are parameters.)
+_NAME_HOLDS_WORD = (
+    "CASE WHEN length(patients_fold(%s)) >= 3 AND strpos(patients_fold(%s), ' ') = 0 "  # noqa: S608
+    "THEN string_to_array(search_name, ' ') && ARRAY(SELECT word FROM patients_name_word "
+    "WHERE word " + _HOLDS_TYPED_WORD + ") AND strpos(search_name, patients_fold(%s)) > 0 "
+    "ELSE search_name " + _HOLDS_TYPED_WORD + " END"
+)
+_PARAMETERS_PER_WORD = _NAME_HOLDS_WORD.count("%s")
+# One word typed alone, current patients only, up to a limit (the box as the front desk types a surname):
+# the word can match tens of thousands of patients, of whom the box shows the first 25 by name. The
+# postings (patients_name_posting, migration 0009) hold each current patient's name words beside the
+# search's order, lower(family_name), lower(given_name), id; so each name word holding the typed word gives
+# its first `limit` patients straight from the b-tree, and the first `limit` of those, distinct, are the
+# first `limit` of all. strpos() checks each again, as above; a short word keeps the LIKE.
+_ONE_WORD_IN_NAME_ORDER = (
+    _PATIENT_SELECT  # noqa: S608 - constant text, the typed word and limit are parameters
+    + "CASE WHEN length(patients_fold(%(word)s)) >= 3 AND strpos(patients_fold(%(word)s), ' ') = 0 "
+    "THEN patients_patient.id = ANY(ARRAY(SELECT firsts.patient_id FROM ("
+    "SELECT DISTINCT posting.family, posting.given, posting.patient_id FROM patients_name_word, LATERAL ("
+    "SELECT family, given, patient_id FROM patients_name_posting WHERE patients_name_posting.word = "
+    "patients_name_word.word ORDER BY family, given, patient_id LIMIT %(limit)s) AS posting "
+    "WHERE patients_name_word.word " + _HOLDS_TYPED_WORD.replace("%s", "%(word)s") + " "
+    "ORDER BY 1, 2, 3 LIMIT %(limit)s) AS firsts)) AND strpos(search_name, patients_fold(%(word)s)) > 0 "
+    "ELSE search_name "
+    + _HOLDS_TYPED_WORD.replace("%s", "%(word)s")
+    + " END"
+    + _NOT_ARCHIVED
+    + _IN_NAME_ORDER.replace("%s", "%(limit)s")
 )
 
 
@@ -312,12 +350,18 @@ def _patients_from_sql(sql, params):
 
 
 def _by_name_words(words, *, include_archived, limit):
-    """Patients whose folded name holds every word (search_condition's words), in name order."""
+    """Patients whose folded name holds every word (search_condition's words), in name order: one word for
+    current patients up to a limit from the postings (_ONE_WORD_IN_NAME_ORDER), anything else through the
+    words' GIN index (_NAME_HOLDS_WORD). tests/patients/test_search_name_words.py holds both to the LIKE
+    they replaced."""
+    if len(words) == 1 and limit and not include_archived:
+        return _patients_from_sql(_ONE_WORD_IN_NAME_ORDER, {"word": words[0], "limit": limit})
     key = (len(words), include_archived)
     sql = _NAME_SQL.get(key)
     if sql is None:
         sql = _NAME_SQL[key] = _search_sql(" AND ".join([_NAME_HOLDS_WORD] * len(words)), include_archived)
-    return _patients_from_sql(sql, [*words, limit or None])
+    params = [word for word in words for _ in range(_PARAMETERS_PER_WORD)]
+    return _patients_from_sql(sql, [*params, limit or None])
 
 
 def find_patients(text, *, include_archived=False, limit=SEARCH_LIMIT):

@@ -159,7 +159,12 @@ def test_a_patient_read_by_fixed_sql_is_the_patient_the_orm_reads(registry):
 
 @pytest.mark.parametrize(
     "typed,index",
-    [("chart", "chart_number"), ("1979-02-14", "patient_dob"), ("cote", "patient_name_trgm")],
+    [
+        ("chart", "chart_number"),
+        ("1979-02-14", "patient_dob"),
+        ("cote", "patients_name_posting_pkey"),
+        ("zoe cote", "patient_name_words_idx"),
+    ],
 )
 def test_each_fixed_statement_is_served_by_its_index(registry, typed, index):
     text = registry[0].chart_number if typed == "chart" else typed

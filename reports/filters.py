@@ -4,6 +4,7 @@ The form turns what the manager typed into a ReportFilter; everything below it (
 exports, audit detail) takes the ReportFilter, never the raw request.
 """
 
+import hashlib
 import html
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -12,6 +13,8 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.apps import apps
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -88,26 +91,26 @@ class ReportFilter:
 
 
 class ListedChoices(forms.models.ModelChoiceIterator):
-    """A select's choices read with one plain query. Django's iterator streams them through a server-side
-    cursor (DECLARE, FETCH and CLOSE: three round trips a select, on every report page) to spare memory
-    on long lists, and builds a model object per option; the clinic's therapists and locations are a few
-    dozen rows (hundreds in the benchmark's chain, where building each user was a fifth of the
-    dashboard): each option is read as plain values, its id and the columns its label shows (`shown`,
-    in the field's order), and labelled by the field's `label` from those values, as the model's
-    __str__ would."""
+    """A select's choices read as plain values (ListedChoiceField.listed()). Django's iterator streams
+    them through a server-side cursor (DECLARE, FETCH and CLOSE: three round trips a select, on every
+    report page) to spare memory on long lists, and builds a model object per option; the clinic's
+    therapists and locations are a few dozen rows (hundreds in the benchmark's chain, where building each
+    user was a fifth of the dashboard)."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        label = self.field.label_from_values
-        for pk, *shown in list(self.queryset.values_list("pk", *self.field.shown)):
-            yield (pk, label(*shown))
+        yield from self.field.listed()[0]
 
 
 class ListedChoiceField(forms.ModelChoiceField):
-    """A ModelChoiceField whose options are read in one plain query of the id and the columns `shown`,
-    labelled by `label_from_values(*shown)` (what the model's __str__ makes of those columns); the chosen
-    row is still read whole, and a value not among the queryset's rows is refused as ever."""
+    """A ModelChoiceField whose options are its queryset's id and the columns `shown`, labelled by
+    `label_from_values(*shown)` (what the model's __str__ makes of those columns), and kept in Django's
+    cache under a digest of exactly those rows: a page asks the database for the digest (one row), and
+    reads and builds the options only when it is new, so a list that has not changed costs no transfer and
+    no building (issue 17: 578 therapists at full size), while any change to the rows shown (a therapist
+    added, renamed, given another role) changes the digest and is shown at once, by every server. The
+    chosen row is still read whole, and a value not among the queryset's rows is refused as ever."""
 
     iterator = ListedChoices
 
@@ -115,6 +118,52 @@ class ListedChoiceField(forms.ModelChoiceField):
         self.shown = tuple(shown)
         self.label_from_values = label_from_values
         super().__init__(*args, **kwargs)
+
+    def listed(self):
+        """([(id, label)], the options' HTML with none selected): from the cache while the rows are
+        unchanged, else read (one more query) and cached. One query when cached."""
+        rows = self.queryset.values_list("pk", *self.shown)
+        sql, params = rows.query.sql_with_params()
+        label = self.label_from_values
+        # The digest covers the query (its SQL and parameters) and the label's function as well as the
+        # rows, so two lists never share an entry; the rows go in as JSON, which cannot run one value
+        # into the next.
+        with connections[rows.db].cursor() as cursor:
+            cursor.execute(DIGEST.format(rows=sql), params)
+            (digest,) = cursor.fetchone()
+        query = hashlib.sha256(repr((sql, params, label.__module__, label.__qualname__)).encode()).hexdigest()
+        key = f"reports:choices:{query}:{digest}"
+        cached = cache.get(key)
+        if cached is None:
+            choices = [(pk, label(*shown)) for pk, *shown in list(rows)]
+            # The standard library's escape, which Django's wraps (same output): Django's checks each
+            # argument for a lazy string and marks each result safe, a third of the dashboard's 578
+            # therapist options.
+            options = "".join(
+                f'<option value="{html.escape(str(value))}">{html.escape(str(text))}</option>'
+                for value, text in choices
+            )
+            cached = (choices, options)
+            cache.set(key, cached, CHOICES_SECONDS)
+        return cached
+
+    def options_html(self, chosen):
+        """The select's options, the one whose value is `chosen` (a string) selected."""
+        empty = ""
+        if self.empty_label is not None:
+            empty = f'<option value=""{SELECTED[chosen == ""]}>{html.escape(str(self.empty_label))}</option>'
+        options = self.listed()[1]
+        if chosen != "":
+            # Each value appears once, escaped, and no label can hold `<` or `"` unescaped: exact.
+            unselected = f'<option value="{html.escape(chosen)}">'
+            options = options.replace(unselected, unselected[:-1] + " selected>", 1)
+        return empty + options
+
+
+# The digest of a query's rows (Django's own compiled query, its values as parameters).
+DIGEST = "SELECT encode(sha256(convert_to(coalesce(json_agg(t)::text, '[]'), 'UTF8')), 'hex') FROM ({rows}) t"
+# Entries are found by their digest, so they never go stale; they expire only to free the cache.
+CHOICES_SECONDS = 3600
 
 
 def user_label(full_name, email):
@@ -257,13 +306,14 @@ def field_html(bound):
     if isinstance(widget, forms.Select):
         chosen = bound.value()
         chosen = "" if chosen is None else str(chosen)
-        # The standard library's escape, which Django's wraps (same output): Django's checks each argument
-        # for a lazy string and marks each result safe, a third of the dashboard's 578 therapist options.
-        options = "".join(
-            f'<option value="{html.escape(str(value))}"{SELECTED[str(value) == chosen]}>'
-            f"{html.escape(str(text))}</option>"
-            for value, text in field.choices
-        )
+        if isinstance(field, ListedChoiceField):
+            options = field.options_html(chosen)
+        else:
+            options = "".join(
+                f'<option value="{html.escape(str(value))}"{SELECTED[str(value) == chosen]}>'
+                f"{html.escape(str(text))}</option>"
+                for value, text in field.choices
+            )
         control = (
             f'<select name="{name}" class="select form-select{invalid}"{aria} id="{ident}">{options}</select>'
         )

@@ -270,63 +270,16 @@ class Activity:
 
 
 def activity(report_filter):
-    """Appointments and sessions per period and per therapist; no-show and cancellation counts. Three
-    queries."""
+    """Appointments and sessions per period and per therapist; no-show and cancellation counts. Two
+    queries: the periods, and the therapists with their names."""
     unit = period_unit(report_filter)
     # Appointments per period from their per-day rollups (reports 0012: all therapists' day totals unless
     # a therapist is chosen, then that therapist's days; by month, the whole months' totals of 0013), and
-    # per therapist from the appointments per month of the months the range covers in most of their days,
-    # less the days it leaves out, plus the per-day rollup of the other days (months_plus_and_minus): a few
-    # rows per therapist, not one per therapist-day. One query.
+    # sessions the same way (reports 0010/0011). One query.
     a_days = APPOINTMENT_DAYS if report_filter.therapist is not None else APPOINTMENT_TOTALS
     a_source, a_params = per_period(
         report_filter, unit, "status, appointments", a_days, APPOINTMENT_MONTH_TOTALS, "therapist_id"
     )
-    m_where, m_params, e_where, e_params, x_where, x_params = months_plus_and_minus(
-        report_filter, "therapist_id"
-    )
-    rows = fetch(
-        f"""SELECT p.period, NULL::bigint,
-                   coalesce(sum(p.appointments) FILTER (WHERE p.status <> 'cancelled'), 0),
-                   sum(p.appointments),
-                   coalesce(sum(p.appointments) FILTER (WHERE p.status = 'cancelled'), 0),
-                   coalesce(sum(p.appointments) FILTER (WHERE p.status = 'no_show'), 0),
-                   coalesce(sum(p.appointments)
-                            FILTER (WHERE p.status IN ('arrived', 'in_treatment', 'completed')), 0)
-            FROM {a_source}
-            GROUP BY 1 HAVING sum(p.appointments) > 0
-            UNION ALL
-            SELECT NULL, x.therapist_id, coalesce(sum(x.n) FILTER (WHERE x.status <> 'cancelled'), 0),
-                   0, 0, 0, 0
-            FROM (
-                SELECT m.therapist_id, m.status, m.appointments AS n
-                FROM {APPOINTMENT_MONTHS} m WHERE {m_where}
-                UNION ALL
-                SELECT e.therapist_id, e.status, e.appointments
-                FROM {APPOINTMENT_DAYS} e WHERE {e_where}
-                UNION ALL
-                SELECT o.therapist_id, o.status, -o.appointments
-                FROM {APPOINTMENT_DAYS} o WHERE {x_where}
-            ) x GROUP BY x.therapist_id HAVING sum(x.n) > 0""",
-        [*a_params, *m_params, *e_params, *x_params],
-    )
-    result = Activity(
-        unit=unit,
-        periods=period_starts(report_filter, unit),
-        appointments_per_period={},
-        sessions_per_period={},
-    )
-    appointments_by_therapist = {}
-    for period, therapist_id, booked, total, cancelled, no_show, attended in rows:
-        if period is not None:
-            result.appointments_per_period[period] = booked
-            result.appointments += total
-            result.cancelled += cancelled
-            result.no_show += no_show
-            result.attended += attended
-        else:
-            appointments_by_therapist[therapist_id] = booked
-    # Sessions the same way (reports 0010/0011). One query.
     d_source, d_params = per_period(
         report_filter,
         unit,
@@ -335,37 +288,78 @@ def activity(report_filter):
         SESSION_MONTH_TOTALS,
         "clinician_id",
     )
-    m_where, m_params, e_where, e_params, x_where, x_params = months_plus_and_minus(
+    rows = fetch(
+        f"""SELECT 'appointments', p.period,
+                   coalesce(sum(p.appointments) FILTER (WHERE p.status <> 'cancelled'), 0),
+                   sum(p.appointments),
+                   coalesce(sum(p.appointments) FILTER (WHERE p.status = 'cancelled'), 0),
+                   coalesce(sum(p.appointments) FILTER (WHERE p.status = 'no_show'), 0),
+                   coalesce(sum(p.appointments)
+                            FILTER (WHERE p.status IN ('arrived', 'in_treatment', 'completed')), 0)
+            FROM {a_source}
+            GROUP BY 2 HAVING sum(p.appointments) > 0
+            UNION ALL
+            SELECT 'sessions', p.period, sum(p.sessions), 0, 0, 0, 0
+            FROM {d_source}
+            GROUP BY 2 HAVING sum(p.sessions) > 0""",
+        [*a_params, *d_params],
+    )
+    result = Activity(
+        unit=unit,
+        periods=period_starts(report_filter, unit),
+        appointments_per_period={},
+        sessions_per_period={},
+    )
+    for kind, period, count, total, cancelled, no_show, attended in rows:
+        if kind == "sessions":
+            result.sessions_per_period[period] = count
+            continue
+        result.appointments_per_period[period] = count
+        result.appointments += total
+        result.cancelled += cancelled
+        result.no_show += no_show
+        result.attended += attended
+    # Per therapist, appointments and sessions from the rollups per month of the months the range covers in
+    # most of their days, less the days it leaves out, plus the per-day rollups of the other days
+    # (months_plus_and_minus): a few rows per therapist, not one per therapist-day; with each therapist's
+    # name joined (hundreds of them at full size). One query.
+    am_where, am_params, ae_where, ae_params, ax_where, ax_params = months_plus_and_minus(
+        report_filter, "therapist_id"
+    )
+    sm_where, sm_params, se_where, se_params, sx_where, sx_params = months_plus_and_minus(
         report_filter, "clinician_id"
     )
     rows = fetch(
-        f"""SELECT p.period, NULL, sum(p.sessions)
-            FROM {d_source}
-            GROUP BY 1 HAVING sum(p.sessions) > 0
-            UNION ALL
-            SELECT NULL, x.clinician_id, sum(x.sessions) FROM (
-                SELECT m.clinician_id, m.sessions FROM {SESSION_MONTHS} m WHERE {m_where}
-                UNION ALL
-                SELECT e.clinician_id, e.sessions FROM {SESSION_DAYS} e WHERE {e_where}
-                UNION ALL
-                SELECT o.clinician_id, -o.sessions FROM {SESSION_DAYS} o WHERE {x_where}
-            ) x GROUP BY x.clinician_id HAVING sum(x.sessions) > 0""",
-        [*d_params, *m_params, *e_params, *x_params],
+        f"""SELECT coalesce(a.therapist_id, s.clinician_id), u.full_name,
+                   coalesce(a.booked, 0), coalesce(s.sessions, 0)
+            FROM (
+                SELECT x.therapist_id, coalesce(sum(x.n) FILTER (WHERE x.status <> 'cancelled'), 0) AS booked
+                FROM (
+                    SELECT m.therapist_id, m.status, m.appointments AS n
+                    FROM {APPOINTMENT_MONTHS} m WHERE {am_where}
+                    UNION ALL
+                    SELECT e.therapist_id, e.status, e.appointments
+                    FROM {APPOINTMENT_DAYS} e WHERE {ae_where}
+                    UNION ALL
+                    SELECT o.therapist_id, o.status, -o.appointments
+                    FROM {APPOINTMENT_DAYS} o WHERE {ax_where}
+                ) x GROUP BY x.therapist_id HAVING sum(x.n) > 0
+            ) a
+            FULL JOIN (
+                SELECT x.clinician_id, sum(x.sessions) AS sessions FROM (
+                    SELECT m.clinician_id, m.sessions FROM {SESSION_MONTHS} m WHERE {sm_where}
+                    UNION ALL
+                    SELECT e.clinician_id, e.sessions FROM {SESSION_DAYS} e WHERE {se_where}
+                    UNION ALL
+                    SELECT o.clinician_id, -o.sessions FROM {SESSION_DAYS} o WHERE {sx_where}
+                ) x GROUP BY x.clinician_id HAVING sum(x.sessions) > 0
+            ) s ON s.clinician_id = a.therapist_id
+            LEFT JOIN {table("accounts.User")} u ON u.id = coalesce(a.therapist_id, s.clinician_id)""",
+        [*am_params, *ae_params, *ax_params, *sm_params, *se_params, *sx_params],
     )
-    sessions_by_therapist = {}
-    for period, clinician_id, count in rows:
-        if period is not None:
-            result.sessions_per_period[period] = count
-        else:
-            sessions_by_therapist[clinician_id] = count
-    ids = set(appointments_by_therapist) | set(sessions_by_therapist)
-    # The names in one parameter (an array), not one per therapist: hundreds of them at full size.
-    names = dict(fetch(f"SELECT id, full_name FROM {table('accounts.User')} WHERE id = ANY(%s)", [list(ids)]))
+    # A person no longer on staff (no user row) keeps their id as their name.
     result.per_therapist = sorted(
-        (
-            (names.get(pk, f"#{pk}"), appointments_by_therapist.get(pk, 0), sessions_by_therapist.get(pk, 0))
-            for pk in ids
-        ),
+        ((f"#{pk}" if name is None else name, booked, sessions) for pk, name, booked, sessions in rows),
         key=lambda row: (-row[2], -row[1], row[0]),
     )
     return result
@@ -401,7 +395,7 @@ class Needling:
 
 
 def needling(report_filter):
-    """Points per session, muscles and regions, twitch response rate and pain change. Three queries."""
+    """Points per session, muscles and regions, twitch response rate and pain change. Two queries."""
     Muscle = model("treatments.Muscle")
     result = Needling()
     # The histogram, the point totals and the pain figures from the sessions' per-day rollup (reports
@@ -424,31 +418,34 @@ def needling(report_filter):
         result.pain_after = after / result.pain_sessions
     result.points_histogram = [("10+" if n == 10 else str(n), histogram[n]) for n in range(0, 11)]
     # Muscles from the per-day summaries (the range is whole clinic days, as their rows are): the
-    # all-clinic totals unless a therapist or location is chosen.
+    # all-clinic totals unless a therapist or location is chosen. Each muscle's name and body region are
+    # joined here, not read as a catalogue of model objects: that, and get_body_region_display() per
+    # muscle, cost more than the sums (issue 17).
     filtered = report_filter.therapist is not None or report_filter.location is not None
     if filtered:
-        rows = fetch(
-            f"""SELECT d.muscle_id, sum(d.points) FROM reports_muscleday d WHERE {where}
-                GROUP BY d.muscle_id HAVING sum(d.points) > 0""",
-            day_params,
-        )
+        source = f"(SELECT d.muscle_id, d.points FROM reports_muscleday d WHERE {where}) d"
+        params = day_params
     else:  # the whole months from their totals (reports 0013), the days at either end from the days'
         m_where, m_params, e_where, e_params = months_and_edges(report_filter, "clinician_id")
-        rows = fetch(
-            f"""SELECT d.muscle_id, sum(d.points) FROM (
-                    SELECT m.muscle_id, m.points FROM {MUSCLE_MONTH_TOTALS} m WHERE {m_where}
-                    UNION ALL SELECT e.muscle_id, e.points FROM reports_muscledaytotal e WHERE {e_where}) d
-                GROUP BY d.muscle_id HAVING sum(d.points) > 0""",
-            [*m_params, *e_params],
-        )
-    catalogue = {m.pk: m for m in Muscle.objects.only("name", "body_region")}
+        source = f"""(SELECT m.muscle_id, m.points FROM {MUSCLE_MONTH_TOTALS} m WHERE {m_where}
+                      UNION ALL
+                      SELECT e.muscle_id, e.points FROM reports_muscledaytotal e WHERE {e_where}) d"""
+        params = [*m_params, *e_params]
+    rows = fetch(
+        f"""SELECT t.muscle_id, mu.name, mu.body_region, t.points
+            FROM (SELECT d.muscle_id, sum(d.points) AS points FROM {source}
+                  GROUP BY d.muscle_id HAVING sum(d.points) > 0) t
+            LEFT JOIN {table("treatments.Muscle")} mu ON mu.id = t.muscle_id""",
+        params,
+    )
+    region_labels = {value: str(label) for value, label in Muscle._meta.get_field("body_region").flatchoices}
     by_region = {}
     muscles = []
-    for muscle_id, count in rows:
-        muscle = catalogue.get(muscle_id)
-        name = muscle.name if muscle else f"#{muscle_id}"
-        muscles.append((name, count))
-        region = muscle.get_body_region_display() if muscle else "Unknown"
+    for muscle_id, name, body_region, count in rows:
+        known = name is not None  # a muscle no longer in the catalogue keeps its id as its name
+        muscles.append((name if known else f"#{muscle_id}", count))
+        # As get_body_region_display(): the choice's label, else the stored value itself.
+        region = region_labels.get(body_region, str(body_region)) if known else "Unknown"
         by_region[region] = by_region.get(region, 0) + count
     result.muscles = sorted(muscles, key=lambda row: (-row[1], row[0]))[:TOP_MUSCLES]
     result.regions = sorted(by_region.items(), key=lambda row: (-row[1], row[0]))

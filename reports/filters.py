@@ -117,25 +117,41 @@ class ListedChoiceField(forms.ModelChoiceField):
     def __init__(self, *args, shown, label_from_values, **kwargs):
         self.shown = tuple(shown)
         self.label_from_values = label_from_values
+        self._listed = None
         super().__init__(*args, **kwargs)
+
+    def __deepcopy__(self, memo):
+        copied = super().__deepcopy__(memo)
+        copied._listed = None  # each form reads the list afresh: it may have changed since
+        return copied
 
     def listed(self):
         """([(id, label)], the options' HTML with none selected): from the cache while the rows are
-        unchanged, else read (one more query) and cached. One query when cached."""
+        unchanged, else read and cached. One query when they are kept, two when not."""
+        if self._listed is not None:  # this form's field asked already
+            return self._listed
         rows = self.queryset.values_list("pk", *self.shown)
-        sql, params = rows.query.sql_with_params()
+        # Equal names in the id's order, so that the order is a function of the rows alone.
+        ordered_sql, ordered_params = rows.order_by(*rows.query.order_by, "pk").query.sql_with_params()
+        sql, params = rows.order_by().query.sql_with_params()
         label = self.label_from_values
-        # The digest covers the query (its SQL and parameters) and the label's function as well as the
-        # rows, so two lists never share an entry; the rows go in as JSON, which cannot run one value
-        # into the next.
-        with connections[rows.db].cursor() as cursor:
+        # The entry's key names the query (its SQL and parameters) and the label's function as well as
+        # the digest of the rows, so two lists never share an entry.
+        query = repr((ordered_sql, ordered_params, label.__module__, label.__qualname__))
+        connection = connections[rows.db]
+        with connection.cursor() as cursor:
             cursor.execute(DIGEST.format(rows=sql), params)
             (digest,) = cursor.fetchone()
-        query = hashlib.sha256(repr((sql, params, label.__module__, label.__qualname__)).encode()).hexdigest()
-        key = f"reports:choices:{query}:{digest}"
-        cached = cache.get(key)
+        cached = cache.get(choices_key(query, digest))
         if cached is None:
-            choices = [(pk, label(*shown)) for pk, *shown in list(rows)]
+            # The rows with their digest in one statement, so both are of the same moment: a change
+            # committed since the digest above is read and kept under its own digest.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    READ.format(digest=DIGEST.format(rows=sql), rows=ordered_sql), [*params, *ordered_params]
+                )
+                read = cursor.fetchall()
+            choices = [(pk, label(*shown)) for _, pk, *shown in read]
             # The standard library's escape, which Django's wraps (same output): Django's checks each
             # argument for a lazy string and marks each result safe, a third of the dashboard's 578
             # therapist options.
@@ -144,7 +160,9 @@ class ListedChoiceField(forms.ModelChoiceField):
                 for value, text in choices
             )
             cached = (choices, options)
-            cache.set(key, cached, CHOICES_SECONDS)
+            if read:
+                cache.set(choices_key(query, read[0][0]), cached, CHOICES_SECONDS)
+        self._listed = cached
         return cached
 
     def options_html(self, chosen):
@@ -160,10 +178,22 @@ class ListedChoiceField(forms.ModelChoiceField):
         return empty + options
 
 
-# The digest of a query's rows (Django's own compiled query, its values as parameters).
-DIGEST = "SELECT encode(sha256(convert_to(coalesce(json_agg(t)::text, '[]'), 'UTF8')), 'hex') FROM ({rows}) t"
+# The digest of a query's rows (Django's own compiled query, its values as parameters), each row as its
+# text (a record's text quotes any value holding a delimiter, so one cannot run into the next), in the
+# order of their ids: no sort by name for a check made on every page.
+DIGEST = (
+    "SELECT encode(sha256(convert_to(coalesce(string_agg(t::text, E'\\n' ORDER BY t.pk), ''), 'UTF8')),"
+    " 'hex') FROM ({rows}) t"
+)
+# The rows in their order, each with the digest of them all (a subquery run once, in the same statement).
+READ = "SELECT ({digest}), t.* FROM ({rows}) t"
+# Entries are found by their digest, so they never go stale; they expire only to free the cache.
 # Entries are found by their digest, so they never go stale; they expire only to free the cache.
 CHOICES_SECONDS = 3600
+
+
+def choices_key(query, digest):
+    return f"reports:choices:{hashlib.sha256(query.encode()).hexdigest()}:{digest}"
 
 
 def user_label(full_name, email):

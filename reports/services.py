@@ -51,6 +51,9 @@ APPOINTMENT_MONTHS = "reports_appointmentmonth"  # AppointmentMonth: per month a
 SESSION_MONTH_TOTALS = "reports_sessionmonthtotal"  # SessionMonthTotal: per month and location
 APPOINTMENT_MONTH_TOTALS = "reports_appointmentmonthtotal"  # AppointmentMonthTotal: month, location, status
 MUSCLE_MONTH_TOTALS = "reports_musclemonthtotal"  # MuscleMonthTotal: per month and muscle
+# The same day totals added up per week from Monday (reports 0014): a range shown by week's whole weeks.
+SESSION_WEEK_TOTALS = "reports_sessionweektotal"  # SessionWeekTotal: sessions per week and location
+APPOINTMENT_WEEK_TOTALS = "reports_appointmentweektotal"  # AppointmentWeekTotal: week, location, status
 SESSION_FIGURES = (
     "sessions, sessions_by_points, points, twitches, pain_sessions, pain_before, pain_after, improved, "
     "risk_sessions, covered_sessions"
@@ -104,18 +107,21 @@ def session_figures(report_filter):
     )
 
 
-def per_period(report_filter, unit, columns, days, months, person):
+def per_period(report_filter, unit, columns, days, months, person, weeks=None):
     """(from-item, params): rows of `period` (the first day of the unit's period) and `columns` whose sums
     per period are the filter's, as `p`, from per-day rollup `days` (as `a`, `person` naming its person
-    column) or, for months of the all-clinic totals, from per-month rollup `months` for the whole months
-    and `days` for the days at either end. Periods are truncated from the day as a timestamp without time
-    zone: the same Monday or first of the month, without converting each row through the session's time
-    zone as date_trunc of a timestamptz does."""
-    if unit == "month" and report_filter.therapist is None:
-        m_where, m_params, e_where, e_params = months_and_edges(report_filter, person)
+    column) or, for the all-clinic totals, by month from per-month rollup `months` and by week from
+    per-week rollup `weeks` (when given) for the whole periods, and `days` for the days at either end.
+    Periods are truncated from the day as a timestamp without time zone: the same Monday or first of the
+    month, without converting each row through the session's time zone as date_trunc of a timestamptz
+    does."""
+    if report_filter.therapist is None and (unit == "month" or (unit == "week" and weeks is not None)):
+        column, table = ("month", months) if unit == "month" else ("week", weeks)
+        first, after = whole_months(report_filter) if unit == "month" else whole_weeks(report_filter)
+        m_where, m_params, e_where, e_params = wholes_and_edges(report_filter, person, column, first, after)
         return (
-            f"""(SELECT m.month AS period, {columns} FROM {months} m WHERE {m_where}
-                UNION ALL SELECT date_trunc('month', e.day::timestamp)::date, {columns}
+            f"""(SELECT m.{column} AS period, {columns} FROM {table} m WHERE {m_where}
+                UNION ALL SELECT {PERIOD_OF_DAY[unit].replace("a.day", "e.day")}, {columns}
                 FROM {days} e WHERE {e_where}) p""",
             [*m_params, *e_params],
         )
@@ -152,18 +158,35 @@ def whole_months(report_filter):
     return first, after
 
 
+def whole_weeks(report_filter):
+    """(first, after): the weeks (Monday to Sunday) wholly inside the range are those from Monday `first`
+    up to, not including, Monday `after`; as whole_months()."""
+    start, end = report_filter.start, report_filter.end
+    first = start + timedelta(days=(7 - start.weekday()) % 7)
+    after = end + timedelta(days=1) - timedelta(days=(end + timedelta(days=1)).weekday())
+    if first >= after:
+        first = after = end + timedelta(days=1)
+    return first, after
+
+
 def months_and_edges(report_filter, person):
     """(month where, params, edge-day where, params): the rows of a per-month rollup (`m`) for the range's
     whole months and of its per-day rollup (`e`) for the days at either end of it, in no whole month;
     the chosen therapist's (in column `person`) and location's only."""
     first, after = whole_months(report_filter)
-    m_where, m_params = ["m.month >= %s", "m.month < %s"], [first, after]
+    return wholes_and_edges(report_filter, person, "month", first, after)
+
+
+def wholes_and_edges(report_filter, person, column, first, after):
+    """months_and_edges() for any period: the rows of a per-period rollup (`m`, its period's first day in
+    `column`) from `first` up to `after`, and of its per-day rollup (`e`) for the range's other days."""
+    m_where, m_params = [f"m.{column} >= %s", f"m.{column} < %s"], [first, after]
     e_where = ["((e.day >= %s AND e.day < %s) OR (e.day >= %s AND e.day <= %s))"]
     e_params = [report_filter.start, first, after, report_filter.end]
-    for column, chosen in ((person, report_filter.therapist), ("location_id", report_filter.location)):
+    for name, chosen in ((person, report_filter.therapist), ("location_id", report_filter.location)):
         if chosen is not None:
-            m_where.append(f"m.{column} = %s")
-            e_where.append(f"e.{column} = %s")
+            m_where.append(f"m.{name} = %s")
+            e_where.append(f"e.{name} = %s")
             m_params.append(chosen.pk)
             e_params.append(chosen.pk)
     return " AND ".join(m_where), m_params, " AND ".join(e_where), e_params
@@ -278,7 +301,13 @@ def activity(report_filter):
     # sessions the same way (reports 0010/0011). One query.
     a_days = APPOINTMENT_DAYS if report_filter.therapist is not None else APPOINTMENT_TOTALS
     a_source, a_params = per_period(
-        report_filter, unit, "status, appointments", a_days, APPOINTMENT_MONTH_TOTALS, "therapist_id"
+        report_filter,
+        unit,
+        "status, appointments",
+        a_days,
+        APPOINTMENT_MONTH_TOTALS,
+        "therapist_id",
+        weeks=APPOINTMENT_WEEK_TOTALS,
     )
     d_source, d_params = per_period(
         report_filter,
@@ -287,6 +316,7 @@ def activity(report_filter):
         SESSION_DAYS if report_filter.therapist is not None else SESSION_TOTALS,
         SESSION_MONTH_TOTALS,
         "clinician_id",
+        weeks=SESSION_WEEK_TOTALS,
     )
     rows = fetch(
         f"""SELECT 'appointments', p.period,

@@ -94,17 +94,33 @@ def day_scope(report_filter, alias, person="clinician_id", location=True):
 def session_figures(report_filter):
     """(from-item, params): the rows of session figures (SessionFigures' columns) whose sum is the
     filter's, as `d`. With a therapist chosen, that clinician's days (reports_sessionday); otherwise the
-    all-clinic totals, per month (reports 0013) for the range's whole months and per day (0011) for the
-    days at either end of it, in no whole month: a year is a few hundred rows whatever the clinic's size."""
+    all-clinic totals, per month (reports 0013) for the months the range covers in most of their days,
+    less the days it leaves out (their figures negated), plus per day (0011) the days of the months it
+    covers in fewer (months_plus_and_minus): a year or 90 days is a few hundred rows whatever the clinic's
+    size (90 days from the 2nd read 29 days of every location otherwise)."""
     if report_filter.therapist is not None:
         where, params = day_scope(report_filter, "s")
         return f"(SELECT {SESSION_FIGURES} FROM {SESSION_DAYS} s WHERE {where}) d", params
-    m_where, m_params, e_where, e_params = months_and_edges(report_filter, "clinician_id")
+    m_where, m_params, e_where, e_params, x_where, x_params = months_plus_and_minus(
+        report_filter, "clinician_id"
+    )
     return (
         f"""(SELECT {SESSION_FIGURES} FROM {SESSION_MONTH_TOTALS} m WHERE {m_where}
-            UNION ALL SELECT {SESSION_FIGURES} FROM {SESSION_TOTALS} e WHERE {e_where}) d""",
-        [*m_params, *e_params],
+            UNION ALL SELECT {SESSION_FIGURES} FROM {SESSION_TOTALS} e WHERE {e_where}
+            UNION ALL SELECT {NEGATED_FIGURES} FROM {SESSION_TOTALS} o WHERE {x_where}) d""",
+        [*m_params, *e_params, *x_params],
     )
+
+
+# SESSION_FIGURES of a day taken away from its month (as `o`): each count negated, each bucket of the
+# points histogram too, in its place.
+NEGATED_FIGURES = ", ".join(
+    "ARRAY(SELECT -u.v FROM unnest(o.sessions_by_points) WITH ORDINALITY AS u(v, i) ORDER BY u.i)"
+    " AS sessions_by_points"
+    if name == "sessions_by_points"
+    else f"-o.{name} AS {name}"
+    for name in SESSION_FIGURES.split(", ")
+)
 
 
 def per_period(report_filter, unit, columns, days, months, person, weeks=None):
@@ -169,17 +185,11 @@ def whole_weeks(report_filter):
     return first, after
 
 
-def months_and_edges(report_filter, person):
-    """(month where, params, edge-day where, params): the rows of a per-month rollup (`m`) for the range's
-    whole months and of its per-day rollup (`e`) for the days at either end of it, in no whole month;
-    the chosen therapist's (in column `person`) and location's only."""
-    first, after = whole_months(report_filter)
-    return wholes_and_edges(report_filter, person, "month", first, after)
-
-
 def wholes_and_edges(report_filter, person, column, first, after):
-    """months_and_edges() for any period: the rows of a per-period rollup (`m`, its period's first day in
-    `column`) from `first` up to `after`, and of its per-day rollup (`e`) for the range's other days."""
+    """(period where, params, edge-day where, params): the rows of a per-period rollup (`m`, its period's
+    first day in `column`) for the range's whole periods, from `first` up to `after`, and of its per-day
+    rollup (`e`) for the days at either end of it, in no whole period; the chosen therapist's (in column
+    `person`) and location's only."""
     m_where, m_params = [f"m.{column} >= %s", f"m.{column} < %s"], [first, after]
     e_where = ["((e.day >= %s AND e.day < %s) OR (e.day >= %s AND e.day <= %s))"]
     e_params = [report_filter.start, first, after, report_filter.end]
@@ -193,7 +203,7 @@ def wholes_and_edges(report_filter, person, column, first, after):
 
 
 def months_plus_and_minus(report_filter, person):
-    """(month where, params, added-day where, params, taken-day where, params): like months_and_edges, for
+    """(month where, params, added-day where, params, taken-day where, params): like wholes_and_edges, for
     sums of plain counts, where a month the range covers in most of its days is cheaper read whole with the
     days it leaves out taken away than as the days it covers: a 90-day range from the 2nd of a month reads
     one day per therapist to take away rather than 29 to add (issue 17). Exact, because each per-month
@@ -455,12 +465,16 @@ def needling(report_filter):
     if filtered:
         source = f"(SELECT d.muscle_id, d.points FROM reports_muscleday d WHERE {where}) d"
         params = day_params
-    else:  # the whole months from their totals (reports 0013), the days at either end from the days'
-        m_where, m_params, e_where, e_params = months_and_edges(report_filter, "clinician_id")
+    else:  # the months from their totals (reports 0013), less or plus days, as session_figures()
+        m_where, m_params, e_where, e_params, x_where, x_params = months_plus_and_minus(
+            report_filter, "clinician_id"
+        )
         source = f"""(SELECT m.muscle_id, m.points FROM {MUSCLE_MONTH_TOTALS} m WHERE {m_where}
                       UNION ALL
-                      SELECT e.muscle_id, e.points FROM reports_muscledaytotal e WHERE {e_where}) d"""
-        params = [*m_params, *e_params]
+                      SELECT e.muscle_id, e.points FROM reports_muscledaytotal e WHERE {e_where}
+                      UNION ALL
+                      SELECT o.muscle_id, -o.points FROM reports_muscledaytotal o WHERE {x_where}) d"""
+        params = [*m_params, *e_params, *x_params]
     rows = fetch(
         f"""SELECT t.muscle_id, mu.name, mu.body_region, t.points
             FROM (SELECT d.muscle_id, sum(d.points) AS points FROM {source}

@@ -418,6 +418,9 @@ class Needling:
     pain_before: float | None = None
     pain_after: float | None = None
     improved: int = 0
+    # Consent coverage's counts, summed from the same rows (consent_coverage(counted=...)).
+    risk_sessions: int = 0
+    covered_sessions: int = 0
 
     @property
     def points_per_session(self):
@@ -444,13 +447,15 @@ def needling(report_filter):
     source, totals_params = session_figures(report_filter)
     where, day_params = day_scope(report_filter, "d")
     buckets = ", ".join(f"coalesce(sum(d.sessions_by_points[{n + 1}]), 0)" for n in range(11))
-    ((sessions, points, twitches, with_pain, before, after, improved, *histogram),) = fetch(
+    ((sessions, points, twitches, with_pain, before, after, improved, risk, covered, *histogram),) = fetch(
         f"""SELECT coalesce(sum(d.sessions), 0), coalesce(sum(d.points), 0), coalesce(sum(d.twitches), 0),
                    coalesce(sum(d.pain_sessions), 0), coalesce(sum(d.pain_before), 0),
-                   coalesce(sum(d.pain_after), 0), coalesce(sum(d.improved), 0), {buckets}
+                   coalesce(sum(d.pain_after), 0), coalesce(sum(d.improved), 0),
+                   coalesce(sum(d.risk_sessions), 0), coalesce(sum(d.covered_sessions), 0), {buckets}
             FROM {source}""",
         totals_params,
     )
+    result.risk_sessions, result.covered_sessions = risk, covered
     result.sessions, result.points, result.twitches = sessions, points, twitches
     result.pain_sessions, result.improved = with_pain, improved
     if result.pain_sessions:
@@ -512,15 +517,18 @@ class Coverage:
         return self.covered < self.risk_sessions
 
 
-def consent_coverage(report_filter, *, list_sessions=False):
+def consent_coverage(report_filter, *, list_sessions=False, counted=None):
     """Share of sessions with neck or mid back points whose consent covered every such region, and, for
-    clinical roles (list_sessions), the newest LIST_LIMIT sessions that were not covered. One query.
+    clinical roles (list_sessions), the newest LIST_LIMIT sessions that were not covered. One query; none
+    when `counted` is the filter's Needling (needling() sums the same rows) and no list is asked for.
 
     Covered is judged by the database when the points are recorded, by consent's own definition
     (consent_allows() of consent migration 0004, read through reports 0007) at the later of the
     database's clock and the patient's newest consent event (reports 0006): the moment treatments'
     consent gate checks; a later withdrawal does not uncover earlier sessions.
     """
+    if counted is not None and not list_sessions:
+        return Coverage(risk_sessions=counted.risk_sessions, covered=counted.covered_sessions)
     source, params = session_figures(report_filter)
     listing = "NULL"
     if list_sessions:

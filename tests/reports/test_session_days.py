@@ -169,6 +169,9 @@ def from_the_dashboard(report_filter):
     needling = services.needling(report_filter)
     coverage = services.consent_coverage(report_filter, list_sessions=True)
     assert services.safety(report_filter).sessions == needling.sessions
+    # The manager's dashboard takes the counts from needling()'s sums of the same rows.
+    counted = services.consent_coverage(report_filter, counted=needling)
+    assert (counted.risk_sessions, counted.covered) == (coverage.risk_sessions, coverage.covered)
     return {
         "sessions": needling.sessions,
         "points": needling.points,

@@ -117,32 +117,39 @@ class ListedChoiceField(forms.ModelChoiceField):
     def __init__(self, *args, shown, label_from_values, **kwargs):
         self.shown = tuple(shown)
         self.label_from_values = label_from_values
-        self._listed = None
+        self._listed = self._digest = None
         super().__init__(*args, **kwargs)
 
     def __deepcopy__(self, memo):
         copied = super().__deepcopy__(memo)
-        copied._listed = None  # each form reads the list afresh: it may have changed since
+        copied._listed = copied._digest = None  # each form reads the list afresh: it may have changed
         return copied
 
-    def listed(self):
-        """([(id, label)], the options' HTML with none selected): from the cache while the rows are
-        unchanged, else read and cached. One query when they are kept, two when not."""
-        if self._listed is not None:  # this form's field asked already
-            return self._listed
+    def plan(self):
+        """(database, SQL and parameters of the rows in any order, and in their order, the entry's name)."""
         rows = self.queryset.values_list("pk", *self.shown)
         # Equal names in the id's order, so that the order is a function of the rows alone.
         ordered_sql, ordered_params = rows.order_by(*rows.query.order_by, "pk").query.sql_with_params()
         sql, params = rows.order_by().query.sql_with_params()
         label = self.label_from_values
-        # The entry's key names the query (its SQL and parameters) and the label's function as well as
+        # The entry's name covers the query (its SQL and parameters) and the label's function as well as
         # the digest of the rows, so two lists never share an entry.
         query = repr((ordered_sql, ordered_params, label.__module__, label.__qualname__))
-        connection = connections[rows.db]
-        with connection.cursor() as cursor:
-            cursor.execute(DIGEST.format(rows=sql), params)
-            (digest,) = cursor.fetchone()
-        cached = cache.get(choices_key(query, digest))
+        return rows.db, sql, params, ordered_sql, ordered_params, query
+
+    def listed(self, plan=None):
+        """([(id, label)], the options' HTML with none selected): from the cache while the rows are
+        unchanged, else read and cached. One query when they are kept (none if read_digests() read the
+        digest with the form's other lists), two when not."""
+        if self._listed is not None:  # this form's field asked already
+            return self._listed
+        database, sql, params, ordered_sql, ordered_params, query = plan or self.plan()
+        connection = connections[database]
+        if self._digest is None:
+            with connection.cursor() as cursor:
+                cursor.execute(DIGEST.format(rows=sql), params)
+                (self._digest,) = cursor.fetchone()
+        cached = cache.get(choices_key(query, self._digest))
         if cached is None:
             # The rows with their digest in one statement, so both are of the same moment: a change
             # committed since the digest above is read and kept under its own digest.
@@ -151,7 +158,7 @@ class ListedChoiceField(forms.ModelChoiceField):
                     READ.format(digest=DIGEST.format(rows=sql), rows=ordered_sql), [*params, *ordered_params]
                 )
                 read = cursor.fetchall()
-            choices = [(pk, label(*shown)) for _, pk, *shown in read]
+            choices = [(pk, self.label_from_values(*shown)) for _, pk, *shown in read]
             # The standard library's escape, which Django's wraps (same output): Django's checks each
             # argument for a lazy string and marks each result safe, a third of the dashboard's 578
             # therapist options.
@@ -188,8 +195,26 @@ DIGEST = (
 # The rows in their order, each with the digest of them all (a subquery run once, in the same statement).
 READ = "SELECT ({digest}), t.* FROM ({rows}) t"
 # Entries are found by their digest, so they never go stale; they expire only to free the cache.
-# Entries are found by their digest, so they never go stale; they expire only to free the cache.
 CHOICES_SECONDS = 3600
+
+
+def read_digests(fields):
+    """Read the digests of the ListedChoiceFields among `fields` together, one statement per database
+    (the therapists and the locations: one round trip, not two, on every report page), and each field's
+    list from the cache or the database."""
+    plans = {}
+    for field in fields:
+        if isinstance(field, ListedChoiceField) and field._listed is None:
+            plan = field.plan()
+            plans.setdefault(plan[0], []).append((field, plan))
+    for database, group in plans.items():
+        statement = "SELECT " + ", ".join(f"({DIGEST.format(rows=plan[1])})" for _, plan in group)
+        with connections[database].cursor() as cursor:
+            cursor.execute(statement, [value for _, plan in group for value in plan[2]])
+            digests = cursor.fetchone()
+        for (field, plan), digest in zip(group, digests, strict=True):
+            field._digest = digest
+            field.listed(plan)
 
 
 def choices_key(query, digest):
@@ -244,6 +269,7 @@ class ReportFilterForm(forms.Form):
         """The form as the reports pages show it (Bootstrap's markup, as crispy-forms wrote it): built as
         strings, since crispy's templates and Django's select widget, one template per option, took a
         third of the dashboard's time (issue 17). Every value and label is escaped."""
+        read_digests(self.fields.values())
         cells = "".join(
             f'<div class="col-sm-6 col-lg">{field_html(self[name])}</div>' for name in self.fields
         )

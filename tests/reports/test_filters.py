@@ -272,3 +272,17 @@ def test_kept_options_mark_the_chosen_one_and_nothing_for_an_unknown_value():
     shown = options_shown("start=2026-10-01&end=2026-10-31&therapist=98765&location=x%22")
     assert not any(selected for value, selected, _ in shown["therapist"] + shown["location"])
     assert [value for value, selected, _ in options_shown()["therapist"] if selected] == [""]
+
+
+@pytest.mark.django_db
+def test_kept_options_cost_the_filters_one_query_for_both_lists(django_assert_num_queries):
+    """Both lists' digests are read in one statement; a list kept in the cache is not read again."""
+    from appointments.models import Location
+
+    PhysioFactory(full_name="Anna")
+    Location.objects.create(name="Main")
+    query = QueryDict("start=2026-10-01&end=2026-10-31")
+    first = str(ReportFilterForm(query).as_filters())
+    with django_assert_num_queries(1):
+        again = str(ReportFilterForm(query).as_filters())
+    assert again == first and ">Anna</option>" in again and ">Main</option>" in again

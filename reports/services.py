@@ -303,12 +303,12 @@ class Activity:
 
 
 def activity(report_filter):
-    """Appointments and sessions per period and per therapist; no-show and cancellation counts. Two
-    queries: the periods, and the therapists with their names."""
+    """Appointments and sessions per period and per therapist; no-show and cancellation counts. One
+    query: the periods, then the therapists with their names."""
     unit = period_unit(report_filter)
     # Appointments per period from their per-day rollups (reports 0012: all therapists' day totals unless
-    # a therapist is chosen, then that therapist's days; by month, the whole months' totals of 0013), and
-    # sessions the same way (reports 0010/0011). One query.
+    # a therapist is chosen, then that therapist's days; whole months and weeks from the totals of 0013
+    # and 0014), and sessions the same way (reports 0010/0011).
     a_days = APPOINTMENT_DAYS if report_filter.therapist is not None else APPOINTMENT_TOTALS
     a_source, a_params = per_period(
         report_filter,
@@ -328,41 +328,10 @@ def activity(report_filter):
         "clinician_id",
         weeks=SESSION_WEEK_TOTALS,
     )
-    rows = fetch(
-        f"""SELECT 'appointments', p.period,
-                   coalesce(sum(p.appointments) FILTER (WHERE p.status <> 'cancelled'), 0),
-                   sum(p.appointments),
-                   coalesce(sum(p.appointments) FILTER (WHERE p.status = 'cancelled'), 0),
-                   coalesce(sum(p.appointments) FILTER (WHERE p.status = 'no_show'), 0),
-                   coalesce(sum(p.appointments)
-                            FILTER (WHERE p.status IN ('arrived', 'in_treatment', 'completed')), 0)
-            FROM {a_source}
-            GROUP BY 2 HAVING sum(p.appointments) > 0
-            UNION ALL
-            SELECT 'sessions', p.period, sum(p.sessions), 0, 0, 0, 0
-            FROM {d_source}
-            GROUP BY 2 HAVING sum(p.sessions) > 0""",
-        [*a_params, *d_params],
-    )
-    result = Activity(
-        unit=unit,
-        periods=period_starts(report_filter, unit),
-        appointments_per_period={},
-        sessions_per_period={},
-    )
-    for kind, period, count, total, cancelled, no_show, attended in rows:
-        if kind == "sessions":
-            result.sessions_per_period[period] = count
-            continue
-        result.appointments_per_period[period] = count
-        result.appointments += total
-        result.cancelled += cancelled
-        result.no_show += no_show
-        result.attended += attended
     # Per therapist, appointments and sessions from the rollups per month of the months the range covers in
     # most of their days, less the days it leaves out, plus the per-day rollups of the other days
     # (months_plus_and_minus): a few rows per therapist, not one per therapist-day; with each therapist's
-    # name joined (hundreds of them at full size). One query.
+    # name joined (hundreds of them at full size).
     am_where, am_params, ae_where, ae_params, ax_where, ax_params = months_plus_and_minus(
         report_filter, "therapist_id"
     )
@@ -370,8 +339,22 @@ def activity(report_filter):
         report_filter, "clinician_id"
     )
     rows = fetch(
-        f"""SELECT coalesce(a.therapist_id, s.clinician_id), u.full_name,
-                   coalesce(a.booked, 0), coalesce(s.sessions, 0)
+        f"""SELECT 'appointments', p.period, NULL::bigint, NULL::text,
+                   coalesce(sum(p.appointments) FILTER (WHERE p.status <> 'cancelled'), 0),
+                   sum(p.appointments),
+                   coalesce(sum(p.appointments) FILTER (WHERE p.status = 'cancelled'), 0),
+                   coalesce(sum(p.appointments) FILTER (WHERE p.status = 'no_show'), 0),
+                   coalesce(sum(p.appointments)
+                            FILTER (WHERE p.status IN ('arrived', 'in_treatment', 'completed')), 0)
+            FROM {a_source}
+            GROUP BY p.period HAVING sum(p.appointments) > 0
+            UNION ALL
+            SELECT 'sessions', p.period, NULL, NULL, sum(p.sessions), 0, 0, 0, 0
+            FROM {d_source}
+            GROUP BY p.period HAVING sum(p.sessions) > 0
+            UNION ALL
+            SELECT 'therapist', NULL, coalesce(a.therapist_id, s.clinician_id), u.full_name,
+                   coalesce(a.booked, 0), coalesce(s.sessions, 0), 0, 0, 0
             FROM (
                 SELECT x.therapist_id, coalesce(sum(x.n) FILTER (WHERE x.status <> 'cancelled'), 0) AS booked
                 FROM (
@@ -395,13 +378,28 @@ def activity(report_filter):
                 ) x GROUP BY x.clinician_id HAVING sum(x.sessions) > 0
             ) s ON s.clinician_id = a.therapist_id
             LEFT JOIN {table("accounts.User")} u ON u.id = coalesce(a.therapist_id, s.clinician_id)""",
-        [*am_params, *ae_params, *ax_params, *sm_params, *se_params, *sx_params],
+        [*a_params, *d_params, *am_params, *ae_params, *ax_params, *sm_params, *se_params, *sx_params],
     )
-    # A person no longer on staff (no user row) keeps their id as their name.
-    result.per_therapist = sorted(
-        ((f"#{pk}" if name is None else name, booked, sessions) for pk, name, booked, sessions in rows),
-        key=lambda row: (-row[2], -row[1], row[0]),
+    result = Activity(
+        unit=unit,
+        periods=period_starts(report_filter, unit),
+        appointments_per_period={},
+        sessions_per_period={},
     )
+    therapists = []
+    for kind, period, pk, name, count, total, cancelled, no_show, attended in rows:
+        if kind == "therapist":  # count: appointments booked, total: sessions
+            # A person no longer on staff (no user row) keeps their id as their name.
+            therapists.append((f"#{pk}" if name is None else name, count, total))
+        elif kind == "sessions":
+            result.sessions_per_period[period] = count
+        else:
+            result.appointments_per_period[period] = count
+            result.appointments += total
+            result.cancelled += cancelled
+            result.no_show += no_show
+            result.attended += attended
+    result.per_therapist = sorted(therapists, key=lambda row: (-row[2], -row[1], row[0]))
     return result
 
 
@@ -438,7 +436,7 @@ class Needling:
 
 
 def needling(report_filter):
-    """Points per session, muscles and regions, twitch response rate and pain change. Two queries."""
+    """Points per session, muscles and regions, twitch response rate and pain change. One query."""
     Muscle = model("treatments.Muscle")
     result = Needling()
     # The histogram, the point totals and the pain figures from the sessions' per-day rollup (reports
@@ -446,14 +444,53 @@ def needling(report_filter):
     # whatever the number of sessions.
     source, totals_params = session_figures(report_filter)
     where, day_params = day_scope(report_filter, "d")
+    # Muscles from the per-day summaries (the range is whole clinic days, as their rows are): the
+    # all-clinic totals unless a therapist or location is chosen. Each muscle's name and body region are
+    # joined here, not read as a catalogue of model objects: that, and get_body_region_display() per
+    # muscle, cost more than the sums (issue 17).
+    filtered = report_filter.therapist is not None or report_filter.location is not None
+    if filtered:
+        muscles_source = f"(SELECT d.muscle_id, d.points FROM reports_muscleday d WHERE {where}) d"
+        muscle_params = day_params
+    else:  # the months from their totals (reports 0013), less or plus days, as session_figures()
+        m_where, m_params, e_where, e_params, x_where, x_params = months_plus_and_minus(
+            report_filter, "clinician_id"
+        )
+        muscles_source = f"""(SELECT m.muscle_id, m.points FROM {MUSCLE_MONTH_TOTALS} m WHERE {m_where}
+                      UNION ALL
+                      SELECT e.muscle_id, e.points FROM reports_muscledaytotal e WHERE {e_where}
+                      UNION ALL
+                      SELECT o.muscle_id, -o.points FROM reports_muscledaytotal o WHERE {x_where}) d"""
+        muscle_params = [*m_params, *e_params, *x_params]
+    # The totals, the histogram and the pain figures from the sessions' per-day rollup (reports
+    # 0010/0011): one row per day and location of the range (per clinician-day with a therapist chosen),
+    # whatever the number of sessions; the muscles as a JSON list beside them, in the same round trip.
     buckets = ", ".join(f"coalesce(sum(d.sessions_by_points[{n + 1}]), 0)" for n in range(11))
-    ((sessions, points, twitches, with_pain, before, after, improved, risk, covered, *histogram),) = fetch(
-        f"""SELECT coalesce(sum(d.sessions), 0), coalesce(sum(d.points), 0), coalesce(sum(d.twitches), 0),
-                   coalesce(sum(d.pain_sessions), 0), coalesce(sum(d.pain_before), 0),
-                   coalesce(sum(d.pain_after), 0), coalesce(sum(d.improved), 0),
-                   coalesce(sum(d.risk_sessions), 0), coalesce(sum(d.covered_sessions), 0), {buckets}
-            FROM {source}""",
-        totals_params,
+    (
+        (
+            muscles_json,
+            sessions,
+            points,
+            twitches,
+            with_pain,
+            before,
+            after,
+            improved,
+            risk,
+            covered,
+            *histogram,
+        ),
+    ) = fetch(
+        f"""SELECT (SELECT json_agg(json_build_array(t.muscle_id, mu.name, mu.body_region, t.points))
+                        FROM (SELECT d.muscle_id, sum(d.points) AS points FROM {muscles_source}
+                              GROUP BY d.muscle_id HAVING sum(d.points) > 0) t
+                        LEFT JOIN {table("treatments.Muscle")} mu ON mu.id = t.muscle_id),
+                       coalesce(sum(d.sessions), 0), coalesce(sum(d.points), 0), coalesce(sum(d.twitches), 0),
+                       coalesce(sum(d.pain_sessions), 0), coalesce(sum(d.pain_before), 0),
+                       coalesce(sum(d.pain_after), 0), coalesce(sum(d.improved), 0),
+                       coalesce(sum(d.risk_sessions), 0), coalesce(sum(d.covered_sessions), 0), {buckets}
+                FROM {source}""",
+        [*muscle_params, *totals_params],
     )
     result.risk_sessions, result.covered_sessions = risk, covered
     result.sessions, result.points, result.twitches = sessions, points, twitches
@@ -462,31 +499,7 @@ def needling(report_filter):
         result.pain_before = before / result.pain_sessions
         result.pain_after = after / result.pain_sessions
     result.points_histogram = [("10+" if n == 10 else str(n), histogram[n]) for n in range(0, 11)]
-    # Muscles from the per-day summaries (the range is whole clinic days, as their rows are): the
-    # all-clinic totals unless a therapist or location is chosen. Each muscle's name and body region are
-    # joined here, not read as a catalogue of model objects: that, and get_body_region_display() per
-    # muscle, cost more than the sums (issue 17).
-    filtered = report_filter.therapist is not None or report_filter.location is not None
-    if filtered:
-        source = f"(SELECT d.muscle_id, d.points FROM reports_muscleday d WHERE {where}) d"
-        params = day_params
-    else:  # the months from their totals (reports 0013), less or plus days, as session_figures()
-        m_where, m_params, e_where, e_params, x_where, x_params = months_plus_and_minus(
-            report_filter, "clinician_id"
-        )
-        source = f"""(SELECT m.muscle_id, m.points FROM {MUSCLE_MONTH_TOTALS} m WHERE {m_where}
-                      UNION ALL
-                      SELECT e.muscle_id, e.points FROM reports_muscledaytotal e WHERE {e_where}
-                      UNION ALL
-                      SELECT o.muscle_id, -o.points FROM reports_muscledaytotal o WHERE {x_where}) d"""
-        params = [*m_params, *e_params, *x_params]
-    rows = fetch(
-        f"""SELECT t.muscle_id, mu.name, mu.body_region, t.points
-            FROM (SELECT d.muscle_id, sum(d.points) AS points FROM {source}
-                  GROUP BY d.muscle_id HAVING sum(d.points) > 0) t
-            LEFT JOIN {table("treatments.Muscle")} mu ON mu.id = t.muscle_id""",
-        params,
-    )
+    rows = muscles_json or []
     region_labels = {value: str(label) for value, label in Muscle._meta.get_field("body_region").flatchoices}
     by_region = {}
     muscles = []

@@ -4,6 +4,7 @@ The form turns what the manager typed into a ReportFilter; everything below it (
 exports, audit detail) takes the ReportFilter, never the raw request.
 """
 
+import hashlib
 import html
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -12,6 +13,8 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.apps import apps
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -88,33 +91,134 @@ class ReportFilter:
 
 
 class ListedChoices(forms.models.ModelChoiceIterator):
-    """A select's choices read with one plain query. Django's iterator streams them through a server-side
-    cursor (DECLARE, FETCH and CLOSE: three round trips a select, on every report page) to spare memory
-    on long lists, and builds a model object per option; the clinic's therapists and locations are a few
-    dozen rows (hundreds in the benchmark's chain, where building each user was a fifth of the
-    dashboard): each option is read as plain values, its id and the columns its label shows (`shown`,
-    in the field's order), and labelled by the field's `label` from those values, as the model's
-    __str__ would."""
+    """A select's choices read as plain values (ListedChoiceField.listed()). Django's iterator streams
+    them through a server-side cursor (DECLARE, FETCH and CLOSE: three round trips a select, on every
+    report page) to spare memory on long lists, and builds a model object per option; the clinic's
+    therapists and locations are a few dozen rows (hundreds in the benchmark's chain, where building each
+    user was a fifth of the dashboard)."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        label = self.field.label_from_values
-        for pk, *shown in list(self.queryset.values_list("pk", *self.field.shown)):
-            yield (pk, label(*shown))
+        yield from self.field.listed()[0]
 
 
 class ListedChoiceField(forms.ModelChoiceField):
-    """A ModelChoiceField whose options are read in one plain query of the id and the columns `shown`,
-    labelled by `label_from_values(*shown)` (what the model's __str__ makes of those columns); the chosen
-    row is still read whole, and a value not among the queryset's rows is refused as ever."""
+    """A ModelChoiceField whose options are its queryset's id and the columns `shown`, labelled by
+    `label_from_values(*shown)` (what the model's __str__ makes of those columns), and kept in Django's
+    cache under a digest of exactly those rows: a page asks the database for the digest (one row), and
+    reads and builds the options only when it is new, so a list that has not changed costs no transfer and
+    no building (issue 17: 578 therapists at full size), while any change to the rows shown (a therapist
+    added, renamed, given another role) changes the digest and is shown at once, by every server. The
+    chosen row is still read whole, and a value not among the queryset's rows is refused as ever."""
 
     iterator = ListedChoices
 
     def __init__(self, *args, shown, label_from_values, **kwargs):
         self.shown = tuple(shown)
         self.label_from_values = label_from_values
+        self._listed = self._digest = None
         super().__init__(*args, **kwargs)
+
+    def __deepcopy__(self, memo):
+        copied = super().__deepcopy__(memo)
+        copied._listed = copied._digest = None  # each form reads the list afresh: it may have changed
+        return copied
+
+    def plan(self):
+        """(database, SQL and parameters of the rows in any order, and in their order, the entry's name)."""
+        rows = self.queryset.values_list("pk", *self.shown)
+        # Equal names in the id's order, so that the order is a function of the rows alone.
+        ordered_sql, ordered_params = rows.order_by(*rows.query.order_by, "pk").query.sql_with_params()
+        sql, params = rows.order_by().query.sql_with_params()
+        label = self.label_from_values
+        # The entry's name covers the query (its SQL and parameters) and the label's function as well as
+        # the digest of the rows, so two lists never share an entry.
+        query = repr((ordered_sql, ordered_params, label.__module__, label.__qualname__))
+        return rows.db, sql, params, ordered_sql, ordered_params, query
+
+    def listed(self, plan=None):
+        """([(id, label)], the options' HTML with none selected): from the cache while the rows are
+        unchanged, else read and cached. One query when they are kept (none if read_digests() read the
+        digest with the form's other lists), two when not."""
+        if self._listed is not None:  # this form's field asked already
+            return self._listed
+        database, sql, params, ordered_sql, ordered_params, query = plan or self.plan()
+        connection = connections[database]
+        if self._digest is None:
+            with connection.cursor() as cursor:
+                cursor.execute(DIGEST.format(rows=sql), params)
+                (self._digest,) = cursor.fetchone()
+        cached = cache.get(choices_key(query, self._digest))
+        if cached is None:
+            # The rows with their digest in one statement, so both are of the same moment: a change
+            # committed since the digest above is read and kept under its own digest.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    READ.format(digest=DIGEST.format(rows=sql), rows=ordered_sql), [*params, *ordered_params]
+                )
+                read = cursor.fetchall()
+            choices = [(pk, self.label_from_values(*shown)) for _, pk, *shown in read]
+            # The standard library's escape, which Django's wraps (same output): Django's checks each
+            # argument for a lazy string and marks each result safe, a third of the dashboard's 578
+            # therapist options.
+            options = "".join(
+                f'<option value="{html.escape(str(value))}">{html.escape(str(text))}</option>'
+                for value, text in choices
+            )
+            cached = (choices, options)
+            if read:
+                cache.set(choices_key(query, read[0][0]), cached, CHOICES_SECONDS)
+        self._listed = cached
+        return cached
+
+    def options_html(self, chosen):
+        """The select's options, the one whose value is `chosen` (a string) selected."""
+        empty = ""
+        if self.empty_label is not None:
+            empty = f'<option value=""{SELECTED[chosen == ""]}>{html.escape(str(self.empty_label))}</option>'
+        options = self.listed()[1]
+        if chosen != "":
+            # Each value appears once, escaped, and no label can hold `<` or `"` unescaped: exact.
+            unselected = f'<option value="{html.escape(chosen)}">'
+            options = options.replace(unselected, unselected[:-1] + " selected>", 1)
+        return empty + options
+
+
+# The digest of a query's rows (Django's own compiled query, its values as parameters), each row as its
+# text (a record's text quotes any value holding a delimiter, so one cannot run into the next), in the
+# order of their ids: no sort by name for a check made on every page.
+DIGEST = (
+    "SELECT encode(sha256(convert_to(coalesce(string_agg(t::text, E'\\n' ORDER BY t.pk), ''), 'UTF8')),"
+    " 'hex') FROM ({rows}) t"
+)
+# The rows in their order, each with the digest of them all (a subquery run once, in the same statement).
+READ = "SELECT ({digest}), t.* FROM ({rows}) t"
+# Entries are found by their digest, so they never go stale; they expire only to free the cache.
+CHOICES_SECONDS = 3600
+
+
+def read_digests(fields):
+    """Read the digests of the ListedChoiceFields among `fields` together, one statement per database
+    (the therapists and the locations: one round trip, not two, on every report page), and each field's
+    list from the cache or the database."""
+    plans = {}
+    for field in fields:
+        if isinstance(field, ListedChoiceField) and field._listed is None:
+            plan = field.plan()
+            plans.setdefault(plan[0], []).append((field, plan))
+    for database, group in plans.items():
+        statement = "SELECT " + ", ".join(f"({DIGEST.format(rows=plan[1])})" for _, plan in group)
+        with connections[database].cursor() as cursor:
+            cursor.execute(statement, [value for _, plan in group for value in plan[2]])
+            digests = cursor.fetchone()
+        for (field, plan), digest in zip(group, digests, strict=True):
+            field._digest = digest
+            field.listed(plan)
+
+
+def choices_key(query, digest):
+    return f"reports:choices:{hashlib.sha256(query.encode()).hexdigest()}:{digest}"
 
 
 def user_label(full_name, email):
@@ -165,6 +269,7 @@ class ReportFilterForm(forms.Form):
         """The form as the reports pages show it (Bootstrap's markup, as crispy-forms wrote it): built as
         strings, since crispy's templates and Django's select widget, one template per option, took a
         third of the dashboard's time (issue 17). Every value and label is escaped."""
+        read_digests(self.fields.values())
         cells = "".join(
             f'<div class="col-sm-6 col-lg">{field_html(self[name])}</div>' for name in self.fields
         )
@@ -257,13 +362,14 @@ def field_html(bound):
     if isinstance(widget, forms.Select):
         chosen = bound.value()
         chosen = "" if chosen is None else str(chosen)
-        # The standard library's escape, which Django's wraps (same output): Django's checks each argument
-        # for a lazy string and marks each result safe, a third of the dashboard's 578 therapist options.
-        options = "".join(
-            f'<option value="{html.escape(str(value))}"{SELECTED[str(value) == chosen]}>'
-            f"{html.escape(str(text))}</option>"
-            for value, text in field.choices
-        )
+        if isinstance(field, ListedChoiceField):
+            options = field.options_html(chosen)
+        else:
+            options = "".join(
+                f'<option value="{html.escape(str(value))}"{SELECTED[str(value) == chosen]}>'
+                f"{html.escape(str(text))}</option>"
+                for value, text in field.choices
+            )
         control = (
             f'<select name="{name}" class="select form-select{invalid}"{aria} id="{ident}">{options}</select>'
         )

@@ -304,3 +304,43 @@ class AppointmentMonthTotal(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} location {self.location_id}: {self.appointments} {self.status}"
+
+
+class SessionWeekTotal(models.Model):
+    """SessionDayTotal's sessions per week (from Monday) and location: the dashboard's whole weeks when it
+    shows a range by week, unless a therapist is chosen (its days at either end come from SessionDayTotal).
+    Kept by a row trigger on SessionDayTotal (reports/migrations/0014_week_totals.py)."""
+
+    week = models.DateField()  # its Monday
+    location_id = models.BigIntegerField(null=True)
+    sessions = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "location_id"], name="reports_session_week_total_unique", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self):
+        return f"week of {self.week} location {self.location_id}: {self.sessions} sessions"
+
+
+class AppointmentWeekTotal(models.Model):
+    """AppointmentDayTotal's appointments per week (from Monday), location and status: the dashboard's
+    whole weeks unless a therapist is chosen (reports 0014)."""
+
+    week = models.DateField()  # its Monday
+    location_id = models.BigIntegerField()
+    status = models.CharField(max_length=20)
+    appointments = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["week", "location_id", "status"], name="reports_appointment_week_total_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"week of {self.week} location {self.location_id}: {self.appointments} {self.status}"

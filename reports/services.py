@@ -51,6 +51,9 @@ APPOINTMENT_MONTHS = "reports_appointmentmonth"  # AppointmentMonth: per month a
 SESSION_MONTH_TOTALS = "reports_sessionmonthtotal"  # SessionMonthTotal: per month and location
 APPOINTMENT_MONTH_TOTALS = "reports_appointmentmonthtotal"  # AppointmentMonthTotal: month, location, status
 MUSCLE_MONTH_TOTALS = "reports_musclemonthtotal"  # MuscleMonthTotal: per month and muscle
+# The same day totals added up per week from Monday (reports 0014): a range shown by week's whole weeks.
+SESSION_WEEK_TOTALS = "reports_sessionweektotal"  # SessionWeekTotal: sessions per week and location
+APPOINTMENT_WEEK_TOTALS = "reports_appointmentweektotal"  # AppointmentWeekTotal: week, location, status
 SESSION_FIGURES = (
     "sessions, sessions_by_points, points, twitches, pain_sessions, pain_before, pain_after, improved, "
     "risk_sessions, covered_sessions"
@@ -91,31 +94,50 @@ def day_scope(report_filter, alias, person="clinician_id", location=True):
 def session_figures(report_filter):
     """(from-item, params): the rows of session figures (SessionFigures' columns) whose sum is the
     filter's, as `d`. With a therapist chosen, that clinician's days (reports_sessionday); otherwise the
-    all-clinic totals, per month (reports 0013) for the range's whole months and per day (0011) for the
-    days at either end of it, in no whole month: a year is a few hundred rows whatever the clinic's size."""
+    all-clinic totals, per month (reports 0013) for the months the range covers in most of their days,
+    less the days it leaves out (their figures negated), plus per day (0011) the days of the months it
+    covers in fewer (months_plus_and_minus): a year or 90 days is a few hundred rows whatever the clinic's
+    size (90 days from the 2nd read 29 days of every location otherwise)."""
     if report_filter.therapist is not None:
         where, params = day_scope(report_filter, "s")
         return f"(SELECT {SESSION_FIGURES} FROM {SESSION_DAYS} s WHERE {where}) d", params
-    m_where, m_params, e_where, e_params = months_and_edges(report_filter, "clinician_id")
+    m_where, m_params, e_where, e_params, x_where, x_params = months_plus_and_minus(
+        report_filter, "clinician_id"
+    )
     return (
         f"""(SELECT {SESSION_FIGURES} FROM {SESSION_MONTH_TOTALS} m WHERE {m_where}
-            UNION ALL SELECT {SESSION_FIGURES} FROM {SESSION_TOTALS} e WHERE {e_where}) d""",
-        [*m_params, *e_params],
+            UNION ALL SELECT {SESSION_FIGURES} FROM {SESSION_TOTALS} e WHERE {e_where}
+            UNION ALL SELECT {NEGATED_FIGURES} FROM {SESSION_TOTALS} o WHERE {x_where}) d""",
+        [*m_params, *e_params, *x_params],
     )
 
 
-def per_period(report_filter, unit, columns, days, months, person):
+# SESSION_FIGURES of a day taken away from its month (as `o`): each count negated, each bucket of the
+# points histogram too, in its place.
+NEGATED_FIGURES = ", ".join(
+    "ARRAY(SELECT -u.v FROM unnest(o.sessions_by_points) WITH ORDINALITY AS u(v, i) ORDER BY u.i)"
+    " AS sessions_by_points"
+    if name == "sessions_by_points"
+    else f"-o.{name} AS {name}"
+    for name in SESSION_FIGURES.split(", ")
+)
+
+
+def per_period(report_filter, unit, columns, days, months, person, weeks=None):
     """(from-item, params): rows of `period` (the first day of the unit's period) and `columns` whose sums
     per period are the filter's, as `p`, from per-day rollup `days` (as `a`, `person` naming its person
-    column) or, for months of the all-clinic totals, from per-month rollup `months` for the whole months
-    and `days` for the days at either end. Periods are truncated from the day as a timestamp without time
-    zone: the same Monday or first of the month, without converting each row through the session's time
-    zone as date_trunc of a timestamptz does."""
-    if unit == "month" and report_filter.therapist is None:
-        m_where, m_params, e_where, e_params = months_and_edges(report_filter, person)
+    column) or, for the all-clinic totals, by month from per-month rollup `months` and by week from
+    per-week rollup `weeks` (when given) for the whole periods, and `days` for the days at either end.
+    Periods are truncated from the day as a timestamp without time zone: the same Monday or first of the
+    month, without converting each row through the session's time zone as date_trunc of a timestamptz
+    does."""
+    if report_filter.therapist is None and (unit == "month" or (unit == "week" and weeks is not None)):
+        column, table = ("month", months) if unit == "month" else ("week", weeks)
+        first, after = whole_months(report_filter) if unit == "month" else whole_weeks(report_filter)
+        m_where, m_params, e_where, e_params = wholes_and_edges(report_filter, person, column, first, after)
         return (
-            f"""(SELECT m.month AS period, {columns} FROM {months} m WHERE {m_where}
-                UNION ALL SELECT date_trunc('month', e.day::timestamp)::date, {columns}
+            f"""(SELECT m.{column} AS period, {columns} FROM {table} m WHERE {m_where}
+                UNION ALL SELECT {PERIOD_OF_DAY[unit].replace("a.day", "e.day")}, {columns}
                 FROM {days} e WHERE {e_where}) p""",
             [*m_params, *e_params],
         )
@@ -152,25 +174,36 @@ def whole_months(report_filter):
     return first, after
 
 
-def months_and_edges(report_filter, person):
-    """(month where, params, edge-day where, params): the rows of a per-month rollup (`m`) for the range's
-    whole months and of its per-day rollup (`e`) for the days at either end of it, in no whole month;
-    the chosen therapist's (in column `person`) and location's only."""
-    first, after = whole_months(report_filter)
-    m_where, m_params = ["m.month >= %s", "m.month < %s"], [first, after]
+def whole_weeks(report_filter):
+    """(first, after): the weeks (Monday to Sunday) wholly inside the range are those from Monday `first`
+    up to, not including, Monday `after`; as whole_months()."""
+    start, end = report_filter.start, report_filter.end
+    first = start + timedelta(days=(7 - start.weekday()) % 7)
+    after = end + timedelta(days=1) - timedelta(days=(end + timedelta(days=1)).weekday())
+    if first >= after:
+        first = after = end + timedelta(days=1)
+    return first, after
+
+
+def wholes_and_edges(report_filter, person, column, first, after):
+    """(period where, params, edge-day where, params): the rows of a per-period rollup (`m`, its period's
+    first day in `column`) for the range's whole periods, from `first` up to `after`, and of its per-day
+    rollup (`e`) for the days at either end of it, in no whole period; the chosen therapist's (in column
+    `person`) and location's only."""
+    m_where, m_params = [f"m.{column} >= %s", f"m.{column} < %s"], [first, after]
     e_where = ["((e.day >= %s AND e.day < %s) OR (e.day >= %s AND e.day <= %s))"]
     e_params = [report_filter.start, first, after, report_filter.end]
-    for column, chosen in ((person, report_filter.therapist), ("location_id", report_filter.location)):
+    for name, chosen in ((person, report_filter.therapist), ("location_id", report_filter.location)):
         if chosen is not None:
-            m_where.append(f"m.{column} = %s")
-            e_where.append(f"e.{column} = %s")
+            m_where.append(f"m.{name} = %s")
+            e_where.append(f"e.{name} = %s")
             m_params.append(chosen.pk)
             e_params.append(chosen.pk)
     return " AND ".join(m_where), m_params, " AND ".join(e_where), e_params
 
 
 def months_plus_and_minus(report_filter, person):
-    """(month where, params, added-day where, params, taken-day where, params): like months_and_edges, for
+    """(month where, params, added-day where, params, taken-day where, params): like wholes_and_edges, for
     sums of plain counts, where a month the range covers in most of its days is cheaper read whole with the
     days it leaves out taken away than as the days it covers: a 90-day range from the 2nd of a month reads
     one day per therapist to take away rather than 29 to add (issue 17). Exact, because each per-month
@@ -270,63 +303,22 @@ class Activity:
 
 
 def activity(report_filter):
-    """Appointments and sessions per period and per therapist; no-show and cancellation counts. Three
-    queries."""
+    """Appointments and sessions per period and per therapist; no-show and cancellation counts. One
+    query: the periods, then the therapists with their names."""
     unit = period_unit(report_filter)
     # Appointments per period from their per-day rollups (reports 0012: all therapists' day totals unless
-    # a therapist is chosen, then that therapist's days; by month, the whole months' totals of 0013), and
-    # per therapist from the appointments per month of the months the range covers in most of their days,
-    # less the days it leaves out, plus the per-day rollup of the other days (months_plus_and_minus): a few
-    # rows per therapist, not one per therapist-day. One query.
+    # a therapist is chosen, then that therapist's days; whole months and weeks from the totals of 0013
+    # and 0014), and sessions the same way (reports 0010/0011).
     a_days = APPOINTMENT_DAYS if report_filter.therapist is not None else APPOINTMENT_TOTALS
     a_source, a_params = per_period(
-        report_filter, unit, "status, appointments", a_days, APPOINTMENT_MONTH_TOTALS, "therapist_id"
+        report_filter,
+        unit,
+        "status, appointments",
+        a_days,
+        APPOINTMENT_MONTH_TOTALS,
+        "therapist_id",
+        weeks=APPOINTMENT_WEEK_TOTALS,
     )
-    m_where, m_params, e_where, e_params, x_where, x_params = months_plus_and_minus(
-        report_filter, "therapist_id"
-    )
-    rows = fetch(
-        f"""SELECT p.period, NULL::bigint,
-                   coalesce(sum(p.appointments) FILTER (WHERE p.status <> 'cancelled'), 0),
-                   sum(p.appointments),
-                   coalesce(sum(p.appointments) FILTER (WHERE p.status = 'cancelled'), 0),
-                   coalesce(sum(p.appointments) FILTER (WHERE p.status = 'no_show'), 0),
-                   coalesce(sum(p.appointments)
-                            FILTER (WHERE p.status IN ('arrived', 'in_treatment', 'completed')), 0)
-            FROM {a_source}
-            GROUP BY 1 HAVING sum(p.appointments) > 0
-            UNION ALL
-            SELECT NULL, x.therapist_id, coalesce(sum(x.n) FILTER (WHERE x.status <> 'cancelled'), 0),
-                   0, 0, 0, 0
-            FROM (
-                SELECT m.therapist_id, m.status, m.appointments AS n
-                FROM {APPOINTMENT_MONTHS} m WHERE {m_where}
-                UNION ALL
-                SELECT e.therapist_id, e.status, e.appointments
-                FROM {APPOINTMENT_DAYS} e WHERE {e_where}
-                UNION ALL
-                SELECT o.therapist_id, o.status, -o.appointments
-                FROM {APPOINTMENT_DAYS} o WHERE {x_where}
-            ) x GROUP BY x.therapist_id HAVING sum(x.n) > 0""",
-        [*a_params, *m_params, *e_params, *x_params],
-    )
-    result = Activity(
-        unit=unit,
-        periods=period_starts(report_filter, unit),
-        appointments_per_period={},
-        sessions_per_period={},
-    )
-    appointments_by_therapist = {}
-    for period, therapist_id, booked, total, cancelled, no_show, attended in rows:
-        if period is not None:
-            result.appointments_per_period[period] = booked
-            result.appointments += total
-            result.cancelled += cancelled
-            result.no_show += no_show
-            result.attended += attended
-        else:
-            appointments_by_therapist[therapist_id] = booked
-    # Sessions the same way (reports 0010/0011). One query.
     d_source, d_params = per_period(
         report_filter,
         unit,
@@ -334,40 +326,80 @@ def activity(report_filter):
         SESSION_DAYS if report_filter.therapist is not None else SESSION_TOTALS,
         SESSION_MONTH_TOTALS,
         "clinician_id",
+        weeks=SESSION_WEEK_TOTALS,
     )
-    m_where, m_params, e_where, e_params, x_where, x_params = months_plus_and_minus(
+    # Per therapist, appointments and sessions from the rollups per month of the months the range covers in
+    # most of their days, less the days it leaves out, plus the per-day rollups of the other days
+    # (months_plus_and_minus): a few rows per therapist, not one per therapist-day; with each therapist's
+    # name joined (hundreds of them at full size).
+    am_where, am_params, ae_where, ae_params, ax_where, ax_params = months_plus_and_minus(
+        report_filter, "therapist_id"
+    )
+    sm_where, sm_params, se_where, se_params, sx_where, sx_params = months_plus_and_minus(
         report_filter, "clinician_id"
     )
     rows = fetch(
-        f"""SELECT p.period, NULL, sum(p.sessions)
-            FROM {d_source}
-            GROUP BY 1 HAVING sum(p.sessions) > 0
+        f"""SELECT 'appointments', p.period, NULL::bigint, NULL::text,
+                   coalesce(sum(p.appointments) FILTER (WHERE p.status <> 'cancelled'), 0),
+                   sum(p.appointments),
+                   coalesce(sum(p.appointments) FILTER (WHERE p.status = 'cancelled'), 0),
+                   coalesce(sum(p.appointments) FILTER (WHERE p.status = 'no_show'), 0),
+                   coalesce(sum(p.appointments)
+                            FILTER (WHERE p.status IN ('arrived', 'in_treatment', 'completed')), 0)
+            FROM {a_source}
+            GROUP BY p.period HAVING sum(p.appointments) > 0
             UNION ALL
-            SELECT NULL, x.clinician_id, sum(x.sessions) FROM (
-                SELECT m.clinician_id, m.sessions FROM {SESSION_MONTHS} m WHERE {m_where}
-                UNION ALL
-                SELECT e.clinician_id, e.sessions FROM {SESSION_DAYS} e WHERE {e_where}
-                UNION ALL
-                SELECT o.clinician_id, -o.sessions FROM {SESSION_DAYS} o WHERE {x_where}
-            ) x GROUP BY x.clinician_id HAVING sum(x.sessions) > 0""",
-        [*d_params, *m_params, *e_params, *x_params],
+            SELECT 'sessions', p.period, NULL, NULL, sum(p.sessions), 0, 0, 0, 0
+            FROM {d_source}
+            GROUP BY p.period HAVING sum(p.sessions) > 0
+            UNION ALL
+            SELECT 'therapist', NULL, coalesce(a.therapist_id, s.clinician_id), u.full_name,
+                   coalesce(a.booked, 0), coalesce(s.sessions, 0), 0, 0, 0
+            FROM (
+                SELECT x.therapist_id, coalesce(sum(x.n) FILTER (WHERE x.status <> 'cancelled'), 0) AS booked
+                FROM (
+                    SELECT m.therapist_id, m.status, m.appointments AS n
+                    FROM {APPOINTMENT_MONTHS} m WHERE {am_where}
+                    UNION ALL
+                    SELECT e.therapist_id, e.status, e.appointments
+                    FROM {APPOINTMENT_DAYS} e WHERE {ae_where}
+                    UNION ALL
+                    SELECT o.therapist_id, o.status, -o.appointments
+                    FROM {APPOINTMENT_DAYS} o WHERE {ax_where}
+                ) x GROUP BY x.therapist_id HAVING sum(x.n) > 0
+            ) a
+            FULL JOIN (
+                SELECT x.clinician_id, sum(x.sessions) AS sessions FROM (
+                    SELECT m.clinician_id, m.sessions FROM {SESSION_MONTHS} m WHERE {sm_where}
+                    UNION ALL
+                    SELECT e.clinician_id, e.sessions FROM {SESSION_DAYS} e WHERE {se_where}
+                    UNION ALL
+                    SELECT o.clinician_id, -o.sessions FROM {SESSION_DAYS} o WHERE {sx_where}
+                ) x GROUP BY x.clinician_id HAVING sum(x.sessions) > 0
+            ) s ON s.clinician_id = a.therapist_id
+            LEFT JOIN {table("accounts.User")} u ON u.id = coalesce(a.therapist_id, s.clinician_id)""",
+        [*a_params, *d_params, *am_params, *ae_params, *ax_params, *sm_params, *se_params, *sx_params],
     )
-    sessions_by_therapist = {}
-    for period, clinician_id, count in rows:
-        if period is not None:
+    result = Activity(
+        unit=unit,
+        periods=period_starts(report_filter, unit),
+        appointments_per_period={},
+        sessions_per_period={},
+    )
+    therapists = []
+    for kind, period, pk, name, count, total, cancelled, no_show, attended in rows:
+        if kind == "therapist":  # count: appointments booked, total: sessions
+            # A person no longer on staff (no user row) keeps their id as their name.
+            therapists.append((f"#{pk}" if name is None else name, count, total))
+        elif kind == "sessions":
             result.sessions_per_period[period] = count
         else:
-            sessions_by_therapist[clinician_id] = count
-    ids = set(appointments_by_therapist) | set(sessions_by_therapist)
-    # The names in one parameter (an array), not one per therapist: hundreds of them at full size.
-    names = dict(fetch(f"SELECT id, full_name FROM {table('accounts.User')} WHERE id = ANY(%s)", [list(ids)]))
-    result.per_therapist = sorted(
-        (
-            (names.get(pk, f"#{pk}"), appointments_by_therapist.get(pk, 0), sessions_by_therapist.get(pk, 0))
-            for pk in ids
-        ),
-        key=lambda row: (-row[2], -row[1], row[0]),
-    )
+            result.appointments_per_period[period] = count
+            result.appointments += total
+            result.cancelled += cancelled
+            result.no_show += no_show
+            result.attended += attended
+    result.per_therapist = sorted(therapists, key=lambda row: (-row[2], -row[1], row[0]))
     return result
 
 
@@ -384,6 +416,9 @@ class Needling:
     pain_before: float | None = None
     pain_after: float | None = None
     improved: int = 0
+    # Consent coverage's counts, summed from the same rows (consent_coverage(counted=...)).
+    risk_sessions: int = 0
+    covered_sessions: int = 0
 
     @property
     def points_per_session(self):
@@ -401,7 +436,7 @@ class Needling:
 
 
 def needling(report_filter):
-    """Points per session, muscles and regions, twitch response rate and pain change. Three queries."""
+    """Points per session, muscles and regions, twitch response rate and pain change. One query."""
     Muscle = model("treatments.Muscle")
     result = Needling()
     # The histogram, the point totals and the pain figures from the sessions' per-day rollup (reports
@@ -409,46 +444,70 @@ def needling(report_filter):
     # whatever the number of sessions.
     source, totals_params = session_figures(report_filter)
     where, day_params = day_scope(report_filter, "d")
+    # Muscles from the per-day summaries (the range is whole clinic days, as their rows are): the
+    # all-clinic totals unless a therapist or location is chosen. Each muscle's name and body region are
+    # joined here, not read as a catalogue of model objects: that, and get_body_region_display() per
+    # muscle, cost more than the sums (issue 17).
+    filtered = report_filter.therapist is not None or report_filter.location is not None
+    if filtered:
+        muscles_source = f"(SELECT d.muscle_id, d.points FROM reports_muscleday d WHERE {where}) d"
+        muscle_params = day_params
+    else:  # the months from their totals (reports 0013), less or plus days, as session_figures()
+        m_where, m_params, e_where, e_params, x_where, x_params = months_plus_and_minus(
+            report_filter, "clinician_id"
+        )
+        muscles_source = f"""(SELECT m.muscle_id, m.points FROM {MUSCLE_MONTH_TOTALS} m WHERE {m_where}
+                      UNION ALL
+                      SELECT e.muscle_id, e.points FROM reports_muscledaytotal e WHERE {e_where}
+                      UNION ALL
+                      SELECT o.muscle_id, -o.points FROM reports_muscledaytotal o WHERE {x_where}) d"""
+        muscle_params = [*m_params, *e_params, *x_params]
+    # The totals, the histogram and the pain figures from the sessions' per-day rollup (reports
+    # 0010/0011): one row per day and location of the range (per clinician-day with a therapist chosen),
+    # whatever the number of sessions; the muscles as a JSON list beside them, in the same round trip.
     buckets = ", ".join(f"coalesce(sum(d.sessions_by_points[{n + 1}]), 0)" for n in range(11))
-    ((sessions, points, twitches, with_pain, before, after, improved, *histogram),) = fetch(
-        f"""SELECT coalesce(sum(d.sessions), 0), coalesce(sum(d.points), 0), coalesce(sum(d.twitches), 0),
-                   coalesce(sum(d.pain_sessions), 0), coalesce(sum(d.pain_before), 0),
-                   coalesce(sum(d.pain_after), 0), coalesce(sum(d.improved), 0), {buckets}
-            FROM {source}""",
-        totals_params,
+    (
+        (
+            muscles_json,
+            sessions,
+            points,
+            twitches,
+            with_pain,
+            before,
+            after,
+            improved,
+            risk,
+            covered,
+            *histogram,
+        ),
+    ) = fetch(
+        f"""SELECT (SELECT json_agg(json_build_array(t.muscle_id, mu.name, mu.body_region, t.points))
+                        FROM (SELECT d.muscle_id, sum(d.points) AS points FROM {muscles_source}
+                              GROUP BY d.muscle_id HAVING sum(d.points) > 0) t
+                        LEFT JOIN {table("treatments.Muscle")} mu ON mu.id = t.muscle_id),
+                       coalesce(sum(d.sessions), 0), coalesce(sum(d.points), 0), coalesce(sum(d.twitches), 0),
+                       coalesce(sum(d.pain_sessions), 0), coalesce(sum(d.pain_before), 0),
+                       coalesce(sum(d.pain_after), 0), coalesce(sum(d.improved), 0),
+                       coalesce(sum(d.risk_sessions), 0), coalesce(sum(d.covered_sessions), 0), {buckets}
+                FROM {source}""",
+        [*muscle_params, *totals_params],
     )
+    result.risk_sessions, result.covered_sessions = risk, covered
     result.sessions, result.points, result.twitches = sessions, points, twitches
     result.pain_sessions, result.improved = with_pain, improved
     if result.pain_sessions:
         result.pain_before = before / result.pain_sessions
         result.pain_after = after / result.pain_sessions
     result.points_histogram = [("10+" if n == 10 else str(n), histogram[n]) for n in range(0, 11)]
-    # Muscles from the per-day summaries (the range is whole clinic days, as their rows are): the
-    # all-clinic totals unless a therapist or location is chosen.
-    filtered = report_filter.therapist is not None or report_filter.location is not None
-    if filtered:
-        rows = fetch(
-            f"""SELECT d.muscle_id, sum(d.points) FROM reports_muscleday d WHERE {where}
-                GROUP BY d.muscle_id HAVING sum(d.points) > 0""",
-            day_params,
-        )
-    else:  # the whole months from their totals (reports 0013), the days at either end from the days'
-        m_where, m_params, e_where, e_params = months_and_edges(report_filter, "clinician_id")
-        rows = fetch(
-            f"""SELECT d.muscle_id, sum(d.points) FROM (
-                    SELECT m.muscle_id, m.points FROM {MUSCLE_MONTH_TOTALS} m WHERE {m_where}
-                    UNION ALL SELECT e.muscle_id, e.points FROM reports_muscledaytotal e WHERE {e_where}) d
-                GROUP BY d.muscle_id HAVING sum(d.points) > 0""",
-            [*m_params, *e_params],
-        )
-    catalogue = {m.pk: m for m in Muscle.objects.only("name", "body_region")}
+    rows = muscles_json or []
+    region_labels = {value: str(label) for value, label in Muscle._meta.get_field("body_region").flatchoices}
     by_region = {}
     muscles = []
-    for muscle_id, count in rows:
-        muscle = catalogue.get(muscle_id)
-        name = muscle.name if muscle else f"#{muscle_id}"
-        muscles.append((name, count))
-        region = muscle.get_body_region_display() if muscle else "Unknown"
+    for muscle_id, name, body_region, count in rows:
+        known = name is not None  # a muscle no longer in the catalogue keeps its id as its name
+        muscles.append((name if known else f"#{muscle_id}", count))
+        # As get_body_region_display(): the choice's label, else the stored value itself.
+        region = region_labels.get(body_region, str(body_region)) if known else "Unknown"
         by_region[region] = by_region.get(region, 0) + count
     result.muscles = sorted(muscles, key=lambda row: (-row[1], row[0]))[:TOP_MUSCLES]
     result.regions = sorted(by_region.items(), key=lambda row: (-row[1], row[0]))
@@ -471,15 +530,18 @@ class Coverage:
         return self.covered < self.risk_sessions
 
 
-def consent_coverage(report_filter, *, list_sessions=False):
+def consent_coverage(report_filter, *, list_sessions=False, counted=None):
     """Share of sessions with neck or mid back points whose consent covered every such region, and, for
-    clinical roles (list_sessions), the newest LIST_LIMIT sessions that were not covered. One query.
+    clinical roles (list_sessions), the newest LIST_LIMIT sessions that were not covered. One query; none
+    when `counted` is the filter's Needling (needling() sums the same rows) and no list is asked for.
 
     Covered is judged by the database when the points are recorded, by consent's own definition
     (consent_allows() of consent migration 0004, read through reports 0007) at the later of the
     database's clock and the patient's newest consent event (reports 0006): the moment treatments'
     consent gate checks; a later withdrawal does not uncover earlier sessions.
     """
+    if counted is not None and not list_sessions:
+        return Coverage(risk_sessions=counted.risk_sessions, covered=counted.covered_sessions)
     source, params = session_figures(report_filter)
     listing = "NULL"
     if list_sessions:

@@ -42,7 +42,7 @@ def dashboard_context(request, report_filter):
     clinical = request.user.is_clinical
     activity = services.activity(report_filter)
     needling = services.needling(report_filter)
-    coverage = services.consent_coverage(report_filter, list_sessions=clinical)
+    coverage = services.consent_coverage(report_filter, list_sessions=clinical, counted=needling)
     if clinical:
         for row in coverage.uncovered:
             row["url"] = session_url(row["session_id"])

@@ -1,5 +1,6 @@
 import xml.etree.ElementTree as ET
 
+import pytest
 from django.utils.safestring import SafeString
 
 from reports.charts import bar_chart, line_chart, nice_ceiling
@@ -104,3 +105,43 @@ def test_the_figures_table_escapes_every_cell_and_says_when_there_is_nothing():
     )
     row = str(table_rows([(HOSTILE, 3, 4)], 3, ("", "text-end", "text-end")))
     assert row.count('<td class="text-end">') == 2 and "<script>" not in row
+
+
+CELLS = [
+    HOSTILE,
+    "Zoë & <b>",
+    "",
+    0,
+    -7,
+    1234567,
+    True,
+    False,
+    2.5,
+    -0.125,
+    1e21,
+    None,
+]
+
+
+@pytest.mark.parametrize("separators", [False, True])
+def test_a_cell_and_an_escaped_value_read_as_djangos_escape_and_localize_show_them(separators, settings):
+    """charts.cell() and charts.escape() take shortcuts (issue 17); they must show what the template's
+    escape(localize(value)) shows, thousands separators on or off, for text, lazy and safe text, whole
+    numbers, bools, decimals, dates and None."""
+    from datetime import date
+    from decimal import Decimal
+
+    from django.utils.formats import localize
+    from django.utils.html import escape as django_escape
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    from reports.charts import cell, escape
+
+    settings.USE_THOUSAND_SEPARATOR = separators
+    values = [*CELLS, mark_safe("<i>safe</i>"), gettext_lazy("Needling <sessions>"), Decimal("1234.50")]
+    values.append(date(2026, 3, 8))
+    for value in values:
+        assert cell(value) == str(django_escape(localize(value))), value
+        assert escape(value) == str(django_escape(value)), value
+    assert (cell(1234567) == "1234567") is not separators  # grouped (en-ca: no-break spaces) when on

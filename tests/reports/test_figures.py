@@ -90,6 +90,18 @@ def test_consent_coverage_counts_sessions_with_risk_points(clinic):
     assert coverage.uncovered == []  # not asked for: the manager sees the figure only
 
 
+def test_consent_coverage_counted_with_the_needling_figures_reads_nothing_more(
+    clinic, django_assert_num_queries
+):
+    needling = services.needling(clinic.report_filter)
+    with django_assert_num_queries(0):
+        coverage = services.consent_coverage(clinic.report_filter, counted=needling)
+    assert (coverage.risk_sessions, coverage.covered, coverage.uncovered) == (3, 1, [])
+    # A list of the sessions (clinical roles) is still read.
+    listed = services.consent_coverage(clinic.report_filter, list_sessions=True, counted=needling)
+    assert (listed.risk_sessions, listed.covered) == (3, 1) and listed.uncovered
+
+
 def test_uncovered_sessions_are_listed_with_the_regions_at_fault(clinic):
     coverage = services.consent_coverage(clinic.report_filter, list_sessions=True)
     listed = {row["session_id"]: row["regions"] for row in coverage.uncovered}

@@ -153,7 +153,8 @@ def test_the_options_are_labelled_and_ordered_as_the_models_show_them_in_one_que
     django_assert_max_num_queries,
 ):
     """The options are built from plain values (issue 17), not model objects: each label must still be
-    what the model's __str__ says, in the queryset's order, and an id outside the list still refused."""
+    what the model's __str__ says, in the queryset's order, and an id outside the list still refused.
+    Read once (a digest and the rows), then kept: one query each (the digest) while the rows stay."""
     from accounts.models import Role, User
     from appointments.models import Location
 
@@ -163,9 +164,14 @@ def test_the_options_are_labelled_and_ordered_as_the_models_show_them_in_one_que
     for name in ("West", "Annex", "Zoë's"):
         Location.objects.create(name=name)
     f = ReportFilterForm(QueryDict("start=2026-10-01&end=2026-10-31"))
+    with django_assert_max_num_queries(4):
+        first = [choice for choice in f.fields["therapist"].choices]  # noqa: C416 - list() counts
+        [choice for choice in f.fields["location"].choices]  # noqa: C416
+    f = ReportFilterForm(QueryDict("start=2026-10-01&end=2026-10-31"))
     with django_assert_max_num_queries(2):
         therapists = [choice for choice in f.fields["therapist"].choices]  # noqa: C416 - list() counts
         locations = [choice for choice in f.fields["location"].choices]  # noqa: C416
+    assert therapists == first
     expected = [(u.pk, str(u)) for u in User.objects.filter(role=Role.PHYSIO).order_by("full_name")]
     assert therapists == [("", "All therapists"), *expected] and len(expected) == 5
     assert locations == [("", "All locations"), *((x.pk, str(x)) for x in Location.objects.order_by("name"))]
@@ -177,3 +183,106 @@ def test_the_options_are_labelled_and_ordered_as_the_models_show_them_in_one_que
     assert valid.is_valid(), valid.errors
     report_filter = valid.report_filter()
     assert report_filter.location == chosen and report_filter.location.name == "Annex"
+
+
+def options_shown(query="start=2026-10-01&end=2026-10-31"):
+    """The therapist and location options a new form shows: (value, label) pairs read from its HTML."""
+    import re
+
+    html_text = str(ReportFilterForm(QueryDict(query)).as_filters())
+    selects = dict(re.findall(r'<select name="(\w+)".*?>(.*?)</select>', html_text))
+    return {
+        name: re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', options)
+        for name, options in selects.items()
+    }
+
+
+def options_read_now():
+    """The options as the querysets read them now, uncached, labelled by the models' __str__."""
+    from html import escape
+
+    from accounts.models import Role, User
+    from appointments.models import Location
+
+    def shown(rows, chosen=""):
+        return [("", " selected" if chosen == "" else "", rows[0])] + [
+            (str(x.pk), "", escape(str(x))) for x in rows[1]
+        ]
+
+    return {
+        "therapist": shown(
+            ("All therapists", User.objects.filter(role=Role.PHYSIO).order_by("full_name", "pk"))
+        ),
+        "location": shown(("All locations", Location.objects.order_by("name", "pk"))),
+    }
+
+
+@pytest.mark.django_db
+def test_kept_options_change_at_once_when_the_therapists_or_locations_change():
+    """The options are kept (issue 17) under a digest of the very rows shown: whatever changes them, by a
+    model save, a bulk update or raw SQL, the next page shows the change; nothing else is read again."""
+    from django.db import connection
+
+    from accounts.models import Role, User
+    from appointments.models import Location
+
+    anna = PhysioFactory(full_name="Anna")
+    PhysioFactory(full_name="Ben")
+    Location.objects.create(name="Main")
+    assert options_shown() == options_read_now()
+    assert options_shown() == options_read_now()  # kept
+    changes = [
+        lambda: PhysioFactory(full_name="Cleo"),  # a therapist added
+        lambda: User.objects.filter(pk=anna.pk).update(full_name="Anna Z"),  # renamed, no signal
+        lambda: setattr(anna, "full_name", "") or anna.save(),  # no name: the e-mail shows
+        lambda: User.objects.filter(pk=anna.pk).update(email="anna.new@example.test"),
+        lambda: User.objects.filter(pk=anna.pk).update(role=Role.MANAGER),  # no longer a therapist
+        lambda: connection.cursor().execute(  # raw SQL: back to a therapist, renamed
+            "UPDATE accounts_user SET role = %s, full_name = %s WHERE id = %s",
+            [Role.PHYSIO, "Aaron", anna.pk],
+        ),
+        lambda: Location.objects.create(name="East"),
+        lambda: Location.objects.filter(name="Main").update(name="Zed <main>"),
+    ]
+    seen = [options_shown()]
+    for change in changes:
+        change()
+        assert options_shown() == options_read_now()
+        seen.append(options_shown())
+    assert all(before != after for before, after in zip(seen, seen[1:], strict=False))  # each one shows
+    # Deactivated, a therapist stays in the list (their past sessions are still reported) under the same
+    # label: the kept options are the same list, as a fresh read gives.
+    User.objects.filter(pk=anna.pk).update(is_active=False)
+    assert options_shown() == options_read_now() == seen[-1]
+    labels = dict((value, label) for value, _, label in options_shown()["therapist"])
+    assert labels[str(anna.pk)] == "Aaron" and "Zed &lt;main&gt;" in str(options_shown()["location"])
+
+
+@pytest.mark.django_db
+def test_kept_options_mark_the_chosen_one_and_nothing_for_an_unknown_value():
+    from appointments.models import Location
+
+    physios = [PhysioFactory(full_name=f"Physio {n}") for n in range(3)]
+    main = Location.objects.create(name="Main")
+    for physio in physios:
+        query = f"start=2026-10-01&end=2026-10-31&therapist={physio.pk}&location={main.pk}"
+        shown = options_shown(query)
+        assert [value for value, selected, _ in shown["therapist"] if selected] == [str(physio.pk)]
+        assert [value for value, selected, _ in shown["location"] if selected] == [str(main.pk)]
+    shown = options_shown("start=2026-10-01&end=2026-10-31&therapist=98765&location=x%22")
+    assert not any(selected for value, selected, _ in shown["therapist"] + shown["location"])
+    assert [value for value, selected, _ in options_shown()["therapist"] if selected] == [""]
+
+
+@pytest.mark.django_db
+def test_kept_options_cost_the_filters_one_query_for_both_lists(django_assert_num_queries):
+    """Both lists' digests are read in one statement; a list kept in the cache is not read again."""
+    from appointments.models import Location
+
+    PhysioFactory(full_name="Anna")
+    Location.objects.create(name="Main")
+    query = QueryDict("start=2026-10-01&end=2026-10-31")
+    first = str(ReportFilterForm(query).as_filters())
+    with django_assert_num_queries(1):
+        again = str(ReportFilterForm(query).as_filters())
+    assert again == first and ">Anna</option>" in again and ">Main</option>" in again

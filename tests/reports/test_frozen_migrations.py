@@ -28,6 +28,8 @@ TRIGGERS = {
     "reports_session_month_total_kept",
     "reports_appointment_month_total_kept",
     "reports_muscle_month_total_kept",
+    "reports_session_week_total_kept",
+    "reports_appointment_week_total_kept",
 }
 
 

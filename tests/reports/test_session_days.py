@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from reports import services
 from reports.filters import ReportFilter
@@ -24,6 +25,7 @@ from reports.models import (
     AppointmentDayTotal,
     AppointmentMonth,
     AppointmentMonthTotal,
+    AppointmentWeekTotal,
     MuscleDayTotal,
     MuscleMonthTotal,
     SessionDay,
@@ -31,6 +33,7 @@ from reports.models import (
     SessionMonth,
     SessionMonthTotal,
     SessionSummary,
+    SessionWeekTotal,
 )
 from tests.factories import (
     AppointmentFactory,
@@ -90,6 +93,8 @@ def straight(report_filter):
         "uncovered": set(),
         "per_period": {},
         "per_therapist": {},
+        "muscles": {},
+        "regions": {},
     }
     for session in sessions:
         needled = [p for p in session.points.select_related("muscle") if not hasattr(p, "removal")]
@@ -97,6 +102,10 @@ def straight(report_filter):
         figures["points"] += len(needled)
         figures["twitches"] += sum(p.twitch_response != "none" for p in needled)
         figures["histogram"][min(len(needled), 10)] += 1
+        for p in needled:  # the catalogue's name and body region, as the muscle's model shows them
+            figures["muscles"][p.muscle.name] = figures["muscles"].get(p.muscle.name, 0) + 1
+            region = p.muscle.get_body_region_display()
+            figures["regions"][region] = figures["regions"].get(region, 0) + 1
         if session.pain_before is not None and session.pain_after is not None:
             figures["pain_sessions"] += 1
             figures["pain_before"] += session.pain_before
@@ -160,6 +169,9 @@ def from_the_dashboard(report_filter):
     needling = services.needling(report_filter)
     coverage = services.consent_coverage(report_filter, list_sessions=True)
     assert services.safety(report_filter).sessions == needling.sessions
+    # The manager's dashboard takes the counts from needling()'s sums of the same rows.
+    counted = services.consent_coverage(report_filter, counted=needling)
+    assert (counted.risk_sessions, counted.covered) == (coverage.risk_sessions, coverage.covered)
     return {
         "sessions": needling.sessions,
         "points": needling.points,
@@ -174,6 +186,8 @@ def from_the_dashboard(report_filter):
         "uncovered": {row["session_id"] for row in coverage.uncovered},
         "per_period": {day: n for day, n in activity.sessions_per_period.items() if n},
         "per_therapist": {name: sessions for name, _, sessions in activity.per_therapist if sessions},
+        "muscles": dict(needling.muscles),
+        "regions": dict(needling.regions),
         "appointments": activity.appointments,
         "attended": activity.attended,
         "cancelled": activity.cancelled,
@@ -320,6 +334,13 @@ def filters(therapists, locations):
     ranges.append(ReportFilter(date(2026, 2, 1), date(2026, 3, 30)))
     ranges.append(ReportFilter(date(2026, 3, 2), date(2026, 3, 30)))
     ranges.append(ReportFilter(date(2026, 2, 10), date(2026, 4, 25)))
+    # By week (reports 0014): whole weeks with busy days at either end outside them, from a Sunday and to a
+    # Tuesday.
+    ranges.append(ReportFilter(FIRST_DAY, date(2026, 5, 3)))
+    ranges.append(ReportFilter(date(2026, 1, 20), FIRST_DAY + timedelta(days=2)))
+    # March read whole less its first eleven days, which hold the busy days: the sessions' figures, the
+    # muscles and the per-therapist counts are taken away from the month's.
+    ranges.append(ReportFilter(FIRST_DAY + timedelta(days=DAYS), date(2026, 5, 31)))
     chosen = []
     for report_filter in ranges:
         chosen.append(report_filter)
@@ -346,6 +367,11 @@ def test_the_dashboard_figures_equal_a_straight_count_of_the_sessions(busy_days)
     weeks = straight(weekly)
     assert len(weeks["per_period"]) >= 2 and len(weeks["booked_per_period"]) >= 2
     assert {day.weekday() for day in [*weeks["per_period"], *weeks["booked_per_period"]]} == {0}
+    # Without a therapist, the whole weeks are read from their totals (reports 0014).
+    with CaptureQueriesContext(connection) as captured:
+        services.activity(weekly)
+    sql = " ".join(q["sql"] for q in captured.captured_queries)
+    assert "FROM reports_sessionweektotal m" in sql and "FROM reports_appointmentweektotal m" in sql
     assert AppointmentDayTotal.objects.count() < AppointmentDay.objects.count()  # all therapists together
     assert AppointmentMonth.objects.count() < AppointmentDay.objects.count()  # per month
     # The data covers what it should: every bucket that was made, late pain, uncovered and removed points.
@@ -523,17 +549,49 @@ def month_totals_added_up():
     return {key: tuple(row) for key, row in sessions.items()}, appointments, muscles
 
 
+def monday(day):
+    return day - timedelta(days=day.weekday())
+
+
+def week_totals():
+    """The two per-week totals of reports 0014, each without its emptied groups."""
+    return (
+        {(w.week, w.location_id): w.sessions for w in SessionWeekTotal.objects.all() if w.sessions},
+        {
+            (w.week, w.location_id, w.status): w.appointments
+            for w in AppointmentWeekTotal.objects.all()
+            if w.appointments
+        },
+    )
+
+
+def week_totals_added_up():
+    """The day totals (checked against the sessions and appointments themselves above) added up per week
+    from Monday in Python."""
+    sessions, appointments = {}, {}
+    for (day, location_id), row in totals_added_up()[0].items():
+        key = (monday(day), location_id)
+        sessions[key] = sessions.get(key, 0) + row[0]
+    for (day, location_id, status), count in appointments_added_up()[1].items():
+        key = (monday(day), location_id, status)
+        appointments[key] = appointments.get(key, 0) + count
+    return {key: n for key, n in sessions.items() if n}, appointments
+
+
 def test_the_rollups_kept_by_the_triggers_add_up_the_summaries_also_after_a_rebuild(busy_days):
     assert rollup() == summaries_added_up()
     assert (totals(), months()) == totals_added_up()
     assert appointment_rollups() == appointments_added_up()
     assert month_totals() == month_totals_added_up()
+    assert week_totals() == week_totals_added_up()
+    assert len(week_totals()[0]) > 1 and len(week_totals()[1]) > 1  # the busy days span two weeks
     with connection.cursor() as cursor:
         cursor.execute("SELECT reports_rebuild_summaries()")
     assert rollup() == summaries_added_up()
     assert (totals(), months()) == totals_added_up()
     assert appointment_rollups() == appointments_added_up()
     assert month_totals() == month_totals_added_up()
+    assert week_totals() == week_totals_added_up()
     # The rebuild empties the totals before counting them again: rows it had not made are gone.
     AppointmentDayTotal.objects.create(day=FIRST_DAY, location_id=0, status="booked", appointments=5)
     AppointmentMonth.objects.create(
@@ -542,10 +600,54 @@ def test_the_rollups_kept_by_the_triggers_add_up_the_summaries_also_after_a_rebu
     AppointmentMonthTotal.objects.create(
         month=FIRST_DAY.replace(day=1), location_id=0, status="no_show", appointments=7
     )
+    AppointmentWeekTotal.objects.create(
+        week=monday(FIRST_DAY), location_id=0, status="no_show", appointments=3
+    )
+    SessionWeekTotal.objects.create(week=monday(FIRST_DAY), location_id=0, sessions=4)
     with connection.cursor() as cursor:
         cursor.execute("SELECT reports_rebuild_summaries()")
     assert appointment_rollups() == appointments_added_up()
     assert month_totals() == month_totals_added_up()
+    assert week_totals() == week_totals_added_up()
+
+
+def test_a_day_total_changed_or_deleted_changes_its_week_by_the_difference(busy_days):
+    """The week totals follow every change of a day total's row (reports 0014's row triggers), deletion
+    too, whatever made it."""
+    before = week_totals()
+    total = SessionDayTotal.objects.filter(sessions__gt=0).order_by("day", "pk").first()
+    key = (monday(total.day), total.location_id)
+    SessionDayTotal.objects.filter(pk=total.pk).update(sessions=total.sessions + 2)
+    assert week_totals()[0][key] == before[0][key] + 2
+    SessionDayTotal.objects.filter(pk=total.pk).delete()
+    assert (
+        SessionWeekTotal.objects.get(week=key[0], location_id=key[1]).sessions
+        == before[0][key] - total.sessions
+    )
+    day = AppointmentDayTotal.objects.filter(appointments__gt=0).order_by("day", "pk").last()
+    key = (monday(day.day), day.location_id, day.status)
+    AppointmentDayTotal.objects.filter(pk=day.pk).update(appointments=day.appointments + 5)
+    assert week_totals()[1][key] == before[1][key] + 5
+    AppointmentDayTotal.objects.filter(pk=day.pk).delete()
+    kept = AppointmentWeekTotal.objects.get(week=key[0], location_id=key[1], status=key[2])
+    assert kept.appointments == before[1][key] - day.appointments
+    # Every other week is as it was.
+    after = week_totals()
+    assert {k: v for k, v in after[1].items() if k != key} == {k: v for k, v in before[1].items() if k != key}
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "first", "after"),
+    [
+        ((2026, 3, 2), (2026, 3, 29), (2026, 3, 2), (2026, 3, 30)),  # Monday to Sunday: all whole
+        ((2026, 3, 4), (2026, 4, 30), (2026, 3, 9), (2026, 4, 27)),  # edges at both ends
+        ((2026, 3, 8), (2026, 3, 16), (2026, 3, 9), (2026, 3, 16)),  # a Sunday, a week, a Monday
+        ((2026, 3, 10), (2026, 3, 14), (2026, 3, 15), (2026, 3, 15)),  # inside one week: no whole week
+        ((2026, 3, 9), (2026, 3, 14), (2026, 3, 15), (2026, 3, 15)),  # Monday to Saturday: none either
+    ],
+)
+def test_a_range_shown_by_week_reads_its_whole_weeks_and_the_days_at_either_end(start, end, first, after):
+    assert services.whole_weeks(ReportFilter(date(*start), date(*end))) == (date(*first), date(*after))
 
 
 def test_a_day_total_changed_or_deleted_changes_its_month_by_the_difference(busy_days):
@@ -599,6 +701,9 @@ def test_the_dashboard_queries_do_not_grow_with_the_range(
 
     therapists, locations = busy_days
     client = client_for(Role.MANAGER)
+    # The filter's options are kept once read (reports.filters.ListedChoiceField): read them first, so
+    # both ranges are measured alike, each select costing one query (its digest).
+    assert client.get("/reports/").status_code == 200
     for chosen in [{}, {"therapist": therapists[0].pk}, {"location": locations[1].pk}]:
         counts = []
         for start, end in [(FIRST_DAY, FIRST_DAY), (date(2024, 1, 15), date(2026, 12, 31))]:

@@ -274,14 +274,17 @@ WHY_NOT = {
         "It would take the session and its stored summary read in one query."
     ),
     "pdf_draft": (
-        "WeasyPrint lays out and draws about 50 lines at about 1 ms of CPU a line (each shaped twice, to "
-        "lay out and to draw), three margin boxes at 1 to 2 ms each and the body chart (9 ms, eight paths "
-        "since 2026-11-30): about 80 ms against the minimal page's 20 ms, 4x on its own, before the "
-        "summary's context (about 15 ms) and the request, access check and audit (about 10 ms). A PNG "
-        "chart, full_fonts, hinting, optimize_images and uncompressed_pdf were each slower, no faster, or "
-        "faster only for a file five times larger. It would take a lighter engine for drafts; caching by "
-        "the HTML's hash would pass this benchmark (which downloads an unchanged draft) without helping a "
-        "changed one, so it was not done."
+        "Measured again on 2026-11-30 in CPU time (the shared machine's load moves it less than wall "
+        "time): WeasyPrint alone, with the context built and its stylesheets and font configuration kept per "
+        "process, takes 57 to 63 ms against the minimal page's 14 to 15, 3.9x to 4.1x by itself; the "
+        "summary's context adds about 10 ms (five ORM reads) and the request, access check and audit about "
+        "10, 5.2x to 5.7x in all. Within the render: 49 lines at 0.7 to 0.9 ms each (the 11-line points "
+        "block 10 ms), the chart 9 ms, the margin boxes 4 ms, the bold face 4 ms, the rules 2.6 ms, the "
+        "DRAFT watermark 2 ms. Other ways of writing the lines (pre-wrap, non-breaking spaces, one block "
+        "a line, the banner as a pinned box), a PNG chart, full_fonts, hinting, optimize_images and "
+        "uncompressed_pdf were no faster. It would take a lighter engine for drafts, or leaving out what "
+        "the clinic reads (the bold headings, the aligned points, the chart); caching by the HTML's hash "
+        "would pass this benchmark (an unchanged draft) without helping a changed one, so it was not done."
     ),
     "search_by_chart": (
         "Fixed SQL since 2026-11-30 (about 1 ms a call, most of it building the Patient objects); a run on "

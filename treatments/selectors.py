@@ -4,15 +4,16 @@ answering it (issue 17): the sessions and drafts My day lists as plain values, a
 catalogue. Tests hold each to the ORM query it replaced (tests/treatments/test_my_day_values.py,
 tests/treatments/test_point_catalogue.py)."""
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from django.db import connection
 
+from accounts.models import User
 from patients.models import Patient
 from patients.names import PatientName
 
-from .models import Muscle, NeedleSize, NeedlingSession
+from .models import FollowUp, Muscle, NeedlePoint, NeedleSize, NeedlingSession, PointRemoval, SideEffect
 
 _sessions = NeedlingSession._meta.db_table
 
@@ -134,3 +135,105 @@ def point_catalogue(*, region=None, clinician_id=None):
         else:
             catalogue.last_needle_size = needle_size
     return catalogue
+
+
+@dataclass(frozen=True, slots=True)
+class ChartFollowUp:
+    """What the chart's session history shows of a session's next-day follow-up (treatments/chart.py)."""
+
+    answered_at: datetime | None
+    soreness: int | None
+    bruising: bool | None
+    short_of_breath: bool
+    chest_pain: bool
+    pain_breathing_in: bool
+
+    # The model's own definition of the warning signs, read from these values.
+    warning_signs = property(FollowUp.warning_signs.fget)
+
+
+@dataclass(slots=True)
+class ChartSession:
+    """A session as the chart's session history and course of care show it: the attributes of a
+    NeedlingSession they read, its clinician as written (User.__str__), its follow-up, the body region of
+    each needled point (in region order; a point removed as entered in error is not one), its side
+    effects' types and severities (in the order recorded), and how many sessions the patient has in all.
+    Not frozen: the course of care adds what it draws of each (treatments/course.py)."""
+
+    pk: int
+    started_at: datetime
+    pain_before: int | None
+    pain_after: int | None
+    signed_at: datetime | None
+    review_on: date | None
+    clinician: str
+    follow_up: ChartFollowUp | None
+    point_regions: list
+    effect_types: list
+    effect_severities: list
+    patient_sessions: int
+    needled: int = 0
+    regions: list = field(default_factory=list)
+    effects: list = field(default_factory=list)
+
+    @property
+    def point_count(self):
+        return len(self.point_regions)
+
+
+_follow_ups, _users = FollowUp._meta.db_table, User._meta.db_table
+_points, _removals = NeedlePoint._meta.db_table, PointRemoval._meta.db_table
+_effects, _muscles = SideEffect._meta.db_table, Muscle._meta.db_table
+# The patient's latest sessions with what the chart shows of each. The count of all the patient's
+# sessions is one uncorrelated subquery (run once), the points' regions and the side effects each one
+# LATERAL aggregate per session.
+LATEST_SESSIONS = f"""
+    SELECT s.id, s.started_at, s.pain_before, s.pain_after, s.signed_at, s.review_on,
+           u.full_name, u.email,
+           f.id, f.answered_at, f.soreness, f.bruising, f.short_of_breath, f.chest_pain, f.pain_breathing_in,
+           pt.regions, ef.types, ef.severities,
+           (SELECT count(*) FROM {_sessions} a WHERE a.patient_id = %s)
+    FROM {_sessions} s
+    JOIN {_users} u ON u.id = s.clinician_id
+    LEFT JOIN {_follow_ups} f ON f.session_id = s.id
+    LEFT JOIN LATERAL (
+        SELECT array_agg(m.body_region ORDER BY m.body_region) AS regions
+        FROM {_points} p JOIN {_muscles} m ON m.id = p.muscle_id
+        WHERE p.session_id = s.id AND NOT EXISTS (SELECT 1 FROM {_removals} r WHERE r.point_id = p.id)
+    ) pt ON true
+    LEFT JOIN LATERAL (
+        SELECT array_agg(e.type ORDER BY e.recorded_at, e.id) AS types,
+               array_agg(e.severity ORDER BY e.recorded_at, e.id) AS severities
+        FROM {_effects} e WHERE e.session_id = s.id
+    ) ef ON true
+    WHERE s.patient_id = %s
+    ORDER BY s.started_at DESC, s.id DESC
+    LIMIT %s
+"""  # noqa: S608 - the table names from _meta; every value a parameter
+
+
+def latest_sessions_of(patient_id, *, limit):
+    """[ChartSession] of the patient's latest `limit` sessions, newest first. One query. Raw SQL read as
+    plain values (issue 17): the ORM's query (compiled on every chart, with four correlated subqueries
+    per session) and the model objects of each session, clinician and follow-up cost more than
+    PostgreSQL answering it; tests/treatments/test_chart_sessions_sql.py holds it to that ORM query."""
+    with connection.cursor() as cursor:
+        cursor.execute(LATEST_SESSIONS, [patient_id, patient_id, limit])
+        rows = cursor.fetchall()
+    return [
+        ChartSession(
+            pk=row[0],
+            started_at=row[1],
+            pain_before=row[2],
+            pain_after=row[3],
+            signed_at=row[4],
+            review_on=row[5],
+            clinician=row[6] or row[7],  # as User.__str__
+            follow_up=None if row[8] is None else ChartFollowUp(*row[9:15]),
+            point_regions=row[15] or [],
+            effect_types=row[16] or [],
+            effect_severities=row[17] or [],
+            patient_sessions=row[18],
+        )
+        for row in rows
+    ]

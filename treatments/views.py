@@ -51,13 +51,14 @@ from .summary import (
 CLINICAL = (Role.PHYSIO, Role.ADMIN)
 
 
-def _session(pk):
-    return get_object_or_404(
-        NeedlingSession.objects.select_related(
-            "patient", "clinician", "clinician__clinician_profile", "signed_by", "appointment"
-        ),
-        pk=pk,
-    )
+# What the session screen shows of a session's relations: not the clinician's profile nor the appointment,
+# which only the visit summary prints (SUMMARY_RELATED). Each joined table cost PostgreSQL's planner more
+# than reading its row, and Django a model object (issue 17).
+SCREEN_RELATED = ("patient", "clinician", "signed_by")
+
+
+def _session(pk, related=SUMMARY_RELATED):
+    return get_object_or_404(NeedlingSession.objects.select_related(*related), pk=pk)
 
 
 def _point_form(request, session, data=None, region=None, side=None):
@@ -86,7 +87,7 @@ def _points_section(request, session, form=None, status=200, region=None):
 def session_detail(request, pk):
     """The session screen: flags and consent at the top, assessment, points, side effects, signing. The
     care team reads any session, drafts included; only its own clinician gets the forms."""
-    session = _session(pk)
+    session = _session(pk, SCREEN_RELATED)
     services.check_session_access(session, request.user, services.Intent.READ, request=request)
     record(
         Action.VIEW, request=request, obj=session, patient_id=session.patient_id, detail="needling session"

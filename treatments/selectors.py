@@ -13,7 +13,16 @@ from accounts.models import User
 from patients.models import Patient
 from patients.names import PatientName
 
-from .models import FollowUp, Muscle, NeedlePoint, NeedleSize, NeedlingSession, PointRemoval, SideEffect
+from .models import (
+    FollowUp,
+    Incident,
+    Muscle,
+    NeedlePoint,
+    NeedleSize,
+    NeedlingSession,
+    PointRemoval,
+    SideEffect,
+)
 
 _sessions = NeedlingSession._meta.db_table
 
@@ -237,3 +246,102 @@ def latest_sessions_of(patient_id, *, limit):
         )
         for row in rows
     ]
+
+
+def _columns(alias, model):
+    """(the SQL list of `model`'s columns under `alias`, their attribute names): in the model's field order,
+    which is what Model.from_db takes, as the ORM builds its objects."""
+    fields = model._meta.concrete_fields
+    return ", ".join(f'{alias}."{f.column}"' for f in fields), tuple(f.attname for f in fields)
+
+
+(_POINT_SQL, _POINT), (_MUSCLE_SQL, _MUSCLE) = _columns("p", NeedlePoint), _columns("m", Muscle)
+(_NEEDLE_SQL, _NEEDLE), (_REMOVAL_SQL, _REMOVAL) = _columns("n", NeedleSize), _columns("r", PointRemoval)
+(_USER_SQL, _USER) = _columns("u", User)
+# A session's points with their muscle, needle size, and removal (with who removed it) when one was removed
+# as entered in error: session.points.select_related("muscle", "needle_size", "removal",
+# "removal__removed_by").order_by("order"), written out once (session_points()).
+SESSION_POINTS = f"""
+    SELECT {_POINT_SQL}, {_MUSCLE_SQL}, {_NEEDLE_SQL}, {_REMOVAL_SQL}, {_USER_SQL}
+    FROM {_points} p
+    JOIN {_muscles} m ON m.id = p.muscle_id
+    JOIN {NeedleSize._meta.db_table} n ON n.id = p.needle_size_id
+    LEFT JOIN {_removals} r ON r.point_id = p.id
+    LEFT JOIN {_users} u ON u.id = r.removed_by_id
+    WHERE p.session_id = %s
+    ORDER BY p."order"
+"""  # noqa: S608 - the table and column names from _meta; every value a parameter
+
+
+def _slices(*names):
+    """Consecutive slices of a row holding each model's columns, in turn."""
+    start, slices = 0, []
+    for columns in names:
+        slices.append(slice(start, start + len(columns)))
+        start += len(columns)
+    return slices
+
+
+_POINT_ROW = _slices(_POINT, _MUSCLE, _NEEDLE, _REMOVAL, _USER)
+
+
+def session_points(session_id):
+    """The session's needle points in order, as model objects with their muscle, needle size and removal
+    (None unless removed as entered in error; with who removed it) already attached, as the ORM's
+    select_related attaches them: one query. Raw SQL (issue 17): the session screen reads them on every
+    view, and Django compiling the five-table query cost more than PostgreSQL running it;
+    tests/treatments/test_session_points_sql.py holds it to the ORM query it replaced."""
+    alias = connection.alias
+    with connection.cursor() as cursor:
+        cursor.execute(SESSION_POINTS, [session_id])
+        rows = cursor.fetchall()
+    points = []
+    for row in rows:
+        point_values, muscle_values, needle_values, removal_values, user_values = (row[s] for s in _POINT_ROW)
+        point = NeedlePoint.from_db(alias, _POINT, point_values)
+        NeedlePoint.muscle.field.set_cached_value(point, Muscle.from_db(alias, _MUSCLE, muscle_values))
+        NeedlePoint.needle_size.field.set_cached_value(
+            point, NeedleSize.from_db(alias, _NEEDLE, needle_values)
+        )
+        removal = None
+        if removal_values[0] is not None:
+            removal = PointRemoval.from_db(alias, _REMOVAL, removal_values)
+            PointRemoval.removed_by.field.set_cached_value(removal, User.from_db(alias, _USER, user_values))
+            PointRemoval.point.field.set_cached_value(removal, point)
+        NeedlePoint.removal.related.set_cached_value(point, removal)
+        points.append(point)
+    return points
+
+
+(_EFFECT_SQL, _EFFECT), (_INCIDENT_SQL, _INCIDENT) = _columns("e", SideEffect), _columns("i", Incident)
+# session.side_effects.select_related("incident") in SideEffect's order, written out once
+# (session_side_effects()).
+SESSION_SIDE_EFFECTS = f"""
+    SELECT {_EFFECT_SQL}, {_INCIDENT_SQL}
+    FROM {_effects} e
+    LEFT JOIN {Incident._meta.db_table} i ON i.side_effect_id = e.id
+    WHERE e.session_id = %s
+    ORDER BY e.recorded_at, e.id
+"""  # noqa: S608 - the table and column names from _meta; every value a parameter
+_EFFECT_ROW = _slices(_EFFECT, _INCIDENT)
+
+
+def session_side_effects(session_id):
+    """The session's side effects in the order recorded, as model objects with the incident each opened
+    (None when none) attached as select_related attaches it: one query. Raw SQL for the reason
+    session_points() is; tests/treatments/test_session_points_sql.py holds it to the ORM query."""
+    alias = connection.alias
+    with connection.cursor() as cursor:
+        cursor.execute(SESSION_SIDE_EFFECTS, [session_id])
+        rows = cursor.fetchall()
+    effects = []
+    for row in rows:
+        effect_values, incident_values = (row[s] for s in _EFFECT_ROW)
+        effect = SideEffect.from_db(alias, _EFFECT, effect_values)
+        incident = None
+        if incident_values[0] is not None:
+            incident = Incident.from_db(alias, _INCIDENT, incident_values)
+            Incident.side_effect.field.set_cached_value(incident, effect)
+        SideEffect.incident.related.set_cached_value(effect, incident)
+        effects.append(effect)
+    return effects

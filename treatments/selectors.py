@@ -255,6 +255,26 @@ def _columns(alias, model):
     return ", ".join(f'{alias}."{f.column}"' for f in fields), tuple(f.attname for f in fields)
 
 
+def _built(model, alias, attnames, values):
+    """model.from_db() of a row's values, each first through its field's from_db_value() when it has one
+    (a phone number, say), as the ORM's compiler converts them."""
+    converters = _CONVERTERS.get(model)
+    if converters is None:
+        converters = _CONVERTERS[model] = [
+            (index, field.from_db_value)
+            for index, field in enumerate(model._meta.concrete_fields)
+            if hasattr(field, "from_db_value")
+        ]
+    if converters:
+        values = list(values)
+        for index, convert in converters:
+            values[index] = convert(values[index], None, connection)
+    return model.from_db(alias, attnames, values)
+
+
+_CONVERTERS = {}
+
+
 (_POINT_SQL, _POINT), (_MUSCLE_SQL, _MUSCLE) = _columns("p", NeedlePoint), _columns("m", Muscle)
 (_NEEDLE_SQL, _NEEDLE), (_REMOVAL_SQL, _REMOVAL) = _columns("n", NeedleSize), _columns("r", PointRemoval)
 (_USER_SQL, _USER) = _columns("u", User)
@@ -298,15 +318,15 @@ def session_points(session_id):
     points = []
     for row in rows:
         point_values, muscle_values, needle_values, removal_values, user_values = (row[s] for s in _POINT_ROW)
-        point = NeedlePoint.from_db(alias, _POINT, point_values)
-        NeedlePoint.muscle.field.set_cached_value(point, Muscle.from_db(alias, _MUSCLE, muscle_values))
+        point = _built(NeedlePoint, alias, _POINT, point_values)
+        NeedlePoint.muscle.field.set_cached_value(point, _built(Muscle, alias, _MUSCLE, muscle_values))
         NeedlePoint.needle_size.field.set_cached_value(
-            point, NeedleSize.from_db(alias, _NEEDLE, needle_values)
+            point, _built(NeedleSize, alias, _NEEDLE, needle_values)
         )
         removal = None
         if removal_values[0] is not None:
-            removal = PointRemoval.from_db(alias, _REMOVAL, removal_values)
-            PointRemoval.removed_by.field.set_cached_value(removal, User.from_db(alias, _USER, user_values))
+            removal = _built(PointRemoval, alias, _REMOVAL, removal_values)
+            PointRemoval.removed_by.field.set_cached_value(removal, _built(User, alias, _USER, user_values))
             PointRemoval.point.field.set_cached_value(removal, point)
         NeedlePoint.removal.related.set_cached_value(point, removal)
         points.append(point)
@@ -337,11 +357,46 @@ def session_side_effects(session_id):
     effects = []
     for row in rows:
         effect_values, incident_values = (row[s] for s in _EFFECT_ROW)
-        effect = SideEffect.from_db(alias, _EFFECT, effect_values)
+        effect = _built(SideEffect, alias, _EFFECT, effect_values)
         incident = None
         if incident_values[0] is not None:
-            incident = Incident.from_db(alias, _INCIDENT, incident_values)
+            incident = _built(Incident, alias, _INCIDENT, incident_values)
             Incident.side_effect.field.set_cached_value(incident, effect)
         SideEffect.incident.related.set_cached_value(effect, incident)
         effects.append(effect)
     return effects
+
+
+(_SESSION_SQL, _SESSION), (_PATIENT_SQL, _PATIENT) = _columns("s", NeedlingSession), _columns("p", Patient)
+_SIGNER_SQL = _columns("sb", User)[0]
+# NeedlingSession.objects.select_related("patient", "clinician", "signed_by").filter(pk=...), written out
+# once (screen_session()).
+SCREEN_SESSION = f"""
+    SELECT {_SESSION_SQL}, {_PATIENT_SQL}, {_USER_SQL}, {_SIGNER_SQL}
+    FROM {_sessions} s
+    JOIN {Patient._meta.db_table} p ON p.id = s.patient_id
+    JOIN {_users} u ON u.id = s.clinician_id
+    LEFT JOIN {_users} sb ON sb.id = s.signed_by_id
+    WHERE s.id = %s
+"""  # noqa: S608 - the table and column names from _meta; every value a parameter
+_SESSION_ROW = _slices(_SESSION, _PATIENT, _USER, _USER)
+
+
+def screen_session(pk):
+    """The session `pk` as the session screen shows it, with its patient, clinician and signer (None for a
+    draft) attached as select_related attaches them, or None when there is no such session: one query.
+    Raw SQL (issue 17): Django compiling the four-table query on every view cost more than PostgreSQL
+    running it; tests/treatments/test_session_points_sql.py holds it to the ORM query it replaced."""
+    alias = connection.alias
+    with connection.cursor() as cursor:
+        cursor.execute(SCREEN_SESSION, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    session_values, patient_values, clinician_values, signer_values = (row[s] for s in _SESSION_ROW)
+    session = _built(NeedlingSession, alias, _SESSION, session_values)
+    NeedlingSession.patient.field.set_cached_value(session, _built(Patient, alias, _PATIENT, patient_values))
+    NeedlingSession.clinician.field.set_cached_value(session, _built(User, alias, _USER, clinician_values))
+    signer = None if signer_values[0] is None else _built(User, alias, _USER, signer_values)
+    NeedlingSession.signed_by.field.set_cached_value(session, signer)
+    return session

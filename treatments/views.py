@@ -39,7 +39,7 @@ from .forms import (
     SignForm,
 )
 from .models import BodyRegion, Incident, NeedlePoint, NeedlingSession, SessionSigned
-from .selectors import point_catalogue
+from .selectors import point_catalogue, screen_session
 from .summary import (
     SUMMARY_RELATED,
     my_day_rows,
@@ -51,14 +51,18 @@ from .summary import (
 CLINICAL = (Role.PHYSIO, Role.ADMIN)
 
 
-# What the session screen shows of a session's relations: not the clinician's profile nor the appointment,
-# which only the visit summary prints (SUMMARY_RELATED). Each joined table cost PostgreSQL's planner more
-# than reading its row, and Django a model object (issue 17).
-SCREEN_RELATED = ("patient", "clinician", "signed_by")
+def _session(pk):
+    return get_object_or_404(NeedlingSession.objects.select_related(*SUMMARY_RELATED), pk=pk)
 
 
-def _session(pk, related=SUMMARY_RELATED):
-    return get_object_or_404(NeedlingSession.objects.select_related(*related), pk=pk)
+def _screen_session(pk):
+    """The session with what the session screen shows of its relations (treatments.selectors.screen_session:
+    not the clinician's profile nor the appointment, which only the visit summary prints; each joined
+    table cost PostgreSQL's planner more than reading its row). 404 when there is none."""
+    session = screen_session(pk)
+    if session is None:
+        raise Http404("No such session.")
+    return session
 
 
 def _point_form(request, session, data=None, region=None, side=None):
@@ -87,7 +91,7 @@ def _points_section(request, session, form=None, status=200, region=None):
 def session_detail(request, pk):
     """The session screen: flags and consent at the top, assessment, points, side effects, signing. The
     care team reads any session, drafts included; only its own clinician gets the forms."""
-    session = _session(pk, SCREEN_RELATED)
+    session = _screen_session(pk)
     services.check_session_access(session, request.user, services.Intent.READ, request=request)
     record(
         Action.VIEW, request=request, obj=session, patient_id=session.patient_id, detail="needling session"

@@ -1,15 +1,19 @@
-"""The session screen (and the visit summary) read a session's points and side effects with fixed SQL that
-builds the model objects (treatments.selectors.session_points, session_side_effects; issue 17). They must
-be the objects the ORM queries they replaced gave: every field of each point, its muscle, needle size,
-removal and who removed it, each side effect and the incident it opened, in the same order, with nothing
-left to ask the database for."""
+"""The session screen reads its session, and (with the visit summary) a session's points and side effects,
+with fixed SQL that builds the model objects (treatments.selectors.screen_session, session_points,
+session_side_effects; issue 17). They must be the objects the ORM queries they replaced gave: every field
+of the session, its patient, clinician and signer; of each point, its muscle, needle size, removal and who
+removed it; of each side effect and the incident it opened; in the same order, with nothing left to ask
+the database for."""
 
 import pytest
+from django.urls import reverse
 
-from tests.factories import muscle, needle
-from treatments.models import NeedlePoint, SideEffect
-from treatments.selectors import session_points, session_side_effects
-from treatments.services import add_point, add_side_effect, remove_point
+from accounts.models import Role
+from patients.models import Patient
+from tests.factories import complete_session, muscle, needle
+from treatments.models import NeedlePoint, NeedlingSession, SideEffect
+from treatments.selectors import screen_session, session_points, session_side_effects
+from treatments.services import add_point, add_side_effect, remove_point, sign_session
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +93,43 @@ def test_the_side_effects_are_the_objects_the_orm_query_gave(varied, django_asse
 def test_a_session_without_points_or_side_effects_reads_none(draft):
     assert session_points(draft.pk) == [] and session_side_effects(draft.pk) == []
     assert not NeedlePoint.objects.filter(session=draft).exists()
+
+
+def session_as_read(session):
+    # As read (before first use): the phone numbers' text, converted by their field as the ORM converts it.
+    stored = type(session.patient.__dict__["phone_alternate"]).__name__
+    return (
+        stored,
+        fields(session),
+        fields(session.patient),
+        str(session.patient.phone),
+        fields(session.clinician),
+        fields(session.signed_by),
+    )
+
+
+def orm_session(pk):
+    """The ORM query screen_session() replaced."""
+    return NeedlingSession.objects.select_related("patient", "clinician", "signed_by").get(pk=pk)
+
+
+def test_the_screen_session_is_the_object_the_orm_query_gave(varied, clinician, django_assert_num_queries):
+    """A draft (no signer) and the same session signed, with a patient whose phone numbers (converted by
+    their field when read) are set."""
+    Patient.objects.filter(pk=varied.patient_id).update(phone_alternate="+16045550199")
+    with django_assert_num_queries(1):
+        draft = session_as_read(screen_session(varied.pk))
+    assert draft == session_as_read(orm_session(varied.pk))
+    assert draft[0] == "StoredPhone" and draft[5] is None and draft[3].startswith("+1604")
+    complete_session(varied)
+    sign_session(NeedlingSession.objects.get(pk=varied.pk), by=clinician)
+    with django_assert_num_queries(1):
+        signed = session_as_read(screen_session(varied.pk))
+    assert signed == session_as_read(orm_session(varied.pk))
+    assert signed[5] == fields(clinician) and signed[1] != draft[1]
+
+
+def test_no_such_session_is_none_and_its_screen_a_404(client_for):
+    missing = (NeedlingSession.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    assert screen_session(missing) is None
+    assert client_for(Role.PHYSIO).get(reverse("treatments:session", args=[missing])).status_code == 404

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from django.db import connection
 
 from accounts.models import User
+from clinic.model_rows import built, columns, slices
 from patients.models import Patient
 from patients.names import PatientName
 
@@ -248,36 +249,9 @@ def latest_sessions_of(patient_id, *, limit):
     ]
 
 
-def _columns(alias, model):
-    """(the SQL list of `model`'s columns under `alias`, their attribute names): in the model's field order,
-    which is what Model.from_db takes, as the ORM builds its objects."""
-    fields = model._meta.concrete_fields
-    return ", ".join(f'{alias}."{f.column}"' for f in fields), tuple(f.attname for f in fields)
-
-
-def _built(model, alias, attnames, values):
-    """model.from_db() of a row's values, each first through its field's from_db_value() when it has one
-    (a phone number, say), as the ORM's compiler converts them."""
-    converters = _CONVERTERS.get(model)
-    if converters is None:
-        converters = _CONVERTERS[model] = [
-            (index, field.from_db_value)
-            for index, field in enumerate(model._meta.concrete_fields)
-            if hasattr(field, "from_db_value")
-        ]
-    if converters:
-        values = list(values)
-        for index, convert in converters:
-            values[index] = convert(values[index], None, connection)
-    return model.from_db(alias, attnames, values)
-
-
-_CONVERTERS = {}
-
-
-(_POINT_SQL, _POINT), (_MUSCLE_SQL, _MUSCLE) = _columns("p", NeedlePoint), _columns("m", Muscle)
-(_NEEDLE_SQL, _NEEDLE), (_REMOVAL_SQL, _REMOVAL) = _columns("n", NeedleSize), _columns("r", PointRemoval)
-(_USER_SQL, _USER) = _columns("u", User)
+(_POINT_SQL, _POINT), (_MUSCLE_SQL, _MUSCLE) = columns("p", NeedlePoint), columns("m", Muscle)
+(_NEEDLE_SQL, _NEEDLE), (_REMOVAL_SQL, _REMOVAL) = columns("n", NeedleSize), columns("r", PointRemoval)
+(_USER_SQL, _USER) = columns("u", User)
 # A session's points with their muscle, needle size, and removal (with who removed it) when one was removed
 # as entered in error: session.points.select_related("muscle", "needle_size", "removal",
 # "removal__removed_by").order_by("order"), written out once (session_points()).
@@ -293,16 +267,7 @@ SESSION_POINTS = f"""
 """  # noqa: S608 - the table and column names from _meta; every value a parameter
 
 
-def _slices(*names):
-    """Consecutive slices of a row holding each model's columns, in turn."""
-    start, slices = 0, []
-    for columns in names:
-        slices.append(slice(start, start + len(columns)))
-        start += len(columns)
-    return slices
-
-
-_POINT_ROW = _slices(_POINT, _MUSCLE, _NEEDLE, _REMOVAL, _USER)
+_POINT_ROW = slices(_POINT, _MUSCLE, _NEEDLE, _REMOVAL, _USER)
 
 
 def session_points(session_id):
@@ -318,22 +283,22 @@ def session_points(session_id):
     points = []
     for row in rows:
         point_values, muscle_values, needle_values, removal_values, user_values = (row[s] for s in _POINT_ROW)
-        point = _built(NeedlePoint, alias, _POINT, point_values)
-        NeedlePoint.muscle.field.set_cached_value(point, _built(Muscle, alias, _MUSCLE, muscle_values))
+        point = built(NeedlePoint, alias, _POINT, point_values)
+        NeedlePoint.muscle.field.set_cached_value(point, built(Muscle, alias, _MUSCLE, muscle_values))
         NeedlePoint.needle_size.field.set_cached_value(
-            point, _built(NeedleSize, alias, _NEEDLE, needle_values)
+            point, built(NeedleSize, alias, _NEEDLE, needle_values)
         )
         removal = None
         if removal_values[0] is not None:
-            removal = _built(PointRemoval, alias, _REMOVAL, removal_values)
-            PointRemoval.removed_by.field.set_cached_value(removal, _built(User, alias, _USER, user_values))
+            removal = built(PointRemoval, alias, _REMOVAL, removal_values)
+            PointRemoval.removed_by.field.set_cached_value(removal, built(User, alias, _USER, user_values))
             PointRemoval.point.field.set_cached_value(removal, point)
         NeedlePoint.removal.related.set_cached_value(point, removal)
         points.append(point)
     return points
 
 
-(_EFFECT_SQL, _EFFECT), (_INCIDENT_SQL, _INCIDENT) = _columns("e", SideEffect), _columns("i", Incident)
+(_EFFECT_SQL, _EFFECT), (_INCIDENT_SQL, _INCIDENT) = columns("e", SideEffect), columns("i", Incident)
 # session.side_effects.select_related("incident") in SideEffect's order, written out once
 # (session_side_effects()).
 SESSION_SIDE_EFFECTS = f"""
@@ -343,7 +308,7 @@ SESSION_SIDE_EFFECTS = f"""
     WHERE e.session_id = %s
     ORDER BY e.recorded_at, e.id
 """  # noqa: S608 - the table and column names from _meta; every value a parameter
-_EFFECT_ROW = _slices(_EFFECT, _INCIDENT)
+_EFFECT_ROW = slices(_EFFECT, _INCIDENT)
 
 
 def session_side_effects(session_id):
@@ -357,18 +322,18 @@ def session_side_effects(session_id):
     effects = []
     for row in rows:
         effect_values, incident_values = (row[s] for s in _EFFECT_ROW)
-        effect = _built(SideEffect, alias, _EFFECT, effect_values)
+        effect = built(SideEffect, alias, _EFFECT, effect_values)
         incident = None
         if incident_values[0] is not None:
-            incident = _built(Incident, alias, _INCIDENT, incident_values)
+            incident = built(Incident, alias, _INCIDENT, incident_values)
             Incident.side_effect.field.set_cached_value(incident, effect)
         SideEffect.incident.related.set_cached_value(effect, incident)
         effects.append(effect)
     return effects
 
 
-(_SESSION_SQL, _SESSION), (_PATIENT_SQL, _PATIENT) = _columns("s", NeedlingSession), _columns("p", Patient)
-_SIGNER_SQL = _columns("sb", User)[0]
+(_SESSION_SQL, _SESSION), (_PATIENT_SQL, _PATIENT) = columns("s", NeedlingSession), columns("p", Patient)
+_SIGNER_SQL = columns("sb", User)[0]
 # NeedlingSession.objects.select_related("patient", "clinician", "signed_by").filter(pk=...), written out
 # once (screen_session()).
 SCREEN_SESSION = f"""
@@ -379,7 +344,7 @@ SCREEN_SESSION = f"""
     LEFT JOIN {_users} sb ON sb.id = s.signed_by_id
     WHERE s.id = %s
 """  # noqa: S608 - the table and column names from _meta; every value a parameter
-_SESSION_ROW = _slices(_SESSION, _PATIENT, _USER, _USER)
+_SESSION_ROW = slices(_SESSION, _PATIENT, _USER, _USER)
 
 
 def screen_session(pk):
@@ -394,9 +359,9 @@ def screen_session(pk):
     if row is None:
         return None
     session_values, patient_values, clinician_values, signer_values = (row[s] for s in _SESSION_ROW)
-    session = _built(NeedlingSession, alias, _SESSION, session_values)
-    NeedlingSession.patient.field.set_cached_value(session, _built(Patient, alias, _PATIENT, patient_values))
-    NeedlingSession.clinician.field.set_cached_value(session, _built(User, alias, _USER, clinician_values))
-    signer = None if signer_values[0] is None else _built(User, alias, _USER, signer_values)
+    session = built(NeedlingSession, alias, _SESSION, session_values)
+    NeedlingSession.patient.field.set_cached_value(session, built(Patient, alias, _PATIENT, patient_values))
+    NeedlingSession.clinician.field.set_cached_value(session, built(User, alias, _USER, clinician_values))
+    signer = None if signer_values[0] is None else built(User, alias, _USER, signer_values)
     NeedlingSession.signed_by.field.set_cached_value(session, signer)
     return session

@@ -8,7 +8,6 @@ from datetime import datetime, time, timedelta
 
 from django.db import connection
 from django.db.models import Q
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Role, User, needling_authorised_q
@@ -381,23 +380,57 @@ PATIENT_APPOINTMENT_IDS = f"""
 """  # noqa: S608 - the table name from _meta; every value a parameter
 
 
+@dataclass(frozen=True, slots=True)
+class ChartAppointment:
+    """An appointment as the chart's appointments panel shows it (appointments/_chart_rows.html): its
+    start, status and cancellation reason, its type's name and its therapist as written (User.__str__)."""
+
+    pk: int
+    start: datetime
+    status: str
+    cancel_reason: str
+    type: GridType
+    therapist: str
+
+    def get_status_display(self):
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+# The rows of PATIENT_APPOINTMENT_IDS with what the chart shows of each (patient_appointments).
+PATIENT_APPOINTMENTS = f"""
+    SELECT a.id, a.start, a.status, a.cancel_reason, t.name, u.full_name, u.email
+    FROM {_table} a
+    JOIN {AppointmentType._meta.db_table} t ON t.id = a.type_id
+    JOIN {User._meta.db_table} u ON u.id = a.therapist_id
+    WHERE a.id IN ({PATIENT_APPOINTMENT_IDS})
+    ORDER BY a.start, a.id
+"""  # noqa: S608 - the table names from _meta; every value a parameter
+
+
 def patient_appointments(patient, *, limit=20):
-    """(upcoming, past) appointments of a patient, each at most `limit`: upcoming soonest first, past
+    """(upcoming, past) [ChartAppointment] of a patient, each at most `limit`: upcoming soonest first, past
     latest first. One query: the two lists' ids are each chosen by a subquery on the patient's start
-    times (united), and their rows read together."""
+    times (united), and their rows read together. Raw SQL read as plain values (issue 17): the ORM's
+    query, compiled on every chart, and the model objects of each appointment, its therapist, type and
+    location cost more than PostgreSQL running it; tests/patients/test_chart_load.py holds it to the ORM
+    query it replaced."""
     now = timezone.now()
     patient_id = getattr(patient, "pk", patient)
-    # UNION ALL, not an OR of two IN: each side stays an index scan on (patient, start). Written out once
-    # (PATIENT_APPOINTMENT_IDS): the ORM took longer to compile the union than PostgreSQL to run it.
-    ids = RawSQL(PATIENT_APPOINTMENT_IDS, [patient_id, now, limit, patient_id, now, limit])  # noqa: S611
-    rows = (
-        Appointment.objects.filter(pk__in=ids)
-        .select_related("therapist", "type", "location")
-        .order_by("start", "id")
-    )
+    # UNION ALL, not an OR of two IN: each side stays an index scan on (patient, start).
+    with connection.cursor() as cursor:
+        cursor.execute(PATIENT_APPOINTMENTS, [patient_id, now, limit, patient_id, now, limit])
+        rows = cursor.fetchall()
     upcoming, past = [], []
-    for appointment in rows:
-        (upcoming if appointment.start >= now else past).append(appointment)
+    for pk, start, status, cancel_reason, type_name, full_name, email in rows:
+        appointment = ChartAppointment(
+            pk=pk,
+            start=start,
+            status=status,
+            cancel_reason=cancel_reason,
+            type=GridType(type_name),
+            therapist=full_name or email,  # as User.__str__
+        )
+        (upcoming if start >= now else past).append(appointment)
     past.reverse()
     return upcoming, past
 

@@ -20,6 +20,7 @@ from django.template.loader import get_template
 from django.utils.module_loading import import_string
 
 from .models import SCREENING_LABELS
+from .selectors import screenings_of
 from .services import LatestScreening, latest_screening_findings, screening_cutoff, screening_rules
 
 BADGE_LEVELS = ("danger", "warning", "success", "secondary")
@@ -53,7 +54,7 @@ def recent_screenings(request, patient):
         request,
         patient,
         "screenings",
-        lambda: list(patient.screenings.select_related("answered_by")[:RECENT_SCREENINGS]),
+        lambda: screenings_of(patient, limit=RECENT_SCREENINGS),  # fixed SQL (patients/selectors.py)
     )
 
 

@@ -28,6 +28,7 @@ from .models import (
     ScreeningRule,
     describe_site,
 )
+from .selectors import screenings_of
 
 SEARCH_LIMIT = 25
 
@@ -440,11 +441,10 @@ def screening_is_due(screening, now=None):
 
 
 def latest_screening(patient, at=None):
-    """The patient's most recent screening (answered by `at`, when given), or None."""
-    found = Screening.objects.filter(patient=patient).select_related("answered_by")
-    if at is not None:
-        found = found.filter(answered_at__lte=at)
-    return found.first()
+    """The patient's most recent screening (answered by `at`, when given), or None. Fixed SQL
+    (patients/selectors.py): the session screen asks it on every view."""
+    found = screenings_of(patient, at=at, limit=1)
+    return found[0] if found else None
 
 
 def latest_screenings(patients):

@@ -1,6 +1,5 @@
 """The patient chart's needling panel (clinical): sessions newest first with a small pain chart."""
 
-from django.db.models.expressions import RawSQL
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -9,7 +8,7 @@ from accounts.models import Role
 from clinic.reversing import url_for_id
 from patients.chart import on_chart
 
-from .models import NeedlePoint, NeedlingSession, PointRemoval, SideEffect
+from .selectors import latest_sessions_of
 
 HISTORY = 20
 BAR = '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} {}: {}</title></rect>'
@@ -17,55 +16,15 @@ BAR = '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{} {}: {}</ti
 LATEST = 25
 
 
-def _per_session_sql():
-    """Correlated subqueries giving arrays per session of the chart's latest sessions, written out once:
-    the ORM spent several times longer compiling them, on every chart, than PostgreSQL running them."""
-    session = NeedlingSession._meta.db_table
-    point, removal = NeedlePoint._meta.db_table, PointRemoval._meta.db_table
-    effect = SideEffect._meta.db_table
-    muscle = NeedlePoint._meta.get_field("muscle").related_model._meta.db_table
-    # Only table names from _meta and this function's own fragments: no input reaches the SQL.
-    return {
-        # The body region of each needled point (one removed as entered in error is not), in region order.
-        "point_regions": f"""SELECT array_agg(m.body_region ORDER BY m.body_region) FROM {point} p
-            JOIN {muscle} m ON m.id = p.muscle_id WHERE p.session_id = {session}.id
-            AND NOT EXISTS (SELECT 1 FROM {removal} r WHERE r.point_id = p.id)""",  # noqa: S608
-        # How many sessions the patient has in all (the history says "the latest 20 of N").
-        "patient_sessions": f"""SELECT count(*) FROM {session} s WHERE s.patient_id = {session}.patient_id""",  # noqa: S608
-        # The side effects' types and severities, in the order recorded.
-        **{
-            f"effect_{field}": f"""SELECT array_agg(e.{column} ORDER BY e.recorded_at, e.id) FROM {effect} e
-            WHERE e.session_id = {session}.id"""  # noqa: S608
-            for field, column in (("types", "type"), ("severities", "severity"))
-        },
-    }
-
-
-PER_SESSION = _per_session_sql()
-
-
 def latest_sessions(request, patient):
-    """The patient's latest LATEST sessions, newest first, each with its clinician, its follow-up (the
-    answers, treatments/followup.py), the body region of each needled point (`point_regions`, in region
-    order; a point removed as entered in error is not one), hence `point_count`, and its side effects'
-    types and severities (`effect_types`, `effect_severities`, in the order recorded), and how many
-    sessions the patient has in all (`patient_sessions`). One query per
+    """The patient's latest LATEST sessions, newest first, as ChartSession values (treatments/selectors.py):
+    each with its clinician, its follow-up (the answers, treatments/followup.py), the body region of each
+    needled point (`point_regions`, in region order; a point removed as entered in error is not one),
+    hence `point_count`, its side effects' types and severities (`effect_types`, `effect_severities`, in
+    the order recorded), and how many sessions the patient has in all (`patient_sessions`). One query per
     page, shared by the session history and the course of care (treatments/course.py)."""
-
-    def read():
-        sessions = list(
-            NeedlingSession.objects.filter(patient=patient)
-            .select_related("clinician", "follow_up")
-            # PER_SESSION: fixed SQL, no input.
-            .annotate(**{name: RawSQL(sql, ()) for name, sql in PER_SESSION.items()})  # noqa: S611
-            .order_by("-started_at", "-id")[:LATEST]
-        )
-        for session in sessions:
-            session.point_regions = session.point_regions or []
-            session.point_count = len(session.point_regions)
-        return sessions
-
-    return on_chart(request, patient, "sessions", read)
+    patient_id = getattr(patient, "pk", patient)
+    return on_chart(request, patient, "sessions", lambda: latest_sessions_of(patient_id, limit=LATEST))
 
 
 def pain_chart_svg(sessions):

@@ -338,6 +338,8 @@ class SignForm(forms.Form):
     """Signing, with what to do with the patient's aftercare handout. The e-mail choices are offered only
     when the patient has an e-mail address on file."""
 
+    default_renderer = RENDERER  # the session screen's widgets written in Python (treatments/widgets.py)
+
     handout = forms.ChoiceField(
         label="Aftercare handout",
         widget=forms.RadioSelect,

@@ -21,7 +21,7 @@ from patients.chart import patient_badges
 from . import bodychart
 from .forms import RemovePointForm
 from .models import Addendum, NeedlingSession, RiskRegion, VisitSummary
-from .selectors import drafts_of, sessions_of_appointments
+from .selectors import drafts_of, session_points, session_side_effects, sessions_of_appointments
 from .services import missing_for_signing
 
 logger = logging.getLogger(__name__)
@@ -59,11 +59,8 @@ def session_context(session, request=None, printing=False):
     uses: its linked body chart, the list of what signing still needs (a query) and the forms."""
     from .services import screening_at
 
-    points = list(
-        session.points.select_related("muscle", "needle_size", "removal", "removal__removed_by").order_by(
-            "order"
-        )
-    )
+    # With their muscle, needle size and removal: fixed SQL building the objects (treatments/selectors.py).
+    points = session_points(session.pk)
     for point in points:
         # A point removed as entered in error stays in the record, struck through, but was not needled.
         point.removed = getattr(point, "removal", None)
@@ -93,7 +90,7 @@ def session_context(session, request=None, printing=False):
         "points": points,
         "needled_points": needled,
         "removed_points": [point for point in points if point.removed is not None],
-        "side_effects": list(session.side_effects.select_related("incident")),
+        "side_effects": session_side_effects(session.pk),  # with the incident each opened
         # Addenda are for signed sessions only (services.add_addendum): a draft's are not asked for.
         "addenda": list(session.addenda.select_related("author")) if session.is_signed else [],
         "screening": screening,

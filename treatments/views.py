@@ -39,7 +39,7 @@ from .forms import (
     SignForm,
 )
 from .models import BodyRegion, Incident, NeedlePoint, NeedlingSession, SessionSigned
-from .selectors import point_catalogue
+from .selectors import point_catalogue, screen_session
 from .summary import (
     SUMMARY_RELATED,
     my_day_rows,
@@ -52,12 +52,17 @@ CLINICAL = (Role.PHYSIO, Role.ADMIN)
 
 
 def _session(pk):
-    return get_object_or_404(
-        NeedlingSession.objects.select_related(
-            "patient", "clinician", "clinician__clinician_profile", "signed_by", "appointment"
-        ),
-        pk=pk,
-    )
+    return get_object_or_404(NeedlingSession.objects.select_related(*SUMMARY_RELATED), pk=pk)
+
+
+def _screen_session(pk):
+    """The session with what the session screen shows of its relations (treatments.selectors.screen_session:
+    not the clinician's profile nor the appointment, which only the visit summary prints; each joined
+    table cost PostgreSQL's planner more than reading its row). 404 when there is none."""
+    session = screen_session(pk)
+    if session is None:
+        raise Http404("No such session.")
+    return session
 
 
 def _point_form(request, session, data=None, region=None, side=None):
@@ -86,7 +91,7 @@ def _points_section(request, session, form=None, status=200, region=None):
 def session_detail(request, pk):
     """The session screen: flags and consent at the top, assessment, points, side effects, signing. The
     care team reads any session, drafts included; only its own clinician gets the forms."""
-    session = _session(pk)
+    session = _screen_session(pk)
     services.check_session_access(session, request.user, services.Intent.READ, request=request)
     record(
         Action.VIEW, request=request, obj=session, patient_id=session.patient_id, detail="needling session"

@@ -4,7 +4,8 @@ Django renders each widget through its templates: a select of the 78 muscles is 
 option, and the session screen's forms hold about forty fields, so the widgets alone took about a third of
 the page. `WidgetRenderer` writes the very markup of Django's own templates (django/forms/widgets/*.html,
 byte for byte: tests/treatments/test_widget_renderer.py compares every widget of the screen's forms with
-Django's renderer) and hands any other template (radio buttons, a widget's own template) to Django.
+Django's renderer), radio buttons and checkboxes included, and hands any other template (a widget's own
+template) to Django.
 """
 
 import html
@@ -23,6 +24,9 @@ INPUTS = {
     )
 }  # fmt: skip
 SELECT, OPTION, TEXTAREA = f"{WIDGETS}select.html", f"{WIDGETS}select_option.html", f"{WIDGETS}textarea.html"
+# Radio buttons and checkboxes (multiple_input.html), each option an input_option.html.
+MULTIPLE_INPUTS = {f"{WIDGETS}radio.html", f"{WIDGETS}checkbox_select.html"}
+INPUT_OPTIONS = {f"{WIDGETS}radio_option.html", f"{WIDGETS}checkbox_option.html"}
 # What `{{ value }}` goes through in a template: local time, localized numbers, autoescaping.
 _AS_TEMPLATE = Context(autoescape=True)
 
@@ -77,6 +81,37 @@ def _select(widget):
     return "".join(parts)
 
 
+def _input_option(option):
+    """radio_option.html (or checkbox_option.html) including input_option.html including input.html, with
+    the newline each of those files ends with."""
+    markup = _input(option) + "\n"
+    if option["wrap_label"]:
+        label_id = option["attrs"].get("id")
+        label_for = f' for="{_shown(label_id)}"' if label_id else ""
+        markup = f"<label{label_for}>{markup} {_shown(option['label'])}</label>"
+    return markup + "\n\n"
+
+
+def _multiple_input(widget):
+    """radio.html and checkbox_select.html: multiple_input.html, less the newlines the renderer strips."""
+    attrs = widget["attrs"]
+    widget_id, widget_class = attrs.get("id"), attrs.get("class")
+    parts = [
+        "<div",
+        f' id="{_shown(widget_id)}"' if widget_id else "",
+        f' class="{_shown(widget_class)}"' if widget_class else "",
+        ">",
+    ]
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f"\n  <div><label>{_shown(group_name)}</label>")
+        parts.extend(f"<div>\n    {_input_option(option)}</div>" for option in options)
+        if group_name:
+            parts.append("\n  </div>")
+    parts.append("\n</div>")
+    return "".join(parts)
+
+
 class WidgetRenderer(DjangoTemplates):
     """Django's template renderer, with inputs, text areas and selects written in Python."""
 
@@ -95,6 +130,14 @@ class WidgetRenderer(DjangoTemplates):
             for option in options
         ):
             html = _select(widget)
+        elif template_name in MULTIPLE_INPUTS and all(
+            option["template_name"] in INPUT_OPTIONS
+            for _group, options, _index in widget["optgroups"]
+            for option in options
+        ):
+            html = _multiple_input(widget)
+        elif template_name in INPUT_OPTIONS:  # one radio button alone ({{ choice.tag }})
+            html = _input_option(widget).strip()  # stripped as Django's renderer strips what it renders
         if html is None:
             return super().render(template_name, context, request=request)
         # Every value in it went through escape() or was already safe, as in the templates it stands for.

@@ -10,12 +10,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from appointments.models import Appointment, Status
 from appointments.selectors import patient_appointments
 from patients.chart import on_chart
 from tests.factories import (
     AppointmentFactory,
+    AppointmentTypeFactory,
     NeedlingSessionFactory,
     PatientFactory,
+    PhysioFactory,
     ScreeningFactory,
     give_consent,
     muscle,
@@ -150,14 +153,72 @@ def test_a_memo_is_kept_per_request_and_per_patient():
     assert calls == ["one", "two", "later", "no request"]
 
 
+def orm_patient_appointments(patient, limit):
+    """The ORM query patient_appointments() replaced (issue 17), each appointment as the chart shows it."""
+    now = timezone.now()
+    found = Appointment.objects.filter(patient=patient).select_related("therapist", "type")
+    upcoming = found.filter(start__gte=now).order_by("start", "id")[:limit]
+    past = found.filter(start__lt=now).order_by("-start", "-id")[:limit]
+    return [shown(a) for a in upcoming], [shown(a) for a in past]
+
+
+def shown(appointment):
+    """What the chart's appointments panel shows of one (appointments/_chart_rows.html)."""
+    return (
+        appointment.pk,
+        appointment.start,
+        appointment.status,
+        appointment.get_status_display(),
+        appointment.cancel_reason,
+        appointment.type.name,
+        str(appointment.therapist),
+    )
+
+
 def test_the_appointments_are_the_ten_soonest_and_the_ten_latest(patient):
     now = timezone.now()
     upcoming = [AppointmentFactory(patient=patient, start=now + timedelta(days=d)) for d in range(12, 0, -1)]
     past = [AppointmentFactory(patient=patient, start=now - timedelta(days=d)) for d in range(1, 13)]
     AppointmentFactory(start=now + timedelta(hours=1))  # someone else's
     soon, before = patient_appointments(patient, limit=10)
-    assert soon == list(reversed(upcoming))[:10]
-    assert before == past[:10]
+    assert [a.pk for a in soon] == [a.pk for a in reversed(upcoming)][:10]
+    assert [a.pk for a in before] == [a.pk for a in past][:10]
+
+
+@pytest.mark.parametrize("limit", [1, 3, 10])
+def test_the_appointments_read_as_values_are_the_orm_query_they_replaced(patient, limit):
+    """The fixed SQL against the ORM query on varied appointments: statuses with and without a reason,
+    a therapist with no full name (shown by e-mail), several types, equal starts (ordered by id),
+    another patient's, and none at all on either side."""
+    assert patient_appointments(patient, limit=limit) == ([], [])
+    now = timezone.now().replace(microsecond=0)
+    nameless = PhysioFactory(full_name="")
+    other_type = AppointmentTypeFactory(name="IMS initial assessment")
+    # A cancelled or missed appointment frees its time: one shares a start with a booked one (by id then).
+    AppointmentFactory(patient=patient, start=now + timedelta(days=2), therapist=nameless)
+    AppointmentFactory(
+        patient=patient,
+        start=now + timedelta(days=2),
+        type=other_type,
+        status=Status.CANCELLED,
+        cancel_reason="Ill <b>",
+    )
+    AppointmentFactory(patient=patient, start=now + timedelta(days=5), status=Status.CONFIRMED)
+    AppointmentFactory(patient=patient, start=now - timedelta(days=1), status=Status.NO_SHOW)
+    AppointmentFactory(patient=patient, start=now - timedelta(days=9), status=Status.COMPLETED)
+    AppointmentFactory(
+        patient=patient,
+        start=now - timedelta(days=9),
+        type=other_type,
+        therapist=nameless,
+        status=Status.CANCELLED,
+        cancel_reason="Rebooked",
+    )
+    AppointmentFactory(start=now + timedelta(days=1))  # another patient's
+    soon, before = patient_appointments(patient, limit=limit)
+    values = [shown(a) for a in soon], [shown(a) for a in before]
+    assert values == orm_patient_appointments(patient, limit)
+    assert len(soon) == min(limit, 3) and len(before) == min(limit, 3)
 
 
 @pytest.mark.parametrize("role", [Role.FRONT_DESK, Role.ADMIN])

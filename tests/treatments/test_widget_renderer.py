@@ -9,8 +9,9 @@ from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import mark_safe
 
+from patients.models import Patient
 from tests.factories import complete_session, muscle, needle
-from treatments.forms import AddendumForm, AssessmentForm, PointForm, SideEffectForm
+from treatments.forms import AddendumForm, AssessmentForm, PointForm, SideEffectForm, SignForm
 from treatments.models import NeedleSize
 from treatments.widgets import RENDERER, WidgetRenderer
 
@@ -33,7 +34,7 @@ def assert_same_as_django(make_form):
 
 
 def test_the_forms_of_the_screen_use_the_python_widgets():
-    for form in (PointForm(), SideEffectForm(), AddendumForm()):
+    for form in (PointForm(), SideEffectForm(), AddendumForm(), SignForm(patient=Patient())):
         assert form.renderer is RENDERER
 
 
@@ -109,8 +110,39 @@ def test_values_a_template_would_escape_or_keep_are_written_as_django_writes_the
     assert widgets_of(odd(data)) == widgets_of(Odd(data, renderer=DJANGO))
 
 
-def test_a_widget_the_renderer_does_not_write_goes_to_django():
-    class Radios(forms.Form):
-        choice = forms.ChoiceField(choices=[("a", "A"), ("b", "B")], widget=forms.RadioSelect)
+def test_radio_buttons_and_checkboxes_are_written_as_django_writes_them():
+    class Choices(forms.Form):
+        choice = forms.ChoiceField(choices=[("a", "A & <b>"), ("b", "B")], widget=forms.RadioSelect)
+        grouped = forms.ChoiceField(
+            choices=[("Group <1>", [("x", "X"), ("y", "Y")]), ("z", "Z")],
+            widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        )
+        many = forms.MultipleChoiceField(
+            choices=[("p", "P"), ("q", mark_safe("<i>Q</i>"))], widget=forms.CheckboxSelectMultiple
+        )
 
-    assert str(Radios(renderer=RENDERER)["choice"]) == str(Radios(renderer=DJANGO)["choice"])
+    for data in (None, {"choice": "b", "grouped": "y", "many": ["p", "q"]}, {"choice": "<nope>"}):
+        ours, django = Choices(data, renderer=WidgetRenderer()), Choices(data, renderer=DJANGO)
+        assert widgets_of(ours) == widgets_of(django)
+        for name in ("choice", "grouped", "many"):
+            assert str(ours[name]) == str(django[name])
+            # Each button alone, as a template writes it with {{ choice.tag }}.
+            assert [c.tag() for c in ours[name]] == [c.tag() for c in django[name]]
+            assert [c.tag(wrap_label=True) for c in ours[name]] == [
+                c.tag(wrap_label=True) for c in django[name]
+            ]
+
+
+def test_the_sign_form_is_written_as_django_writes_it(patient):
+    ours, django = SignForm(patient=patient), SignForm(patient=patient, renderer=DJANGO)
+    assert ours.renderer is RENDERER
+    assert str(ours["handout"]) == str(django["handout"])
+    assert [c.tag() for c in ours["handout"]] == [c.tag() for c in django["handout"]]
+    assert " checked" in str(ours["handout"])
+
+
+def test_a_widget_the_renderer_does_not_write_goes_to_django():
+    class Dates(forms.Form):
+        day = forms.DateField(widget=forms.SelectDateWidget(years=[2026]))
+
+    assert str(Dates(renderer=RENDERER)["day"]) == str(Dates(renderer=DJANGO)["day"])

@@ -16,6 +16,7 @@ whichever connection this request reads from.
 """
 
 import logging
+import time
 from contextvars import ContextVar
 from functools import wraps
 
@@ -35,25 +36,50 @@ def replica_configured():
     return REPLICA in settings.DATABASES
 
 
-def replica_lag():
+# How long a report waits for a replica that is behind to replay what the primary had written when asked
+# (at most DATABASE_REPLICA_MAX_LAG), and how often it looks meanwhile.
+CATCH_UP_WAIT = 1.0
+CATCH_UP_POLL = 0.02
+
+_REPLAYED = (
+    "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() >= %s::pg_lsn,"
+    " extract(epoch FROM now() - pg_last_xact_replay_timestamp())"
+)
+
+
+def replica_lag(wait=0.0):
     """Seconds the replica is behind the primary: 0 when it has replayed everything the primary had
     written when asked, else the age of the last transaction it replayed (so the rows it lacks are all
-    younger than that). None when the replica cannot be reached or is not replaying at all."""
+    younger than that). None when the replica cannot be reached or is not replaying at all.
+
+    "Written" is the primary's insert position, not its write position (pg_current_wal_lsn): with
+    asynchronous commit (synchronous_commit=off) a transaction is visible on the primary before the WAL
+    writer writes its commit record, so a replica level with the write position can lack it.
+
+    The age says how long ago the primary last committed before what the replica lacks, not how far
+    behind the replica is: after a quiet spell it is the length of the spell (and unknown, None, on a
+    replica that has replayed nothing since it started), even when the replica lacks only the write of a
+    moment ago. So when it is unknown or more than `wait`, this waits up to `wait` seconds for the replica
+    to replay what the primary had written when asked; one that does is the seconds that took behind."""
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_lsn()")
+        cursor.execute("SELECT pg_current_wal_insert_lsn()")
         (primary_position,) = cursor.fetchone()
+    asked = time.monotonic()
     with connections[REPLICA].cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() >= %s::pg_lsn,"
-            " extract(epoch FROM now() - pg_last_xact_replay_timestamp())",
-            [primary_position],
-        )
-        in_recovery, caught_up, age = cursor.fetchone()
-    if not in_recovery:
-        return None  # promoted, or not a replica at all: not the copy this setting promised
-    if caught_up:
-        return 0.0
-    return None if age is None else max(0.0, float(age))
+        first = True
+        while True:
+            cursor.execute(_REPLAYED, [primary_position])
+            in_recovery, caught_up, age = cursor.fetchone()
+            waited = time.monotonic() - asked
+            if not in_recovery:
+                return None  # promoted, or not a replica at all: not the copy this setting promised
+            if caught_up:
+                return 0.0 if first else waited
+            age = None if age is None else max(0.0, float(age))
+            if waited >= wait or (age is not None and age <= wait):
+                return age
+            first = False
+            time.sleep(CATCH_UP_POLL)
 
 
 def choose_reading_database():
@@ -61,7 +87,7 @@ def choose_reading_database():
     if not replica_configured():
         return DEFAULT_DB_ALIAS
     try:
-        lag = replica_lag()
+        lag = replica_lag(wait=min(CATCH_UP_WAIT, settings.DATABASE_REPLICA_MAX_LAG))
     except DatabaseError as error:
         logger.warning("Replica unavailable, reports read from the primary: %s", error)
         connections[REPLICA].close()

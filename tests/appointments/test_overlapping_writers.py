@@ -83,6 +83,19 @@ def rows(transactional_db):
     return PatientFactory(), PatientFactory()
 
 
+def request_deadlock(rows, monkeypatch):
+    """The booking service's record() made to deadlock, once, with another thread (Deadlock); start() it."""
+    deadlock = Deadlock(*rows)
+    real_record = booking.record
+
+    def record_after_a_deadlock(*args, **kwargs):
+        deadlock.inside()
+        return real_record(*args, **kwargs)
+
+    monkeypatch.setattr(booking, "record", record_after_a_deadlock)
+    return deadlock
+
+
 def audited(kind):
     return AuditEvent.objects.filter(action=kind).count()
 
@@ -95,14 +108,7 @@ def test_a_booking_failed_by_a_deadlock_books_once_when_run_again(
     rows, therapist, patient, follow_up, at, monkeypatch, nested
 ):
     desk = FrontDeskFactory()
-    deadlock = Deadlock(*rows)
-    real_record = booking.record
-
-    def record_after_a_deadlock(*args, **kwargs):
-        deadlock.inside()
-        return real_record(*args, **kwargs)
-
-    monkeypatch.setattr(booking, "record", record_after_a_deadlock)
+    deadlock = request_deadlock(rows, monkeypatch)
     other = deadlock.start()
     if nested:
         with audited_transaction():
@@ -125,14 +131,7 @@ def test_a_reschedule_failed_by_a_deadlock_moves_once_when_run_again(
     desk = FrontDeskFactory()
     appointment = book(patient=patient, therapist=therapist, type=follow_up, start=at(9), by=desk)
     sequence = appointment.sequence
-    deadlock = Deadlock(*rows)
-    real_record = booking.record
-
-    def record_after_a_deadlock(*args, **kwargs):
-        deadlock.inside()
-        return real_record(*args, **kwargs)
-
-    monkeypatch.setattr(booking, "record", record_after_a_deadlock)
+    deadlock = request_deadlock(rows, monkeypatch)
     other = deadlock.start()
     moved = reschedule(appointment, start=at(11), by=desk)
     other.join()

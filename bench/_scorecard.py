@@ -235,13 +235,16 @@ WHY_NOT = {
         "would take badges that take patient ids."
     ),
     "session_screen": (
-        "13 queries since 2026-11-30 (was 19): the point form's catalogue and last needle size in one "
-        "fixed-SQL read, consent status a fixed statement, the audit event's lock and head in one round "
-        "trip, the points table written in Python (35 to 32 ms a request on the quick clinic, one at a "
-        "time). What is left: rendering the page (about a third), session_context()'s points and side "
-        "effects as ORM reads, the session read with five joined tables, and Django compiling queries "
-        "(about a fifth). It would take the session, its points and its side effects read as fixed SQL of "
-        "plain values, and the page frame rendered once per role."
+        "13 queries. Since 2026-11-30 the session (with patient, clinician and signer), its points, its "
+        "side effects and the latest screening are fixed SQL building the model objects "
+        "(clinic/model_rows.py), the navigation is made once per role and the sign form's radio buttons "
+        "are written in Python; the page is byte for byte what it was. One request at a time on the quick "
+        "clinic took 34 to 52 ms before and 25 to 38 ms after; at full size two runs gave 0.18 and 0.197, "
+        "just short. What is left: rendering the page is about a third (the assessment, point, side effect "
+        "and sign forms' fields, and the frame); the point form's catalogue spends about 0.9 ms in "
+        "PostgreSQL planning its three-part union; the audit event takes four round trips and the sign-in "
+        "three reads. It would take each form's markup kept whole rather than written field by field, the "
+        "catalogue's plan kept, and fewer sign-in and audit round trips."
     ),
     "dashboard_90": (
         "The figures come from rollups (reports 0011 to 0013); the per-therapist table shows the 25 "
@@ -292,8 +295,9 @@ WHY_NOT = {
     ),
     "search_by_dob": (
         "Fixed SQL since 2026-11-30: about 30 patients born that day, read by the b-tree and built as "
-        "Patient objects, 1.4 to 1.8 ms against a 145 to 300 ms scan, so 0.006 to 0.01 between runs. It "
-        "would take the results as plain values rather than Patient objects."
+        "Patient objects, 1.4 to 1.8 ms against a scan of 110 to 300 ms, so 0.006 to 0.013 between runs: "
+        "the call stays about the same while the scan it is divided by moves with the machine (109 ms in "
+        "the last run). It would take the results as plain values rather than Patient objects."
     ),
     "search_two_names": (
         "Since 2026-11-30 each typed word of three letters or more is widened to the name words holding it "

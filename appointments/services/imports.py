@@ -22,7 +22,7 @@ from ..models import (
     AppointmentStatusChange,
     overlapping,
 )
-from .booking import TAKEN, BookingError, hold_parties, overlap_refused, retry_deadlocked
+from .booking import TAKEN, BookingError, overlap_refused, retry_deadlocked
 
 
 # --- many at once (imports) ---------------------------------------------------------------------------
@@ -124,12 +124,11 @@ def book_imported(appointments, *, by, detail, batch_size=2000):
     def insert():
         for appointment in appointments:
             appointment.pk = None  # a run failed by a deadlock rolled its rows back, and their ids with them
+        # No party locks here (booking.hold_parties()): an import's patients run to tens of thousands, one
+        # lock each, past PostgreSQL's lock table (max_locks_per_transaction: out of shared memory). A
+        # desk's booking overlapping it at the same instant can deadlock with it; PostgreSQL fails one of
+        # the two, which runs again from its savepoint and then meets the other's row committed.
         with transaction.atomic():
-            hold_parties(
-                therapists={a.therapist_id for a in appointments},
-                patients={a.patient_id for a in appointments},
-                rooms={a.room_id for a in appointments},
-            )
             return Appointment.objects.bulk_create(appointments, batch_size=batch_size)
 
     try:

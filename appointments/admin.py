@@ -106,7 +106,8 @@ class AppointmentAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "location" in self.fields:
+        if "location" in self.fields and self.instance.pk is None:
+            # Booking finds it; an appointment already booked keeps one (the change page asks for it).
             self.fields["location"].required = False
             self.fields["location"].help_text = "Empty: where the physiotherapist works at that time."
 

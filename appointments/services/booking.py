@@ -423,8 +423,9 @@ def change_place(appointment, *, location, room, notes, by, request=None, how="i
     again when PostgreSQL fails it to break a deadlock (retry_deadlocked()), as book() and reschedule() do.
     Refuses (BookingError) a room another active appointment holds at that time, including one booked a
     moment ago (the exclusion constraint's refusal becomes "That time was just taken")."""
+    if location is None:
+        raise BookingError("Choose the location.", code="location")
     check_place(appointment, room=room)
-    location = location or appointment.location
     room_id = room.pk if room is not None else None
 
     def save():

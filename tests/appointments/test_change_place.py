@@ -1,7 +1,7 @@
-"""The admin's change page edits an appointment's place (location, room) and notes, and nothing else: its
-time and people are read-only there (reschedule() moves those). The room is a party of an exclusion
-constraint, so the change goes through booking.change_place(), which locks the parties and runs again after
-a deadlock like book() and reschedule(); a room already taken is a message on the form, never a 500.
+"""An appointment's place (location, room) and notes change through booking.change_place(), the admin's
+change page its door (its time and people are read-only there: reschedule() moves those). The room is a
+party of an exclusion constraint, so the change locks the parties and runs again after a deadlock like
+book() and reschedule(); a room already taken is a message on the form, never a 500.
 """
 
 import pytest
@@ -65,6 +65,16 @@ def test_the_admin_refuses_a_room_taken_at_that_time_with_the_message(client_for
     assert f"{room} is already booked from {local(at(9)):%H:%M} to {local(at(9, 30)):%H:%M}" in page
     saved = Appointment.objects.get(pk=appointment.pk)
     assert (saved.room, saved.notes) == (None, "")
+    assert changes_audited() == []
+
+
+def test_the_change_page_asks_for_a_location(client_for, administrator, at):
+    appointment = AppointmentFactory(start=at(9))
+    response = change(client_for(administrator), appointment, location="", notes="moved")
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+    saved = Appointment.objects.get(pk=appointment.pk)
+    assert (saved.location_id, saved.notes) == (appointment.location_id, "")
     assert changes_audited() == []
 
 
@@ -167,3 +177,46 @@ def test_a_time_taken_after_the_add_forms_checks_is_told_on_the_form(
     assert booking.TAKEN in response.content.decode()
     assert list(Appointment.objects.values_list("pk", flat=True)) == [taken.pk]
     assert not AuditEvent.objects.filter(action=Action.BOOK).exists()
+
+
+# --- the service, the door every writer of the place goes through -------------------------------------
+def test_the_service_refuses_a_room_taken_at_that_time(room, at):
+    AppointmentFactory(start=at(9), room=room)
+    appointment = AppointmentFactory(start=at(9, 15))
+    with pytest.raises(booking.BookingError, match="is already booked") as refused:
+        booking.change_place(
+            appointment, location=appointment.location, room=room, notes="", by=AdminFactory()
+        )
+    assert refused.value.code == "overlap"
+    assert Appointment.objects.get(pk=appointment.pk).room is None
+
+
+def test_the_service_tells_a_room_taken_meanwhile_as_taken(room, at, monkeypatch):
+    AppointmentFactory(start=at(9), room=room)
+    appointment = AppointmentFactory(start=at(9, 15))
+    monkeypatch.setattr(booking, "_room_clash_message", lambda *args, **kwargs: None)
+    with pytest.raises(booking.BookingError, match="just taken") as refused:
+        booking.change_place(
+            appointment, location=appointment.location, room=room, notes="", by=AdminFactory()
+        )
+    assert refused.value.code == "taken"
+    assert Appointment.objects.get(pk=appointment.pk).room is None
+    assert changes_audited() == []
+
+
+def test_the_service_audits_nothing_when_nothing_changed(db, at):
+    appointment = AppointmentFactory(start=at(9), notes="parking")
+    booking.change_place(
+        appointment, location=appointment.location, room=None, notes="parking", by=AdminFactory()
+    )
+    assert changes_audited() == []
+
+
+def test_back_to_back_appointments_share_a_room(room, at):
+    AppointmentFactory(start=at(9), room=room)  # 30 minutes: until at(9, 30)
+    appointment = AppointmentFactory(start=at(9, 30))
+    booking.change_place(
+        appointment, location=appointment.location, room=room, notes="", by=AdminFactory(), how="at the desk"
+    )
+    assert Appointment.objects.get(pk=appointment.pk).room == room
+    assert changes_audited() == ["changed at the desk: room"]

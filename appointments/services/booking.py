@@ -416,13 +416,18 @@ def check_place(appointment, *, room):
 def change_place(appointment, *, location, room, notes, by, request=None, how="in the admin"):
     """Change where an appointment takes place (its location and room) and its booking notes, with an
     audit event naming what changed; its time, people and status stay (reschedule() and the status
-    changes move those, with their history and notices).
+    changes move those, with their history rows). No history row: the history is of statuses and times.
 
     The room is a party of an exclusion constraint, and the row's new version is checked against all
     three: so the change locks the therapist, the patient and the new room first (hold_parties()) and runs
     again when PostgreSQL fails it to break a deadlock (retry_deadlocked()), as book() and reschedule() do.
     Refuses (BookingError) a room another active appointment holds at that time, including one booked a
-    moment ago (the exclusion constraint's refusal becomes "That time was just taken")."""
+    moment ago (the exclusion constraint's refusal becomes "That time was just taken").
+
+    A booked or confirmed appointment moved to another location raises its calendar SEQUENCE and, once the
+    transaction commits, e-mails the patient the updated event (reminders.send_moved_notice())."""
+    from ..reminders import send_moved_notice
+
     if location is None:
         raise BookingError("Choose the location.", code="location")
     check_place(appointment, room=room)
@@ -442,9 +447,14 @@ def change_place(appointment, *, location, room, notes, by, request=None, how="i
             changed = sorted(name for name in after if before[name] != after[name])
             if not changed:
                 return
-            Appointment.objects.filter(pk=locked.pk).update(
-                location=location, room=room, notes=notes, updated_at=timezone.now()
-            )
+            fields = {"location": location, "room": room, "notes": notes, "updated_at": timezone.now()}
+            if "location" in changed and locked.status in RESCHEDULABLE:
+                # Another clinic is a move the patient must hear of, as a reschedule is: the calendar
+                # event (its LOCATION) is replaced, at a raised SEQUENCE. A room is in neither mail nor event.
+                fields["sequence"] = locked.sequence + 1
+                pk, was_at = locked.pk, locked.location.name
+                transaction.on_commit(lambda: send_moved_notice(pk, from_location=was_at))
+            Appointment.objects.filter(pk=locked.pk).update(**fields)
             record(
                 Action.UPDATE,
                 request=request,

@@ -5,12 +5,14 @@ book() and reschedule(); a room already taken is a message on the form, never a 
 """
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.urls import reverse
 
 from appointments.models import Appointment, AppointmentStatusChange, Room, Status
 from appointments.services import booking
 from audit.models import Action, AuditEvent
+from tests.appointments.test_change_emails import calendar_of
 from tests.appointments.test_overlapping_writers import request_deadlock
 from tests.factories import AdminFactory, AppointmentFactory, LocationFactory, PatientFactory
 
@@ -76,6 +78,48 @@ def test_the_change_page_asks_for_a_location(client_for, administrator, at):
     saved = Appointment.objects.get(pk=appointment.pk)
     assert (saved.location_id, saved.notes) == (appointment.location_id, "")
     assert changes_audited() == []
+
+
+def test_another_location_is_e_mailed_to_the_patient_as_a_move(
+    client_for, administrator, patient, at, django_capture_on_commit_callbacks
+):
+    appointment = AppointmentFactory(start=at(9), patient=patient)
+    west = LocationFactory(name="West clinic", address="9 West Road")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = change(client_for(administrator), appointment, location=west.pk)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    (message,) = mail.outbox
+    assert message.subject == "Your IMS appointment has moved"
+    assert "moved from Main clinic to another place; the time stays" in message.body
+    assert "West clinic" in message.body and "9 West Road" in message.body
+    _, event = calendar_of(message)
+    assert event.decoded("sequence") == 1 and "West clinic" in str(event["location"])
+    assert event.decoded("dtstart") == at(9)
+    assert Appointment.objects.get(pk=appointment.pk).sequence == 1
+
+
+def test_a_room_or_notes_change_e_mails_nobody(
+    client_for, administrator, patient, room, at, django_capture_on_commit_callbacks
+):
+    appointment = AppointmentFactory(start=at(9), patient=patient, location=room.location)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = change(client_for(administrator), appointment, room=room.pk, notes="parking")
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert mail.outbox == []
+    assert Appointment.objects.get(pk=appointment.pk).sequence == 0
+
+
+def test_a_past_visit_moved_to_another_location_e_mails_nobody(
+    client_for, administrator, patient, at, django_capture_on_commit_callbacks
+):
+    """A record corrected after the visit (completed): the patient has nothing to go to."""
+    appointment = AppointmentFactory(start=at(9, day_offset=-14), patient=patient, status=Status.COMPLETED)
+    west = LocationFactory(name="West clinic")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = change(client_for(administrator), appointment, location=west.pk)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert mail.outbox == []
+    assert Appointment.objects.get(pk=appointment.pk).location == west
 
 
 def test_a_cancelled_appointment_leaves_its_room_free(client_for, administrator, room, at):

@@ -106,12 +106,26 @@ class AppointmentAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "location" in self.fields:
+        if "location" in self.fields and self.instance.pk is None:
+            # Booking finds it; an appointment already booked keeps one (the change page asks for it).
             self.fields["location"].required = False
             self.fields["location"].help_text = "Empty: where the physiotherapist works at that time."
 
+    # A refusal met while saving (services.booking.BookingError: a booking committed after these checks),
+    # set by AppointmentAdmin.changeform_view when it shows the form again.
+    refusal = None
+
     def clean(self):
         data = super().clean()
+        if self.instance.pk is not None:
+            # The change page edits place and notes only (time and people are read-only there); the room is
+            # checked as services.booking.change_place() checks it.
+            try:
+                booking.check_place(self.instance, room=data.get("room"))
+            except booking.BookingError as error:
+                raise forms.ValidationError({"room": error.messages}) from error
+        if self.refusal is not None:
+            raise forms.ValidationError(self.refusal.messages, code=self.refusal.code)
         required = ("patient", "therapist", "type", "start")
         if self.instance.pk is None and all(data.get(name) for name in required):
             # The same checks as every other door (appointments.services.booking.book).
@@ -135,8 +149,9 @@ class AppointmentAdminForm(forms.ModelForm):
 
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
-    """Booking goes through services.booking.book; afterwards only place and notes are edited here
-    (status changes happen on the appointment page, where each is recorded)."""
+    """Booking goes through services.booking.book; afterwards only place and notes are edited here, through
+    services.booking.change_place (time and people move by reschedule(), and status changes happen on the
+    appointment page, where each is recorded)."""
 
     form = AppointmentAdminForm
     list_display = ("start", "therapist", "patient", "type", "status")
@@ -183,17 +198,37 @@ class AppointmentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "appointment_refusal", None)
+        if refusal is None:
+            return form
+        return type(form.__name__, (form,), {"refusal": refusal})
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """The add and change pages; a save the services refuse as it is written (another booking committed
+        after the form's checks: "that time was just taken") shows the form again with the reason, not a
+        500. The admin's own transaction was rolled back with the refusal, so nothing of it was saved."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except booking.BookingError as error:
+            if request.method != "POST" or getattr(request, "appointment_refusal", None) is not None:
+                raise
+            request.appointment_refusal = error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
         if change:
-            with audited_transaction():
-                super().save_model(request, obj, form, change)
-                record(
-                    Action.UPDATE,
-                    request=request,
-                    obj=obj,
-                    patient_id=obj.patient_id,
-                    detail="changed in the admin: " + ", ".join(sorted(form.changed_data)),
-                )
+            # Through the service, as every door: the room's party lock, the deadlock retry, the audit event.
+            data = form.cleaned_data
+            booking.change_place(
+                obj,
+                location=data.get("location"),
+                room=data.get("room"),
+                notes=data.get("notes", ""),
+                by=request.user,
+                request=request,
+            )
             return
         data = form.cleaned_data
         created = booking.book(

@@ -104,7 +104,7 @@ def _manage_link(appointment, kind):
     return manage_url(appointment)
 
 
-def _message(appointment, kind, moved_from=None):
+def _message(appointment, kind, moved_from=None, from_location=None):
     context = {
         "manage_url": _manage_link(appointment, kind),
         "cutoff_hours": settings.ONLINE_CHANGE_CUTOFF_HOURS,
@@ -115,6 +115,7 @@ def _message(appointment, kind, moved_from=None):
         "start": timezone.localtime(appointment.start),
         "end": timezone.localtime(appointment.end),
         "moved_from": timezone.localtime(moved_from) if moved_from else None,
+        "from_location": from_location,
         "clinic": CLINIC_NAME,
         "kind": kind,
     }
@@ -130,7 +131,7 @@ def _message(appointment, kind, moved_from=None):
     return message
 
 
-def _send(appointment, kind, moved_from=None):
+def _send(appointment, kind, moved_from=None, from_location=None):
     """Queue one e-mail of `kind` unless one was already queued (for this start time, for a day-before
     reminder; for this SEQUENCE, for "has moved"); True when this call queued it."""
     if not appointment.patient.email:
@@ -147,7 +148,7 @@ def _send(appointment, kind, moved_from=None):
             # The outbox sends it once this commits, and retries it while the mail server refuses it.
             queue_email(
                 key=f"appointments.reminder:{reminder.pk}",
-                message=_message(appointment, kind, moved_from),
+                message=_message(appointment, kind, moved_from, from_location),
                 patient_id=appointment.patient_id,
             )
             record(
@@ -175,17 +176,18 @@ def send_booking_confirmation(appointment_id):
         return False
 
 
-def send_moved_notice(appointment_id, moved_from=None):
+def send_moved_notice(appointment_id, moved_from=None, from_location=None):
     """E-mail the patient "Your IMS appointment has moved" with the new time and the updated event
     (METHOD:REQUEST, same UID, the raised SEQUENCE); called once a reschedule commits. `moved_from` is
-    the start it had. Sends nothing for an appointment cancelled or missed meanwhile, or one already
+    the start it had; `from_location` the clinic it was at, when the time stays and the place moved
+    (booking.change_place()). Sends nothing for an appointment cancelled or missed meanwhile, or one already
     announced at this SEQUENCE. Never raises: the reschedule stands whatever the mail server does; a
     failure is logged."""
     try:
         appointment = _load(appointment_id)
         if not appointment.is_active:
             return False
-        return _send(appointment, ReminderKind.RESCHEDULED, moved_from)
+        return _send(appointment, ReminderKind.RESCHEDULED, moved_from, from_location)
     except Exception:
         logger.exception("Reschedule e-mail for appointment %s was not sent", appointment_id)
         return False

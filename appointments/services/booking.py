@@ -383,3 +383,92 @@ def reschedule(
         raise
     appointment.refresh_from_db()
     return appointment
+
+
+# --- place and notes --------------------------------------------------------------------------------
+def _room_clash_message(appointment, room):
+    """The friendly reason `room` is not free for `appointment`'s time, or None (the constraint decides)."""
+    if room is None or not appointment.is_active:
+        return None
+    clash = (
+        overlapping(Appointment.objects.filter(room=room), appointment.start, appointment.end)
+        .exclude(status__in=INACTIVE_STATUSES)
+        .exclude(pk=appointment.pk)
+        .first()
+    )
+    if clash is None:
+        return None
+    local = timezone.localtime(clash.start)
+    return (
+        f"{room} is already booked from {local:%H:%M} to {timezone.localtime(clash.end):%H:%M} on "
+        f"{local:%a %d %b}. Choose another room, or leave it empty."
+    )
+
+
+def check_place(appointment, *, room):
+    """What change_place() checks before saving (for forms that validate first, such as the admin's).
+    Raises BookingError."""
+    clash = _room_clash_message(appointment, room)
+    if clash:
+        raise BookingError(clash, code="overlap")
+
+
+def change_place(appointment, *, location, room, notes, by, request=None, how="in the admin"):
+    """Change where an appointment takes place (its location and room) and its booking notes, with an
+    audit event naming what changed; its time, people and status stay (reschedule() and the status
+    changes move those, with their history rows). No history row: the history is of statuses and times.
+
+    The room is a party of an exclusion constraint, and the row's new version is checked against all
+    three: so the change locks the therapist, the patient and the new room first (hold_parties()) and runs
+    again when PostgreSQL fails it to break a deadlock (retry_deadlocked()), as book() and reschedule() do.
+    Refuses (BookingError) a room another active appointment holds at that time, including one booked a
+    moment ago (the exclusion constraint's refusal becomes "That time was just taken").
+
+    A booked or confirmed appointment moved to another location raises its calendar SEQUENCE and, once the
+    transaction commits, e-mails the patient the updated event (reminders.send_moved_notice())."""
+    from ..reminders import send_moved_notice
+
+    if location is None:
+        raise BookingError("Choose the location.", code="location")
+    check_place(appointment, room=room)
+    room_id = room.pk if room is not None else None
+
+    def save():
+        with audited_transaction():
+            hold_parties(
+                therapists=[appointment.therapist_id], patients=[appointment.patient_id], rooms=[room_id]
+            )
+            locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+            if (locked.therapist_id, locked.patient_id) != (appointment.therapist_id, appointment.patient_id):
+                # Moved to another therapist meanwhile (reschedule()): the row's new version meets theirs.
+                hold_parties(therapists=[locked.therapist_id], patients=[locked.patient_id])
+            before = {"location": locked.location_id, "room": locked.room_id, "notes": locked.notes}
+            after = {"location": location.pk, "room": room_id, "notes": notes}
+            changed = sorted(name for name in after if before[name] != after[name])
+            if not changed:
+                return
+            fields = {"location": location, "room": room, "notes": notes, "updated_at": timezone.now()}
+            if "location" in changed and locked.status in RESCHEDULABLE:
+                # Another clinic is a move the patient must hear of, as a reschedule is: the calendar
+                # event (its LOCATION) is replaced, at a raised SEQUENCE. A room is in neither mail nor event.
+                fields["sequence"] = locked.sequence + 1
+                pk, was_at = locked.pk, locked.location.name
+                transaction.on_commit(lambda: send_moved_notice(pk, from_location=was_at))
+            Appointment.objects.filter(pk=locked.pk).update(**fields)
+            record(
+                Action.UPDATE,
+                request=request,
+                user=by,
+                obj=locked,
+                patient_id=locked.patient_id,
+                detail=f"changed {how}: " + ", ".join(changed),
+            )
+
+    try:
+        retry_deadlocked(save)
+    except IntegrityError as error:
+        if overlap_refused(error):
+            raise BookingError(TAKEN, code="taken") from error
+        raise
+    appointment.refresh_from_db()
+    return appointment

@@ -1,6 +1,11 @@
 """Every status change of an appointment (check-in and its undoing, confirmation, cancellation, no-show,
 session start and end) goes through change_status() or undo_check_in(): the step checked on the locked row,
 its history row and audit event.
+
+Neither moves a time or a party, so neither takes the party locks (booking.hold_parties()); but a status
+is in the exclusion constraints' condition, so the row's new version is checked against the other active
+appointments, and a writer without the locks (an import) overlapping it at the same instant can deadlock
+with it: the step then runs again from its savepoint (booking.retry_deadlocked()), as an import does.
 """
 
 from datetime import timedelta
@@ -14,7 +19,7 @@ from audit.services import audited_transaction, record
 
 from ..models import Appointment, AppointmentStatusChange, Status
 from ..selectors import local_day_bounds
-from .booking import BookingError
+from .booking import BookingError, retry_deadlocked
 
 # Which status may follow which. Cancelled, no-show and completed are final.
 NEXT_STATUSES = {
@@ -88,23 +93,27 @@ def change_status(appointment, to_status, *, by, note="", request=None, cancel_r
     from ..reminders import send_cancellation
     from .waitlist import offer_freed_time
 
-    with audited_transaction():
-        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        current = Status(locked.status)
-        if to_status not in NEXT_STATUSES[current]:
-            raise BookingError(_refusal(current, Status(to_status)), code="status")
-        if to_status == Status.ARRIVED and (refusal := _check_in_refusal(locked, timezone.now())):
-            raise refusal
-        fields = {"status": to_status, "updated_at": timezone.now()}
-        if to_status == Status.CANCELLED:
-            fields["cancel_reason"] = cancel_reason
-            fields["sequence"] = locked.sequence + 1
-        _save_step(locked, current, to_status, fields, by=by, note=note, request=request)
-        if to_status == Status.CANCELLED:
-            pk = locked.pk
-            transaction.on_commit(lambda: send_cancellation(pk))
-            # The freed time goes to the waitlist's first matching people (services/waitlist.py).
-            transaction.on_commit(lambda: offer_freed_time(pk))
+    def step():
+        with audited_transaction():
+            locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+            current = Status(locked.status)
+            if to_status not in NEXT_STATUSES[current]:
+                raise BookingError(_refusal(current, Status(to_status)), code="status")
+            if to_status == Status.ARRIVED and (refusal := _check_in_refusal(locked, timezone.now())):
+                raise refusal
+            fields = {"status": to_status, "updated_at": timezone.now()}
+            if to_status == Status.CANCELLED:
+                fields["cancel_reason"] = cancel_reason
+                fields["sequence"] = locked.sequence + 1
+            _save_step(locked, current, to_status, fields, by=by, note=note, request=request)
+            if to_status == Status.CANCELLED:
+                pk = locked.pk
+                transaction.on_commit(lambda: send_cancellation(pk))
+                # The freed time goes to the waitlist's first matching people (services/waitlist.py).
+                transaction.on_commit(lambda: offer_freed_time(pk))
+            return fields
+
+    fields = retry_deadlocked(step)
     for name, value in fields.items():
         setattr(appointment, name, value)
     return appointment
@@ -134,19 +143,25 @@ def undo_check_in(appointment, *, by, reason, request=None):
     reason = " ".join((reason or "").split())
     if not reason:
         raise BookingError("Give a reason for undoing the check-in.", code="no_reason")
-    with audited_transaction():
-        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        current = Status(locked.status)
-        if current != Status.ARRIVED:
-            raise BookingError(
-                f"This appointment is {current.label.lower()}, not arrived: there is no check-in to undo.",
-                code="status",
-            )
-        before = locked.status_changes.filter(to_status=Status.ARRIVED).order_by("-at", "-id").first()
-        back_to = Status.CONFIRMED if before and before.from_status == Status.CONFIRMED else Status.BOOKED
-        fields = {"status": back_to, "updated_at": timezone.now()}
-        note = f"check-in undone: {reason}"[:300]
-        _save_step(locked, current, back_to, fields, by=by, note=note, request=request)
+
+    def step():
+        with audited_transaction():
+            locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+            current = Status(locked.status)
+            if current != Status.ARRIVED:
+                raise BookingError(
+                    f"This appointment is {current.label.lower()}, not arrived: "
+                    "there is no check-in to undo.",
+                    code="status",
+                )
+            before = locked.status_changes.filter(to_status=Status.ARRIVED).order_by("-at", "-id").first()
+            back_to = Status.CONFIRMED if before and before.from_status == Status.CONFIRMED else Status.BOOKED
+            fields = {"status": back_to, "updated_at": timezone.now()}
+            note = f"check-in undone: {reason}"[:300]
+            _save_step(locked, current, back_to, fields, by=by, note=note, request=request)
+            return fields
+
+    fields = retry_deadlocked(step)
     for name, value in fields.items():
         setattr(appointment, name, value)
     return appointment

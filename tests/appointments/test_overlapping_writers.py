@@ -18,11 +18,12 @@ import pytest
 from django.db import OperationalError, connection, connections, transaction
 
 from appointments.models import Appointment, AppointmentStatusChange, Reminder, ReminderKind, Status
-from appointments.services import booking
+from appointments.services import booking, status_changes
 from appointments.services.booking import TAKEN, BookingError, book, reschedule, retry_deadlocked
+from appointments.services.status_changes import confirm, undo_check_in
 from audit.models import Action, AuditEvent
 from audit.services import audited_transaction
-from tests.factories import FrontDeskFactory, PatientFactory
+from tests.factories import AppointmentFactory, FrontDeskFactory, PatientFactory
 
 
 def waiting_for(pid):
@@ -83,16 +84,17 @@ def rows(transactional_db):
     return PatientFactory(), PatientFactory()
 
 
-def request_deadlock(rows, monkeypatch):
-    """The booking service's record() made to deadlock, once, with another thread (Deadlock); start() it."""
+def request_deadlock(rows, monkeypatch, service=booking):
+    """The service's record() (booking's unless given) made to deadlock, once, with another thread
+    (Deadlock); start() it."""
     deadlock = Deadlock(*rows)
-    real_record = booking.record
+    real_record = service.record
 
     def record_after_a_deadlock(*args, **kwargs):
         deadlock.inside()
         return real_record(*args, **kwargs)
 
-    monkeypatch.setattr(booking, "record", record_after_a_deadlock)
+    monkeypatch.setattr(service, "record", record_after_a_deadlock)
     return deadlock
 
 
@@ -146,6 +148,33 @@ def test_a_reschedule_failed_by_a_deadlock_moves_once_when_run_again(
     assert audited(Action.RESCHEDULE) == 1
     # The failed run's on_commit e-mail went with it: one "moved" notice.
     assert Reminder.objects.filter(appointment=appointment, kind=ReminderKind.RESCHEDULED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "step,before,after",
+    [
+        (lambda a, desk: confirm(a, by=desk), Status.BOOKED, Status.CONFIRMED),
+        (lambda a, desk: undo_check_in(a, by=desk, reason="wrong patient"), Status.ARRIVED, Status.BOOKED),
+    ],
+    ids=["confirm", "undo check-in"],
+)
+def test_a_status_change_failed_by_a_deadlock_is_made_once_when_run_again(
+    rows, at, monkeypatch, step, before, after
+):
+    """A status is in the exclusion constraints' condition: the row's new version is checked against the
+    others, and a writer without the party locks (an import) can deadlock with it. Run again, it is made
+    once."""
+    desk = FrontDeskFactory()
+    appointment = AppointmentFactory(start=at(9), status=before)
+    deadlock = request_deadlock(rows, monkeypatch, service=status_changes)
+    other = deadlock.start()
+    step(appointment, desk)
+    other.join()
+    assert deadlock.errors == [] and deadlock.runs == 2
+    assert Appointment.objects.get(pk=appointment.pk).status == after
+    assert list(AppointmentStatusChange.objects.values_list("from_status", "to_status")) == [(before, after)]
+    assert audited(Action.STATUS) == 1
 
 
 def failure(cause):

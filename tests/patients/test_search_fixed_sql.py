@@ -157,11 +157,57 @@ def test_a_patient_read_by_fixed_sql_is_the_patient_the_orm_reads(registry):
     assert found == stored and str(found) == str(stored)
 
 
+def as_built(patient):
+    """A patient object's attributes in the order they were set, each with its type, and its state."""
+    values = [(name, value, type(value)) for name, value in vars(patient).items() if name != "_state"]
+    return values, patient._state.adding, patient._state.db, dict(patient._state.fields_cache)
+
+
+@pytest.mark.parametrize("typed", ["chart", "1979-02-14", "zoe cote"])
+def test_each_patient_is_built_attribute_for_attribute_as_the_orm_builds_it(registry, front_desk, typed):
+    """_patients_from_sql() builds patients without Model.__init__: the same attributes, values, types
+    (the phones still unparsed text, an empty one ""), order and state as the ORM's objects, for patients
+    with and without phones, with and without who registered them, archived or not."""
+    zoe, zoe_plain = registry[0], registry[1]
+    Patient.objects.filter(pk=zoe.pk).update(created_by=front_desk, phone_alternate="+16045550177")
+    Patient.objects.filter(pk=zoe_plain.pk).update(phone="", emergency_contact_phone="+442071838750")
+    text = zoe.chart_number if typed == "chart" else typed
+    found = search_patients(text, include_archived=True, limit=None)
+    assert found
+    stored = Patient.objects.in_bulk([p.pk for p in found])
+    for patient in found:
+        assert as_built(patient) == as_built(stored[patient.pk])
+        assert patient.phone == stored[patient.pk].phone  # parsed on first read, alike
+        assert as_built(patient) == as_built(stored[patient.pk])
+    by_pk = {p.pk: p for p in found}
+    if zoe.pk in by_pk:
+        assert by_pk[zoe.pk].created_by == front_desk
+        assert by_pk[zoe.pk].phone_alternate.as_e164 == "+16045550177"
+
+
+def test_patients_are_built_by_from_db_while_something_listens_for_post_init(registry):
+    from django.db.models.signals import post_init
+
+    built = []
+
+    def listener(sender, instance, **kwargs):
+        built.append(instance)
+
+    post_init.connect(listener, sender=Patient)
+    try:
+        found = search_patients("1979-02-14", include_archived=True)
+    finally:
+        post_init.disconnect(listener, sender=Patient)
+    assert found and built == found
+    stored = Patient.objects.in_bulk([p.pk for p in found])
+    assert [as_built(p) for p in found] == [as_built(stored[p.pk]) for p in found]
+
+
 @pytest.mark.parametrize(
     "typed,index",
     [
         ("chart", "chart_number"),
-        ("1979-02-14", "patient_dob"),
+        ("1979-02-14", "patient_dob_name_order_idx"),
         ("cote", "patients_name_posting_pkey"),
         ("zoe cote", "patient_name_words_idx"),
     ],

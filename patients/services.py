@@ -10,7 +10,7 @@ from django.contrib.postgres.search import TrigramSimilarity, TrigramStrictWordS
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, router, transaction
 from django.db.models import F, Func, Q, TextField, Value
-from django.db.models.base import ModelState
+from django.db.models.base import Model, ModelState
 from django.db.models.functions import Lower
 from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
@@ -277,6 +277,11 @@ _PATIENT_SET_THROUGH_DESCRIPTORS = [
     for index, attname in enumerate(_PATIENT_ATTNAMES)
     if hasattr(type(Patient.__dict__.get(attname)), "__set__")
 ]
+# Django's own Model.__init__ and from_db(), which _patients_from_sql() does the work of: were Patient ever to
+# override either, it would build each patient through from_db() instead.
+_PATIENT_INIT_IS_DJANGOS = (
+    Patient.__init__ is Model.__init__ and Patient.from_db.__func__ is Model.from_db.__func__
+)
 # The moments (created_at, archived_at) are read as `timestamp` at UTC rather than as `timestamptz`: psycopg
 # reads a timestamp in C, while Django reads every timestamptz through a Python loader of its own (to give
 # it the connection's time zone), which took a sixth of a search by date of birth (issue 17). Each becomes
@@ -367,15 +372,17 @@ def _patients_from_sql(sql, params):
     through a descriptor is then set through it here too; the state is from_db()'s (not adding, this
     database). The moments are read at UTC (_PATIENT_MOMENTS) and given the connection's time zone here.
     tests/patients/test_search_fixed_sql.py compares each attribute, and its type, with the ORM's object.
-    __init__ also sends pre_init and post_init: while anything listens for them on Patient, each patient is
-    built by from_db() itself, as before."""
+    __init__ also sends pre_init and post_init: while anything listens for them on Patient (or should
+    Patient override __init__ or from_db), each patient is built by from_db() itself, as before."""
     database = router.db_for_read(Patient)
     connection = connections[database]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     zone = connection.timezone
-    through_init = pre_init.has_listeners(Patient) or post_init.has_listeners(Patient)
+    through_init = (
+        not _PATIENT_INIT_IS_DJANGOS or pre_init.has_listeners(Patient) or post_init.has_listeners(Patient)
+    )
     patients = []
     for row in rows:
         values = list(row)

@@ -217,6 +217,23 @@ def test_patients_are_built_by_from_db_while_something_listens_for_post_init(reg
     assert [as_built(p) for p in found] == [as_built(stored[p.pk]) for p in found]
 
 
+def test_patients_are_built_by_from_db_should_patient_override_how_it_is_built(registry, monkeypatch):
+    from patients import services
+
+    assert services._PATIENT_INIT_IS_DJANGOS  # Patient overrides neither: the quicker way is the one taken
+    django_from_db = Patient.from_db.__func__
+    called = []
+
+    def from_db(cls, db, field_names, values):
+        called.append(values[0])
+        return django_from_db(cls, db, field_names, values)
+
+    monkeypatch.setattr(Patient, "from_db", classmethod(from_db))
+    monkeypatch.setattr(services, "_PATIENT_INIT_IS_DJANGOS", False)
+    found = search_patients("1979-02-14", include_archived=True)
+    assert found and called == [p.pk for p in found]
+
+
 @pytest.mark.parametrize(
     "typed,index",
     [

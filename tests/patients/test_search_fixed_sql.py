@@ -238,7 +238,9 @@ def test_patients_are_built_by_from_db_should_patient_override_how_it_is_built(r
     "typed,index",
     [
         ("chart", "chart_number"),
-        ("1979-02-14", "patient_dob_name_order_idx"),
+        # Either index that starts with the date: on a few rows the planner may take the folded names' and
+        # sort; test_search_by_date_of_birth.py holds the statement to the ordered one.
+        ("1979-02-14", "patient_dob"),
         ("cote", "patients_name_posting_pkey"),
         ("zoe cote", "patient_name_words_idx"),
     ],

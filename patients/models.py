@@ -5,6 +5,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberDescriptor, PhoneNumberField
 from phonenumber_field.phonenumber import to_python
@@ -155,7 +156,17 @@ class Patient(models.Model):
         indexes = [
             GinIndex(fields=["search_name"], opclasses=["gin_trgm_ops"], name="patient_name_trgm"),
             GinIndex(fields=["phone_digits"], opclasses=["gin_trgm_ops"], name="patient_phone_trgm"),
-            models.Index(fields=["date_of_birth"], name="patient_dob_idx"),
+            # A date of birth typed in the search box: the patients born that day in the search's own order
+            # (patients.services._IN_NAME_ORDER), so PostgreSQL reads the first 25 off the b-tree and sorts
+            # nothing (migration 0010). Any other lookup by date of birth uses it as the plain index it
+            # replaced (patient_dob_idx).
+            models.Index(
+                "date_of_birth",
+                Lower("family_name"),
+                Lower("given_name"),
+                "id",
+                name="patient_dob_name_order_idx",
+            ),
             models.Index(fields=["family_name", "given_name"], name="patient_name_idx"),
         ]
 

@@ -21,6 +21,7 @@ from .outcomes import ACTIVITY_MAX, check_activities
 from .selectors import point_catalogue
 from .services import DRAFT_FIELDS, POINT_FIELDS, SIDE_EFFECT_FIELDS
 from .widgets import RENDERER
+from .widgets import Select as RememberedSelect
 
 # The session screen's forms write each field through this template: crispy's own, rendered once per
 # distinct content (treatments/templatetags/session_fields.py).
@@ -117,7 +118,8 @@ class PointForm(forms.ModelForm):
 
     default_renderer = RENDERER  # the session screen's widgets written in Python (treatments/widgets.py)
 
-    muscle = MuscleChoiceField(queryset=Muscle.objects.none())
+    # The muscles' select (and each other select) written once per distinct content (treatments/widgets.py).
+    muscle = MuscleChoiceField(queryset=Muscle.objects.none(), widget=RememberedSelect)
 
     class Meta:
         model = NeedlePoint
@@ -125,6 +127,10 @@ class PointForm(forms.ModelForm):
         widgets = {
             "depth_mm": forms.NumberInput(attrs={"step": "0.5", "min": "0.5"}),
             "notes": forms.TextInput(),
+            **dict.fromkeys(
+                ["side", "segment", "needle_size", "technique", "twitch_response", "patient_response"],
+                RememberedSelect,
+            ),
         }
         labels = {"depth_confirmed": "Depth beyond the advisory maximum confirmed"}
 
@@ -174,6 +180,7 @@ class SideEffectForm(forms.ModelForm):
     class Meta:
         model = SideEffect
         fields = SIDE_EFFECT_FIELDS
+        widgets = dict.fromkeys(["type", "severity", "onset"], RememberedSelect)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -18,6 +18,7 @@ from .models import (
     SideEffect,
 )
 from .outcomes import ACTIVITY_MAX, check_activities
+from .rendered import RenderedOnce
 from .selectors import point_catalogue
 from .services import DRAFT_FIELDS, POINT_FIELDS, SIDE_EFFECT_FIELDS
 from .widgets import RENDERER
@@ -113,6 +114,22 @@ class MuscleChoiceField(forms.ModelChoiceField):
         return f"{muscle.name}{risk}{guide}"
 
 
+# The choices written of the catalogue's rows, kept under the digest of those rows (the rows themselves are
+# kept so by treatments.selectors.point_catalogue): the same rows give the same choices.
+CATALOGUE_CHOICES = RenderedOnce(size=64)
+
+
+def _catalogue_choices(field, rows, digest):
+    """[(value, label)] of `rows` as `field` offers them; made once per digest of the rows."""
+    if digest is None:
+        return [field.choices.choice(row) for row in rows]
+    field_class = type(field)
+    return CATALOGUE_CHOICES.get(
+        [f"{field_class.__module__}.{field_class.__qualname__}", field.to_field_name, digest],
+        lambda: [field.choices.choice(row) for row in rows],
+    )
+
+
 class PointForm(forms.ModelForm):
     """One needle point row. `region` narrows the muscle list to a body chart region."""
 
@@ -160,10 +177,13 @@ class PointForm(forms.ModelForm):
         # read it through a server-side cursor each time it is written (the session screen writes it twice).
         if catalogue is None:
             catalogue = point_catalogue(region=region)
-        for name, rows in (("muscle", catalogue.muscles), ("needle_size", catalogue.needle_sizes)):
+        for name, rows, digest in (
+            ("muscle", catalogue.muscles, catalogue.muscles_digest),
+            ("needle_size", catalogue.needle_sizes, catalogue.needles_digest),
+        ):
             field = self.fields[name]
             blank = [("", field.empty_label)] if field.empty_label is not None else []
-            field.widget.choices = blank + [field.choices.choice(row) for row in rows]
+            field.widget.choices = blank + _catalogue_choices(field, rows, digest)
         self.fields["segment"].required = False
         self.fields["insertions"].widget.attrs.update({"min": 1})
         # No autofocus: on page load it scrolled a tablet past the screening flags and consent banner;

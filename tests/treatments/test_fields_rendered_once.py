@@ -3,11 +3,14 @@ served from memory (treatments/templatetags/session_fields.py, issue 17). What i
 crispy writes, whether rendered now or remembered, and a change to anything shown (a value, the muscle
 catalogue, the carried-over needle, an error) must show at once."""
 
+from datetime import date
+
 import pytest
 from django.template import Context, Template
 
 import treatments.forms as session_forms
-from tests.factories import complete_session, needle
+import treatments.templatetags.session_fields as session_fields
+from tests.factories import NeedlingSessionFactory, complete_session, needle
 from treatments.forms import AddendumForm, AssessmentForm, PointForm, SideEffectForm
 from treatments.models import Muscle
 from treatments.templatetags.session_fields import forget_rendered_fields
@@ -15,6 +18,8 @@ from treatments.templatetags.session_fields import forget_rendered_fields
 pytestmark = pytest.mark.django_db
 
 CRISPY = Template("{% load crispy_forms_tags %}{% crispy form %}")
+# The session screen writes its assessment, side effect and addendum forms whole through crispy_once.
+ONCE = Template("{% load session_fields %}{% crispy_once form %}")
 POINT_FIELDS = Template(
     "{% load crispy_forms_tags %}{% for field in form %}{{ field|as_crispy_field }}{% endfor %}"
 )
@@ -94,3 +99,30 @@ def test_the_carried_needle_and_the_catalogue_are_shown_as_they_now_are():
     assert ">Soleus" not in page
     Muscle.objects.filter(pk=soleus.pk).update(active=True, name="Soleus (deep)")
     assert ">Soleus (deep)" in written(PointForm, POINT_FIELDS)
+
+
+def test_two_drafts_each_show_their_own_assessment(monkeypatch, draft, clinician):
+    """An unbound form is found in memory by its fields' values, labels, attributes and choices, without
+    writing its widgets: each draft's values, dates and escaped text still come out as crispy writes them."""
+    other = NeedlingSessionFactory(patient=draft.patient, clinician=clinician)
+    complete_session(draft, presenting_complaint='Neck "stiff" <since> March', pain_before=6)
+    complete_session(other, presenting_complaint="Right shoulder", pain_before=3, review_on=date(2027, 1, 5))
+    for session in (draft, other, draft, other):
+        session.refresh_from_db()
+        page = assert_as_crispy_writes_it(monkeypatch, lambda s=session: AssessmentForm(instance=s), ONCE)
+        assert f'name="version" value="{session.version}"' in page
+    assert "Neck &quot;stiff&quot; &lt;since&gt; March" in written(
+        lambda: AssessmentForm(instance=draft), ONCE
+    )
+    assert 'value="2027-01-05"' in written(lambda: AssessmentForm(instance=other), ONCE)
+
+
+def test_a_remembered_unbound_form_is_found_without_writing_its_widgets(monkeypatch, draft):
+    first = written(lambda: AssessmentForm(instance=draft), ONCE), written(SideEffectForm, ONCE)
+
+    def refuse(*args):
+        raise AssertionError("a remembered unbound form wrote its widgets to find itself")
+
+    monkeypatch.setattr(session_fields, "field_content", refuse)
+    again = written(lambda: AssessmentForm(instance=draft), ONCE), written(SideEffectForm, ONCE)
+    assert again == first and "Presenting complaint" in again[0] and "Choose severity" in again[1]

@@ -126,3 +126,36 @@ def test_a_remembered_unbound_form_is_found_without_writing_its_widgets(monkeypa
     monkeypatch.setattr(session_fields, "field_content", refuse)
     again = written(lambda: AssessmentForm(instance=draft), ONCE), written(SideEffectForm, ONCE)
     assert again == first and "Presenting complaint" in again[0] and "Choose severity" in again[1]
+
+
+POINT_BLOCK = Template('{% load session_fields %}{% fields_once "treatments/_point_fields.html" form %}')
+POINT_BLOCK_AFRESH = Template('{% include "treatments/_point_fields.html" with point_form=form %}')
+
+
+@pytest.mark.parametrize(
+    "make_form",
+    [
+        lambda: PointForm(),
+        lambda: PointForm(carried_needle=needle("0.30", 50)),
+        lambda: PointForm(carried_needle=needle("0.25", 30), initial={"side": "L"}),
+        lambda: PointForm(region="neck_posterior", initial={"side": "R"}),
+        lambda: PointForm({"depth_mm": "-3", "insertions": "two", "notes": "kept <b>"}),
+    ],
+)
+def test_the_point_forms_fields_are_written_as_crispy_writes_them(monkeypatch, make_form):
+    crispy = written_by_crispy_alone(monkeypatch, make_form, POINT_BLOCK_AFRESH)
+    assert written(make_form, POINT_BLOCK) == crispy and written(make_form, POINT_BLOCK) == crispy
+
+
+def test_the_point_forms_fields_show_the_catalogue_and_carried_needle_as_they_now_are():
+    first, second = needle("0.30", 50), needle("0.25", 30)
+    page = written(lambda: PointForm(carried_needle=first), POINT_BLOCK)
+    assert f"Carried over from your last point ({first})" in page
+    assert f'<option value="{first.pk}" selected>' in page
+    page = written(lambda: PointForm(carried_needle=second), POINT_BLOCK)
+    assert f"Carried over from your last point ({second})" in page and f"({first})" not in page
+    Muscle.objects.filter(name="Soleus").update(name="Soleus (deep)")
+    page = written(lambda: PointForm(carried_needle=second), POINT_BLOCK)
+    assert ">Soleus (deep)</option>" in page and ">Soleus</option>" not in page
+    refused = written(lambda: PointForm({"depth_mm": "-3"}), POINT_BLOCK)
+    assert "is-invalid" in refused and "is-invalid" not in written(PointForm, POINT_BLOCK)

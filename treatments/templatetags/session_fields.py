@@ -127,3 +127,23 @@ def _choices_as_text(choices):
         )
         for value, label in choices
     ]
+
+
+@register.simple_tag
+def fields_once(template_name, form):
+    """`template_name` written with `form` as point_form (the point form's block of crispy fields), once
+    per distinct content of an unbound form's fields (unbound_content: the catalogue's choices, the
+    carried-over needle's help text and the side chosen on the body chart included), and afresh for a
+    bound form (a refused point shows what was typed, and its errors)."""
+
+    def render():
+        return get_template(template_name).render({"point_form": form})
+
+    if form.is_bound:
+        return render()
+    form_class = type(form)
+    return FORMS.get(
+        ["fields_once", template_name, f"{form_class.__module__}.{form_class.__qualname__}", form.prefix]
+        + unbound_content(form),
+        render,
+    )

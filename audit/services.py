@@ -51,8 +51,9 @@ def record(
 
     Inside audited_transaction() the event is held and inserted with the block's other events as the
     block ends, in the same transaction as the change it describes. Anywhere else it is inserted at once:
-    on its own outside a transaction; inside a plain transaction.atomic() it joins that transaction and
-    holds the chain's lock until the transaction commits, so make it the block's last statement there.
+    outside a transaction in a transaction of its own, in two round trips (_append_alone); inside a plain
+    transaction.atomic() it joins that transaction and holds the chain's lock until the transaction
+    commits, so make it the block's last statement there.
 
     Refuses an action that is not one of audit.models.Action.
     """
@@ -77,9 +78,12 @@ def record(
         user_agent=(request.META.get("HTTP_USER_AGENT", "")[:MAX_USER_AGENT] if request is not None else ""),
         detail=detail,
     )
-    pending = _innermost_pending(transaction.get_connection())
+    connection = transaction.get_connection()
+    pending = _innermost_pending(connection)
     if pending is not None:
         pending.events.append(event)
+    elif connection.get_autocommit() and not connection.in_atomic_block:
+        _append_alone(connection, event)
     else:
         with transaction.atomic():
             _append_to_chain([event])
@@ -140,6 +144,56 @@ def audited_transaction():
             _append_to_chain(pending.events)
 
 
+# record() outside any transaction (a read's event): two round trips instead of four. The BEGIN goes with
+# the lock and the head (the statements run in order, each with its own snapshot: the head is read once the
+# lock is held, as in _append_to_chain), the insert with the COMMIT. Raw, a constant string: the ORM's
+# BEGIN, insert and COMMIT were three round trips of their own.
+BEGIN_LOCK_THEN_HEAD = "BEGIN; " + LOCK_THEN_HEAD
+_INSERTED = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+_COLUMNS = ", ".join(f'"{field.column}"' for field in _INSERTED)
+_PLACEHOLDERS = ", ".join(["%s"] * len(_INSERTED))
+# The table and column names from _meta; every value a parameter.
+_TABLE = AuditEvent._meta.db_table
+INSERT_THEN_COMMIT = f'INSERT INTO "{_TABLE}" ({_COLUMNS}) VALUES ({_PLACEHOLDERS}) RETURNING "id"; COMMIT'  # noqa: S608
+
+
+def _append_alone(connection, event):
+    """Insert `event` after the chain's last row in a transaction of its own, in two round trips. Any error
+    on the way (the lock, the head, the hash, the insert, the commit) rolls the transaction back before it
+    is raised: no event, the lock released, and the connection left idle as Django believes it is (in
+    autocommit); a connection that cannot even roll back is closed, never reused half way through."""
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(BEGIN_LOCK_THEN_HEAD, [CHAIN_LOCK])
+            cursor.nextset()  # the lock's row
+            cursor.nextset()
+            _link([event], cursor.fetchone())
+            values = [
+                field.get_db_prep_save(getattr(event, field.attname), connection) for field in _INSERTED
+            ]
+            cursor.execute(INSERT_THEN_COMMIT, values)
+            (event.pk,) = cursor.fetchone()
+        except BaseException:
+            try:
+                cursor.execute("ROLLBACK")
+            except Exception:
+                connection.close()
+            raise
+    event._state.adding, event._state.db = False, connection.alias
+
+
+def _link(events, head):
+    """Give each of `events`, in order, the previous hash and its own keyed hash, after `head` (the chain's
+    last row, a (hash,) row, or None for an empty chain)."""
+    previous = head[0] if head else AuditEvent.GENESIS
+    key_id = keys.current_key_id()
+    for event in events:
+        event.key_id = key_id
+        event.previous_hash = previous
+        event.hash = event.compute_hash(previous)
+        previous = event.hash
+
+
 def _append_to_chain(events):
     """Insert `events`, in order, after the chain's last row. Called inside a transaction: the lock it
     takes is released when that transaction ends, so no other writer links to a row not yet committed."""
@@ -153,13 +207,8 @@ def _append_to_chain(events):
         cursor.execute(LOCK_THEN_HEAD, [CHAIN_LOCK])
         cursor.nextset()
         head = cursor.fetchone()
-    previous = head[0] if head else AuditEvent.GENESIS
-    key_id = keys.current_key_id()
+    _link(events, head)
     for event in events:
-        event.key_id = key_id
-        event.previous_hash = previous
-        event.hash = event.compute_hash(previous)
-        previous = event.hash
         # One by one (a block holds a handful): each id is drawn after the one before, the chain's order.
         event.save(force_insert=True)
 

@@ -18,9 +18,11 @@ from .models import (
     SideEffect,
 )
 from .outcomes import ACTIVITY_MAX, check_activities
+from .rendered import RenderedOnce
 from .selectors import point_catalogue
 from .services import DRAFT_FIELDS, POINT_FIELDS, SIDE_EFFECT_FIELDS
 from .widgets import RENDERER
+from .widgets import Select as RememberedSelect
 
 # The session screen's forms write each field through this template: crispy's own, rendered once per
 # distinct content (treatments/templatetags/session_fields.py).
@@ -112,12 +114,29 @@ class MuscleChoiceField(forms.ModelChoiceField):
         return f"{muscle.name}{risk}{guide}"
 
 
+# The choices written of the catalogue's rows, kept under the digest of those rows (the rows themselves are
+# kept so by treatments.selectors.point_catalogue): the same rows give the same choices.
+CATALOGUE_CHOICES = RenderedOnce(size=64)
+
+
+def _catalogue_choices(field, rows, digest):
+    """[(value, label)] of `rows` as `field` offers them; made once per digest of the rows."""
+    if digest is None:
+        return [field.choices.choice(row) for row in rows]
+    field_class = type(field)
+    return CATALOGUE_CHOICES.get(
+        [f"{field_class.__module__}.{field_class.__qualname__}", field.to_field_name, digest],
+        lambda: [field.choices.choice(row) for row in rows],
+    )
+
+
 class PointForm(forms.ModelForm):
     """One needle point row. `region` narrows the muscle list to a body chart region."""
 
     default_renderer = RENDERER  # the session screen's widgets written in Python (treatments/widgets.py)
 
-    muscle = MuscleChoiceField(queryset=Muscle.objects.none())
+    # The muscles' select (and each other select) written once per distinct content (treatments/widgets.py).
+    muscle = MuscleChoiceField(queryset=Muscle.objects.none(), widget=RememberedSelect)
 
     class Meta:
         model = NeedlePoint
@@ -125,6 +144,10 @@ class PointForm(forms.ModelForm):
         widgets = {
             "depth_mm": forms.NumberInput(attrs={"step": "0.5", "min": "0.5"}),
             "notes": forms.TextInput(),
+            **dict.fromkeys(
+                ["side", "segment", "needle_size", "technique", "twitch_response", "patient_response"],
+                RememberedSelect,
+            ),
         }
         labels = {"depth_confirmed": "Depth beyond the advisory maximum confirmed"}
 
@@ -154,10 +177,13 @@ class PointForm(forms.ModelForm):
         # read it through a server-side cursor each time it is written (the session screen writes it twice).
         if catalogue is None:
             catalogue = point_catalogue(region=region)
-        for name, rows in (("muscle", catalogue.muscles), ("needle_size", catalogue.needle_sizes)):
+        for name, rows, digest in (
+            ("muscle", catalogue.muscles, catalogue.muscles_digest),
+            ("needle_size", catalogue.needle_sizes, catalogue.needles_digest),
+        ):
             field = self.fields[name]
             blank = [("", field.empty_label)] if field.empty_label is not None else []
-            field.widget.choices = blank + [field.choices.choice(row) for row in rows]
+            field.widget.choices = blank + _catalogue_choices(field, rows, digest)
         self.fields["segment"].required = False
         self.fields["insertions"].widget.attrs.update({"min": 1})
         # No autofocus: on page load it scrolled a tablet past the screening flags and consent banner;
@@ -174,6 +200,7 @@ class SideEffectForm(forms.ModelForm):
     class Meta:
         model = SideEffect
         fields = SIDE_EFFECT_FIELDS
+        widgets = dict.fromkeys(["type", "severity", "onset"], RememberedSelect)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -89,62 +89,116 @@ MUSCLE_COLUMNS = (
 )  # fmt: skip
 NEEDLE_COLUMNS = ("id", "gauge_mm", "length_mm", "active")  # from_db takes them in the model's field order
 
-# Raw (a constant string, parameters only): the point form is on every session screen, and the ORM took
-# longer to build its three reads than PostgreSQL took to run them; one round trip instead of three.
-# Part 1: the active muscles (of one body region when given), by name, as Muscle.objects.filter(active=True)
-# [.filter(body_region=region)].order_by("name"). Part 2: the active needle sizes in NeedleSize's order
-# (gauge, then length). Part 3: the needle size of the clinician's last point not removed, as
-# treatments.services.last_needle_size() reads it (active or not). tests/treatments/test_point_catalogue.py
-# holds each part to its ORM definition.
-POINT_CATALOGUE_SQL = """
-    (SELECT 1 AS part, m.id, m.name, m.body_region, m.risk_region, m.advisory_max_depth_mm,
-            m.advisory_depth_source, m.segment_applies, m.active, NULL::numeric AS gauge_mm,
-            NULL::integer AS length_mm
-     FROM treatments_muscle m
-     WHERE m.active AND (%(region)s::text IS NULL OR m.body_region = %(region)s::text))
-    UNION ALL
-    (SELECT 2, n.id, NULL, NULL, NULL, NULL, NULL, NULL, n.active, n.gauge_mm, n.length_mm
-     FROM treatments_needlesize n
-     WHERE n.active)
-    UNION ALL
-    (SELECT 3, n.id, NULL, NULL, NULL, NULL, NULL, NULL, n.active, n.gauge_mm, n.length_mm
-     FROM treatments_needlepoint p
-     JOIN treatments_needlingsession s ON s.id = p.session_id
-     JOIN treatments_needlesize n ON n.id = p.needle_size_id
-     WHERE s.clinician_id = %(clinician)s
-       AND NOT EXISTS (SELECT 1 FROM treatments_pointremoval r WHERE r.point_id = p.id)
-     ORDER BY s.started_at DESC, p."order" DESC
-     LIMIT 1)
-    ORDER BY part, name, gauge_mm, length_mm"""
+# Raw (constant strings, parameters only): the point form is on every session screen, and the ORM took
+# longer to build its three reads than PostgreSQL took to run them. Three statements sent as one simple
+# query (psycopg's client-side binding): one round trip.
+# Statement 1: the active muscles (of one body region when given), by name, as
+# Muscle.objects.filter(active=True)[.filter(body_region=region)].order_by("name"). Statement 2: the active
+# needle sizes in NeedleSize's order (gauge, then length). Each begins with the SHA-256 of its rows (every
+# column, in id order) and carries the rows themselves only when that digest is not the one this process
+# already holds them under (`muscles_known`, `needles_known`): a muscle or needle size added, renamed,
+# retired or changed in any way, through the admin or raw SQL, changes the digest, so the next page reads
+# the rows again; the rows and their digest come from one statement, of one moment. Statement 3: the
+# needle size of the clinician's last point not removed, as treatments.services.last_needle_size() reads
+# it (active or not); the needle size read outside the point's subquery (three tables to plan, not four:
+# planning was most of its time). tests/treatments/test_point_catalogue.py holds each to its ORM definition.
+_CATALOGUE_DIGEST = (
+    "encode(sha256(convert_to(coalesce(string_agg(t::text, E'\\n' ORDER BY t.id), ''), 'UTF8')), 'hex')"
+)
+POINT_CATALOGUE_SQL = f"""
+    WITH t AS (
+        SELECT m.id, m.name, m.body_region, m.risk_region, m.advisory_max_depth_mm, m.advisory_depth_source,
+               m.segment_applies, m.active
+        FROM treatments_muscle m
+        WHERE m.active AND (%(region)s::text IS NULL OR m.body_region = %(region)s::text)
+    ), d AS (SELECT {_CATALOGUE_DIGEST} AS digest FROM t)
+    SELECT d.digest, t.* FROM d LEFT JOIN t ON d.digest IS DISTINCT FROM %(muscles_known)s::text
+    ORDER BY t.name;
+    WITH t AS (
+        SELECT n.id, n.gauge_mm, n.length_mm, n.active FROM treatments_needlesize n WHERE n.active
+    ), d AS (SELECT {_CATALOGUE_DIGEST} AS digest FROM t)
+    SELECT d.digest, t.* FROM d LEFT JOIN t ON d.digest IS DISTINCT FROM %(needles_known)s::text
+    ORDER BY t.gauge_mm, t.length_mm;
+    SELECT n.id, n.gauge_mm, n.length_mm, n.active FROM treatments_needlesize n WHERE n.id = (
+        SELECT p.needle_size_id
+        FROM treatments_needlepoint p
+        JOIN treatments_needlingsession s ON s.id = p.session_id
+        WHERE s.clinician_id = %(clinician)s
+          AND NOT EXISTS (SELECT 1 FROM treatments_pointremoval r WHERE r.point_id = p.id)
+        ORDER BY s.started_at DESC, p."order" DESC
+        LIMIT 1
+    )"""  # noqa: S608 - a constant of this module; every value a parameter
 
 
 @dataclass
 class PointCatalogue:
     """What the point form offers: the muscles (of a region), the needle sizes, and the needle size the
-    clinician used last (None without a clinician or a point)."""
+    clinician used last (None without a clinician or a point). `muscles_digest` and `needles_digest`: the
+    SHA-256 of the rows each list was built from (None when built otherwise), under which the point form
+    keeps the choices it writes of them. The lists may be shared between requests: read them, never
+    change them."""
 
     muscles: list
     needle_sizes: list
     last_needle_size: NeedleSize | None = None
+    muscles_digest: str | None = None
+    needles_digest: str | None = None
+
+
+# This process's muscles (by region) and needle sizes, each under the digest of the rows they were built
+# from: (digest, [instances]). A handful of entries: one per body region and one for all.
+_kept = {}
+
+
+def _kept_rows(key, rows, build):
+    """The instances of one catalogue statement's `rows` ((digest, *columns), the columns all None when
+    the digest is the one kept), kept under their digest, and that digest."""
+    digest = rows[0][0]
+    kept = _kept.get(key)
+    if kept is not None and kept[0] == digest:
+        return kept
+    kept = (digest, [build(row[1:]) for row in rows if row[1] is not None])
+    _kept[key] = kept
+    return kept
+
+
+def forget_kept_catalogue():
+    """Empty this process's kept muscles and needle sizes (tests)."""
+    _kept.clear()
 
 
 def point_catalogue(*, region=None, clinician_id=None):
     """The point form's muscles (active, of `region` when given, by name), needle sizes (active) and the
-    clinician's last needle size, as model instances: one query."""
+    clinician's last needle size, as model instances: one query. The muscles and needle sizes are read
+    from the database only when their digest changed since this process last read them."""
+    region = region or None
+    muscles_key, needles_key = ("muscles", region), ("needles",)
+    params = {
+        "region": region,
+        "clinician": clinician_id,
+        "muscles_known": _kept.get(muscles_key, (None,))[0],
+        "needles_known": _kept.get(needles_key, (None,))[0],
+    }
     with connection.cursor() as cursor:
-        cursor.execute(POINT_CATALOGUE_SQL, {"region": region or None, "clinician": clinician_id})
-        rows = cursor.fetchall()
-    catalogue = PointCatalogue(muscles=[], needle_sizes=[])
-    for part, pk, *muscle, active, gauge_mm, length_mm in rows:
-        if part == 1:
-            catalogue.muscles.append(Muscle.from_db("default", MUSCLE_COLUMNS, (pk, *muscle, active)))
-            continue
-        needle_size = NeedleSize.from_db("default", NEEDLE_COLUMNS, (pk, gauge_mm, length_mm, active))
-        if part == 2:
-            catalogue.needle_sizes.append(needle_size)
-        else:
-            catalogue.last_needle_size = needle_size
-    return catalogue
+        cursor.execute(POINT_CATALOGUE_SQL, params)
+        muscle_rows = cursor.fetchall()
+        cursor.nextset()
+        needle_rows = cursor.fetchall()
+        cursor.nextset()
+        last = cursor.fetchone()
+    muscles_digest, muscles = _kept_rows(
+        muscles_key, muscle_rows, lambda values: Muscle.from_db("default", MUSCLE_COLUMNS, values)
+    )
+    needles_digest, needle_sizes = _kept_rows(
+        needles_key, needle_rows, lambda values: NeedleSize.from_db("default", NEEDLE_COLUMNS, values)
+    )
+    return PointCatalogue(
+        muscles=muscles,
+        needle_sizes=needle_sizes,
+        last_needle_size=None if last is None else NeedleSize.from_db("default", NEEDLE_COLUMNS, last),
+        muscles_digest=muscles_digest,
+        needles_digest=needles_digest,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,13 @@ template) to Django.
 
 import html
 
+from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.template import Context
 from django.template.base import render_value_in_context
 from django.utils.safestring import SafeData, mark_safe
+
+from .rendered import RenderedOnce
 
 WIDGETS = "django/forms/widgets/"
 INPUTS = {
@@ -146,3 +149,55 @@ class WidgetRenderer(DjangoTemplates):
 
 # One renderer for every form that uses it: its template engine (for what it hands to Django) is made once.
 RENDERER = WidgetRenderer()
+
+
+SELECTS = RenderedOnce(size=256)
+
+
+def _choice_content(choices):
+    """The choices as the select writes them: each value and label as text, with whether it is already
+    safe (escaped or not), groups kept as groups. None when a label is not text (a number or a date is
+    written localized: the active language would be content too), so the select is written afresh."""
+    content = []
+    for value, label in choices:
+        if isinstance(label, list | tuple):
+            inner = _choice_content(label)
+            if inner is None:
+                return None
+            content.append((str(value), isinstance(value, SafeData), inner))
+        elif isinstance(label, str):
+            content.append((str(value), isinstance(value, SafeData), label, isinstance(label, SafeData)))
+        else:
+            return None
+    return content
+
+
+class Select(forms.Select):
+    """A select written once per distinct content, then served from this process's memory (issue 17: the
+    point form's select of the 78 muscles was written on every session screen, and written again to
+    find its crispy field in memory). The content is everything Select.render() reads: the name, the
+    value, the attributes (its own and those the form adds: id, required, aria), the choices' values and
+    labels, the templates and the renderer; a new, renamed or retired muscle or needle size is a
+    different content and is written afresh. tests/treatments/test_remembered_select.py holds it to
+    Django's Select. Named Select as Django's is: crispy-forms writes the widget's class name, lowercased,
+    into the markup's class ("select form-select")."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        choices = _choice_content(self.choices)
+        if choices is None:
+            return super().render(name, value, attrs, renderer)
+        renderer_class = type(renderer)
+        content = [
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            self.template_name,
+            self.option_template_name,
+            self.option_inherits_attrs,
+            self.allow_multiple_selected,
+            self.is_required,
+            f"{renderer_class.__module__}.{renderer_class.__qualname__}",
+            name,
+            self.format_value(value),
+            sorted((str(key), repr(item)) for key, item in self.build_attrs(self.attrs, attrs).items()),
+            choices,
+        ]
+        return SELECTS.get(content, lambda: super(Select, self).render(name, value, attrs, renderer))

@@ -5,12 +5,13 @@ built from it must offer what the form reading the catalogue itself offers."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from tests.factories import NeedlingSessionFactory, PhysioFactory, muscle, needle
 from treatments.forms import PointForm
 from treatments.models import BodyRegion, Muscle, NeedleSize
-from treatments.selectors import point_catalogue
+from treatments.selectors import forget_kept_catalogue, point_catalogue
 from treatments.services import add_point, last_needle_size, remove_point
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +100,62 @@ def test_the_form_offers_what_its_querysets_hold(retired, region):
             (str(o.pk), field.label_from_instance(o)) for o in field.queryset
         ]
         assert len(shown) > 1
+
+
+def test_unchanged_rows_are_kept_and_not_built_again(retired):
+    forget_kept_catalogue()
+    first = point_catalogue(region="neck_posterior")
+    again = point_catalogue(region="neck_posterior")
+    assert again.muscles is first.muscles and again.needle_sizes is first.needle_sizes
+    assert again.muscles_digest == first.muscles_digest and len(again.muscles_digest) == 64
+    # Each region is kept under its own digest, beside the whole list.
+    everything = point_catalogue()
+    assert everything.muscles_digest != first.muscles_digest
+    assert point_catalogue(region="neck_posterior").muscles is first.muscles
+    assert values(everything.muscles, MUSCLE_FIELDS) == by_the_orm()[0]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE treatments_muscle SET name = 'Soleus (deep)' WHERE name = 'Soleus'",
+        "UPDATE treatments_muscle SET segment_applies = NOT segment_applies WHERE name = 'Soleus'",
+        "UPDATE treatments_muscle SET active = false WHERE name = 'Soleus'",
+        "UPDATE treatments_muscle SET active = true WHERE name = 'Gluteus medius'",
+        "INSERT INTO treatments_muscle (name, body_region, risk_region, advisory_depth_source,"
+        " segment_applies, active) VALUES ('Plantaris', 'calf', 'none', '', false, true)",
+        "UPDATE treatments_needlesize SET length_mm = 35 WHERE gauge_mm = 0.30 AND length_mm = 50",
+        "UPDATE treatments_needlesize SET active = true WHERE gauge_mm = 0.25 AND length_mm = 30",
+        "INSERT INTO treatments_needlesize (gauge_mm, length_mm, active) VALUES (0.18, 13, true)",
+    ],
+)
+@pytest.mark.parametrize("region", [None, "calf"])
+def test_a_change_made_by_raw_sql_is_read_on_the_next_call(retired, change, region):
+    """The kept rows are never stale: any change to the catalogue's rows, by any door, changes their
+    digest, and the next call reads them again."""
+    needle("0.30", 50)
+    kept = point_catalogue(region=region)
+    assert point_catalogue(region=region).muscles is kept.muscles  # kept from here on
+    with connection.cursor() as cursor:
+        cursor.execute(change)
+    catalogue = point_catalogue(region=region)
+    muscles, needle_sizes = by_the_orm(region)
+    assert values(catalogue.muscles, MUSCLE_FIELDS) == muscles
+    assert values(catalogue.needle_sizes, NEEDLE_FIELDS) == needle_sizes
+    if region is None:  # every change shows in the whole list: what was kept is no longer what is offered
+        assert (values(kept.muscles, MUSCLE_FIELDS), values(kept.needle_sizes, NEEDLE_FIELDS)) != (
+            muscles,
+            needle_sizes,
+        )
+
+
+def test_a_muscle_added_or_renamed_through_the_orm_is_offered_at_once(retired):
+    form = PointForm(catalogue=point_catalogue())
+    assert "Plantaris" not in str(form["muscle"])
+    added = Muscle.objects.create(name="Plantaris", body_region="calf")
+    form = PointForm(catalogue=point_catalogue())
+    assert f'<option value="{added.pk}">Plantaris</option>' in str(form["muscle"])
+    added.name = "Plantaris (medial)"
+    added.save()
+    written = str(PointForm(catalogue=point_catalogue())["muscle"])
+    assert ">Plantaris (medial)</option>" in written and ">Plantaris</option>" not in written

@@ -5,12 +5,14 @@ corrected or removed, after the assessment is saved, and after consent is withdr
 import re
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from consent.models import ConsentRecord, Region
 from consent.services.obtaining import withdraw_consent
 from tests.factories import give_consent, muscle, needle
 from treatments.bodychart import CHARTS
+from treatments.models import Muscle
 from treatments.rendered import RenderedOnce
 from treatments.services import add_point, remove_point, save_draft, update_point
 from treatments.templatetags.session_fields import FIELDS, FORMS
@@ -153,3 +155,21 @@ def test_every_csrf_token_on_a_remembered_screen_is_the_viewers_own(consented_dr
         saved = browser.post(reverse("treatments:save", args=[consented_draft.pk]), data)
         assert saved.status_code != 403
     assert len(FORMS) >= 2  # the second browser's forms came from memory
+
+
+def test_a_muscle_or_needle_size_changed_by_any_door_shows_on_the_next_view(screen):
+    """The point form's catalogue is kept under the digest of its rows (treatments.selectors): a row added,
+    renamed or retired through the ORM (as the admin saves it) or raw SQL shows on the next view."""
+    page = screen()
+    assert ">Soleus</option>" in page and "Plantaris" not in page and "0.18 x 13 mm" not in page
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE treatments_muscle SET name = 'Soleus (deep)' WHERE name = 'Soleus'")
+        cursor.execute(
+            "INSERT INTO treatments_needlesize (gauge_mm, length_mm, active) VALUES (0.18, 13, true)"
+        )
+    page = screen()
+    assert ">Soleus (deep)</option>" in page and ">Soleus</option>" not in page and "0.18 x 13 mm" in page
+    Muscle.objects.create(name="Plantaris", body_region="calf")
+    Muscle.objects.filter(name="Soleus (deep)").update(active=False)
+    page = screen()
+    assert ">Plantaris</option>" in page and "Soleus" not in page

@@ -248,7 +248,8 @@ def test_the_session_page_takes_a_constant_number_of_queries(
             depth_mm=20 + index,
         )
     # 13: the signed-in session and user (2), the needling session, the audit event (4 in the test: its
-    # savepoint, the lock and last hash in one round trip, the insert, the release), the points, the
+    # savepoint, the lock and last hash in one round trip, the insert, the release; 2 when served, outside
+    # any transaction: BEGIN with the lock and last hash, the insert with COMMIT), the points, the
     # screening, consent status, the side effects, the point form's catalogue with the last needle size.
     with django_assert_max_num_queries(13) as few:
         physio_client.get(url)

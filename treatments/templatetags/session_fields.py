@@ -12,6 +12,7 @@ A field with errors is always rendered afresh (a refused form is rare and its er
 
 from django import template
 from django.template.loader import get_template
+from django.utils import translation
 
 from ..rendered import RenderedOnce
 
@@ -83,7 +84,66 @@ def crispy_once(context, form):
         # A CSRF token is the request's own: markup holding one is never kept for another request.
         return render()
     form_class = type(form)
-    fields = [field_content(field, {}) for field in form]
+    fields = unbound_content(form) if not form.is_bound else [field_content(field, {}) for field in form]
     return FORMS.get(
         ["crispy_once", f"{form_class.__module__}.{form_class.__qualname__}", form.prefix, fields], render
+    )
+
+
+def unbound_content(form):
+    """What an unbound form's fields are written from, without writing them (writing each widget to compare
+    it was most of the time of a remembered form): the language (dates and numbers are written in its
+    format), the ids, and of each field its value, label, help text, whether required or disabled, and its
+    widget's class, attributes, format and choices as text. The rest of what crispy writes is fixed by the
+    form's class (the forms given to crispy_once build the same fields and layout every time)."""
+    content = [translation.get_language(), form.auto_id, form.use_required_attribute]
+    for field in form:
+        widget = field.field.widget
+        choices = getattr(widget, "choices", None)
+        content.append(
+            (
+                field.name,
+                f"{type(widget).__module__}.{type(widget).__qualname__}",
+                repr(field.value()),
+                str(field.label or ""),
+                str(field.help_text or ""),
+                field.field.required,
+                field.field.disabled,
+                field.field.show_hidden_initial,
+                sorted((str(name), repr(value)) for name, value in widget.attrs.items()),
+                getattr(widget, "format", None),
+                None if choices is None else _choices_as_text(choices),
+            )
+        )
+    return content
+
+
+def _choices_as_text(choices):
+    return [
+        (
+            str(value),
+            _choices_as_text(label) if isinstance(label, list | tuple) else str(label),
+            type(label).__name__,
+        )
+        for value, label in choices
+    ]
+
+
+@register.simple_tag
+def fields_once(template_name, form):
+    """`template_name` written with `form` as point_form (the point form's block of crispy fields), once
+    per distinct content of an unbound form's fields (unbound_content: the catalogue's choices, the
+    carried-over needle's help text and the side chosen on the body chart included), and afresh for a
+    bound form (a refused point shows what was typed, and its errors)."""
+
+    def render():
+        return get_template(template_name).render({"point_form": form})
+
+    if form.is_bound:
+        return render()
+    form_class = type(form)
+    return FORMS.get(
+        ["fields_once", template_name, f"{form_class.__module__}.{form_class.__qualname__}", form.prefix]
+        + unbound_content(form),
+        render,
     )

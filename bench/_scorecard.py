@@ -224,7 +224,7 @@ WHY_NOT = {
         "status, the consent records and the PSFS scorings are fixed SQL; the session history's rows are "
         "built in Python (38 to 31 ms a request on the quick clinic, one at a time). What is left is spread "
         "thin: the panels' own reads (latest sessions, course of care, appointments, the screening history "
-        "as whole Screening rows), the reading's audit event (BEGIN, lock and head, insert, COMMIT) and "
+        "as whole Screening rows), the reading's audit event (two round trips since 2026-12-01) and "
         "Django compiling the queries still written with the ORM (about a fifth). It would take those "
         "panels read as fixed SQL of plain values and the page frame rendered once per role."
     ),
@@ -235,16 +235,15 @@ WHY_NOT = {
         "would take badges that take patient ids."
     ),
     "session_screen": (
-        "13 queries. Since 2026-11-30 the session (with patient, clinician and signer), its points, its "
-        "side effects and the latest screening are fixed SQL building the model objects "
-        "(clinic/model_rows.py), the navigation is made once per role and the sign form's radio buttons "
-        "are written in Python; the page is byte for byte what it was. One request at a time on the quick "
-        "clinic took 34 to 52 ms before and 25 to 38 ms after; at full size two runs gave 0.18 and 0.197, "
-        "just short. What is left: rendering the page is about a third (the assessment, point, side effect "
-        "and sign forms' fields, and the frame); the point form's catalogue spends about 0.9 ms in "
-        "PostgreSQL planning its three-part union; the audit event takes four round trips and the sign-in "
-        "three reads. It would take each form's markup kept whole rather than written field by field, the "
-        "catalogue's plan kept, and fewer sign-in and audit round trips."
+        "11 queries a served page. Since 2026-11-30 the session, its points, side effects and latest "
+        "screening are fixed SQL and the navigation is made once per role; since 2026-12-01 its selects, "
+        "its unbound forms and the point form's block of fields are kept in memory under everything they "
+        "are written from, the point catalogue's muscles and needle sizes under the SHA-256 of their rows "
+        "(read in the page's one catalogue query, so a change by any door shows on the next view), and a "
+        "read's audit event takes two round trips instead of four. The quick bench, in turns with the "
+        "previous version, went from 0.173-0.183 to 0.206-0.216. What is left is the sign-in (three "
+        "reads), the six reads of the session, its points, screening, consent, side effects and catalogue, "
+        "and the page's frame and point rows. It would take the sign-in's reads merged and the frame kept."
     ),
     "dashboard_90": (
         "The figures come from rollups (reports 0011 to 0013); the per-therapist table shows the 25 "
@@ -286,18 +285,24 @@ WHY_NOT = {
         "DRAFT watermark 2 ms. Other ways of writing the lines (pre-wrap, non-breaking spaces, one block "
         "a line, the banner as a pinned box), a PNG chart, full_fonts, hinting, optimize_images and "
         "uncompressed_pdf were no faster. It would take a lighter engine for drafts, or leaving out what "
-        "the clinic reads (the bold headings, the aligned points, the chart); caching by the HTML's hash "
-        "would pass this benchmark (an unchanged draft) without helping a changed one, so it was not done."
+        "the clinic reads (the bold headings, the aligned points, the chart). A PDF kept under the hash of "
+        "its HTML would pass this benchmark (it downloads an unchanged draft) without helping a changed "
+        "one; kept fresh by rendering each draft again in the background after every change, it would "
+        "help a draft downloaded once that render is done, at the price of a 60 ms render for every point "
+        "typed, for a download that is rare and already takes 0.17 s. Neither was done."
     ),
     "search_by_chart": (
         "Fixed SQL since 2026-11-30 (about 1 ms a call, most of it building the Patient objects); a run on "
         "a loaded machine can still land just above the line."
     ),
     "search_by_dob": (
-        "Fixed SQL since 2026-11-30: about 30 patients born that day, read by the b-tree and built as "
-        "Patient objects, 1.4 to 1.8 ms against a scan of 110 to 300 ms, so 0.006 to 0.013 between runs: "
-        "the call stays about the same while the scan it is divided by moves with the machine (109 ms in "
-        "the last run). It would take the results as plain values rather than Patient objects."
+        "Since 2026-12-01 the roughly 30 patients born that day are read off an index in the search's own "
+        "name order (patients 0010: no bitmap scan and no sort, 0.15 ms in PostgreSQL, was 0.34) and built "
+        "as the same Patient objects without Model.__init__, the two moments read in C (0.41 to 0.51 ms "
+        "of CPU a call, was 0.73 to 0.86). Right after the 110 to 180 ms scan it is divided by, the call "
+        "takes 1.3 to 1.6 ms, 0.007 to 0.008, so a run on a quiet machine (a faster scan) can land above "
+        "the line. What is left is one round trip and psycopg reading 25 rows of 23 columns; it would take "
+        "fewer columns or plain values, and every caller of the search changed."
     ),
     "search_two_names": (
         "Since 2026-11-30 each typed word of three letters or more is widened to the name words holding it "

@@ -189,6 +189,19 @@ def retry_deadlocked(block, *, attempts=3):
                 raise
 
 
+def write_in_turn(block):
+    """Run `block()` (an appointment's write in its own transaction or savepoint) as retry_deadlocked()
+    does, and turn the exclusion constraints' refusal of an overlap (a booking committed meanwhile) into
+    BookingError(TAKEN): the message every door shows for "that time was just taken". Returns what the
+    block returns."""
+    try:
+        return retry_deadlocked(block)
+    except IntegrityError as error:
+        if overlap_refused(error):
+            raise BookingError(TAKEN, code="taken") from error
+        raise
+
+
 def check_booking(
     *, patient, therapist, type, start, end=None, confirm_outside_hours=False, confirm_past=False
 ):
@@ -275,12 +288,7 @@ def book(
                 + (" (booked online)" if booked_online else ""),
             )
 
-    try:
-        retry_deadlocked(save)
-    except IntegrityError as error:
-        if overlap_refused(error):
-            raise BookingError(TAKEN, code="taken") from error
-        raise
+    write_in_turn(save)
     if confirm:
         from ..reminders import send_booking_confirmation
 
@@ -375,12 +383,7 @@ def reschedule(
             }
             transaction.on_commit(lambda: offer_moved_time(pk, **freed))
 
-    try:
-        retry_deadlocked(move)
-    except IntegrityError as error:
-        if overlap_refused(error):
-            raise BookingError(TAKEN, code="taken") from error
-        raise
+    write_in_turn(move)
     appointment.refresh_from_db()
     return appointment
 
@@ -464,11 +467,6 @@ def change_place(appointment, *, location, room, notes, by, request=None, how="i
                 detail=f"changed {how}: " + ", ".join(changed),
             )
 
-    try:
-        retry_deadlocked(save)
-    except IntegrityError as error:
-        if overlap_refused(error):
-            raise BookingError(TAKEN, code="taken") from error
-        raise
+    write_in_turn(save)
     appointment.refresh_from_db()
     return appointment

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -22,7 +22,7 @@ from ..models import (
     AppointmentStatusChange,
     overlapping,
 )
-from .booking import TAKEN, BookingError, overlap_refused, retry_deadlocked
+from .booking import BookingError, write_in_turn
 
 
 # --- many at once (imports) ---------------------------------------------------------------------------
@@ -131,12 +131,7 @@ def book_imported(appointments, *, by, detail, batch_size=2000):
         with transaction.atomic():
             return Appointment.objects.bulk_create(appointments, batch_size=batch_size)
 
-    try:
-        saved = retry_deadlocked(insert)
-    except IntegrityError as error:
-        if overlap_refused(error):
-            raise BookingError(TAKEN, code="taken") from None
-        raise
+    saved = write_in_turn(insert)
     AppointmentStatusChange.objects.bulk_create(
         [
             AppointmentStatusChange(

@@ -121,7 +121,13 @@ class AppointmentAdminForm(forms.ModelForm):
             # The change page edits place and notes only (time and people are read-only there); the room is
             # checked as services.booking.change_place() checks it.
             try:
-                booking.check_place(self.instance, room=data.get("room"))
+                booking.check_place(self.instance, room=data.get("room"), location=data.get("location"))
+            except booking.BookingError as error:
+                raise forms.ValidationError({"room": error.messages}) from error
+        elif data.get("room") is not None and data.get("location") is not None:
+            # Booking checks it again (an empty location takes the room's).
+            try:
+                booking.check_room_at(data["room"], data["location"])
             except booking.BookingError as error:
                 raise forms.ValidationError({"room": error.messages}) from error
         if self.refusal is not None:

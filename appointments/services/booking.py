@@ -238,10 +238,10 @@ def book(
     """Book an appointment (status booked), record its first history step, audit it, and e-mail the patient
     once the transaction commits (unless `confirm` is False: the online booking sends its own).
 
-    Refuses (BookingError): an unknown or archived patient, someone not a physiotherapist, end not after
-    start, a start in the past or outside working hours unless confirmed, and any overlap with the
-    therapist's or the patient's active appointments, including one committed a moment ago by someone
-    else (the exclusion constraint's refusal becomes "That time was just taken")."""
+    Refuses (BookingError): an unknown or archived patient, someone not a physiotherapist, a room not at
+    the location, end not after start, a start in the past or outside working hours unless confirmed, and
+    any overlap with the therapist's or the patient's active appointments, including one committed a moment
+    ago by someone else (the exclusion constraint's refusal becomes "That time was just taken")."""
     end = check_booking(
         patient=patient,
         therapist=therapist,
@@ -252,7 +252,9 @@ def book(
         confirm_past=confirm_past,
     )
     if location is None:
-        location = _default_location(therapist, start)
+        # A room chosen says where; otherwise where the therapist works at that time.
+        location = room.location if room is not None else _default_location(therapist, start)
+    check_room_at(room, location)
     appointment = Appointment(
         patient=patient,
         therapist=therapist,
@@ -338,12 +340,13 @@ def reschedule(
             if therapist == appointment.therapist
             else _default_location(therapist, start)
         )
+    room_id = appointment.room_id
+    if room_id is not None and location is not None and appointment.room.location_id != location.pk:
+        room_id = None  # its room is at the location it leaves (check_room_at): none is held at the new one
 
     def move():
         with audited_transaction():
-            hold_parties(
-                therapists=[therapist.pk], patients=[appointment.patient_id], rooms=[appointment.room_id]
-            )
+            hold_parties(therapists=[therapist.pk], patients=[appointment.patient_id], rooms=[room_id])
             locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
             if locked.status not in RESCHEDULABLE:
                 raise BookingError("This appointment changed meanwhile; reload the page.", code="status")
@@ -352,6 +355,7 @@ def reschedule(
                 end=end,
                 therapist=therapist,
                 location=location,
+                room_id=room_id,
                 sequence=locked.sequence + 1,
                 updated_at=timezone.now(),
             )
@@ -408,9 +412,22 @@ def _room_clash_message(appointment, room):
     )
 
 
-def check_place(appointment, *, room):
-    """What change_place() checks before saving (for forms that validate first, such as the admin's).
-    Raises BookingError."""
+def check_room_at(room, location):
+    """A room is at one location: an appointment's room must be at the appointment's location (a room of
+    another clinic would send the patient to one place and hold a room at another). Raises BookingError."""
+    if room is not None and location is not None and room.location_id != location.pk:
+        raise BookingError(
+            f"{room.name} is a room at {room.location}, not at {location}. Choose a room at {location}, "
+            "or leave the room empty.",
+            code="room_location",
+        )
+
+
+def check_place(appointment, *, room, location=None):
+    """What change_place() checks before saving (for forms that validate first, such as the admin's): the
+    room is at the location (`location`, or the appointment's own) and free at that time. Raises
+    BookingError."""
+    check_room_at(room, location if location is not None else appointment.location)
     clash = _room_clash_message(appointment, room)
     if clash:
         raise BookingError(clash, code="overlap")
@@ -424,8 +441,9 @@ def change_place(appointment, *, location, room, notes, by, request=None, how="i
     The room is a party of an exclusion constraint, and the row's new version is checked against all
     three: so the change locks the therapist, the patient and the new room first (hold_parties()) and runs
     again when PostgreSQL fails it to break a deadlock (retry_deadlocked()), as book() and reschedule() do.
-    Refuses (BookingError) a room another active appointment holds at that time, including one booked a
-    moment ago (the exclusion constraint's refusal becomes "That time was just taken").
+    Refuses (BookingError) a room not at the location, and a room another active appointment holds at that
+    time, including one booked a moment ago (the exclusion constraint's refusal becomes "That time was
+    just taken").
 
     A booked or confirmed appointment moved to another location raises its calendar SEQUENCE and, once the
     transaction commits, e-mails the patient the updated event (reminders.send_moved_notice())."""
@@ -433,7 +451,7 @@ def change_place(appointment, *, location, room, notes, by, request=None, how="i
 
     if location is None:
         raise BookingError("Choose the location.", code="location")
-    check_place(appointment, room=room)
+    check_place(appointment, room=room, location=location)
     room_id = room.pk if room is not None else None
 
     def save():

@@ -123,8 +123,10 @@ def test_a_past_visit_moved_to_another_location_e_mails_nobody(
 
 
 def test_a_cancelled_appointment_leaves_its_room_free(client_for, administrator, room, at):
-    AppointmentFactory(start=at(9), room=room, status=Status.CANCELLED, cancel_reason="ill")
-    appointment = AppointmentFactory(start=at(9))
+    AppointmentFactory(
+        start=at(9), room=room, location=room.location, status=Status.CANCELLED, cancel_reason="ill"
+    )
+    appointment = AppointmentFactory(start=at(9), location=room.location)
     response = change(client_for(administrator), appointment, room=room.pk)
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Appointment.objects.get(pk=appointment.pk).room == room
@@ -135,8 +137,8 @@ def test_a_room_taken_after_the_forms_checks_is_told_on_the_form(
 ):
     """The other booking commits between the form's check and the save: the exclusion constraint refuses
     the row, and the page shows the form again with "that time was just taken" (not a 500)."""
-    AppointmentFactory(start=at(9), room=room)
-    appointment = AppointmentFactory(start=at(9))
+    AppointmentFactory(start=at(9), room=room, location=room.location)
+    appointment = AppointmentFactory(start=at(9), location=room.location)
     monkeypatch.setattr(booking, "_room_clash_message", lambda *args, **kwargs: None)
     response = change(client_for(administrator), appointment, room=room.pk, notes="moved")
     assert response.status_code == 200
@@ -168,7 +170,7 @@ def test_a_room_change_failed_by_a_deadlock_saves_once_when_run_again(room, at, 
     admin's save: PostgreSQL fails the first run, which goes back to its savepoint inside the admin's own
     transaction, and the run again saves the room once, with one audit event."""
     connection.ensure_connection()
-    appointment = AppointmentFactory(start=at(9))
+    appointment = AppointmentFactory(start=at(9), location=room.location)
     administrator = AdminFactory()
     client.force_login(administrator)
     deadlock = request_deadlock((PatientFactory(), PatientFactory()), monkeypatch)
@@ -225,8 +227,8 @@ def test_a_time_taken_after_the_add_forms_checks_is_told_on_the_form(
 
 # --- the service, the door every writer of the place goes through -------------------------------------
 def test_the_service_refuses_a_room_taken_at_that_time(room, at):
-    AppointmentFactory(start=at(9), room=room)
-    appointment = AppointmentFactory(start=at(9, 15))
+    AppointmentFactory(start=at(9), room=room, location=room.location)
+    appointment = AppointmentFactory(start=at(9, 15), location=room.location)
     with pytest.raises(booking.BookingError, match="is already booked") as refused:
         booking.change_place(
             appointment, location=appointment.location, room=room, notes="", by=AdminFactory()
@@ -236,8 +238,8 @@ def test_the_service_refuses_a_room_taken_at_that_time(room, at):
 
 
 def test_the_service_tells_a_room_taken_meanwhile_as_taken(room, at, monkeypatch):
-    AppointmentFactory(start=at(9), room=room)
-    appointment = AppointmentFactory(start=at(9, 15))
+    AppointmentFactory(start=at(9), room=room, location=room.location)
+    appointment = AppointmentFactory(start=at(9, 15), location=room.location)
     monkeypatch.setattr(booking, "_room_clash_message", lambda *args, **kwargs: None)
     with pytest.raises(booking.BookingError, match="just taken") as refused:
         booking.change_place(
@@ -257,10 +259,114 @@ def test_the_service_audits_nothing_when_nothing_changed(db, at):
 
 
 def test_back_to_back_appointments_share_a_room(room, at):
-    AppointmentFactory(start=at(9), room=room)  # 30 minutes: until at(9, 30)
-    appointment = AppointmentFactory(start=at(9, 30))
+    AppointmentFactory(start=at(9), room=room, location=room.location)  # 30 minutes: until at(9, 30)
+    appointment = AppointmentFactory(start=at(9, 30), location=room.location)
     booking.change_place(
         appointment, location=appointment.location, room=room, notes="", by=AdminFactory(), how="at the desk"
     )
     assert Appointment.objects.get(pk=appointment.pk).room == room
     assert changes_audited() == ["changed at the desk: room"]
+
+
+# --- a room is at its location: every door --------------------------------------------------------------
+@pytest.fixture
+def west_room(db):
+    return Room.objects.create(location=LocationFactory(name="West clinic"), name="Room 9")
+
+
+def test_the_service_refuses_a_room_at_another_location(west_room, at):
+    appointment = AppointmentFactory(start=at(9))
+    with pytest.raises(booking.BookingError, match="Room 9 is a room at West clinic, not at") as refused:
+        booking.change_place(
+            appointment, location=appointment.location, room=west_room, notes="moved", by=AdminFactory()
+        )
+    assert refused.value.code == "room_location"
+    saved = Appointment.objects.get(pk=appointment.pk)
+    assert (saved.room, saved.notes) == (None, "")
+    assert changes_audited() == []
+
+
+def test_the_change_page_refuses_a_room_at_another_location_with_the_message(
+    client_for, administrator, west_room, at
+):
+    appointment = AppointmentFactory(start=at(9))
+    response = change(client_for(administrator), appointment, room=west_room.pk, notes="moved")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"Room 9 is a room at West clinic, not at {appointment.location}" in page
+    saved = Appointment.objects.get(pk=appointment.pk)
+    assert (saved.room, saved.notes, saved.location) == (None, "", appointment.location)
+    assert changes_audited() == []
+
+
+def test_the_change_page_moves_to_another_location_with_a_room_there(
+    client_for, administrator, west_room, at
+):
+    appointment = AppointmentFactory(start=at(9))
+    response = change(
+        client_for(administrator), appointment, location=west_room.location_id, room=west_room.pk
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    saved = Appointment.objects.get(pk=appointment.pk)
+    assert (saved.location, saved.room) == (west_room.location, west_room)
+    assert changes_audited() == ["changed in the admin: location, room"]
+
+
+def test_book_refuses_a_room_at_another_location(patient, therapist, follow_up, west_room, at):
+    main = LocationFactory(name="Main street")
+    with pytest.raises(booking.BookingError, match="not at Main street") as refused:
+        booking.book(
+            patient=patient,
+            therapist=therapist,
+            type=follow_up,
+            start=at(9),
+            location=main,
+            room=west_room,
+            by=AdminFactory(),
+        )
+    assert refused.value.code == "room_location"
+    assert not Appointment.objects.exists()
+    assert not AuditEvent.objects.filter(action=Action.BOOK).exists()
+
+
+def test_book_with_a_room_and_no_location_books_it_where_the_room_is(
+    patient, therapist, follow_up, west_room, at
+):
+    booked = booking.book(
+        patient=patient, therapist=therapist, type=follow_up, start=at(9), room=west_room, by=AdminFactory()
+    )
+    assert (booked.location, booked.room) == (west_room.location, west_room)
+
+
+def test_the_add_page_refuses_a_room_at_another_location_with_the_message(
+    client_for, administrator, therapist, follow_up, west_room, at
+):
+    main = LocationFactory(name="Main street")
+    response = client_for(administrator).post(
+        reverse("admin:appointments_appointment_add"),
+        admin_data(
+            PatientFactory(),
+            therapist,
+            follow_up,
+            local(at(9)),
+            local(at(9, 30)),
+            location=main.pk,
+            room=west_room.pk,
+        ),
+    )
+    assert response.status_code == 200
+    assert "Room 9 is a room at West clinic, not at Main street" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_a_reschedule_to_another_location_leaves_the_room_behind(room, west_room, at):
+    appointment = AppointmentFactory(start=at(9), room=room, location=room.location)
+    moved = booking.reschedule(
+        appointment, start=at(11), location=west_room.location, by=AdminFactory(), confirm_outside_hours=True
+    )
+    assert (moved.location, moved.room, moved.start) == (west_room.location, None, at(11))
+    # Where it stays, its room stays.
+    again = booking.reschedule(moved, start=at(13), by=AdminFactory(), confirm_outside_hours=True)
+    assert (again.location, again.room) == (west_room.location, None)
+    kept = AppointmentFactory(start=at(9), room=room, location=room.location)
+    assert booking.reschedule(kept, start=at(15), by=AdminFactory(), confirm_outside_hours=True).room == room
